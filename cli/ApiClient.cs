@@ -1,0 +1,109 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Konduktor.Core.Json;
+
+namespace Konduktor.Cli;
+
+/// <summary>The CLI's one way to the API: bearer token, JSON in and out, problem+json turned into one-line errors.</summary>
+public sealed class ApiClient(HttpClient http)
+{
+    /// <summary>Reading responses tolerates fields this CLI does not know yet (a newer server).</summary>
+    private static readonly JsonSerializerOptions ReadOptions = new(KonduktorJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
+
+    public static ApiClient Create(KonduktorHome home)
+    {
+        var url = home.ApiUrl()
+            ?? throw new CommandFailedException("Konduktor is not running for this home: start it with `./konduktor up` (or set KONDUKTOR_URL)");
+        if (!Uri.TryCreate(url.TrimEnd('/') + "/api/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            throw new CommandFailedException($"'{url}' is not an http(s) URL; fix KONDUKTOR_URL or {home.ConfigFile}");
+        }
+
+        var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(100) };
+        if (home.Token() is { } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return new ApiClient(http);
+    }
+
+    public Task<ApiResponse<T>> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, null, ct);
+
+    public Task<ApiResponse<T>> PostAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, body, null, ct);
+
+    public Task<ApiResponse<T>> PatchAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Patch, path, body, null, ct);
+
+    public Task<ApiResponse<T>> DeleteAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Delete, path, null, null, ct);
+
+    public static string Segment(string value) => Uri.EscapeDataString(value);
+
+    private async Task<ApiResponse<T>> SendAsync<T>(HttpMethod method, string path, object? body, string? ifMatch, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (body is not null)
+        {
+            request.Content = new StringContent(JsonSerializer.Serialize(body, body.GetType(), KonduktorJson.Options), Encoding.UTF8, "application/json");
+        }
+
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CommandFailedException($"cannot reach Konduktor at {http.BaseAddress} ({e.HttpRequestError}): is `konduktor up` running?");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new CommandFailedException($"Konduktor at {http.BaseAddress} did not answer in time");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CommandFailedException(ProblemMessage(response, text));
+            }
+
+            try
+            {
+                var value = JsonSerializer.Deserialize<T>(text, ReadOptions) ?? throw new JsonException("empty");
+                return new ApiResponse<T>(value, text);
+            }
+            catch (JsonException)
+            {
+                throw new CommandFailedException($"Konduktor at {http.BaseAddress} sent an answer this CLI does not understand ({(int)response.StatusCode}); are the CLI and server versions the same?");
+            }
+        }
+    }
+
+    private static string ProblemMessage(HttpResponseMessage response, string text)
+    {
+        try
+        {
+            using var problem = JsonDocument.Parse(text);
+            if (problem.RootElement.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } message)
+            {
+                return message;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not problem+json: fall through to the status line.
+        }
+
+        return $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}";
+    }
+}
+
+/// <summary>A typed answer, and its JSON exactly as the API sent it (what <c>--json</c> prints).</summary>
+public sealed record ApiResponse<T>(T Value, string Json);

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Konduktor.Core.Workspaces;
+using Konduktor.Functions;
+
+namespace Konduktor.Cli.Commands;
+
+public static class ConfigCommands
+{
+    public static Command Build()
+    {
+        var prompt = new Option<string?>("--system-prompt") { Description = "The task agents' system prompt, or - to read it from stdin" };
+        var promptFile = new Option<string?>("--system-prompt-file") { Description = "Read the system prompt from a file (- for stdin)" };
+        var reset = new Option<bool>("--reset-system-prompt") { Description = "Put the default system prompt back" };
+        var conflicts = OnOff("--auto-fix-conflicts", "Start a session to fix merge conflicts on a task's PR");
+        var ci = OnOff("--auto-fix-ci", "Start a session to fix failing CI on a task's PR");
+        var branch = new Option<string?>("--default-branch") { Description = "The branch tasks start from" };
+
+        return CommandFactory.Group("config", "A workspace's agent configuration",
+            CommandFactory.Create("get", "Show the workspace's configuration", async (cli, ct) =>
+            {
+                var config = await cli.Api.GetAsync<ConfigView>($"{cli.WorkspacePath}/config", ct);
+                cli.Print(config, Show);
+            }),
+            CommandFactory.Create("set", "Change the workspace's configuration", async (cli, ct) =>
+            {
+                var changes = new ConfigChanges
+                {
+                    SystemPrompt = CommandFactory.ReadText(cli.Get(prompt), cli.Get(promptFile)),
+                    ResetSystemPrompt = cli.Get(reset) ? true : null,
+                    AutoFixConflicts = cli.Get(conflicts) is { } c ? c == "on" : null,
+                    AutoFixCi = cli.Get(ci) is { } f ? f == "on" : null,
+                    DefaultBranch = cli.Get(branch),
+                };
+                var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
+                cli.Print(config, Show);
+            }, prompt, promptFile, reset, conflicts, ci, branch));
+    }
+
+    private static Option<string?> OnOff(string name, string description)
+    {
+        var option = new Option<string?>(name) { Description = description + " (on|off)" };
+        option.AcceptOnlyFromAmong("on", "off");
+        return option;
+    }
+
+    private static void Show(ConfigView c)
+    {
+        Output.Line($"workspace:          {c.Workspace}");
+        Output.Line($"default branch:     {c.DefaultBranch}");
+        Output.Line($"auto-fix conflicts: {WorkspaceCommands.OnOff(c.AutoFixConflicts)}");
+        Output.Line($"auto-fix CI:        {WorkspaceCommands.OnOff(c.AutoFixCi)}");
+        Output.Line("system prompt:");
+        Output.Line(c.SystemPrompt);
+    }
+}

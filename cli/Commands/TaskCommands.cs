@@ -1,0 +1,116 @@
+using System.CommandLine;
+using Konduktor.Core;
+using Konduktor.Core.Tasks;
+
+namespace Konduktor.Cli.Commands;
+
+public static class TaskCommands
+{
+    public static Command Build()
+    {
+        var id = new Argument<string>("id") { Description = "The task's id (a unique prefix, e.g. the 8 characters shown)" };
+        var title = new Option<string?>("--title") { Description = "One line, at most 200 characters" };
+        var requiredTitle = new Option<string>("--title") { Description = "One line, at most 200 characters", Required = true };
+        var description = new Option<string?>("--description", "-d") { Description = "Markdown text, or - to read it from stdin" };
+        var descriptionFile = new Option<string?>("--description-file") { Description = "A markdown file, or - for stdin" };
+        var tags = new Option<string[]>("--tag") { Description = "A tag (repeat for more)", AllowMultipleArgumentsPerToken = false };
+        var addTags = new Option<string[]>("--add-tag") { Description = "Add a tag (repeatable)" };
+        var removeTags = new Option<string[]>("--remove-tag") { Description = "Remove a tag (repeatable)" };
+        var priority = new Option<Priority?>("--priority", "-p") { Description = "none, low, medium, high or urgent" };
+        var status = new Option<string?>("--status", "-s") { Description = "A board column, e.g. \"To do\"" };
+        var text = new Option<string?>("--text", "-q") { Description = "Text in the title (or a short id)" };
+        var tag = new Option<string?>("--tag") { Description = "Only tasks with this tag" };
+        var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
+
+        string TaskPath(CliContext cli) => $"{cli.WorkspacePath}/tasks/{ApiClient.Segment(cli.Get(id))}";
+
+        return CommandFactory.Group("tasks", "Create, list, change and move tasks",
+            CommandFactory.Create("create", "Create a task", async (cli, ct) =>
+            {
+                var input = new NewTask
+                {
+                    Title = cli.Get(requiredTitle),
+                    Description = CommandFactory.ReadText(cli.Get(description), cli.Get(descriptionFile)),
+                    Tags = cli.Get(tags) ?? [],
+                    Priority = cli.Get(priority),
+                    Status = cli.Get(status),
+                };
+                var created = await cli.Api.PostAsync<TaskItem>($"{cli.WorkspacePath}/tasks", input, ct);
+                cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\""));
+            }, requiredTitle, description, descriptionFile, tags, priority, status),
+            CommandFactory.Create("list", "List tasks, by column then rank", async (cli, ct) =>
+            {
+                var query = new List<string>();
+                void Add(string key, string? value)
+                {
+                    if (value is { Length: > 0 })
+                    {
+                        query.Add($"{key}={Uri.EscapeDataString(value)}");
+                    }
+                }
+
+                Add("status", cli.Get(status));
+                Add("tag", cli.Get(tag));
+                Add("priority", cli.Get(priority)?.ToString().ToLowerInvariant());
+                Add("q", cli.Get(text));
+                var list = await cli.Api.GetAsync<List<TaskItem>>($"{cli.WorkspacePath}/tasks{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", ct);
+                cli.Print(list, all =>
+                {
+                    if (all.Count == 0)
+                    {
+                        Output.Line("No tasks.");
+                        return;
+                    }
+
+                    Output.Table(["ID", "STATUS", "PRIORITY", "TITLE", "TAGS"], all.Select(t => (IReadOnlyList<string>)
+                        [t.ShortId, t.Status, Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
+                });
+            }, status, tag, priority, text),
+            CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
+            {
+                var shown = await cli.Api.GetAsync<TaskItem>(TaskPath(cli), ct);
+                cli.Print(shown, t =>
+                {
+                    Output.Line($"{t.ShortId}  {t.Title}");
+                    Output.Line($"id:       {t.Id}");
+                    Output.Line($"status:   {t.Status}");
+                    Output.Line($"priority: {Label(t.Priority)}");
+                    Output.Line($"tags:     {string.Join(", ", t.Tags)}");
+                    Output.Line($"created:  {t.CreatedAt:u}   updated: {t.UpdatedAt:u}");
+                    if (!string.IsNullOrEmpty(t.Description))
+                    {
+                        Output.Line("");
+                        Output.Line(t.Description);
+                    }
+                });
+            }, id),
+            CommandFactory.Create("update", "Change a task's fields", async (cli, ct) =>
+            {
+                var replaceTags = cli.Parse.GetResult(tags) is not null ? cli.Get(tags) : null;
+                var changes = new TaskChanges
+                {
+                    Title = cli.Get(title),
+                    Description = CommandFactory.ReadText(cli.Get(description), cli.Get(descriptionFile)),
+                    Tags = replaceTags,
+                    AddTags = cli.Get(addTags) is { Length: > 0 } add ? add : null,
+                    RemoveTags = cli.Get(removeTags) is { Length: > 0 } remove ? remove : null,
+                    Priority = cli.Get(priority),
+                    Status = cli.Get(status),
+                };
+                var updated = await cli.Api.PatchAsync<TaskItem>(TaskPath(cli), changes, ct);
+                cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
+            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status),
+            CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
+            {
+                var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new { status = cli.Get(column) }, ct);
+                cli.Print(moved, t => Output.Line($"Task moved: {t.ShortId} → {t.Status}"));
+            }, id, column),
+            CommandFactory.Create("delete", "Delete a task", async (cli, ct) =>
+            {
+                var deleted = await cli.Api.DeleteAsync<TaskItem>(TaskPath(cli), ct);
+                cli.Print(deleted, t => Output.Line($"Task deleted: {t.ShortId} \"{t.Title}\""));
+            }, id));
+    }
+
+    private static string Label(Priority priority) => priority == Priority.None ? "-" : priority.ToString().ToLowerInvariant();
+}

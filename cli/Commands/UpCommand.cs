@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Konduktor.Cli.Hosting;
+
+namespace Konduktor.Cli.Commands;
+
+/// <summary>
+/// <c>konduktor up</c>: the whole system on this machine. Azurite with its data under KONDUKTOR_HOME, the Functions
+/// app's own classes served on 127.0.0.1, and (with the Sessions issue) a local runner. Ctrl+C or SIGTERM stops all of it.
+/// </summary>
+public static class UpCommand
+{
+    public const string ReadyPrefix = "Konduktor is up at ";
+    private const int PreferredPort = 7070;
+
+    public static Command Build()
+    {
+        var port = new Option<int?>("--port") { Description = $"The port to serve on (default: {PreferredPort} if free, else any free port; 0 = any free port)" };
+        var storage = new Option<string?>("--storage") { Description = "Use this storage connection string instead of starting Azurite" };
+        var prefix = new Option<string?>("--storage-prefix") { Description = "Put this prefix (lower-case letters and digits) before every table, queue and container name" };
+        return CommandFactory.Create("up", "Run Konduktor on this machine: Azurite, the API and (later) the board and a runner", (cli, ct) => RunAsync(cli, cli.Get(port), cli.Get(storage), cli.Get(prefix) ?? ""), port, storage, prefix);
+    }
+
+    private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix)
+    {
+        var home = cli.Home;
+        Directory.CreateDirectory(home.Root);
+        using var upLock = TakeLock(home);
+
+        using var stopping = new CancellationTokenSource();
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        }
+
+        if (home.ReadUpState() is { AzuritePid: { } leftover })
+        {
+            await Azurite.StopLeftoverAsync(leftover);
+        }
+
+        var token = home.EnsureLocalToken();
+        Azurite? azurite = null;
+        try
+        {
+            if (storage is null)
+            {
+                var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, stopping.Token);
+                Step("Starting Azurite");
+                azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), stopping.Token);
+                Step($"Azurite is running on {azurite.Endpoints} (data in {home.AzuriteData})");
+                storage = azurite.ConnectionString;
+            }
+
+            Step("Starting the host");
+            var settings = new Dictionary<string, string?>
+            {
+                ["Konduktor:Storage:ConnectionString"] = storage,
+                ["Konduktor:Storage:Prefix"] = prefix,
+                ["Konduktor:LocalToken"] = token,
+            };
+            await using var host = await LocalHost.StartAsync(ChoosePort(port), settings, stopping.Token);
+            var url = host.Url;
+            home.WriteConfig(home.ReadConfig() with { Url = url });
+            home.WriteUpState(new UpState(Environment.ProcessId, url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
+            Step($"The host serves {host.FunctionCount} functions");
+            Output.Line($"{ReadyPrefix}{url}  (home: {home.Root}; Ctrl+C to stop)");
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Step("Stopping");
+            }
+        }
+        finally
+        {
+            if (azurite is not null)
+            {
+                await azurite.DisposeAsync();
+            }
+
+            File.Delete(home.UpStateFile);
+        }
+
+        Output.Line("Konduktor stopped.");
+    }
+
+    private static void Step(string text) => Output.Line($"» {text}");
+
+    private static FileStream TakeLock(KonduktorHome home)
+    {
+        try
+        {
+            return new FileStream(home.UpLockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            var state = home.ReadUpState();
+            throw new CommandFailedException(state is null
+                ? $"Konduktor is already running for {home.Root}"
+                : $"Konduktor is already running at {state.Url} (pid {state.Pid}) for {home.Root}");
+        }
+    }
+
+    private static int ChoosePort(int? port)
+    {
+        if (port is { } given)
+        {
+            return given is >= 0 and <= 65535 ? given : throw new CommandFailedException($"--port {given} is not a port number", ExitCodes.Usage);
+        }
+
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, PreferredPort);
+            probe.Start();
+            return PreferredPort;
+        }
+        catch (SocketException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Konduktor.Cli.Hosting;
+
+/// <summary>
+/// The Storage emulator, from the npm package pinned in the repository's package.json. Started with <c>node</c> on
+/// Azurite's own entry script (so the pid we hold is the server's), on free loopback ports, with its data on disk.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    public const string Version = "3.37.0";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private readonly Process _process;
+    private readonly int[] _ports;
+
+    private Azurite(Process process, int[] ports)
+    {
+        _process = process;
+        _ports = ports;
+    }
+
+    public int Pid => _process.Id;
+
+    public string Endpoints => $"127.0.0.1:{_ports[0]}/{_ports[1]}/{_ports[2]}";
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{_ports[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_ports[1]}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{_ports[2]}/devstoreaccount1;";
+
+    /// <summary>Finds Azurite's entry script, installing the pinned package when it is missing.</summary>
+    public static async Task<string> EnsureInstalledAsync(string toolsFolder, Action<string> step, CancellationToken ct)
+    {
+        var repository = FindUp(AppContext.BaseDirectory, "package.json", dir => File.ReadAllText(Path.Combine(dir, "package.json")).Contains("\"azurite\"", StringComparison.Ordinal));
+        var folder = repository ?? toolsFolder;
+        var script = Path.Combine(folder, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (File.Exists(script))
+        {
+            return script;
+        }
+
+        Directory.CreateDirectory(folder);
+        if (repository is null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "package.json"), $$"""{ "private": true, "dependencies": { "azurite": "{{Version}}" } }""", ct);
+        }
+
+        var command = File.Exists(Path.Combine(folder, "package-lock.json")) ? "ci" : "install";
+        step($"Installing Azurite (npm {command})");
+        await RunAsync("npm", [command, "--no-audit", "--no-fund", "--loglevel=error"], folder, ct);
+        return File.Exists(script) ? script : throw new CommandFailedException($"npm {command} finished but {script} is missing");
+    }
+
+    /// <summary>Starts Azurite; <paramref name="dataFolder"/> null keeps everything in memory (tests).</summary>
+    public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct)
+    {
+        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            script, "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
+            "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(),
+            "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(),
+            "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(),
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (dataFolder is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            Directory.CreateDirectory(dataFolder);
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(dataFolder);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new CommandFailedException("could not start node for Azurite");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new CommandFailedException("Node.js is needed to run Azurite: install Node 20 or later and make sure `node` is on PATH");
+        }
+
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.Exited += (_, _) => log.Dispose();
+        process.EnableRaisingEvents = true;
+
+        var azurite = new Azurite(process, ports);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!ports.All(Listening))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                await azurite.DisposeAsync();
+                throw new CommandFailedException($"Azurite did not start (see {logFile})");
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        return azurite;
+    }
+
+    /// <summary>Stops an Azurite left running by a <c>konduktor up</c> that was killed.</summary>
+    public static async Task StopLeftoverAsync(int pid)
+    {
+        if (ProcessSignals.IsAlive(pid) && ProcessSignals.CommandLine(pid).Contains("azurite", StringComparison.Ordinal))
+        {
+            using var process = Process.GetProcessById(pid);
+            await ProcessSignals.StopAsync(process, TimeSpan.FromSeconds(10));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(10));
+        _process.Dispose();
+    }
+
+    private static void Append(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        try
+        {
+            log.WriteLine(line);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The process has exited and its log is closed.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string? FindUp(string start, string file, Func<string, bool> accept)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, file)) && accept(dir.FullName))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task RunAsync(string file, string[] arguments, string workingDirectory, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start {file}");
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0)
+        {
+            var tail = string.Join(" ", ((await error) + (await output)).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3));
+            throw new CommandFailedException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {tail}");
+        }
+    }
+}

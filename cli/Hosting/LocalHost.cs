@@ -1,0 +1,74 @@
+using Konduktor.Functions;
+using Konduktor.Functions.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Cli.Hosting;
+
+/// <summary>The Functions app's classes, served over HTTP on 127.0.0.1 with the same DI registrations as in Azure.</summary>
+public sealed class LocalHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LocalHost(WebApplication app, int functionCount)
+    {
+        _app = app;
+        FunctionCount = functionCount;
+    }
+
+    public int FunctionCount { get; }
+
+    public string Url => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<LocalHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "Konduktor" });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes + 1024);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+            console.UseUtcTimestamp = false;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System", LogLevel.Warning);
+        builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        builder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
+        builder.Services.AddKonduktorFunctions(builder.Configuration);
+
+        var app = builder.Build();
+        var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);
+        FunctionEndpoints.Map(app, functions);
+        app.MapFallback((HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
+        await app.StartAsync(ct);
+        return new LocalHost(app, functions.Count);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary><c>up</c> owns Ctrl+C and SIGTERM (it must stop Azurite after the host), so the host does not listen for them.</summary>
+internal sealed class OwnedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Konduktor.Cli;
+
+/// <summary>
+/// Everything one user's Konduktor keeps on disk lives under one folder: <c>KONDUKTOR_HOME</c>, default <c>~/.konduktor</c>.
+/// The CLI config (API URL, token, default workspace), the local token, Azurite's data, logs and (later) the runner's work dir.
+/// </summary>
+public sealed class KonduktorHome(string root)
+{
+    private static readonly JsonSerializerOptions ConfigJson = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string ConfigFile => Path.Combine(Root, "config.json");
+
+    public string TokenFile => Path.Combine(Root, "token");
+
+    public string UpStateFile => Path.Combine(Root, "up.json");
+
+    public string UpLockFile => Path.Combine(Root, "up.lock");
+
+    public string AzuriteData => Path.Combine(Root, "azurite");
+
+    public string Logs => Path.Combine(Root, "logs");
+
+    public string Tools => Path.Combine(Root, "tools");
+
+    public static KonduktorHome FromEnvironment() =>
+        new(Environment.GetEnvironmentVariable("KONDUKTOR_HOME") is { Length: > 0 } home
+            ? home
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".konduktor"));
+
+    public CliConfig ReadConfig() => Read<CliConfig>(ConfigFile) ?? new CliConfig();
+
+    public void WriteConfig(CliConfig config) => WritePrivate(ConfigFile, JsonSerializer.Serialize(config, ConfigJson));
+
+    public UpState? ReadUpState() => Read<UpState>(UpStateFile);
+
+    public void WriteUpState(UpState state) => WritePrivate(UpStateFile, JsonSerializer.Serialize(state, ConfigJson));
+
+    /// <summary>The API URL: KONDUKTOR_URL, else the config file (which <c>up</c> writes).</summary>
+    public string? ApiUrl() => Environment.GetEnvironmentVariable("KONDUKTOR_URL") is { Length: > 0 } url ? url : ReadConfig().Url;
+
+    /// <summary>The token: KONDUKTOR_TOKEN, else the config file, else the local token <c>up</c> created.</summary>
+    public string? Token() =>
+        Environment.GetEnvironmentVariable("KONDUKTOR_TOKEN") is { Length: > 0 } token ? token
+        : ReadConfig().Token is { Length: > 0 } configured ? configured
+        : File.Exists(TokenFile) ? File.ReadAllText(TokenFile).Trim() : null;
+
+    /// <summary>The local token, created on first use: 256 random bits, readable by the user only.</summary>
+    public string EnsureLocalToken()
+    {
+        if (File.Exists(TokenFile) && File.ReadAllText(TokenFile).Trim() is { Length: >= 32 } existing)
+        {
+            return existing;
+        }
+
+        var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        WritePrivate(TokenFile, token);
+        return token;
+    }
+
+    /// <summary>Writes a file only the user can read, atomically (write to a temp file, then rename).</summary>
+    public static void WritePrivate(string path, string content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + "." + Environment.ProcessId + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static T? Read<T>(string path)
+        where T : class
+    {
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), ConfigJson) : null;
+        }
+        catch (JsonException)
+        {
+            throw new CommandFailedException($"{path} is not valid JSON; fix or delete it");
+        }
+    }
+}
+
+public sealed record CliConfig
+{
+    public string? Url { get; init; }
+
+    public string? Token { get; init; }
+
+    public string? DefaultWorkspace { get; init; }
+}
+
+/// <summary>What a running <c>konduktor up</c> writes about itself.</summary>
+public sealed record UpState(int Pid, string Url, DateTimeOffset StartedAt, int? AzuritePid, string? AzuriteEndpoints, string StoragePrefix);

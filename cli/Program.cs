@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Konduktor.Cli;
+using Konduktor.Cli.Commands;
+
+var root = new RootCommand("Konduktor: run Claude Code agents in the background against your repositories, and stay in charge through a board.")
+{
+    WorkspaceCommands.Build(),
+    TaskCommands.Build(),
+    ConfigCommands.Build(),
+    StatusCommand.Build(),
+    UpCommand.Build(),
+};
+root.Options.Add(CommonOptions.Json);
+root.Options.Add(CommonOptions.Workspace);
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+    {
+        Console.Error.WriteLine($"error: {error.Message}");
+    }
+
+    Console.Error.WriteLine($"See `konduktor {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : CommandPath(parse.CommandResult))} --help`.".Replace("  ", " ", StringComparison.Ordinal));
+    return ExitCodes.Usage;
+}
+
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (CommandFailedException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return e.ExitCode;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("error: cancelled");
+    return ExitCodes.Failure;
+}
+
+static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+{
+    var names = new Stack<string>();
+    for (var current = result; current?.Parent is System.CommandLine.Parsing.CommandResult parent; current = parent)
+    {
+        names.Push(current.Command.Name);
+    }
+
+    return names;
+}

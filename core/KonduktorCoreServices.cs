@@ -1,0 +1,39 @@
+using Konduktor.Core.Auth;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Konduktor.Core;
+
+public static class KonduktorCoreServices
+{
+    /// <summary>Registers core's services. Storage comes from <c>Konduktor:Storage:*</c> (or <c>AzureWebJobsStorage</c>).</summary>
+    public static IServiceCollection AddKonduktorCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration[$"{StorageOptions.Section}:ConnectionString"] ?? configuration["AzureWebJobsStorage"]
+            ?? throw new InvalidOperationException($"no storage configured: set {StorageOptions.Section}:ConnectionString or AzureWebJobsStorage");
+        services.AddSingleton(new StorageOptions
+        {
+            ConnectionString = connectionString,
+            Prefix = configuration[$"{StorageOptions.Section}:Prefix"] ?? "",
+        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IIdGenerator, RandomIdGenerator>();
+        services.AddSingleton<StorageOperationCounter>();
+        services.AddSingleton<StorageClients>();
+        services.AddSingleton<TextStore>();
+        services.AddSingleton<WorkspaceService>();
+        services.AddSingleton<TaskService>();
+
+        if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)
+        {
+            services.AddSingleton(new LocalTokenOptions(token));
+            services.AddSingleton<IAuthenticator, LocalTokenAuthenticator>();
+        }
+
+        return services;
+    }
+}

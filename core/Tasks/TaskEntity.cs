@@ -1,0 +1,68 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Storage;
+
+namespace Konduktor.Core.Tasks;
+
+/// <summary>PartitionKey = workspace UUID (a board is one partition query); RowKey = task UUID (short ids are range queries).</summary>
+internal sealed class TaskEntity : ITableEntity
+{
+    /// <summary>The columns a listing reads: everything but the description's text.</summary>
+    public static readonly string[] ListColumns =
+        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt"];
+
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string Title { get; set; } = "";
+
+    public string? Description { get; set; }
+
+    public string? DescriptionBlob { get; set; }
+
+    public int DescriptionLength { get; set; }
+
+    public string Status { get; set; } = "";
+
+    public string Tags { get; set; } = "[]";
+
+    public string Priority { get; set; } = nameof(Core.Priority.None);
+
+    public double Rank { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    [IgnoreDataMember]
+    public StoredText StoredDescription => new(Description, DescriptionBlob);
+
+    [IgnoreDataMember]
+    public IReadOnlyList<string> TagList => JsonSerializer.Deserialize<string[]>(Tags) ?? [];
+
+    [IgnoreDataMember]
+    public Priority PriorityValue => Enum.TryParse<Priority>(Priority, out var value) ? value : Core.Priority.None;
+
+    public TaskItem ToTask(string? description) => new()
+    {
+        Id = Guid.Parse(RowKey),
+        WorkspaceId = Guid.Parse(PartitionKey),
+        Title = Title,
+        Description = description,
+        DescriptionLength = DescriptionLength,
+        Status = Status,
+        Tags = TagList,
+        Priority = PriorityValue,
+        Rank = Rank,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+        Version = ETag.ToString(),
+    };
+}

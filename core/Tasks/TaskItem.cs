@@ -1,0 +1,85 @@
+namespace Konduktor.Core.Tasks;
+
+/// <summary>The unit of work, like an issue. Its status is the board column it sits in.</summary>
+public sealed record TaskItem
+{
+    public required Guid Id { get; init; }
+
+    public required Guid WorkspaceId { get; init; }
+
+    public required string Title { get; init; }
+
+    /// <summary>Markdown; null in listings, where only <see cref="DescriptionLength"/> is given.</summary>
+    public string? Description { get; init; }
+
+    public required int DescriptionLength { get; init; }
+
+    public required string Status { get; init; }
+
+    public required IReadOnlyList<string> Tags { get; init; }
+
+    public required Priority Priority { get; init; }
+
+    /// <summary>Position within the column: the board orders cards by it, ascending.</summary>
+    public required double Rank { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The storage ETag: send it back (If-Match) to update only if nobody changed the task since.</summary>
+    public required string Version { get; init; }
+
+    public string ShortId => Core.ShortId.Of(Id);
+}
+
+/// <summary>What a person or an agent gives to create a task.</summary>
+public sealed record NewTask
+{
+    public required string Title { get; init; }
+
+    public string? Description { get; init; }
+
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    public Priority? Priority { get; init; }
+
+    public string? Status { get; init; }
+}
+
+/// <summary>A partial update: fields left null stay as they are.</summary>
+public sealed record TaskChanges
+{
+    public string? Title { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary>Replaces all tags.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    public IReadOnlyList<string>? AddTags { get; init; }
+
+    public IReadOnlyList<string>? RemoveTags { get; init; }
+
+    public Priority? Priority { get; init; }
+
+    public string? Status { get; init; }
+}
+
+/// <summary>Filters for a task listing; all optional, combined with AND.</summary>
+public sealed record TaskFilter
+{
+    public string? Status { get; init; }
+
+    public string? Tag { get; init; }
+
+    public Priority? Priority { get; init; }
+
+    /// <summary>Case-insensitive text found in the title or the short id.</summary>
+    public string? Text { get; init; }
+}
+
+/// <summary>The board: every column in order, each with its tasks in rank order.</summary>
+public sealed record Board(Guid WorkspaceId, string WorkspaceName, IReadOnlyList<BoardColumn> Columns);
+
+public sealed record BoardColumn(string Name, IReadOnlyList<TaskItem> Tasks);

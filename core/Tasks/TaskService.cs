@@ -1,0 +1,248 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Tasks;
+
+public sealed class TaskService(WorkspaceService workspaces, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+{
+    public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure)
+            || !TaskRules.Title(input.Title).TryGet(out var title, out failure)
+            || !TaskRules.Description(input.Description).TryGet(out var description, out failure)
+            || !TaskRules.Tags(input.Tags ?? []).TryGet(out var tags, out failure)
+            || !TaskRules.Status(workspace, input.Status ?? TaskRules.DefaultStatus).TryGet(out var status, out failure))
+        {
+            return failure;
+        }
+
+        var id = ids.NewId();
+        var now = clock.GetUtcNow();
+        var entity = new TaskEntity
+        {
+            PartitionKey = ShortId.Format(workspace.Id),
+            RowKey = ShortId.Format(id),
+            Title = title,
+            DescriptionLength = description.Length,
+            Status = status,
+            Tags = JsonSerializer.Serialize(tags),
+            Priority = (input.Priority ?? Priority.None).ToString(),
+            Rank = RankAt(now),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var stored = await texts.SaveAsync(TextOwner(entity), description, ct);
+        (entity.Description, entity.DescriptionBlob) = (stored.Inline, stored.BlobName);
+
+        var table = await storage.Table(TableNames.Tasks);
+        try
+        {
+            var response = await table.AddEntityAsync(entity, ct);
+            entity.ETag = response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            await texts.ForgetAsync(stored);
+            return new Conflict($"a task with id {entity.RowKey} already exists");
+        }
+
+        logger.LogInformation("Task {TaskId} created in workspace {WorkspaceId} by {Principal}", id, workspace.Id, caller.Name);
+        return entity.ToTask(description);
+    }
+
+    public async Task<Result<TaskItem>> GetAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
+    {
+        if (!(await FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
+        {
+            return failure;
+        }
+
+        return found.Entity.ToTask(await texts.LoadAsync(found.Entity.StoredDescription, ct));
+    }
+
+    public async Task<Result<IReadOnlyList<TaskItem>>> ListAsync(Principal caller, string workspaceRef, TaskFilter filter, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        string? status = null;
+        if (filter.Status is not null && !TaskRules.Status(workspace, filter.Status).TryGet(out status, out failure))
+        {
+            return failure;
+        }
+
+        var tag = filter.Tag?.Trim().ToLowerInvariant();
+        var text = filter.Text?.Trim();
+        var tasks = await QueryPartitionAsync(workspace, status, filter.Priority, ct);
+        return tasks
+            .Where(t => tag is null || t.Tags.Contains(tag))
+            .Where(t => string.IsNullOrEmpty(text)
+                || t.Title.Contains(text, StringComparison.OrdinalIgnoreCase)
+                || t.ShortId.StartsWith(text, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(t => ColumnIndex(workspace, t.Status))
+            .ThenBy(t => t.Rank)
+            .ToList();
+    }
+
+    /// <summary>The board: one partition query, grouped into the workspace's columns in order.</summary>
+    public async Task<Result<Board>> BoardAsync(Principal caller, string workspaceRef, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        var byColumn = (await QueryPartitionAsync(workspace, null, null, ct)).ToLookup(t => t.Status, StringComparer.OrdinalIgnoreCase);
+        var columns = workspace.Columns
+            .Select(column => new BoardColumn(column, byColumn[column].OrderBy(t => t.Rank).ToList()))
+            .ToList();
+        return new Board(workspace.Id, workspace.Name, columns);
+    }
+
+    public Task<Result<TaskItem>> MoveAsync(Principal caller, string workspaceRef, string taskRef, string status, string? ifMatch, CancellationToken ct) =>
+        UpdateAsync(caller, workspaceRef, taskRef, new TaskChanges { Status = status }, ifMatch, ct);
+
+    public Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct) =>
+        Optimistic.UpdateAsync<TaskItem>(async token =>
+        {
+            if (!(await FindAsync(caller, workspaceRef, taskRef, token)).TryGet(out var found, out var failure))
+            {
+                return failure;
+            }
+
+            var (workspace, entity) = found;
+            if (ifMatch is not null && ifMatch != entity.ETag.ToString())
+            {
+                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
+            }
+
+            var tags = (changes.Tags ?? entity.TagList).Concat(changes.AddTags ?? []).ToList();
+            if (!TaskRules.Title(changes.Title ?? entity.Title).TryGet(out var title, out failure)
+                || !TaskRules.Description(changes.Description ?? "").TryGet(out var description, out failure)
+                || !TaskRules.Tags(tags).TryGet(out var validTags, out failure)
+                || !TaskRules.Tags(changes.RemoveTags ?? []).TryGet(out var removedTags, out failure)
+                || !TaskRules.Status(workspace, changes.Status ?? entity.Status).TryGet(out var status, out failure))
+            {
+                return failure;
+            }
+
+            var now = clock.GetUtcNow();
+            var oldDescription = entity.StoredDescription;
+            var newDescription = changes.Description is null ? oldDescription : await texts.SaveAsync(TextOwner(entity), description, token);
+            entity.Title = title;
+            (entity.Description, entity.DescriptionBlob) = (newDescription.Inline, newDescription.BlobName);
+            entity.DescriptionLength = changes.Description is null ? entity.DescriptionLength : description.Length;
+            entity.Tags = JsonSerializer.Serialize(validTags.Except(removedTags).ToList());
+            entity.Priority = (changes.Priority ?? entity.PriorityValue).ToString();
+            entity.Rank = string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now);
+            entity.Status = status;
+            entity.UpdatedAt = now;
+
+            var table = await storage.Table(TableNames.Tasks);
+            try
+            {
+                var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
+                entity.ETag = response.Headers.ETag ?? default;
+            }
+            catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+            {
+                if (newDescription != oldDescription)
+                {
+                    await texts.ForgetAsync(newDescription);
+                }
+
+                if (ifMatch is not null)
+                {
+                    return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
+                }
+
+                throw;
+            }
+
+            if (newDescription != oldDescription)
+            {
+                await texts.ForgetAsync(oldDescription);
+            }
+
+            var text = changes.Description ?? await texts.LoadAsync(newDescription, token);
+            return entity.ToTask(text);
+        }, "the task", ct);
+
+    public async Task<Result<TaskItem>> DeleteAsync(Principal caller, string workspaceRef, string taskRef, string? ifMatch, CancellationToken ct)
+    {
+        if (!(await FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
+        {
+            return failure;
+        }
+
+        var entity = found.Entity;
+        var table = await storage.Table(TableNames.Tasks);
+        try
+        {
+            await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ifMatch is null ? entity.ETag : new ETag(ifMatch), ct);
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed while it was being deleted; nothing was deleted, reload and try again");
+        }
+
+        await texts.ForgetAsync(entity.StoredDescription);
+        logger.LogInformation("Task {TaskId} deleted from workspace {WorkspaceId} by {Principal}", entity.RowKey, entity.PartitionKey, caller.Name);
+        return entity.ToTask(null);
+    }
+
+    private async Task<Result<(Workspace Workspace, TaskEntity Entity)>> FindAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        var table = await storage.Table(TableNames.Tasks);
+        var found = await PrefixLookup.FindAsync<TaskEntity>(
+            table, ShortId.Format(workspace.Id), taskRef, "task", e => $"{e.RowKey} \"{e.Title}\"", ct);
+        return found.Map(entity => (workspace, entity));
+    }
+
+    private async Task<List<TaskItem>> QueryPartitionAsync(Workspace workspace, string? status, Priority? priority, CancellationToken ct)
+    {
+        var partition = ShortId.Format(workspace.Id);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
+        if (status is not null)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"Status eq {status}");
+        }
+
+        if (priority is not null)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"Priority eq {priority.Value.ToString()}");
+        }
+
+        var table = await storage.Table(TableNames.Tasks);
+        var result = new List<TaskItem>();
+        await foreach (var entity in table.QueryAsync<TaskEntity>(filter, maxPerPage: 1000, select: TaskEntity.ListColumns, cancellationToken: ct))
+        {
+            result.Add(entity.ToTask(null));
+        }
+
+        return result;
+    }
+
+    private static int ColumnIndex(Workspace workspace, string status)
+    {
+        var index = workspace.Columns.ToList().FindIndex(c => string.Equals(c, status, StringComparison.OrdinalIgnoreCase));
+        return index < 0 ? int.MaxValue : index;
+    }
+
+    private static double RankAt(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static string TextOwner(TaskEntity entity) => $"tasks/{entity.PartitionKey}/{entity.RowKey}";
+}

@@ -1,0 +1,42 @@
+namespace Konduktor.Core.Workspaces;
+
+/// <summary>A repository Konduktor works on, with its board columns and the agents' configuration.</summary>
+public sealed record Workspace
+{
+    public required Guid Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Repository { get; init; }
+
+    public string? GitHubRepository { get; init; }
+
+    public required string DefaultBranch { get; init; }
+
+    public required IReadOnlyList<string> Columns { get; init; }
+
+    public required WorkspaceConfig Config { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The storage ETag: pass it back to update only if nobody changed the workspace since.</summary>
+    public required string Version { get; init; }
+
+    public string ShortId => Core.ShortId.Of(Id);
+
+    /// <summary>The column a name refers to (case-insensitive), as the board spells it.</summary>
+    public string? FindColumn(string name) =>
+        Columns.FirstOrDefault(c => string.Equals(c, name.Trim(), StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>How the workspace's agents work.</summary>
+public sealed record WorkspaceConfig
+{
+    public required string SystemPrompt { get; init; }
+
+    public required bool AutoFixConflicts { get; init; }
+
+    public required bool AutoFixCi { get; init; }
+}

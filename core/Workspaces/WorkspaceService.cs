@@ -1,0 +1,250 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Workspaces;
+
+public sealed record NewWorkspace
+{
+    public required string Repository { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? DefaultBranch { get; init; }
+}
+
+/// <summary>A partial change of a workspace's configuration: fields left null stay as they are.</summary>
+public sealed record ConfigChanges
+{
+    public string? SystemPrompt { get; init; }
+
+    /// <summary>Puts the default system prompt back.</summary>
+    public bool? ResetSystemPrompt { get; init; }
+
+    public bool? AutoFixConflicts { get; init; }
+
+    public bool? AutoFixCi { get; init; }
+
+    public string? DefaultBranch { get; init; }
+}
+
+public sealed class WorkspaceService(StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
+{
+    public async Task<Result<Workspace>> CreateAsync(Principal caller, NewWorkspace input, CancellationToken ct)
+    {
+        if (caller.MayAdministerWorkspaces().Failure is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (!RepositoryAddress.Parse(input.Repository).TryGet(out var repository, out var failure)
+            || !WorkspaceRules.Name(input.Name?.Trim() ?? repository.Name).TryGet(out var name, out failure)
+            || !WorkspaceRules.Branch(input.DefaultBranch ?? "main").TryGet(out var branch, out failure))
+        {
+            return failure;
+        }
+
+        var id = ids.NewId();
+        var now = clock.GetUtcNow();
+        var entity = new WorkspaceEntity
+        {
+            RowKey = ShortId.Format(id),
+            Name = name,
+            Repository = repository.Url,
+            GitHubRepository = repository.GitHubFullName,
+            DefaultBranch = branch,
+            Columns = JsonSerializer.Serialize(BoardColumns.Defaults),
+            SystemPrompt = DefaultSystemPrompt.Text,
+            AutoFixConflicts = true,
+            AutoFixCi = true,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var table = await storage.Table(TableNames.Workspaces);
+        try
+        {
+            var responses = await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.Add, entity),
+                    new TableTransactionAction(TableTransactionActionType.Add, new WorkspaceNameEntity { RowKey = WorkspaceEntity.NameRow(name), WorkspaceId = entity.RowKey }),
+                ],
+                ct);
+            entity.ETag = responses.Value[0].Headers.ETag ?? default;
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409)
+        {
+            return new Conflict($"a workspace named '{name}' already exists; choose another with --name");
+        }
+
+        logger.LogInformation("Workspace {WorkspaceId} {WorkspaceName} created for {Repository}", id, name, repository.Url);
+        return entity.ToWorkspace(DefaultSystemPrompt.Text);
+    }
+
+    public async Task<IReadOnlyList<Workspace>> ListAsync(Principal caller, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Workspaces);
+        var result = new List<Workspace>();
+        var query = table.QueryAsync<WorkspaceEntity>(
+            e => e.PartitionKey == WorkspaceEntity.Partition && e.RowKey.CompareTo(WorkspaceEntity.NameRowPrefix) < 0,
+            cancellationToken: ct);
+        await foreach (var entity in query)
+        {
+            var workspace = entity.ToWorkspace(await texts.LoadAsync(entity.StoredSystemPrompt, ct));
+            if (caller.MayUseWorkspace(workspace.Id, workspace.Name).IsSuccess)
+            {
+                result.Add(workspace);
+            }
+        }
+
+        return result.OrderBy(w => w.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>Finds a workspace by name (case-insensitive) or by a unique prefix of its id, and checks the caller may use it.</summary>
+    public async Task<Result<Workspace>> ResolveAsync(Principal caller, string reference, CancellationToken ct)
+    {
+        var found = await FindEntityAsync(reference, ct);
+        if (!found.TryGet(out var entity, out var failure))
+        {
+            return failure;
+        }
+
+        var workspace = entity.ToWorkspace(await texts.LoadAsync(entity.StoredSystemPrompt, ct));
+        return caller.MayUseWorkspace(workspace.Id, workspace.Name).Map(_ => workspace);
+    }
+
+    public Task<Result<Workspace>> UpdateConfigAsync(Principal caller, string reference, ConfigChanges changes, string? ifMatch, CancellationToken ct) =>
+        Optimistic.UpdateAsync<Workspace>(async token =>
+        {
+            if (!(await ResolveAsync(caller, reference, token)).TryGet(out var current, out var failure))
+            {
+                return failure;
+            }
+
+            if (ifMatch is not null && ifMatch != current.Version)
+            {
+                return new Conflict($"workspace {current.Name} was changed since you read it; reload and try again");
+            }
+
+            var prompt = changes.ResetSystemPrompt == true ? DefaultSystemPrompt.Text : changes.SystemPrompt ?? current.Config.SystemPrompt;
+            if (!WorkspaceRules.SystemPrompt(prompt).TryGet(out prompt, out failure)
+                || !WorkspaceRules.Branch(changes.DefaultBranch ?? current.DefaultBranch).TryGet(out var branch, out failure))
+            {
+                return failure;
+            }
+
+            var table = await storage.Table(TableNames.Workspaces);
+            var entity = (await table.GetEntityAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(current.Id), cancellationToken: token)).Value;
+            if (entity.ETag.ToString() != current.Version)
+            {
+                throw new RequestFailedException(412, "changed between reads");
+            }
+
+            var oldPrompt = entity.StoredSystemPrompt;
+            var newPrompt = prompt == current.Config.SystemPrompt ? oldPrompt : await texts.SaveAsync($"workspaces/{entity.RowKey}", prompt, token);
+            entity.SystemPrompt = newPrompt.Inline;
+            entity.SystemPromptBlob = newPrompt.BlobName;
+            entity.AutoFixConflicts = changes.AutoFixConflicts ?? entity.AutoFixConflicts;
+            entity.AutoFixCi = changes.AutoFixCi ?? entity.AutoFixCi;
+            entity.DefaultBranch = branch;
+            entity.UpdatedAt = clock.GetUtcNow();
+            try
+            {
+                var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
+                entity.ETag = response.Headers.ETag ?? default;
+            }
+            catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+            {
+                if (newPrompt != oldPrompt)
+                {
+                    await texts.ForgetAsync(newPrompt);
+                }
+
+                throw;
+            }
+
+            if (newPrompt != oldPrompt)
+            {
+                await texts.ForgetAsync(oldPrompt);
+            }
+
+            return entity.ToWorkspace(prompt);
+        }, "the workspace", ct);
+
+    /// <summary>Deletes a workspace. One with tasks is only deleted with <paramref name="force"/>, which deletes its tasks too.</summary>
+    public async Task<Result<Workspace>> DeleteAsync(Principal caller, string reference, bool force, CancellationToken ct)
+    {
+        if (caller.MayAdministerWorkspaces().Failure is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (!(await ResolveAsync(caller, reference, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        var partition = ShortId.Format(workspace.Id);
+        var tasks = await storage.Table(TableNames.Tasks);
+        var taskKeys = new List<TableEntity>();
+        await foreach (var task in tasks.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["RowKey"], cancellationToken: ct))
+        {
+            taskKeys.Add(task);
+        }
+
+        if (taskKeys.Count > 0 && !force)
+        {
+            return new Conflict($"workspace {workspace.Name} has {taskKeys.Count} task(s); delete them first or pass --force to delete them with it");
+        }
+
+        var table = await storage.Table(TableNames.Workspaces);
+        try
+        {
+            await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(WorkspaceEntity.Partition, partition), new ETag(workspace.Version)),
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(WorkspaceEntity.Partition, WorkspaceEntity.NameRow(workspace.Name))),
+                ],
+                ct);
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 404)
+        {
+            return new Conflict($"workspace {workspace.Name} changed while it was being deleted; nothing was deleted, try again");
+        }
+
+        // The workspace is gone atomically above; its task rows are now unreachable and are removed in batches.
+        foreach (var batch in taskKeys.Chunk(100))
+        {
+            await tasks.SubmitTransactionAsync(batch.Select(t => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, t.RowKey))), ct);
+        }
+
+        logger.LogInformation("Workspace {WorkspaceId} {WorkspaceName} deleted with {TaskCount} tasks", workspace.Id, workspace.Name, taskKeys.Count);
+        return workspace;
+    }
+
+    private async Task<Result<WorkspaceEntity>> FindEntityAsync(string reference, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Workspaces);
+        var name = reference.Trim();
+        if (WorkspaceRules.NamePattern().IsMatch(name))
+        {
+            var index = await table.GetEntityIfExistsAsync<WorkspaceNameEntity>(WorkspaceEntity.Partition, WorkspaceEntity.NameRow(name), cancellationToken: ct);
+            if (index.HasValue && index.Value is { } row)
+            {
+                var byName = await table.GetEntityIfExistsAsync<WorkspaceEntity>(WorkspaceEntity.Partition, row.WorkspaceId, cancellationToken: ct);
+                if (byName.HasValue && byName.Value is { } entity)
+                {
+                    return entity;
+                }
+            }
+        }
+
+        var found = await PrefixLookup.FindAsync<WorkspaceEntity>(table, WorkspaceEntity.Partition, name, "workspace", m => $"{m.RowKey} ({m.Name})", ct);
+        return found.Failure is NotFound or Invalid
+            ? new NotFound($"no workspace matches '{ShortId.Shorten(name)}'; `konduktor workspaces list` shows them")
+            : found;
+    }
+}

@@ -1,0 +1,42 @@
+using Konduktor.Core.Workspaces;
+using Konduktor.Functions.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Konduktor.Functions;
+
+public sealed class WorkspaceFunctions(Api api, WorkspaceService workspaces)
+{
+    [Function("CreateWorkspace")]
+    public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces")] HttpRequest req) =>
+        api.Run<NewWorkspace, Workspace>(req, (caller, input, ct) => workspaces.CreateAsync(caller, input, ct), JsonReply.Created);
+
+    [Function("ListWorkspaces")]
+    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces")] HttpRequest req) =>
+        api.Run(req, async (caller, ct) => Core.Results.Result.Ok(await workspaces.ListAsync(caller, ct)));
+
+    [Function("GetWorkspace")]
+    public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}")] HttpRequest req, string workspace) =>
+        api.Run(req, (caller, ct) => workspaces.ResolveAsync(caller, workspace, ct));
+
+    [Function("DeleteWorkspace")]
+    public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "workspaces/{workspace}")] HttpRequest req, string workspace) =>
+        api.Run(req, (caller, ct) => workspaces.DeleteAsync(caller, workspace, Query.Flag(req, "force"), ct));
+
+    [Function("GetConfig")]
+    public Task<IActionResult> GetConfig([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/config")] HttpRequest req, string workspace) =>
+        api.Run(req, async (caller, ct) => (await workspaces.ResolveAsync(caller, workspace, ct)).Map(ConfigView.Of));
+
+    [Function("SetConfig")]
+    public Task<IActionResult> SetConfig([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "workspaces/{workspace}/config")] HttpRequest req, string workspace) =>
+        api.Run<ConfigChanges, ConfigView>(req, async (caller, changes, ct) =>
+            (await workspaces.UpdateConfigAsync(caller, workspace, changes, Query.IfMatch(req), ct)).Map(ConfigView.Of));
+}
+
+/// <summary>A workspace's configuration as the API shows it.</summary>
+public sealed record ConfigView(string Workspace, string DefaultBranch, string SystemPrompt, bool AutoFixConflicts, bool AutoFixCi, string Version)
+{
+    public static ConfigView Of(Workspace w) =>
+        new(w.Name, w.DefaultBranch, w.Config.SystemPrompt, w.Config.AutoFixConflicts, w.Config.AutoFixCi, w.Version);
+}
