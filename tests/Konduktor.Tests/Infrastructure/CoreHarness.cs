@@ -1,0 +1,61 @@
+using Konduktor.Core;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Konduktor.Tests.Infrastructure;
+
+/// <summary>Core's services over the shared Azurite, with a storage prefix of their own: no host, real storage.</summary>
+public sealed class CoreHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public CoreHarness(AzuriteFixture azurite, IIdGenerator? ids = null)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Konduktor:Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Konduktor:Storage:Prefix"] = AzuriteFixture.NewPrefix(),
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        if (ids is not null)
+        {
+            services.AddSingleton(ids);
+        }
+
+        _services = services.AddKonduktorCore(configuration).BuildServiceProvider();
+    }
+
+    public Principal Person { get; } = Principal.LocalUser;
+
+    public WorkspaceService Workspaces => _services.GetRequiredService<WorkspaceService>();
+
+    public TaskService Tasks => _services.GetRequiredService<TaskService>();
+
+    public StorageClients Storage => _services.GetRequiredService<StorageClients>();
+
+    public async Task<Workspace> NewWorkspaceAsync(string repository = "https://github.com/myorg/myrepo")
+    {
+        var created = await Workspaces.CreateAsync(Person, new NewWorkspace { Repository = repository }, CancellationToken.None);
+        return created.Value ?? throw new InvalidOperationException(created.Failure!.Message);
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
+
+/// <summary>Hands out chosen ids first (to forge colliding prefixes), then random ones.</summary>
+public sealed class ForgedIds(params Guid[] ids) : IIdGenerator
+{
+    private readonly Queue<Guid> _ids = new(ids);
+
+    public Guid NewId()
+    {
+        lock (_ids)
+        {
+            return _ids.Count > 0 ? _ids.Dequeue() : Guid.NewGuid();
+        }
+    }
+}
