@@ -1,0 +1,111 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.EndToEnd;
+
+/// <summary>The README's flow, through `konduktor up`'s host and the CLI as separate processes.</summary>
+public sealed partial class CliFlowTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task The_readme_flow_creates_a_workspace_and_a_task_and_moves_it_by_a_short_prefix()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+
+        Assert.Equal(0, (await up.CliAsync("workspaces", "create", "https://github.com/myorg/myrepo")).ExitCode);
+        Assert.Equal(0, (await up.CliAsync("workspaces", "set-default", "myrepo")).ExitCode);
+        var created = await up.CliAsync("tasks", "create", "--title", "bug: component re-renders 3 times on first load", "--tag", "bug", "--priority", "high");
+
+        var match = TaskCreated().Match(created.Output);
+        Assert.True(match.Success, created.ToString());
+        Assert.Equal("bug: component re-renders 3 times on first load", match.Groups[2].Value);
+        var shortId = match.Groups[1].Value;
+
+        var list = await up.CliAsync("tasks", "list");
+        Assert.Contains(shortId, list.Output, StringComparison.Ordinal);
+        Assert.Contains("To do", list.Output, StringComparison.Ordinal);
+
+        var moved = await up.CliAsync("tasks", "move", shortId[..4], "In progress");
+        Assert.Equal(0, moved.ExitCode);
+
+        var shown = await up.CliAsync("tasks", "show", shortId, "--json");
+        using var json = JsonDocument.Parse(shown.Output);
+        Assert.Equal("In progress", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal("high", json.RootElement.GetProperty("priority").GetString());
+        Assert.Equal(["bug"], json.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.StartsWith(shortId, json.RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Descriptions_come_from_a_file_or_stdin_and_tasks_can_be_updated_and_deleted()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        await up.CliAsync("workspaces", "create", "myorg/app");
+        var file = Path.Combine(up.Home, "spec.md");
+        await File.WriteAllTextAsync(file, "# Spec\nfrom a file", TestContext.Current.CancellationToken);
+
+        var fromFile = await up.CliAsync("-w", "app", "tasks", "create", "--title", "from file", "--description-file", file, "--json");
+        var fromStdin = await up.CliWithInputAsync("## piped\ntext", "-w", "app", "tasks", "create", "--title", "from stdin", "--description-file", "-", "--json");
+        var fileId = JsonDocument.Parse(fromFile.Output).RootElement.GetProperty("shortId").GetString()!;
+        var stdinId = JsonDocument.Parse(fromStdin.Output).RootElement.GetProperty("shortId").GetString()!;
+
+        Assert.Contains("from a file", (await up.CliAsync("-w", "app", "tasks", "show", fileId)).Output, StringComparison.Ordinal);
+        Assert.Contains("## piped", (await up.CliAsync("-w", "app", "tasks", "show", stdinId)).Output, StringComparison.Ordinal);
+
+        var updated = await up.CliAsync("-w", "app", "tasks", "update", fileId, "--title", "renamed", "--add-tag", "ui", "--priority", "urgent", "--json");
+        var task = JsonDocument.Parse(updated.Output).RootElement;
+        Assert.Equal("renamed", task.GetProperty("title").GetString());
+        Assert.Equal("urgent", task.GetProperty("priority").GetString());
+
+        Assert.Equal(0, (await up.CliAsync("-w", "app", "tasks", "delete", stdinId)).ExitCode);
+        var remaining = JsonDocument.Parse((await up.CliAsync("-w", "app", "tasks", "list", "--json")).Output).RootElement;
+        Assert.Equal(["renamed"], remaining.EnumerateArray().Select(t => t.GetProperty("title").GetString()));
+    }
+
+    [Fact]
+    public async Task Config_is_read_and_set_from_the_cli_with_the_prompt_from_stdin()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        await up.CliAsync("workspaces", "create", "myorg/app");
+
+        var set = await up.CliWithInputAsync("Be brief.", "-w", "app", "config", "set", "--system-prompt-file", "-", "--auto-fix-ci", "off");
+        Assert.Equal(0, set.ExitCode);
+
+        var config = JsonDocument.Parse((await up.CliAsync("-w", "app", "config", "get", "--json")).Output).RootElement;
+        Assert.Equal("Be brief.", config.GetProperty("systemPrompt").GetString());
+        Assert.False(config.GetProperty("autoFixCi").GetBoolean());
+        Assert.True(config.GetProperty("autoFixConflicts").GetBoolean());
+
+        var bad = await up.CliAsync("-w", "app", "config", "set", "--auto-fix-ci", "maybe");
+        Assert.Equal(2, bad.ExitCode);
+    }
+
+    [Fact]
+    public async Task Mistakes_get_one_line_errors_and_the_documented_exit_codes()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        await up.CliAsync("workspaces", "create", "myorg/app");
+        await up.CliAsync("workspaces", "set-default", "app");
+
+        var unknown = await up.CliAsync("tasks", "show", "abcd1234");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal("error: no task matches 'abcd1234'", unknown.Error.Trim());
+
+        var created = TaskCreated().Match((await up.CliAsync("tasks", "create", "--title", "x")).Output).Groups[1].Value;
+        var badColumn = await up.CliAsync("tasks", "move", created, "Doing");
+        Assert.Equal(1, badColumn.ExitCode);
+        Assert.Single(badColumn.Error.Trim().Split('\n'));
+        Assert.Contains("Ideas, To do, In progress, PR Submitted, Done, Closed", badColumn.Error, StringComparison.Ordinal);
+
+        var usage = await up.CliAsync("tasks", "create");
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("--title", usage.Error, StringComparison.Ordinal);
+
+        var noServer = await KonduktorCli.RunAsync(KonduktorUp.NewHome(), ["tasks", "list", "-w", "app"]);
+        Assert.Equal(1, noServer.ExitCode);
+        Assert.DoesNotContain("   at ", noServer.Error, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("^Task created: ([0-9a-f]{8}) \"(.*)\"\\n$")]
+    private static partial Regex TaskCreated();
+}

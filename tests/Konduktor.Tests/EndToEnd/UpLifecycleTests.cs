@@ -1,0 +1,64 @@
+using System.Net;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.EndToEnd;
+
+public sealed class UpLifecycleTests
+{
+    [Fact]
+    public async Task Up_starts_its_own_azurite_and_a_restart_keeps_every_workspace_and_task()
+    {
+        var home = KonduktorUp.NewHome();
+        await using (var first = await KonduktorUp.StartAsync(home))
+        {
+            Assert.Contains("Starting Azurite", first.Output, StringComparison.Ordinal);
+            await first.CliAsync("workspaces", "create", "myorg/kept");
+            Assert.Equal(0, (await first.CliAsync("-w", "kept", "tasks", "create", "--title", "survives a restart")).ExitCode);
+
+            var second = await KonduktorCli.RunAsync(home, ["up", "--port", "0"]);
+            Assert.Equal(1, second.ExitCode);
+            Assert.Contains("already running", second.Error, StringComparison.Ordinal);
+
+            var status = await first.CliAsync("status");
+            Assert.Contains("is ok", status.Output, StringComparison.Ordinal);
+
+            Assert.Equal(0, await first.StopAsync());
+            Assert.Contains("Konduktor stopped.", first.Output, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(home, "up.json")));
+        await using var restarted = await KonduktorUp.StartAsync(home);
+        var list = await restarted.CliAsync("-w", "kept", "tasks", "list");
+        Assert.Contains("survives a restart", list.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_reports_storage_operations_counted_by_the_pipeline_policy()
+    {
+        var home = KonduktorUp.NewHome();
+        await using var up = await KonduktorUp.StartAsync(home);
+        await up.CliAsync("workspaces", "create", "myorg/app");
+
+        var status = await up.CliAsync("status", "--storage-ops");
+
+        Assert.Equal(0, status.ExitCode);
+        Assert.Matches(@"table batch\s+1", status.Output);
+        Assert.Matches(@"Storage requests since the host started: [1-9]", status.Output);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-the-token")]
+    public async Task Every_route_refuses_a_request_without_the_right_token(string? token)
+    {
+        await using var up = await KonduktorUp.StartAsync(KonduktorUp.NewHome());
+        using var http = up.Http(token);
+
+        foreach (var (method, path) in new[] { ("GET", "api/workspaces"), ("POST", "api/workspaces"), ("GET", "api/status"), ("GET", "api/workspaces/x/board"), ("DELETE", "api/workspaces/x/tasks/abcd"), ("GET", "api/diagnostics/storage") })
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using Konduktor.Cli.Commands;
+
+namespace Konduktor.Tests.Infrastructure;
+
+/// <summary>The built CLI, run as a real process with its own KONDUKTOR_HOME.</summary>
+public static class KonduktorCli
+{
+    public static readonly string RepositoryRoot = FindRoot();
+
+    /// <summary>The CLI built in the same configuration as the tests (the test project references it, so it is built first).</summary>
+    public static readonly string Executable = Path.Combine(RepositoryRoot, "cli", "bin",
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name, "net10.0", "konduktor");
+
+    public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments, bool redirectInput = false)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["KONDUKTOR_HOME"] = home;
+        start.Environment.Remove("KONDUKTOR_URL");
+        start.Environment.Remove("KONDUKTOR_TOKEN");
+        start.Environment.Remove("KONDUKTOR_WORKSPACE");
+        return start;
+    }
+
+    public static async Task<CliResult> RunAsync(string home, string[] arguments, string? stdin = null)
+    {
+        using var process = Process.Start(StartInfo(home, arguments, stdin is not null))!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
+
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Konduktor.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository root (Konduktor.sln) above the test binaries");
+    }
+}
+
+public sealed record CliResult(int ExitCode, string Output, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout: {Output}\nstderr: {Error}";
+}
+
+/// <summary>A running <c>konduktor up</c>: with the shared Azurite (a fresh prefix) or with its own Azurite under its home.</summary>
+public sealed class KonduktorUp : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private KonduktorUp(Process process, string home)
+    {
+        _process = process;
+        Home = home;
+    }
+
+    public string Home { get; }
+
+    public string Url { get; private set; } = "";
+
+    public string Token => File.ReadAllText(Path.Combine(Home, "token")).Trim();
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string NewHome() => Directory.CreateTempSubdirectory("konduktor-home-").FullName;
+
+    /// <summary>Starts <c>up</c>; with <paramref name="storage"/> null it starts its own Azurite, data under the home.</summary>
+    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null)
+    {
+        home ??= NewHome();
+        var arguments = new List<string> { "up", "--port", "0" };
+        if (storage is not null)
+        {
+            arguments.AddRange(["--storage", storage, "--storage-prefix", prefix ?? AzuriteFixture.NewPrefix()]);
+        }
+
+        var process = Process.Start(KonduktorCli.StartInfo(home, arguments))!;
+        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var up = new KonduktorUp(process, home);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                ready.TrySetException(new InvalidOperationException($"konduktor up ended before it was ready:\n{up.Output}"));
+                return;
+            }
+
+            up.Append(e.Data);
+            if (e.Data.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
+            {
+                ready.TrySetResult(e.Data[UpCommand.ReadyPrefix.Length..].Split(' ')[0]);
+            }
+        };
+        process.ErrorDataReceived += (_, e) => up.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        up.Url = await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        return up;
+    }
+
+    public Task<CliResult> CliAsync(params string[] arguments) => KonduktorCli.RunAsync(Home, arguments);
+
+    public Task<CliResult> CliWithInputAsync(string stdin, params string[] arguments) => KonduktorCli.RunAsync(Home, arguments, stdin);
+
+    public HttpClient Http(string? token = "")
+    {
+        var client = new HttpClient { BaseAddress = new Uri(Url) };
+        var bearer = token == "" ? Token : token;
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return client;
+    }
+
+    /// <summary>Sends SIGTERM, as Ctrl+C or a service manager would, and waits for a clean exit.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
+        }
+
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
