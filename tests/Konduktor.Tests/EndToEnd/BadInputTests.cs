@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.EndToEnd;
+
+/// <summary>Every route, fed bad input: a 4xx problem+json a person can act on, and not one byte changed in storage.</summary>
+public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host host) : IClassFixture<BadInputTests.Host>
+{
+    /// <summary>One host for all cases: each case must leave storage exactly as it found it, which the test checks.</summary>
+    public sealed class Host(AzuriteFixture azurite) : IAsyncLifetime
+    {
+        public string Prefix { get; } = AzuriteFixture.NewPrefix();
+
+        public KonduktorUp Up { get; private set; } = null!;
+
+        public string TaskId { get; private set; } = "";
+
+        public async ValueTask InitializeAsync()
+        {
+            Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: Prefix);
+            await Up.CliAsync("workspaces", "create", "someone/app");
+            TaskId = JsonDocument.Parse((await Up.CliAsync("-w", "app", "tasks", "create", "--title", "existing", "--json")).Output).RootElement.GetProperty("id").GetString()!;
+        }
+
+        public ValueTask DisposeAsync() => Up.DisposeAsync();
+    }
+
+    public static TheoryData<string, string, string?, HttpStatusCode> Cases()
+    {
+        var huge = "{\"repository\":\"" + new string('a', 9 * 1024 * 1024) + "\"}";
+        var bigDescription = JsonSerializer.Serialize(new { title = "t", description = new string('x', 1024 * 1024 + 1) });
+        var bigPrompt = JsonSerializer.Serialize(new { systemPrompt = new string('x', 100_001) });
+        return new()
+        {
+            { "POST", "api/workspaces", "{not json", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "null", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "[]", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{\"repository\":\"not a url\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{\"repository\":\"myorg/other\",\"colour\":\"red\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{\"repository\":42}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{\"repository\":\"myorg/other\",\"name\":\"bad name!\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{\"repository\":\"myorg/other\",\"defaultBranch\":\"--force\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces", "{\"repository\":\"someone/app\"}", HttpStatusCode.Conflict },
+            { "POST", "api/workspaces", huge, HttpStatusCode.RequestEntityTooLarge },
+            { "GET", "api/workspaces/nope", null, HttpStatusCode.NotFound },
+            { "DELETE", "api/workspaces/nope", null, HttpStatusCode.NotFound },
+            { "DELETE", "api/workspaces/app", null, HttpStatusCode.Conflict },
+            { "GET", "api/workspaces/nope/config", null, HttpStatusCode.NotFound },
+            { "PATCH", "api/workspaces/app/config", "{\"autoFixCi\":\"yes\"}", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/config", "{\"systemPrompt\":\"   \"}", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/config", "{\"unknown\":true}", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/config", bigPrompt, HttpStatusCode.RequestEntityTooLarge },
+            { "PATCH", "api/workspaces/app/config", "{\"defaultBranch\":\"a..b\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"" + new string('t', 201) + "\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"status\":\"Doing\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"priority\":\"critical\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"priority\":3}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"tags\":[\"has space\"]}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"tags\":\"bug\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"owner\":\"me\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":null}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", bigDescription, HttpStatusCode.RequestEntityTooLarge },
+            { "POST", "api/workspaces/nope/tasks", "{\"title\":\"t\"}", HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/app/tasks?priority=bogus", null, HttpStatusCode.BadRequest },
+            { "GET", "api/workspaces/app/tasks?status=Later", null, HttpStatusCode.BadRequest },
+            { "GET", "api/workspaces/app/tasks/abcd1234", null, HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/app/tasks/zz", null, HttpStatusCode.BadRequest },
+            { "GET", "api/workspaces/app/tasks/ab", null, HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/tasks/{task}", "{\"status\":\"Doing\"}", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/tasks/{task}", "{\"title\":\"\"}", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/tasks/{task}", "{\"removeTags\":[\"no way\"]}", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/tasks/abcd1234", "{\"title\":\"x\"}", HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/app/tasks/{task}/move", "{\"status\":\"Doing\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks/{task}/move", "{}", HttpStatusCode.BadRequest },
+            { "DELETE", "api/workspaces/app/tasks/abcd1234", null, HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/nope/board", null, HttpStatusCode.NotFound },
+            { "GET", "api/no-such-route", null, HttpStatusCode.NotFound },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Bad_input_gets_a_4xx_problem_and_changes_nothing_in_storage(string method, string path, string? body, HttpStatusCode expected)
+    {
+        var before = await SnapshotAsync(host.Prefix);
+
+        using var http = host.Up.Http();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{task}", host.TaskId, StringComparison.Ordinal));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+
+            // As curl does for large bodies: the server can refuse before the body is sent.
+            request.Headers.ExpectContinue = body.Length > 1024 * 1024;
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var detail = JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString();
+        Assert.False(string.IsNullOrWhiteSpace(detail));
+        Assert.DoesNotContain("Exception", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("Konduktor.Core", detail, StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(host.Prefix));
+    }
+
+    /// <summary>Every entity (keys and ETags) in every table of this test's prefix, and every blob name.</summary>
+    private async Task<string> SnapshotAsync(string prefix)
+    {
+        var service = new TableServiceClient(azurite.ConnectionString);
+        var lines = new List<string>();
+        await foreach (var table in service.QueryAsync(t => t.Name.CompareTo(prefix) >= 0 && t.Name.CompareTo(prefix + "~") < 0))
+        {
+            await foreach (var entity in service.GetTableClient(table.Name).QueryAsync<TableEntity>())
+            {
+                lines.Add($"{table.Name}/{entity.PartitionKey}/{entity.RowKey}/{entity.ETag}");
+            }
+        }
+
+        var blobs = new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString);
+        await foreach (var container in blobs.GetBlobContainersAsync(prefix: prefix))
+        {
+            await foreach (var blob in blobs.GetBlobContainerClient(container.Name).GetBlobsAsync())
+            {
+                lines.Add($"{container.Name}/{blob.Name}");
+            }
+        }
+
+        Assert.NotEmpty(lines);
+        return string.Join('\n', lines.Order(StringComparer.Ordinal));
+    }
+}
