@@ -43,6 +43,17 @@ try
         response.EnsureSuccessStatusCode();
         await response.Content.ReadAsByteArrayAsync();
     });
+    var state = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(home, "up.json"))).RootElement;
+    var tablePort = state.GetProperty("azuriteEndpoints").GetString()!.Split('/')[^1];
+    var tables = new Azure.Data.Tables.TableServiceClient(
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Konduktor.Cli.Hosting.Azurite.AccountKey};TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;");
+    var taskTable = tables.GetTableClient(state.GetProperty("storagePrefix").GetString() + Konduktor.Core.Storage.TableNames.Tasks);
+    await Measure("storage floor: the same partition query straight to Azurite with the SDK", 30, async () =>
+    {
+        await foreach (var _ in taskTable.QueryAsync<Azure.Data.Tables.TableEntity>(maxPerPage: 1000, select: Konduktor.Core.Tasks.TaskEntity.ListColumns))
+        {
+        }
+    });
     await Measure($"`konduktor tasks list` process round trip ({taskCount:N0} rows)", 15, () => RunCli(cli, home, "-w", "bench", "tasks", "list"));
     await Measure("`konduktor tasks list --tag area-3 --priority high` process round trip", 15, () => RunCli(cli, home, "-w", "bench", "tasks", "list", "--tag", "area-3", "--priority", "high"));
     await Measure("`konduktor status` process round trip (the CLI floor: one small request)", 15, () => RunCli(cli, home, "status"));
