@@ -27,6 +27,9 @@ public sealed class KonduktorHome(string root)
 
     public string Tools => Path.Combine(Root, "tools");
 
+    /// <summary>A runner's mirrors, worktrees and log spool.</summary>
+    public string RunnerWorkDirectory(string name) => Path.Combine(Root, "runners", name);
+
     public static KonduktorHome FromEnvironment() =>
         new(Environment.GetEnvironmentVariable("KONDUKTOR_HOME") is { Length: > 0 } home
             ? home

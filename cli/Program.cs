@@ -6,6 +6,9 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
 {
     WorkspaceCommands.Build(),
     TaskCommands.Build(),
+    SessionCommands.Build(),
+    RunnerCommands.Build(),
+    RunnerCommands.BuildList(),
     ConfigCommands.Build(),
     StatusCommand.Build(),
     UpCommand.Build(),

@@ -1,5 +1,7 @@
 using Konduktor.Core.Auth;
 using Konduktor.Core.Storage;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
 using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
 using Microsoft.Extensions.Configuration;
@@ -27,11 +29,17 @@ public static class KonduktorCoreServices
         services.AddSingleton<TextStore>();
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<TaskService>();
+        services.AddSingleton<SessionJobs>();
+        services.AddSingleton<SessionSignals>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<SessionLogs>();
+        services.AddSingleton<RunnerService>();
+        services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
 
         if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)
         {
             services.AddSingleton(new LocalTokenOptions(token));
-            services.AddSingleton<IAuthenticator, LocalTokenAuthenticator>();
+            services.AddSingleton<IUserAuthenticator, LocalTokenAuthenticator>();
         }
 
         return services;

@@ -14,6 +14,8 @@ public static class ConfigCommands
         var conflicts = OnOff("--auto-fix-conflicts", "Start a session to fix merge conflicts on a task's PR");
         var ci = OnOff("--auto-fix-ci", "Start a session to fix failing CI on a task's PR");
         var branch = new Option<string?>("--default-branch") { Description = "The branch tasks start from" };
+        var permissionMode = new Option<string?>("--permission-mode") { Description = "Claude Code's permission mode for agents: " + string.Join(", ", WorkspaceRules.PermissionModes) };
+        var model = new Option<string?>("--model") { Description = "Claude Code's model for agents (\"\" for Claude Code's default)" };
 
         return CommandFactory.Group("config", "A workspace's agent configuration",
             CommandFactory.Create("get", "Show the workspace's configuration", async (cli, ct) =>
@@ -30,10 +32,12 @@ public static class ConfigCommands
                     AutoFixConflicts = cli.Get(conflicts) is { } c ? c == "on" : null,
                     AutoFixCi = cli.Get(ci) is { } f ? f == "on" : null,
                     DefaultBranch = cli.Get(branch),
+                    PermissionMode = cli.Get(permissionMode),
+                    Model = cli.Get(model),
                 };
                 var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -49,6 +53,8 @@ public static class ConfigCommands
         Output.Line($"default branch:     {c.DefaultBranch}");
         Output.Line($"auto-fix conflicts: {WorkspaceCommands.OnOff(c.AutoFixConflicts)}");
         Output.Line($"auto-fix CI:        {WorkspaceCommands.OnOff(c.AutoFixCi)}");
+        Output.Line($"permission mode:    {c.PermissionMode}");
+        Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");
         Output.Line("system prompt:");
         Output.Line(c.SystemPrompt);
     }

@@ -66,6 +66,8 @@ public static class TaskCommands
                         [t.ShortId, t.Status, Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
                 });
             }, status, tag, priority, text),
+            SessionCommands.Run(id, TaskPath),
+            SessionCommands.TaskLogs(id, TaskPath),
             CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
             {
                 var shown = await cli.Api.GetAsync<TaskItem>(TaskPath(cli), ct);
@@ -77,6 +79,12 @@ public static class TaskCommands
                     Output.Line($"priority: {Label(t.Priority)}");
                     Output.Line($"tags:     {string.Join(", ", t.Tags)}");
                     Output.Line($"created:  {t.CreatedAt:u}   updated: {t.UpdatedAt:u}");
+                    if (t.LatestSession is { } latest)
+                    {
+                        Output.Line($"branch:   {t.Branch}");
+                        Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {SessionCommands.Cost(t.CostUsd)}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
+                    }
+
                     if (!string.IsNullOrEmpty(t.Description))
                     {
                         Output.Line("");

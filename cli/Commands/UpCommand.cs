@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Konduktor.Cli.Hosting;
+using Konduktor.Runner;
+using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Cli.Commands;
 
@@ -14,16 +16,23 @@ public static class UpCommand
 {
     public const string ReadyPrefix = "Konduktor is up at ";
     private const int PreferredPort = 7070;
+    private const string LocalRunnerName = "local";
+    private const int LocalRunnerCapacity = 2;
 
     public static Command Build()
     {
         var port = new Option<int?>("--port") { Description = $"The port to serve on (default: {PreferredPort} if free, else any free port; 0 = any free port)" };
         var storage = new Option<string?>("--storage") { Description = "Use this storage connection string instead of starting Azurite" };
         var prefix = new Option<string?>("--storage-prefix") { Description = "Put this prefix (lower-case letters and digits) before every table, queue and container name" };
-        return CommandFactory.Create("up", "Run Konduktor on this machine: Azurite, the API and (later) the board and a runner", (cli, ct) => RunAsync(cli, cli.Get(port), cli.Get(storage), cli.Get(prefix) ?? ""), port, storage, prefix);
+        var agentCommand = new Option<string?>("--agent-command") { Description = "The agent the local runner starts instead of `claude` (also KONDUKTOR_AGENT_COMMAND)" };
+        var noRunner = new Option<bool>("--no-runner") { Description = "Do not start the local runner (start runners with `konduktor runner start`)" };
+        return CommandFactory.Create("up", "Run Konduktor on this machine: Azurite, the API, and a local runner", (cli, ct) =>
+            RunAsync(cli, cli.Get(port), cli.Get(storage), cli.Get(prefix) ?? "", cli.Get(noRunner) ? null : cli.Get(agentCommand) ?? ""),
+            port, storage, prefix, agentCommand, noRunner);
     }
 
-    private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix)
+    /// <param name="agentCommand">null: no local runner; "": the default agent command.</param>
+    private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix, string? agentCommand)
     {
         var home = cli.Home;
         Directory.CreateDirectory(home.Root);
@@ -68,16 +77,38 @@ public static class UpCommand
             home.WriteConfig(home.ReadConfig() with { Url = url });
             home.WriteUpState(new UpState(Environment.ProcessId, url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
             Step($"The host serves {host.FunctionCount} functions");
-            Output.Line($"{ReadyPrefix}{url}  (home: {home.Root}; Ctrl+C to stop)");
 
+            using var runnerLogging = LocalRunner.Logging();
+            using var runnerStopping = new CancellationTokenSource();
+            KonduktorRunner? runner = null;
+            var runnerTask = Task.CompletedTask;
+            if (agentCommand is not null)
+            {
+                var options = LocalRunner.Options(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null);
+                runner = new KonduktorRunner(options, runnerLogging.CreateLogger<KonduktorRunner>());
+                runnerTask = runner.RunAsync(runnerStopping.Token);
+                Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
+            }
+
+            Output.Line($"{ReadyPrefix}{url}  (home: {home.Root}; Ctrl+C to stop)");
             try
             {
+                await Task.WhenAny(Task.Delay(Timeout.Infinite, stopping.Token), runnerTask);
+                if (runnerTask.IsFaulted)
+                {
+                    throw new CommandFailedException($"the local runner stopped: {runnerTask.Exception?.GetBaseException().Message}");
+                }
+
                 await Task.Delay(Timeout.Infinite, stopping.Token);
             }
             catch (OperationCanceledException)
             {
                 Step("Stopping");
             }
+
+            await runnerStopping.CancelAsync();
+            await runnerTask;
+            runner?.Dispose();
         }
         finally
         {

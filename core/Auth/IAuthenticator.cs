@@ -8,3 +8,6 @@ public interface IAuthenticator
     /// <param name="authorization">The raw Authorization header, if any.</param>
     ValueTask<Result<Principal>> AuthenticateAsync(string? authorization, CancellationToken ct);
 }
+
+/// <summary>Authenticates people: the local token under <c>konduktor up</c>, Entra ID in Azure.</summary>
+public interface IUserAuthenticator : IAuthenticator;

@@ -5,7 +5,7 @@ using Konduktor.Core.Results;
 namespace Konduktor.Core.Auth;
 
 /// <summary>The local mode's person: whoever holds the random token <c>konduktor up</c> wrote to the user's home.</summary>
-public sealed class LocalTokenAuthenticator(LocalTokenOptions options) : IAuthenticator
+public sealed class LocalTokenAuthenticator(LocalTokenOptions options) : IUserAuthenticator
 {
     private readonly byte[] _expected = Encoding.UTF8.GetBytes(options.Token);
 

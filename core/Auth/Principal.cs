@@ -15,7 +15,7 @@ public enum PrincipalKind
 }
 
 /// <summary>Who is calling. Every API route needs one; what it may touch is decided here, in core.</summary>
-public sealed record Principal(PrincipalKind Kind, string Name, Guid? WorkspaceScope = null)
+public sealed record Principal(PrincipalKind Kind, string Name, Guid? WorkspaceScope = null, Guid? Id = null)
 {
     public static readonly Principal LocalUser = new(PrincipalKind.User, "local");
 

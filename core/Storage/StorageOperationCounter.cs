@@ -20,7 +20,7 @@ public sealed class StorageOperationCounter
     internal void Count(string service, Request request) =>
         _counts.AddOrUpdate($"{service} {Operation(service, request)}", 1, (_, count) => count + 1);
 
-    internal HttpPipelinePolicy PolicyFor(string service) => new CountingPolicy(this, service);
+    public HttpPipelinePolicy PolicyFor(string service) => new CountingPolicy(this, service);
 
     private static string Operation(string service, Request request)
     {

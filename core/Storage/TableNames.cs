@@ -5,4 +5,7 @@ public static class TableNames
 {
     public const string Workspaces = "workspaces";
     public const string Tasks = "tasks";
+    public const string Sessions = "sessions";
+    public const string SessionLogs = "sessionlogs";
+    public const string Runners = "runners";
 }

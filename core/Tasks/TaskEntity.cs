@@ -11,7 +11,8 @@ internal sealed class TaskEntity : ITableEntity
 {
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
-        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt"];
+        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt",
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -41,6 +42,25 @@ internal sealed class TaskEntity : ITableEntity
 
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The task's branch, named at its first run and kept for every later session.</summary>
+    public string? Branch { get; set; }
+
+    /// <summary>The session that is queued, claimed or running, if any: a task runs one session at a time.</summary>
+    public string? ActiveSessionId { get; set; }
+
+    public string? LatestSessionId { get; set; }
+
+    public string? LatestSessionStatus { get; set; }
+
+    public int SessionCount { get; set; }
+
+    /// <summary>Summed over the task's sessions (stored as a double: Table Storage has no decimal).</summary>
+    public double CostUsd { get; set; }
+
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
     [IgnoreDataMember]
     public StoredText StoredDescription => new(Description, DescriptionBlob);
 
@@ -64,5 +84,11 @@ internal sealed class TaskEntity : ITableEntity
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         Version = ETag.ToString(),
+        Branch = Branch,
+        LatestSession = LatestSessionId is null ? null : new SessionSummary(Guid.Parse(LatestSessionId), LatestSessionStatus ?? "", ActiveSessionId is not null),
+        SessionCount = SessionCount,
+        CostUsd = (decimal)Math.Round(CostUsd, 6),
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
     };
 }

@@ -30,8 +30,25 @@ public sealed record TaskItem
     /// <summary>The storage ETag: send it back (If-Match) to update only if nobody changed the task since.</summary>
     public required string Version { get; init; }
 
+    public string? Branch { get; init; }
+
+    /// <summary>The task's most recent session (the board shows its state on the card).</summary>
+    public SessionSummary? LatestSession { get; init; }
+
+    public int SessionCount { get; init; }
+
+    public decimal CostUsd { get; init; }
+
+    public long InputTokens { get; init; }
+
+    public long OutputTokens { get; init; }
+
     public string ShortId => Core.ShortId.Of(Id);
 }
+
+/// <param name="Status">queued, running, succeeded, … (the session's status, camel case).</param>
+/// <param name="Active">Whether it is still queued, claimed or running.</param>
+public sealed record SessionSummary(Guid Id, string Status, bool Active);
 
 /// <summary>What a person or an agent gives to create a task.</summary>
 public sealed record NewTask

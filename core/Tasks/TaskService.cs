@@ -199,7 +199,7 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
         return entity.ToTask(null);
     }
 
-    private async Task<Result<(Workspace Workspace, TaskEntity Entity)>> FindAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
+    internal async Task<Result<(Workspace Workspace, TaskEntity Entity)>> FindAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
     {
         if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
         {
@@ -211,6 +211,33 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             table, ShortId.Format(workspace.Id), taskRef, "task", e => $"{e.RowKey} \"{e.Title}\"", ct);
         return found.Map(entity => (workspace, entity));
     }
+
+    /// <summary>
+    /// Applies a change to one task on fresh state, conditionally on its ETag, retrying a lost race: how sessions
+    /// (and later webhooks and projects) change a task without ever overwriting someone else's change.
+    /// </summary>
+    internal Task<Result<TaskEntity>> ChangeAsync(Guid workspaceId, Guid taskId, Func<TaskEntity, Task<Result<Done>>> change, CancellationToken ct) =>
+        Optimistic.UpdateAsync<TaskEntity>(async token =>
+        {
+            var table = await storage.Table(TableNames.Tasks);
+            var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), cancellationToken: token);
+            if (!found.HasValue || found.Value is not { } entity)
+            {
+                return new NotFound($"no task matches '{ShortId.Of(taskId)}'");
+            }
+
+            if ((await change(entity)).Failure is { } failure)
+            {
+                return failure;
+            }
+
+            entity.UpdatedAt = clock.GetUtcNow();
+            var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
+            entity.ETag = response.Headers.ETag ?? default;
+            return entity;
+        }, "the task", ct);
+
+    internal async Task<string> DescriptionOfAsync(TaskEntity entity, CancellationToken ct) => await texts.LoadAsync(entity.StoredDescription, ct);
 
     private async Task<List<TaskItem>> QueryPartitionAsync(Workspace workspace, string? status, Priority? priority, CancellationToken ct)
     {
@@ -242,7 +269,7 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
         return index < 0 ? int.MaxValue : index;
     }
 
-    private static double RankAt(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+    internal static double RankAt(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 
     private static string TextOwner(TaskEntity entity) => $"tasks/{entity.PartitionKey}/{entity.RowKey}";
 }

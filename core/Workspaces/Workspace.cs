@@ -39,4 +39,10 @@ public sealed record WorkspaceConfig
     public required bool AutoFixConflicts { get; init; }
 
     public required bool AutoFixCi { get; init; }
+
+    /// <summary>Claude Code's <c>--permission-mode</c> for this workspace's agents.</summary>
+    public required string PermissionMode { get; init; }
+
+    /// <summary>Claude Code's <c>--model</c>; null for Claude Code's own default.</summary>
+    public string? Model { get; init; }
 }

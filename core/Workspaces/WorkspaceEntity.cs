@@ -42,6 +42,10 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public bool AutoFixCi { get; set; }
 
+    public string? PermissionMode { get; set; }
+
+    public string? Model { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -59,7 +63,14 @@ internal sealed class WorkspaceEntity : ITableEntity
         GitHubRepository = GitHubRepository,
         DefaultBranch = DefaultBranch,
         Columns = JsonSerializer.Deserialize<string[]>(Columns) ?? [],
-        Config = new WorkspaceConfig { SystemPrompt = systemPrompt, AutoFixConflicts = AutoFixConflicts, AutoFixCi = AutoFixCi },
+        Config = new WorkspaceConfig
+        {
+            SystemPrompt = systemPrompt,
+            AutoFixConflicts = AutoFixConflicts,
+            AutoFixCi = AutoFixCi,
+            PermissionMode = PermissionMode ?? WorkspaceRules.DefaultPermissionMode,
+            Model = Model,
+        },
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         Version = ETag.ToString(),

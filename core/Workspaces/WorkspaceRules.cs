@@ -35,6 +35,28 @@ public static partial class WorkspaceRules
                 ? new TooLarge($"the system prompt is {prompt.Length:N0} characters; the limit is {MaxSystemPromptLength:N0}")
                 : prompt;
 
+    /// <summary>Background agents must edit, run tests, commit and push without a person to approve each tool.</summary>
+    public const string DefaultPermissionMode = "bypassPermissions";
+
+    public static readonly IReadOnlyList<string> PermissionModes = ["default", "acceptEdits", "bypassPermissions", "plan"];
+
+    public static Result<string> PermissionMode(string mode) =>
+        PermissionModes.FirstOrDefault(m => string.Equals(m, mode.Trim(), StringComparison.OrdinalIgnoreCase)) is { } known
+            ? known
+            : new Invalid($"'{ShortId.Shorten(mode)}' is not a permission mode; use one of {string.Join(", ", PermissionModes)}", "permissionMode");
+
+    /// <summary>A model name as Claude Code takes it (e.g. "sonnet", "claude-opus-4-1"); "" or null means Claude Code's default (given back as "").</summary>
+    public static Result<string> Model(string? model)
+    {
+        var value = (model ?? "").Trim();
+        return value.Length == 0 || ModelPattern().IsMatch(value)
+            ? value
+            : new Invalid($"'{ShortId.Shorten(value)}' is not a model name: letters, digits, '.', '-', '_' or ':', at most 100", "model");
+    }
+
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")]
     private static partial Regex BranchPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:\[\]-]{0,99}$")]
+    private static partial Regex ModelPattern();
 }

@@ -30,6 +30,11 @@ public sealed record ConfigChanges
     public bool? AutoFixCi { get; init; }
 
     public string? DefaultBranch { get; init; }
+
+    public string? PermissionMode { get; init; }
+
+    /// <summary>A model name, or "" for Claude Code's default.</summary>
+    public string? Model { get; init; }
 }
 
 public sealed class WorkspaceService(StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
@@ -131,7 +136,9 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
 
             var prompt = changes.ResetSystemPrompt == true ? DefaultSystemPrompt.Text : changes.SystemPrompt ?? current.Config.SystemPrompt;
             if (!WorkspaceRules.SystemPrompt(prompt).TryGet(out prompt, out failure)
-                || !WorkspaceRules.Branch(changes.DefaultBranch ?? current.DefaultBranch).TryGet(out var branch, out failure))
+                || !WorkspaceRules.Branch(changes.DefaultBranch ?? current.DefaultBranch).TryGet(out var branch, out failure)
+                || !WorkspaceRules.PermissionMode(changes.PermissionMode ?? current.Config.PermissionMode).TryGet(out var permissionMode, out failure)
+                || !WorkspaceRules.Model(changes.Model ?? current.Config.Model).TryGet(out var model, out failure))
             {
                 return failure;
             }
@@ -150,6 +157,8 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             entity.AutoFixConflicts = changes.AutoFixConflicts ?? entity.AutoFixConflicts;
             entity.AutoFixCi = changes.AutoFixCi ?? entity.AutoFixCi;
             entity.DefaultBranch = branch;
+            entity.PermissionMode = permissionMode;
+            entity.Model = model.Length == 0 ? null : model;
             entity.UpdatedAt = clock.GetUtcNow();
             try
             {
@@ -223,6 +232,14 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
 
         logger.LogInformation("Workspace {WorkspaceId} {WorkspaceName} deleted with {TaskCount} tasks", workspace.Id, workspace.Name, taskKeys.Count);
         return workspace;
+    }
+
+    /// <summary>A workspace by its id, for the system's own work (claims, sessions); callers are checked by the caller.</summary>
+    internal async Task<Workspace?> FindByIdAsync(Guid id, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Workspaces);
+        var found = await table.GetEntityIfExistsAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(id), cancellationToken: ct);
+        return found.HasValue && found.Value is { } entity ? entity.ToWorkspace(await texts.LoadAsync(entity.StoredSystemPrompt, ct)) : null;
     }
 
     private async Task<Result<WorkspaceEntity>> FindEntityAsync(string reference, CancellationToken ct)

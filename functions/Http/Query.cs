@@ -1,5 +1,6 @@
 using Konduktor.Core;
 using Konduktor.Core.Results;
+using Konduktor.Core.Sessions;
 using Konduktor.Core.Tasks;
 using Microsoft.AspNetCore.Http;
 
@@ -29,6 +30,30 @@ public static class Query
         }
 
         return new TaskFilter { Status = Value(req, "status"), Tag = Value(req, "tag"), Priority = priority, Text = Value(req, "q") };
+    }
+
+    /// <summary>A whole number from the query string, or the default when absent.</summary>
+    public static Result<long> Number(HttpRequest req, string name, long defaultValue) =>
+        Value(req, name) is not { } text ? defaultValue
+        : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
+        : new Invalid($"'{name}' must be a whole number, not '{(text.Length > 20 ? text[..20] : text)}'", name);
+
+    public static Result<SessionFilter> SessionFilter(HttpRequest req)
+    {
+        SessionStatus? status = null;
+        if (Value(req, "status") is { } text)
+        {
+            if (!Enum.TryParse<SessionStatus>(text, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+            {
+                return new Invalid($"'{text}' is not a session status; use one of {string.Join(", ", Enum.GetNames<SessionStatus>().Select(n => n.ToLowerInvariant()))}", "status");
+            }
+
+            status = parsed;
+        }
+
+        return Number(req, "limit", 50).Then<SessionFilter>(limit => limit is < 1 or > 1000
+            ? new Invalid("'limit' must be between 1 and 1000", "limit")
+            : new SessionFilter { Task = Value(req, "task"), Status = status, Limit = (int)limit });
     }
 
     private static string? Value(HttpRequest req, string name) =>

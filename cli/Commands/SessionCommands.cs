@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Konduktor.Core;
+using Konduktor.Core.Json;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
+
+namespace Konduktor.Cli.Commands;
+
+/// <summary><c>sessions list|show|logs</c>, and the session parts of <c>tasks</c> (<c>run</c>, <c>logs</c>).</summary>
+public static class SessionCommands
+{
+    private static readonly Option<bool> Follow = new("--follow", "-f") { Description = "Keep printing new events until the session ends" };
+    private static readonly Option<bool> Raw = new("--raw") { Description = "Print the agent's lines exactly as it wrote them (stream-json)" };
+
+    public static Command Build()
+    {
+        var id = new Argument<string>("id") { Description = "The session's id (a unique prefix)" };
+        var task = new Option<string?>("--task", "-t") { Description = "Only sessions of this task" };
+        var status = new Option<string?>("--status", "-s") { Description = "Only sessions in this state (queued, running, succeeded, failed, …)" };
+
+        string SessionPath(CliContext cli) => $"{cli.WorkspacePath}/sessions/{ApiClient.Segment(cli.Get(id))}";
+
+        return CommandFactory.Group("sessions", "Agent sessions: list them, show one, read or follow its logs",
+            CommandFactory.Create("list", "List sessions, newest first", async (cli, ct) =>
+            {
+                var query = new List<string>();
+                if (cli.Get(task) is { } t)
+                {
+                    query.Add("task=" + ApiClient.Segment(t));
+                }
+
+                if (cli.Get(status) is { } s)
+                {
+                    query.Add("status=" + ApiClient.Segment(s));
+                }
+
+                var sessions = await cli.Api.GetAsync<List<Session>>($"{cli.WorkspacePath}/sessions{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", ct);
+                cli.Print(sessions, all =>
+                {
+                    if (all.Count == 0)
+                    {
+                        Output.Line("No sessions.");
+                        return;
+                    }
+
+                    Output.Table(["ID", "TASK", "KIND", "STATUS", "RUNNER", "CREATED", "COST"], all.Select(x => (IReadOnlyList<string>)
+                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", Name(x.Kind), Name(x.Status), x.RunnerName ?? "-", x.CreatedAt.ToString("u", CultureInfo.InvariantCulture), Cost(x.Outcome?.CostUsd)]));
+                });
+            }, task, status),
+            CommandFactory.Create("show", "Show a session: state, runner, outcome, cost", async (cli, ct) =>
+            {
+                var session = await cli.Api.GetAsync<Session>(SessionPath(cli), ct);
+                cli.Print(session, Show);
+            }, id),
+            CommandFactory.Create("logs", "Print a session's logs as a readable transcript", async (cli, ct) =>
+                await PrintLogsAsync(cli, SessionPath(cli), ct), id, Follow, Raw));
+    }
+
+    public static Command Run(Argument<string> id, Func<CliContext, string> taskPath) =>
+        CommandFactory.Create("run", "Run the task: queue a session for a runner and move the task to In progress", async (cli, ct) =>
+        {
+            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/run", new { }, ct);
+            cli.Print(session, s => Output.Line($"Session {s.ShortId} queued for task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
+        }, id);
+
+    public static Command TaskLogs(Argument<string> id, Func<CliContext, string> taskPath) =>
+        CommandFactory.Create("logs", "Print the logs of the task's latest session", async (cli, ct) =>
+        {
+            var task = await cli.Api.GetAsync<TaskItem>(taskPath(cli), ct);
+            if (task.Value.LatestSession is not { } latest)
+            {
+                throw new CommandFailedException($"task {task.Value.ShortId} has not run yet: `konduktor tasks run {task.Value.ShortId}`");
+            }
+
+            await PrintLogsAsync(cli, $"{cli.WorkspacePath}/sessions/{latest.Id:D}", ct);
+        }, id, Follow, Raw);
+
+    private static async Task PrintLogsAsync(CliContext cli, string sessionPath, CancellationToken ct)
+    {
+        var follow = cli.Get(Follow);
+        var raw = cli.Get(Raw);
+        long after = 0;
+        LogPage page;
+        do
+        {
+            page = (await cli.Api.GetAsync<LogPage>($"{sessionPath}/logs?after={after}&limit=5000&wait={(follow ? 25 : 0)}", ct)).Value;
+            foreach (var logEvent in page.Events)
+            {
+                if (cli.Json)
+                {
+                    Output.Line(JsonSerializer.Serialize(logEvent, KonduktorJson.Options));
+                }
+                else if (raw)
+                {
+                    Output.Line(logEvent.Text);
+                }
+                else if (Transcript.Render(logEvent) is { } line)
+                {
+                    Output.Line(line);
+                }
+            }
+
+            after = page.Next;
+        }
+        while (!page.Complete && (follow || page.Events.Count > 0));
+
+        if (!cli.Json && !raw && !page.Complete && !follow)
+        {
+            Output.Line($"» the session is {Name(page.Status)}; `--follow` to keep reading");
+        }
+    }
+
+    private static void Show(Session s)
+    {
+        Output.Line($"{s.ShortId}  {Name(s.Kind)} session, {Name(s.Status)}");
+        Output.Line($"id:       {s.Id}");
+        Output.Line($"task:     {(s.TaskId is { } t ? t.ToString() : "-")}");
+        Output.Line($"branch:   {s.Branch ?? "-"}");
+        Output.Line($"runner:   {s.RunnerName ?? "-"}");
+        Output.Line($"claude:   {s.ClaudeSessionId ?? "-"}");
+        Output.Line($"created:  {s.CreatedAt:u}{(s.StartedAt is { } started ? $"   started: {started:u}" : "")}{(s.EndedAt is { } ended ? $"   ended: {ended:u}" : "")}");
+        if (s.Outcome is { } o)
+        {
+            Output.Line($"outcome:  {o.Subtype}{(o.IsError ? " (error)" : "")}, {o.NumTurns} turns, {Cost(o.CostUsd)}, {o.InputTokens:N0} in / {o.OutputTokens:N0} out tokens");
+        }
+
+        if (s.ExitCode is { } code)
+        {
+            Output.Line($"exit:     {code}");
+        }
+
+        if (s.Error is { } error)
+        {
+            Output.Line("error:");
+            Output.Line(error);
+        }
+    }
+
+    internal static string Name<T>(T value)
+        where T : struct, Enum => JsonSerializer.Serialize(value, KonduktorJson.Options).Trim('"');
+
+    internal static string Cost(decimal? usd) => usd is { } value ? "$" + value.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,43 @@
+using System.CommandLine.Parsing;
+using Konduktor.Runner;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Cli.Hosting;
+
+/// <summary>Makes a runner from the CLI's home and options: the same for <c>runner start</c> and the one <c>up</c> starts.</summary>
+public static class LocalRunner
+{
+    public const string DefaultAgentCommand = "claude";
+
+    public static RunnerOptions Options(KonduktorHome home, string url, string token, string name, int capacity, string? agentCommand, string? workDirectory)
+    {
+        var command = agentCommand
+            ?? (Environment.GetEnvironmentVariable("KONDUKTOR_AGENT_COMMAND") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultAgentCommand);
+        var arguments = CommandLineParser.SplitCommandLine(command).ToList();
+        if (arguments.Count == 0)
+        {
+            throw new CommandFailedException("the agent command is empty; give --agent-command CMD (default: claude)");
+        }
+
+        return new RunnerOptions
+        {
+            ApiUrl = new Uri(url),
+            UserToken = token,
+            Name = name,
+            Capacity = capacity,
+            AgentCommand = arguments,
+            WorkDirectory = Path.GetFullPath(workDirectory ?? home.RunnerWorkDirectory(name)),
+            KonduktorDirectory = Path.GetDirectoryName(Environment.ProcessPath),
+            Version = typeof(LocalRunner).Assembly.GetName().Version?.ToString(),
+        };
+    }
+
+    public static ILoggerFactory Logging() => LoggerFactory.Create(builder => builder
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        })
+        .SetMinimumLevel(LogLevel.Information)
+        .AddFilter("System.Net.Http", LogLevel.Warning));
+}

@@ -1,0 +1,119 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+
+namespace Konduktor.Core.Runners;
+
+/// <summary>A machine that takes session jobs. Online while it heartbeats.</summary>
+public sealed record RunnerInfo
+{
+    public required Guid Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public string? Host { get; init; }
+
+    public string? Version { get; init; }
+
+    public required int Capacity { get; init; }
+
+    public required IReadOnlyList<Guid> ActiveSessions { get; init; }
+
+    public required DateTimeOffset RegisteredAt { get; init; }
+
+    public DateTimeOffset? LastHeartbeatAt { get; init; }
+
+    public required bool Online { get; init; }
+
+    /// <summary>Storage requests the runner itself made (queue polls), as its counting policy reported them.</summary>
+    public long StorageOperations { get; init; }
+
+    /// <summary>Worktree disk use and kept worktrees, as the runner last reported (filled in by the cleanup).</summary>
+    public string? Note { get; init; }
+
+    public string ShortId => Core.ShortId.Of(Id);
+}
+
+public sealed record RegisterRunner
+{
+    public required string Name { get; init; }
+
+    public int Capacity { get; init; } = 2;
+
+    public string? Host { get; init; }
+
+    public string? Version { get; init; }
+}
+
+/// <summary>What a runner gets once: its credential and where to read jobs.</summary>
+public sealed record RunnerRegistration(Guid RunnerId, string Name, string Token, Uri QueueUrl, DateTimeOffset QueueUrlExpiresAt, int HeartbeatSeconds);
+
+public sealed record RunnerHeartbeat
+{
+    public IReadOnlyList<Guid> ActiveSessions { get; init; } = [];
+
+    public int Capacity { get; init; }
+
+    public long StorageOperations { get; init; }
+
+    public string? Note { get; init; }
+
+    /// <summary>When the runner's queue URL expires; a fresh one comes back when it is close.</summary>
+    public DateTimeOffset? QueueUrlExpiresAt { get; init; }
+}
+
+/// <param name="StopSessions">Sessions this runner runs that must be stopped.</param>
+/// <param name="QueueUrl">A fresh queue URL when the runner's is close to expiring.</param>
+public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl, DateTimeOffset? QueueUrlExpiresAt);
+
+internal sealed class RunnerEntity : ITableEntity
+{
+    public const string Partition = "runner";
+
+    public string PartitionKey { get; set; } = Partition;
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string? Host { get; set; }
+
+    public string? Version { get; set; }
+
+    public int Capacity { get; set; }
+
+    public string TokenHash { get; set; } = "";
+
+    public string ActiveSessions { get; set; } = "[]";
+
+    public DateTimeOffset RegisteredAt { get; set; }
+
+    public DateTimeOffset? LastHeartbeatAt { get; set; }
+
+    public long StorageOperations { get; set; }
+
+    public string? Note { get; set; }
+
+    [IgnoreDataMember]
+    public Guid Id => Guid.Parse(RowKey);
+
+    public RunnerInfo ToInfo(DateTimeOffset now, TimeSpan onlineWindow) => new()
+    {
+        Id = Id,
+        Name = Name,
+        Host = Host,
+        Version = Version,
+        Capacity = Capacity,
+        ActiveSessions = JsonSerializer.Deserialize<Guid[]>(ActiveSessions) ?? [],
+        RegisteredAt = RegisteredAt,
+        LastHeartbeatAt = LastHeartbeatAt,
+        Online = LastHeartbeatAt is { } last && now - last < onlineWindow,
+        StorageOperations = StorageOperations,
+        Note = Note,
+    };
+}

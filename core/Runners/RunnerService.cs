@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Runners;
+
+/// <summary>Runner registration, credentials and heartbeats.</summary>
+public sealed class RunnerService(StorageClients storage, SessionJobs queue, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
+{
+    public const int HeartbeatSeconds = 15;
+    public const int MaxCapacity = 64;
+    private static readonly TimeSpan QueueUrlLifetime = TimeSpan.FromHours(24);
+    private static readonly TimeSpan QueueUrlRefreshBefore = TimeSpan.FromHours(2);
+    private static readonly TimeSpan OnlineWindow = TimeSpan.FromSeconds(HeartbeatSeconds * 3);
+
+    /// <summary>Registers a runner, or re-registers the one with that name (its old credential stops working).</summary>
+    public async Task<Result<RunnerRegistration>> RegisterAsync(Principal caller, RegisterRunner input, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.User)
+        {
+            return new Forbidden("only a person can register a runner: use your own credential with `konduktor runner start`");
+        }
+
+        var name = input.Name.Trim();
+        if (!Workspaces.WorkspaceRules.NamePattern().IsMatch(name))
+        {
+            return new Invalid($"'{ShortId.Shorten(name)}' is not a runner name: use 1-100 letters, digits, '.', '_' or '-'", "name");
+        }
+
+        if (input.Capacity is < 1 or > MaxCapacity)
+        {
+            return new Invalid($"capacity must be between 1 and {MaxCapacity}", "capacity");
+        }
+
+        var table = await storage.Table(TableNames.Runners);
+        RunnerEntity? existing = null;
+        await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition} and Name eq {name}"), cancellationToken: ct))
+        {
+            existing = row;
+        }
+
+        var now = clock.GetUtcNow();
+        var id = existing?.Id ?? ids.NewId();
+        var token = Secrets.NewRunnerToken(id);
+        var entity = existing ?? new RunnerEntity { RowKey = ShortId.Format(id), RegisteredAt = now };
+        entity.Name = name;
+        entity.Host = input.Host;
+        entity.Version = input.Version;
+        entity.Capacity = input.Capacity;
+        entity.TokenHash = Secrets.Hash(token);
+        entity.LastHeartbeatAt = now;
+        entity.ActiveSessions = "[]";
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+
+        var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
+        logger.LogInformation("Runner {RunnerName} ({RunnerId}) registered by {Principal} with capacity {Capacity}", name, id, caller.Name, input.Capacity);
+        return new RunnerRegistration(id, name, token, url, expiresAt, HeartbeatSeconds);
+    }
+
+    public async Task<Result<HeartbeatReply>> HeartbeatAsync(Principal caller, Guid runnerId, RunnerHeartbeat beat, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.Runner || caller.Id != runnerId)
+        {
+            return new Forbidden("only the runner itself can report its heartbeat");
+        }
+
+        var now = clock.GetUtcNow();
+        var table = await storage.Table(TableNames.Runners);
+        var entity = new TableEntity(RunnerEntity.Partition, ShortId.Format(runnerId))
+        {
+            [nameof(RunnerEntity.LastHeartbeatAt)] = now,
+            [nameof(RunnerEntity.ActiveSessions)] = JsonSerializer.Serialize(beat.ActiveSessions),
+            [nameof(RunnerEntity.Capacity)] = beat.Capacity,
+            [nameof(RunnerEntity.StorageOperations)] = beat.StorageOperations,
+            [nameof(RunnerEntity.Note)] = beat.Note,
+        };
+        await table.UpdateEntityAsync(entity, Azure.ETag.All, TableUpdateMode.Merge, ct);
+
+        if (beat.QueueUrlExpiresAt is { } expires && expires - now < QueueUrlRefreshBefore)
+        {
+            var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
+            return new HeartbeatReply([], url, expiresAt);
+        }
+
+        return new HeartbeatReply([], null, null);
+    }
+
+    public async Task<Result<IReadOnlyList<RunnerInfo>>> ListAsync(Principal caller, CancellationToken ct)
+    {
+        if (caller.Kind == PrincipalKind.Session)
+        {
+            return new Forbidden("an agent session may not list runners");
+        }
+
+        var table = await storage.Table(TableNames.Runners);
+        var now = clock.GetUtcNow();
+        var runners = new List<RunnerInfo>();
+        await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition}"), cancellationToken: ct))
+        {
+            runners.Add(row.ToInfo(now, OnlineWindow));
+        }
+
+        return runners.OrderByDescending(r => r.Online).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>A runner credential, checked with one point read.</summary>
+    public async Task<Result<Principal>> AuthenticateAsync(string token, CancellationToken ct)
+    {
+        var ids = Secrets.IdsIn(token, Secrets.RunnerPrefix, 1);
+        if (ids.Length == 1)
+        {
+            var table = await storage.Table(TableNames.Runners);
+            var found = await table.GetEntityIfExistsAsync<RunnerEntity>(RunnerEntity.Partition, ShortId.Format(ids[0]), cancellationToken: ct);
+            if (found.HasValue && found.Value is { } runner && Secrets.Matches(token, runner.TokenHash))
+            {
+                return new Principal(PrincipalKind.Runner, runner.Name, Id: runner.Id);
+            }
+        }
+
+        return new Unauthorized("this runner credential is not valid (the runner was registered again elsewhere?); restart the runner");
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text.Json.Serialization;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>Why a session runs; every kind is a Claude Code process in a worktree on a runner.</summary>
+public enum SessionKind
+{
+    [JsonStringEnumMemberName("task")]
+    Task,
+
+    [JsonStringEnumMemberName("resume")]
+    Resume,
+
+    [JsonStringEnumMemberName("auto-fix-conflicts")]
+    AutoFixConflicts,
+
+    [JsonStringEnumMemberName("auto-fix-ci")]
+    AutoFixCi,
+
+    [JsonStringEnumMemberName("scheduled-agent")]
+    ScheduledAgent,
+}
+
+public enum SessionStatus
+{
+    Queued,
+    Claimed,
+    Running,
+    Succeeded,
+    Failed,
+    Stopped,
+    Orphaned,
+}
+
+/// <summary>One run of an agent. Its logs are kept forever in the session log table.</summary>
+public sealed record Session
+{
+    public required Guid Id { get; init; }
+
+    public required Guid WorkspaceId { get; init; }
+
+    public Guid? TaskId { get; init; }
+
+    public required SessionKind Kind { get; init; }
+
+    public required SessionStatus Status { get; init; }
+
+    /// <summary>What the person added for a resume, if anything.</summary>
+    public string? Message { get; init; }
+
+    public Guid? RunnerId { get; init; }
+
+    public string? RunnerName { get; init; }
+
+    /// <summary>Claude Code's own session id (from its <c>system/init</c> event): what a resume continues.</summary>
+    public string? ClaudeSessionId { get; init; }
+
+    public string? Branch { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? ClaimedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    /// <summary>Why it failed: the result's error or the tail of the agent's stderr.</summary>
+    public string? Error { get; init; }
+
+    public SessionOutcome? Outcome { get; init; }
+
+    /// <summary>The sequence number of the last log event, known once the session has ended.</summary>
+    public long? LastSequence { get; init; }
+
+    public required string Version { get; init; }
+
+    public string ShortId => Core.ShortId.Of(Id);
+
+    public bool IsActive => SessionStates.IsActive(Status);
+}
+
+/// <summary>What Claude Code's final <c>result</c> event said.</summary>
+public sealed record SessionOutcome
+{
+    public required string Subtype { get; init; }
+
+    public required bool IsError { get; init; }
+
+    public int? NumTurns { get; init; }
+
+    public long? DurationMs { get; init; }
+
+    public decimal? CostUsd { get; init; }
+
+    public long InputTokens { get; init; }
+
+    public long OutputTokens { get; init; }
+
+    public long CacheReadTokens { get; init; }
+
+    public long CacheCreationTokens { get; init; }
+
+    /// <summary>The agent's final text, shortened.</summary>
+    public string? Result { get; init; }
+
+    /// <summary><c>success</c> with <c>is_error: true</c> is a failure too.</summary>
+    public bool Succeeded => Subtype == "success" && !IsError;
+}
+
+/// <summary>The life of a session: which changes are allowed, enforced here and nowhere else.</summary>
+public static class SessionStates
+{
+    private static readonly Dictionary<SessionStatus, SessionStatus[]> Allowed = new()
+    {
+        [SessionStatus.Queued] = [SessionStatus.Claimed, SessionStatus.Failed, SessionStatus.Stopped],
+        [SessionStatus.Claimed] = [SessionStatus.Running, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
+        [SessionStatus.Running] = [SessionStatus.Succeeded, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
+        [SessionStatus.Succeeded] = [],
+        [SessionStatus.Failed] = [],
+        [SessionStatus.Stopped] = [],
+        [SessionStatus.Orphaned] = [],
+    };
+
+    public static bool IsActive(SessionStatus status) => status is SessionStatus.Queued or SessionStatus.Claimed or SessionStatus.Running;
+
+    public static bool IsFinal(SessionStatus status) => !IsActive(status);
+
+    public static bool CanMove(SessionStatus from, SessionStatus to) => Allowed[from].Contains(to);
+}

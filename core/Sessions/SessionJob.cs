@@ -1,0 +1,56 @@
+namespace Konduktor.Core.Sessions;
+
+/// <summary>Everything a runner needs to run a session it has claimed. Given once, to the runner that won the claim.</summary>
+public sealed record SessionJob
+{
+    public required Session Session { get; init; }
+
+    public required string WorkspaceName { get; init; }
+
+    /// <summary>What git clones: a URL or a path the runner can reach.</summary>
+    public required string Repository { get; init; }
+
+    public required string DefaultBranch { get; init; }
+
+    public required string Branch { get; init; }
+
+    public required string Prompt { get; init; }
+
+    public required string SystemPrompt { get; init; }
+
+    public required string PermissionMode { get; init; }
+
+    public string? Model { get; init; }
+
+    /// <summary>The Claude conversation to continue (<c>--resume</c>), for resume and auto-fix sessions.</summary>
+    public string? ResumeClaudeSessionId { get; init; }
+
+    /// <summary>The agent's credential: this workspace only, valid until the session ends.</summary>
+    public required string Token { get; init; }
+}
+
+/// <summary>A runner's report on a session it runs.</summary>
+public sealed record SessionReport
+{
+    public required SessionStatus Status { get; init; }
+
+    public string? ClaudeSessionId { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    public string? Error { get; init; }
+
+    public SessionOutcome? Outcome { get; init; }
+
+    public long? LastSequence { get; init; }
+}
+
+/// <summary>Filters for a session listing.</summary>
+public sealed record SessionFilter
+{
+    public string? Task { get; init; }
+
+    public SessionStatus? Status { get; init; }
+
+    public int Limit { get; init; } = 50;
+}

@@ -1,0 +1,168 @@
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>One line the agent wrote: a stream-json event on stdout, or a line of stderr.</summary>
+/// <param name="Seq">Per session, from 1, without gaps.</param>
+/// <param name="Stream">stdout, stderr, or konduktor (the runner's own notes).</param>
+public sealed record LogEvent(long Seq, DateTimeOffset Time, string Stream, string Text);
+
+/// <param name="Next">Pass as <c>after</c> to read on.</param>
+/// <param name="Complete">The session has ended and every event of it has been read.</param>
+public sealed record LogPage(IReadOnlyList<LogEvent> Events, long Next, SessionStatus Status, bool Complete);
+
+public sealed record LogAppend(IReadOnlyList<LogEvent> Events);
+
+public sealed record LogAppended(int Written);
+
+/// <summary>
+/// Session logs, kept forever: PartitionKey = session id, RowKey = the zero-padded sequence number. A batch is
+/// written as upserts, so a retried batch lands on the same rows and never duplicates. Nothing here deletes.
+/// </summary>
+public sealed class SessionLogs(SessionService sessions, StorageClients storage, TextStore texts, SessionSignals signals)
+{
+    public const int MaxEventsPerAppend = 5000;
+    public const int MaxReadLimit = 5000;
+    public static readonly string[] Streams = ["stdout", "stderr", "konduktor"];
+    private const int MaxTransactionBytes = 3 * 1024 * 1024;
+    private const int MaxEventChars = 4 * 1024 * 1024;
+    private static readonly TimeSpan CrossInstancePoll = TimeSpan.FromSeconds(1);
+
+    public async Task<Result<LogAppended>> AppendAsync(Principal caller, Guid workspaceId, Guid sessionId, LogAppend append, CancellationToken ct)
+    {
+        var events = append.Events;
+        if (events.Count > MaxEventsPerAppend)
+        {
+            return new TooLarge($"at most {MaxEventsPerAppend} events per batch");
+        }
+
+        if (events.FirstOrDefault(e => e.Seq < 1 || !Streams.Contains(e.Stream) || e.Text.Length > MaxEventChars) is { } bad)
+        {
+            return new Invalid($"event {bad.Seq} is not valid: sequence numbers start at 1, the stream is one of {string.Join(", ", Streams)}, text at most {MaxEventChars:N0} characters", "events");
+        }
+
+        if (await sessions.FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
+        }
+
+        if (caller.Kind != PrincipalKind.Runner || session.RunnerId != (caller.Id is { } id ? ShortId.Format(id) : null))
+        {
+            return new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
+        }
+
+        var partition = ShortId.Format(sessionId);
+        var batches = new List<List<TableTransactionAction>>();
+        var current = new List<TableTransactionAction>();
+        var bytes = 0;
+        foreach (var logEvent in events.DistinctBy(e => e.Seq))
+        {
+            var stored = await texts.SaveAsync($"logs/{partition}/{logEvent.Seq}", logEvent.Text, ct);
+            var entity = new LogEntity
+            {
+                PartitionKey = partition,
+                RowKey = LogEntity.Row(logEvent.Seq),
+                Time = logEvent.Time,
+                Stream = logEvent.Stream,
+                Text = stored.Inline,
+                TextBlob = stored.BlobName,
+            };
+            var size = (entity.Text?.Length ?? 0) * 2 + 256;
+            if (current.Count == 100 || bytes + size > MaxTransactionBytes)
+            {
+                batches.Add(current);
+                (current, bytes) = ([], 0);
+            }
+
+            current.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            bytes += size;
+        }
+
+        if (current.Count > 0)
+        {
+            batches.Add(current);
+        }
+
+        var table = await storage.Table(TableNames.SessionLogs);
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (batch, token) =>
+            await table.SubmitTransactionAsync(batch, token));
+        signals.Pulse(sessionId);
+        return new LogAppended(events.Count);
+    }
+
+    /// <summary>Events after <paramref name="after"/>; with a wait, holds the request until there are some or the session ends.</summary>
+    public async Task<Result<LogPage>> ReadAsync(Principal caller, string workspaceRef, string sessionRef, long after, int limit, TimeSpan wait, CancellationToken ct)
+    {
+        if (!(await sessions.ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
+        {
+            return failure;
+        }
+
+        if (after < 0 || limit is < 1 or > MaxReadLimit || wait < TimeSpan.Zero || wait > TimeSpan.FromSeconds(60))
+        {
+            return new Invalid($"after must be 0 or more, limit 1 to {MaxReadLimit}, wait 0 to 60 seconds");
+        }
+
+        var deadline = DateTimeOffset.UtcNow + wait;
+        while (true)
+        {
+            var seen = signals.Version(session.Id);
+            var events = await ReadEventsAsync(session.Id, after, limit, ct);
+            var next = events.Count > 0 ? events[^1].Seq : after;
+            var finished = SessionStates.IsFinal(session.StatusValue);
+            var complete = finished && events.Count < limit && (session.LastSequence is not { } last || next >= last);
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            if (events.Count > 0 || complete || remaining <= TimeSpan.Zero)
+            {
+                return new LogPage(events, next, session.StatusValue, complete);
+            }
+
+            await signals.WaitAsync(session.Id, seen, remaining < CrossInstancePoll ? remaining : CrossInstancePoll, ct);
+            session = await sessions.FindEntityAsync(session.WorkspaceId, session.Id, ct) ?? session;
+        }
+    }
+
+    private async Task<List<LogEvent>> ReadEventsAsync(Guid sessionId, long after, int limit, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.SessionLogs);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(sessionId)} and RowKey gt {LogEntity.Row(after)}");
+        var events = new List<LogEvent>();
+        await foreach (var entity in table.QueryAsync<LogEntity>(filter, maxPerPage: Math.Min(limit, 1000), cancellationToken: ct))
+        {
+            var text = entity.TextBlob is null ? entity.Text ?? "" : await texts.LoadAsync(new StoredText(null, entity.TextBlob), ct);
+            events.Add(new LogEvent(long.Parse(entity.RowKey, System.Globalization.CultureInfo.InvariantCulture), entity.Time, entity.Stream, text));
+            if (events.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return events;
+    }
+}
+
+internal sealed class LogEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset Time { get; set; }
+
+    public string Stream { get; set; } = "";
+
+    public string? Text { get; set; }
+
+    public string? TextBlob { get; set; }
+
+    public static string Row(long seq) => seq.ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+}

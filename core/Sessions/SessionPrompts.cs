@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>What the agent is told: the task, its ids and what this kind of session is for.</summary>
+public static partial class SessionPrompts
+{
+    public static string For(SessionKind kind, Guid taskId, string title, string description, string branch, string? message)
+    {
+        var prompt = new StringBuilder();
+        switch (kind)
+        {
+            case SessionKind.Resume:
+                prompt.AppendLine($"Continue your work on task {ShortId.Of(taskId)}: {title}");
+                if (!string.IsNullOrWhiteSpace(message))
+                {
+                    prompt.AppendLine().AppendLine("The person you work for says:").AppendLine(message.Trim());
+                }
+
+                break;
+            default:
+                prompt.AppendLine($"Your task ({ShortId.Of(taskId)}): {title}");
+                if (!string.IsNullOrWhiteSpace(description))
+                {
+                    prompt.AppendLine().AppendLine(description.Trim());
+                }
+
+                if (!string.IsNullOrWhiteSpace(message))
+                {
+                    prompt.AppendLine().AppendLine(message.Trim());
+                }
+
+                break;
+        }
+
+        prompt.AppendLine()
+            .AppendLine("---")
+            .AppendLine($"Task id: {ShortId.Format(taskId)}. You are in a git worktree on branch {branch}, made for this task.")
+            .AppendLine("Commit your work on this branch, push it, and open a pull request when the task is done.")
+            .AppendLine("The `konduktor` CLI is on your PATH and signed in to this workspace (tasks, questions, docs).");
+        return prompt.ToString();
+    }
+
+    /// <summary><c>konduktor/&lt;short-id&gt;-&lt;slug&gt;</c>: only lower-case letters, digits and dashes, whatever the title.</summary>
+    public static string BranchFor(Guid taskId, string title)
+    {
+        var slug = NotSlug().Replace(title.ToLowerInvariant(), "-").Trim('-');
+        if (slug.Length > 40)
+        {
+            slug = slug[..40].TrimEnd('-');
+        }
+
+        return $"konduktor/{ShortId.Of(taskId)}-{(slug.Length == 0 ? "task" : slug)}";
+    }
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NotSlug();
+}

@@ -1,0 +1,363 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Json;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>
+/// Sessions from run to outcome: one active session per task, a claim only one runner can win, state changes
+/// only along <see cref="SessionStates"/>, and the task's card (latest session, cost) kept in step.
+/// </summary>
+public sealed class SessionService(
+    WorkspaceService workspaces,
+    TaskService tasks,
+    StorageClients storage,
+    SessionJobs queue,
+    SessionSignals signals,
+    TimeProvider clock,
+    IIdGenerator ids,
+    ILogger<SessionService> logger)
+{
+    private const int MaxErrorLength = 4000;
+    private const int MaxMessageLength = 20_000;
+
+    /// <summary>Runs a task: a queued session, a job on the queue, the task In progress. Refused while a session of the task is active.</summary>
+    public Task<Result<Session>> RunTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
+        StartAsync(caller, workspaceRef, taskRef, SessionKind.Task, null, ct);
+
+    internal async Task<Result<Session>> StartAsync(Principal caller, string workspaceRef, string taskRef, SessionKind kind, string? message, CancellationToken ct)
+    {
+        if (message is { Length: > MaxMessageLength })
+        {
+            return new TooLarge($"the message is {message.Length:N0} characters; the limit is {MaxMessageLength:N0}");
+        }
+
+        if (!(await tasks.FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
+        {
+            return failure;
+        }
+
+        var (workspace, task) = found;
+        var sessionId = ids.NewId();
+        var now = clock.GetUtcNow();
+        string? resumeFrom = null;
+        var changed = await tasks.ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), async entity =>
+        {
+            if (entity.ActiveSessionId is { } activeId && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } active
+                && SessionStates.IsActive(active.StatusValue))
+            {
+                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} already has an active session {ShortId.Of(active.Id)} ({StatusName(active.StatusValue)}); stop it or wait for it to end");
+            }
+
+            if (kind != SessionKind.Task && entity.LatestSessionId is { } latestId)
+            {
+                resumeFrom = (await FindEntityAsync(workspace.Id, Guid.Parse(latestId), ct))?.ClaudeSessionId;
+            }
+
+            entity.Branch ??= SessionPrompts.BranchFor(Guid.Parse(entity.RowKey), entity.Title);
+            entity.ActiveSessionId = entity.LatestSessionId = ShortId.Format(sessionId);
+            entity.LatestSessionStatus = StatusName(SessionStatus.Queued);
+            entity.SessionCount++;
+            if (workspace.FindColumn(BoardColumns.InProgress) is { } inProgress && entity.Status != inProgress)
+            {
+                entity.Status = inProgress;
+                entity.Rank = TaskService.RankAt(now);
+            }
+
+            return Done.Value;
+        }, ct);
+        if (!changed.TryGet(out var taskEntity, out failure))
+        {
+            return failure;
+        }
+
+        var session = new SessionEntity
+        {
+            PartitionKey = ShortId.Format(workspace.Id),
+            RowKey = ShortId.Format(sessionId),
+            TaskId = taskEntity.RowKey,
+            Kind = kind.ToString(),
+            Status = SessionStatus.Queued.ToString(),
+            Message = message,
+            Branch = taskEntity.Branch,
+            ClaudeSessionId = resumeFrom,
+            CreatedAt = now,
+        };
+        var table = await storage.Table(TableNames.Sessions);
+        var added = await table.AddEntityAsync(session, ct);
+        session.ETag = added.Headers.ETag ?? default;
+        try
+        {
+            await queue.EnqueueAsync(workspace.Id, sessionId, ct);
+        }
+        catch (RequestFailedException e)
+        {
+            logger.LogError(e, "Could not queue session {SessionId}; marking it failed", sessionId);
+            await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = "the job could not be put on the queue; run the task again" }, CancellationToken.None);
+            throw;
+        }
+
+        logger.LogInformation("Session {SessionId} ({Kind}) queued for task {TaskId} by {Principal}", sessionId, kind, taskEntity.RowKey, caller.Name);
+        return session.ToSession();
+    }
+
+    public async Task<Result<Session>> GetAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
+    {
+        var found = await ResolveAsync(caller, workspaceRef, sessionRef, ct);
+        return found.Map(s => s.ToSession());
+    }
+
+    public async Task<Result<IReadOnlyList<Session>>> ListAsync(Principal caller, string workspaceRef, SessionFilter filter, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        var query = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspace.Id)}");
+        if (filter.Task is not null)
+        {
+            if (!(await tasks.FindAsync(caller, workspaceRef, filter.Task, ct)).TryGet(out var task, out failure))
+            {
+                return failure;
+            }
+
+            query += " and " + TableClient.CreateQueryFilter($"TaskId eq {task.Entity.RowKey}");
+        }
+
+        if (filter.Status is { } status)
+        {
+            query += " and " + TableClient.CreateQueryFilter($"Status eq {status.ToString()}");
+        }
+
+        var table = await storage.Table(TableNames.Sessions);
+        var sessions = new List<Session>();
+        await foreach (var entity in table.QueryAsync<SessionEntity>(query, cancellationToken: ct))
+        {
+            sessions.Add(entity.ToSession());
+        }
+
+        return sessions.OrderByDescending(s => s.CreatedAt).Take(Math.Clamp(filter.Limit, 1, 1000)).ToList();
+    }
+
+    /// <summary>The conditional <c>queued → claimed</c> update: of any number of runners, exactly one wins.</summary>
+    public async Task<Result<SessionJob>> ClaimAsync(Principal caller, Guid workspaceId, Guid sessionId, CancellationToken ct)
+    {
+        if (caller is not { Kind: PrincipalKind.Runner, Id: { } runnerId })
+        {
+            return new Forbidden("only a runner can claim a session");
+        }
+
+        if (await FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
+        }
+
+        if (session.StatusValue != SessionStatus.Queued)
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} is {StatusName(session.StatusValue)}{(session.RunnerName is null ? "" : $" (runner {session.RunnerName})")}; it cannot be claimed");
+        }
+
+        var workspace = await workspaces.FindByIdAsync(workspaceId, ct);
+        var task = session.TaskId is null ? default : await tasks.FindAsync(Principal.LocalUser, ShortId.Format(workspaceId), session.TaskId, ct);
+        if (workspace is null || task.Value.Entity is not { } taskEntity)
+        {
+            await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = "its workspace or task was deleted before it started" }, ct);
+            return new Conflict($"session {ShortId.Of(sessionId)} cannot run: its workspace or task no longer exists");
+        }
+
+        var token = Secrets.NewSessionToken(workspaceId, sessionId);
+        session.StatusValue = SessionStatus.Claimed;
+        session.RunnerId = ShortId.Format(runnerId);
+        session.RunnerName = caller.Name;
+        session.ClaimedAt = clock.GetUtcNow();
+        session.TokenHash = Secrets.Hash(token);
+        var table = await storage.Table(TableNames.Sessions);
+        try
+        {
+            var response = await table.UpdateEntityAsync(session, session.ETag, TableUpdateMode.Replace, ct);
+            session.ETag = response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} was claimed by another runner");
+        }
+
+        logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
+        var description = await tasks.DescriptionOfAsync(taskEntity, ct);
+        var branch = session.Branch ?? taskEntity.Branch ?? SessionPrompts.BranchFor(Guid.Parse(taskEntity.RowKey), taskEntity.Title);
+        return new SessionJob
+        {
+            Session = session.ToSession(),
+            WorkspaceName = workspace.Name,
+            Repository = workspace.Repository,
+            DefaultBranch = workspace.DefaultBranch,
+            Branch = branch,
+            Prompt = SessionPrompts.For(session.KindValue, Guid.Parse(taskEntity.RowKey), taskEntity.Title, description, branch, session.Message),
+            SystemPrompt = workspace.Config.SystemPrompt,
+            PermissionMode = workspace.Config.PermissionMode,
+            Model = workspace.Config.Model,
+            ResumeClaudeSessionId = session.KindValue == SessionKind.Task ? null : session.ClaudeSessionId,
+            Token = token,
+        };
+    }
+
+    /// <summary>A runner reports a session it runs: started, its Claude session id, or its outcome.</summary>
+    public async Task<Result<Session>> ReportAsync(Principal caller, Guid workspaceId, Guid sessionId, SessionReport report, CancellationToken ct)
+    {
+        if (await FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
+        }
+
+        if (caller.Kind != PrincipalKind.Runner || session.RunnerId != (caller.Id is { } id ? ShortId.Format(id) : null))
+        {
+            return new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
+        }
+
+        if (report.Error is { Length: > MaxErrorLength } || report.ClaudeSessionId is { Length: > 200 })
+        {
+            return new Invalid("the report's error or Claude session id is too long");
+        }
+
+        if (session.StatusValue == report.Status)
+        {
+            return await UpdateSessionAsync(session, s => s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId, ct);
+        }
+
+        if (!SessionStates.CanMove(session.StatusValue, report.Status))
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} is {StatusName(session.StatusValue)}; it cannot become {StatusName(report.Status)}");
+        }
+
+        if (SessionStates.IsFinal(report.Status))
+        {
+            return await FinishAsync(session, report, ct);
+        }
+
+        var updated = await UpdateSessionAsync(session, s =>
+        {
+            s.StatusValue = report.Status;
+            s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId;
+            s.StartedAt = report.Status == SessionStatus.Running ? clock.GetUtcNow() : s.StartedAt;
+        }, ct);
+        await UpdateTaskCardAsync(session, taskEntity => { }, ct);
+        return updated;
+    }
+
+    /// <summary>Authenticates an agent's session token: valid for its workspace while the session is active.</summary>
+    public async Task<Result<Principal>> AuthenticateAsync(string token, CancellationToken ct)
+    {
+        var parts = Secrets.IdsIn(token, Secrets.SessionPrefix, 2);
+        if (parts.Length == 2 && await FindEntityAsync(parts[0], parts[1], ct) is { } session && Secrets.Matches(token, session.TokenHash))
+        {
+            return SessionStates.IsActive(session.StatusValue)
+                ? new Principal(PrincipalKind.Session, $"session {ShortId.Of(session.Id)}", session.WorkspaceId, session.Id)
+                : new Unauthorized($"session {ShortId.Of(session.Id)} has ended; its token is no longer valid");
+        }
+
+        return new Unauthorized("this session token is not valid");
+    }
+
+    internal async Task<Result<SessionEntity>> ResolveAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        var table = await storage.Table(TableNames.Sessions);
+        return await PrefixLookup.FindAsync<SessionEntity>(table, ShortId.Format(workspace.Id), sessionRef, "session", s => $"{s.RowKey} ({StatusName(s.StatusValue)})", ct);
+    }
+
+    internal async Task<SessionEntity?> FindEntityAsync(Guid workspaceId, Guid sessionId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        var found = await table.GetEntityIfExistsAsync<SessionEntity>(ShortId.Format(workspaceId), ShortId.Format(sessionId), cancellationToken: ct);
+        return found.HasValue ? found.Value : null;
+    }
+
+    internal static string StatusName(SessionStatus status) => JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
+
+    private async Task<Result<Session>> FinishAsync(SessionEntity session, SessionReport report, CancellationToken ct)
+    {
+        var updated = await UpdateSessionAsync(session, s =>
+        {
+            s.StatusValue = report.Status;
+            s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId;
+            s.EndedAt = clock.GetUtcNow();
+            s.ExitCode = report.ExitCode;
+            s.Error = report.Error;
+            s.Outcome = report.Outcome is null ? null : JsonSerializer.Serialize(report.Outcome, KonduktorJson.Options);
+            s.LastSequence = report.LastSequence;
+            s.TokenHash = null;
+        }, ct);
+        if (updated.IsSuccess)
+        {
+            await UpdateTaskCardAsync(session, task =>
+            {
+                if (task.ActiveSessionId == session.RowKey)
+                {
+                    task.ActiveSessionId = null;
+                }
+
+                task.CostUsd += (double)(report.Outcome?.CostUsd ?? 0);
+                task.InputTokens += report.Outcome?.InputTokens ?? 0;
+                task.OutputTokens += report.Outcome?.OutputTokens ?? 0;
+            }, ct);
+            signals.Pulse(session.Id, final: true);
+            logger.LogInformation("Session {SessionId} ended {Status} (exit code {ExitCode})", session.Id, report.Status, report.ExitCode);
+        }
+
+        return updated;
+    }
+
+    /// <summary>Writes a change to a session this caller has just read; the state machine makes a lost race a conflict.</summary>
+    private async Task<Result<Session>> UpdateSessionAsync(SessionEntity session, Action<SessionEntity> change, CancellationToken ct)
+    {
+        change(session);
+        var table = await storage.Table(TableNames.Sessions);
+        try
+        {
+            var response = await table.UpdateEntityAsync(session, session.ETag, TableUpdateMode.Replace, ct);
+            session.ETag = response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+        {
+            return new Conflict($"session {ShortId.Of(session.Id)} was changed at the same time; report again");
+        }
+
+        signals.Pulse(session.Id);
+        return session.ToSession();
+    }
+
+    private async Task UpdateTaskCardAsync(SessionEntity session, Action<TaskEntity> change, CancellationToken ct)
+    {
+        if (session.TaskId is null)
+        {
+            return;
+        }
+
+        var result = await tasks.ChangeAsync(session.WorkspaceId, Guid.Parse(session.TaskId), task =>
+        {
+            if (task.LatestSessionId == session.RowKey)
+            {
+                task.LatestSessionStatus = StatusName(session.StatusValue);
+            }
+
+            change(task);
+            return Task.FromResult<Result<Done>>(Done.Value);
+        }, ct);
+        if (result.Failure is { } failure and not NotFound)
+        {
+            logger.LogWarning("Task {TaskId} card not updated for session {SessionId}: {Reason}", session.TaskId, session.Id, failure.Message);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using Konduktor.Core.Results;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
+using Konduktor.Functions.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Konduktor.Functions;
+
+/// <summary>The runner protocol: register, heartbeat, claim a session, report on it, ship its logs.</summary>
+public sealed class RunnerFunctions(Api api, RunnerService runners, SessionService sessions, SessionLogs logs)
+{
+    private const string RunnerSession = "runner/workspaces/{workspace}/sessions/{session}";
+
+    [Function("RegisterRunner")]
+    public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners")] HttpRequest req) =>
+        api.Run<RegisterRunner, RunnerRegistration>(req, (caller, input, ct) => runners.RegisterAsync(caller, input, ct), JsonReply.Created);
+
+    [Function("ListRunners")]
+    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runners")] HttpRequest req) =>
+        api.Run(req, (caller, ct) => runners.ListAsync(caller, ct));
+
+    [Function("RunnerHeartbeat")]
+    public Task<IActionResult> Heartbeat([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners/{runner}/heartbeat")] HttpRequest req, string runner) =>
+        api.Run<RunnerHeartbeat, HeartbeatReply>(req, async (caller, beat, ct) => Guid.TryParse(runner, out var id)
+            ? await runners.HeartbeatAsync(caller, id, beat, ct)
+            : new NotFound($"no runner matches '{runner}'"));
+
+    [Function("ClaimSession")]
+    public Task<IActionResult> Claim([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/claim")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ClaimAsync(caller, w, s, ct) : NoSession(session));
+
+    [Function("ReportSession")]
+    public Task<IActionResult> Report([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/report")] HttpRequest req, string workspace, string session) =>
+        api.Run<SessionReport, Session>(req, async (caller, report, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ReportAsync(caller, w, s, report, ct) : NoSession(session));
+
+    [Function("AppendSessionLogs")]
+    public Task<IActionResult> AppendLogs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/logs")] HttpRequest req, string workspace, string session) =>
+        api.Run<LogAppend, LogAppended>(req, async (caller, append, ct) => Ids(workspace, session) is (var w, var s) ? await logs.AppendAsync(caller, w, s, append, ct) : NoSession(session));
+
+    /// <summary>Runner routes name workspace and session by full id: the runner has them from the job message.</summary>
+    private static (Guid Workspace, Guid Session)? Ids(string workspace, string session) =>
+        Guid.TryParse(workspace, out var w) && Guid.TryParse(session, out var s) ? (w, s) : null;
+
+    private static NotFound NoSession(string session) => new($"no session matches '{(session.Length > 40 ? session[..40] : session)}'");
+}

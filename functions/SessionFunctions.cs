@@ -1,0 +1,41 @@
+using Konduktor.Core.Results;
+using Konduktor.Core.Sessions;
+using Konduktor.Functions.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Konduktor.Functions;
+
+/// <summary>Sessions as people and agents see them: run a task, list and show sessions, read their logs.</summary>
+public sealed class SessionFunctions(Api api, SessionService sessions, SessionLogs logs)
+{
+    private const string OneSession = "workspaces/{workspace}/sessions/{session}";
+
+    [Function("RunTask")]
+    public Task<IActionResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/run")] HttpRequest req, string workspace, string task) =>
+        api.Run(req, (caller, ct) => sessions.RunTaskAsync(caller, workspace, task, ct), JsonReply.Created);
+
+    [Function("ListSessions")]
+    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/sessions")] HttpRequest req, string workspace) =>
+        api.Run(req, async (caller, ct) => await Query.SessionFilter(req).Then(filter => sessions.ListAsync(caller, workspace, filter, ct)));
+
+    [Function("GetSession")]
+    public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneSession)] HttpRequest req, string workspace, string session) =>
+        api.Run(req, (caller, ct) => sessions.GetAsync(caller, workspace, session, ct));
+
+    /// <summary>Events after <c>?after=N</c> (default 0), at most <c>?limit</c>; <c>?wait=S</c> long-polls up to S seconds for new ones.</summary>
+    [Function("ReadSessionLogs")]
+    public Task<IActionResult> ReadLogs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneSession + "/logs")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, async (caller, ct) =>
+        {
+            if (!Query.Number(req, "after", 0).TryGet(out var after, out var failure)
+                || !Query.Number(req, "limit", 1000).TryGet(out var limit, out failure)
+                || !Query.Number(req, "wait", 0).TryGet(out var wait, out failure))
+            {
+                return failure;
+            }
+
+            return await logs.ReadAsync(caller, workspace, session, after, (int)Math.Min(limit, int.MaxValue), TimeSpan.FromSeconds(Math.Min(wait, 3600)), ct);
+        });
+}

@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Runner;
+
+/// <summary>
+/// A runner: registers, reads the session queue (fast while there is work, backing off to about two seconds when
+/// idle), claims each session through the API (only one runner wins), deletes the message only after that, runs
+/// up to its capacity in parallel, and heartbeats. Cancelling <c>RunAsync</c> shuts it down gracefully.
+/// </summary>
+public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunner> logger) : IDisposable
+{
+    private static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(30);
+    private readonly RunnerApi _api = new(options.ApiUrl);
+    private readonly GitWorkspaces _git = new(options.WorkDirectory);
+    private readonly ConcurrentDictionary<Guid, Task> _running = new();
+    private readonly StorageOperationCounter _storageOperations = new();
+    private readonly SemaphoreSlim _slotFreed = new(0);
+    private QueueClient? _queue;
+    private DateTimeOffset _queueExpiresAt;
+
+    public Guid? RunnerId { get; private set; }
+
+    public int ActiveSessions => _running.Count;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(options.WorkDirectory);
+        _api.UseToken(options.UserToken);
+        var registration = await Retry.UntilAcceptedAsync(
+            token => _api.RegisterAsync(new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version }, token),
+            logger, "register the runner", ct);
+        RunnerId = registration.RunnerId;
+        _api.UseToken(registration.Token);
+        UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
+        logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory);
+
+        var leftovers = ShipLeftoverLogsAsync(ct);
+        var heartbeat = HeartbeatLoopAsync(registration.RunnerId, TimeSpan.FromSeconds(registration.HeartbeatSeconds), ct);
+        try
+        {
+            await PollLoopAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            logger.LogInformation("Runner {RunnerName} stopping: {Count} session(s) to wind down", options.Name, _running.Count);
+        }
+
+        await Task.WhenAll(_running.Values);
+        await Task.WhenAll(heartbeat.ContinueWith(_ => { }, TaskScheduler.Default), leftovers.ContinueWith(_ => { }, TaskScheduler.Default));
+    }
+
+    public void Dispose()
+    {
+        _api.Dispose();
+        _slotFreed.Dispose();
+    }
+
+    private async Task PollLoopAsync(CancellationToken ct)
+    {
+        var idleDelay = TimeSpan.Zero;
+        while (!ct.IsCancellationRequested)
+        {
+            var free = options.Capacity - _running.Count;
+            if (free <= 0)
+            {
+                await _slotFreed.WaitAsync(ct);
+                continue;
+            }
+
+            QueueMessage[] messages;
+            try
+            {
+                messages = (await _queue!.ReceiveMessagesAsync(Math.Min(free, 32), VisibilityTimeout, ct)).Value;
+            }
+            catch (RequestFailedException e)
+            {
+                logger.LogWarning("Could not read the session queue: {Reason}", e.Message);
+                messages = [];
+            }
+
+            if (messages.Length == 0)
+            {
+                idleDelay = TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, options.IdlePollMax.TotalMilliseconds));
+                await Task.WhenAny(Task.Delay(idleDelay, ct), _slotFreed.WaitAsync(ct));
+                continue;
+            }
+
+            idleDelay = TimeSpan.Zero;
+            foreach (var message in messages)
+            {
+                await TakeAsync(message, ct);
+            }
+        }
+    }
+
+    private async Task TakeAsync(QueueMessage message, CancellationToken ct)
+    {
+        if (SessionJobMessage.TryParse(message.MessageText) is not { } job)
+        {
+            logger.LogWarning("Dropping a message that is not a session job: {MessageId}", message.MessageId);
+            await DeleteAsync(message, ct);
+            return;
+        }
+
+        SessionJob claimed;
+        try
+        {
+            claimed = await _api.ClaimAsync(job.WorkspaceId, job.SessionId, ct);
+        }
+        catch (RunnerApiException e) when (!e.IsTransient)
+        {
+            logger.LogInformation("Session {SessionId} not claimed: {Reason}", job.SessionId, e.Message);
+            await DeleteAsync(message, ct);
+            return;
+        }
+        catch (RunnerApiException e)
+        {
+            logger.LogWarning("Session {SessionId} not claimed yet ({Reason}); the message comes back", job.SessionId, e.Message);
+            return;
+        }
+
+        await DeleteAsync(message, ct);
+        logger.LogInformation("Session {SessionId} claimed: task branch {Branch}", job.SessionId, claimed.Branch);
+        var execution = new SessionExecution(options, _api, _git, claimed, logger);
+        _running[job.SessionId] = Task.Run(async () =>
+        {
+            try
+            {
+                await execution.RunAsync(ct);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogError(e, "Session {SessionId} ended with an unexpected error", job.SessionId);
+            }
+            finally
+            {
+                _running.TryRemove(job.SessionId, out _);
+                _slotFreed.Release();
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task DeleteAsync(QueueMessage message, CancellationToken ct)
+    {
+        try
+        {
+            await _queue!.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+        }
+        catch (RequestFailedException e)
+        {
+            logger.LogWarning("Could not delete message {MessageId}: {Reason} (a second delivery is harmless: its claim fails)", message.MessageId, e.Message);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(Guid runnerId, TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            try
+            {
+                var beat = new RunnerHeartbeat
+                {
+                    ActiveSessions = _running.Keys.ToList(),
+                    Capacity = options.Capacity,
+                    StorageOperations = _storageOperations.Total,
+                    QueueUrlExpiresAt = _queueExpiresAt,
+                };
+                var reply = await _api.HeartbeatAsync(runnerId, beat, ct);
+                if (reply.QueueUrl is { } url && reply.QueueUrlExpiresAt is { } expiresAt)
+                {
+                    UseQueue(url, expiresAt);
+                }
+            }
+            catch (RunnerApiException e)
+            {
+                logger.LogWarning("Heartbeat not delivered: {Reason}", e.Message);
+            }
+        }
+    }
+
+    private async Task ShipLeftoverLogsAsync(CancellationToken ct)
+    {
+        foreach (var (workspaceId, sessionId, events) in LogShipper.Leftovers(Path.Combine(options.WorkDirectory, "spool")))
+        {
+            logger.LogInformation("Shipping {Count} log events of session {SessionId} left by an earlier run", events.Count, sessionId);
+            await using var shipper = new LogShipper(_api, Path.Combine(options.WorkDirectory, "spool"), workspaceId, sessionId, logger, events);
+            await shipper.CompleteAsync().WaitAsync(ct);
+        }
+    }
+
+    private void UseQueue(Uri url, DateTimeOffset expiresAt)
+    {
+        var queueOptions = new QueueClientOptions();
+        queueOptions.AddPolicy(_storageOperations.PolicyFor("queue"), Azure.Core.HttpPipelinePosition.PerRetry);
+        _queue = new QueueClient(url, queueOptions);
+        _queueExpiresAt = expiresAt;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Konduktor.Core.Json;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
+
+namespace Konduktor.Runner;
+
+/// <summary>The API said no: a 4xx with its problem detail, or a 5xx.</summary>
+public sealed class RunnerApiException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+
+    /// <summary>Worth trying again: the API or its storage is unavailable, or the request timed out.</summary>
+    public bool IsTransient => (int)Status >= 500 || Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+}
+
+/// <summary>The runner's side of the runner protocol, over HTTP.</summary>
+public sealed class RunnerApi : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public RunnerApi(Uri apiUrl)
+    {
+        _http = new HttpClient { BaseAddress = new Uri(apiUrl.ToString().TrimEnd('/') + "/api/"), Timeout = TimeSpan.FromSeconds(100) };
+    }
+
+    public void UseToken(string token) => _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+    public Task<RunnerRegistration> RegisterAsync(RegisterRunner input, CancellationToken ct) => SendAsync<RunnerRegistration>(HttpMethod.Post, "runners", input, ct);
+
+    public Task<HeartbeatReply> HeartbeatAsync(Guid runnerId, RunnerHeartbeat beat, CancellationToken ct) =>
+        SendAsync<HeartbeatReply>(HttpMethod.Post, $"runners/{runnerId:D}/heartbeat", beat, ct);
+
+    public Task<SessionJob> ClaimAsync(Guid workspaceId, Guid sessionId, CancellationToken ct) =>
+        SendAsync<SessionJob>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/claim", null, ct);
+
+    public Task<Session> ReportAsync(Guid workspaceId, Guid sessionId, SessionReport report, CancellationToken ct) =>
+        SendAsync<Session>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/report", report, ct);
+
+    public Task<LogAppended> AppendLogsAsync(Guid workspaceId, Guid sessionId, IReadOnlyList<LogEvent> events, CancellationToken ct) =>
+        SendAsync<LogAppended>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/logs", new LogAppend(events), ct);
+
+    public void Dispose() => _http.Dispose();
+
+    private static string SessionPath(Guid workspaceId, Guid sessionId) => $"runner/workspaces/{workspaceId:D}/sessions/{sessionId:D}";
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: KonduktorJson.Options);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new RunnerApiException(HttpStatusCode.ServiceUnavailable, $"the API at {_http.BaseAddress} is unreachable: {e.Message}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new RunnerApiException(HttpStatusCode.RequestTimeout, $"the API at {_http.BaseAddress} did not answer in time");
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                return await response.Content.ReadFromJsonAsync<T>(KonduktorJson.Options, ct)
+                    ?? throw new RunnerApiException(HttpStatusCode.BadGateway, "the API answered with an empty body");
+            }
+
+            var detail = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+            try
+            {
+                using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+                if (problem.RootElement.TryGetProperty("detail", out var text) && text.GetString() is { } message)
+                {
+                    detail = message;
+                }
+            }
+            catch (JsonException)
+            {
+                // Not problem+json (a proxy's page, say): the status line says enough.
+            }
+
+            throw new RunnerApiException(response.StatusCode, detail);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Konduktor.Runner;
+
+/// <summary>How a runner runs: where the API is, who it is, what it starts as the agent, where it keeps repositories.</summary>
+public sealed record RunnerOptions
+{
+    public required Uri ApiUrl { get; init; }
+
+    /// <summary>A person's credential, used once to register the runner (which then has its own).</summary>
+    public required string UserToken { get; init; }
+
+    public required string Name { get; init; }
+
+    public int Capacity { get; init; } = 2;
+
+    /// <summary>The agent's executable and leading arguments (default <c>claude</c>); never a shell line.</summary>
+    public required IReadOnlyList<string> AgentCommand { get; init; }
+
+    /// <summary>Mirrors, worktrees and the log spool live here.</summary>
+    public required string WorkDirectory { get; init; }
+
+    /// <summary>Put first on the agent's PATH so it finds <c>konduktor</c>.</summary>
+    public string? KonduktorDirectory { get; init; }
+
+    public TimeSpan IdlePollMax { get; init; } = TimeSpan.FromMilliseconds(2200);
+
+    public string? Version { get; init; }
+}

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+// A scripted stand-in for `claude -p ... --output-format stream-json --verbose`, for tests and benches.
+// The script is a JSON array of steps in a ```standin fenced block of the prompt (so each task carries its own),
+// else in the file named by STANDIN_SCRIPT. Steps:
+//   {"say": "text"}                      an assistant text message
+//   {"tool": "Bash", "input": {...}, "output": "text"}   a tool call and its result
+//   {"write": "path", "content": "text"} write a file in the worktree
+//   {"commit": "message"}                git add -A; git commit -m message
+//   {"push": true}                       git push -u origin HEAD
+//   {"sleep": 250}                       milliseconds
+//   {"flood": 100000, "size": 100}       that many assistant messages, as fast as possible
+//   {"stderr": "text"}                   a line on stderr
+//   {"spawn": ["sleep", "600"]}          start a child process (it outlives nothing: it is in our process tree)
+//   {"touch": "path"} / {"waitFor": "path"}  create a file / wait until a file exists (test synchronisation)
+//   {"echoPrompt": true}                 say the prompt it was given, and its --resume id
+//   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
+//   {"konduktor": ["tasks", "list"]}     run the konduktor CLI on PATH; its output (and exit code) as a tool result
+//   {"result": "success", "isError": false, "cost": 0.01, "turns": 2, "inputTokens": 100, "outputTokens": 50}
+//   {"exit": 3}                          exit at once with this code (no result unless one was emitted)
+// Without a result step it ends with a success result and exit code 0.
+var prompt = Arg("-p") ?? "";
+var resume = Arg("--resume");
+var cwd = Environment.CurrentDirectory;
+var home = Environment.GetEnvironmentVariable("HOME") ?? cwd;
+var transcriptDir = Path.Combine(home, ".claude", "projects", Regex.Replace(cwd, "[^A-Za-z0-9]", "-"));
+Directory.CreateDirectory(transcriptDir);
+var sessionId = resume ?? Guid.NewGuid().ToString();
+var transcript = Path.Combine(transcriptDir, sessionId + ".jsonl");
+if (resume is not null && !File.Exists(transcript))
+{
+    Console.Error.WriteLine($"No conversation found with session ID: {resume}");
+    return 1;
+}
+
+var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+using var transcriptWriter = new StreamWriter(transcript, append: true);
+var started = Stopwatch.StartNew();
+var turns = 0;
+var resultSent = false;
+
+Emit(new JsonObject
+{
+    ["type"] = "system", ["subtype"] = "init", ["cwd"] = cwd, ["session_id"] = sessionId,
+    ["tools"] = new JsonArray("Bash", "Edit", "Read", "Write"), ["mcp_servers"] = new JsonArray(),
+    ["model"] = Arg("--model") ?? "stand-in", ["permissionMode"] = Arg("--permission-mode") ?? "default", ["apiKeySource"] = "none",
+});
+transcriptWriter.WriteLine(JsonSerializer.Serialize(new { type = "user", message = new { role = "user", content = prompt } }));
+
+foreach (var step in Script())
+{
+    if (step["say"] is { } say)
+    {
+        Say(say.GetValue<string>());
+    }
+    else if (step["tool"] is { } tool)
+    {
+        Tool(tool.GetValue<string>(), step["input"]?.DeepClone() ?? new JsonObject(), step["output"]?.GetValue<string>() ?? "", false);
+    }
+    else if (step["write"] is { } write)
+    {
+        var path = Path.Combine(cwd, write.GetValue<string>());
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, step["content"]?.GetValue<string>() ?? "");
+        Tool("Write", new JsonObject { ["file_path"] = path }, "File written", false);
+    }
+    else if (step["commit"] is { } commit)
+    {
+        Run("git", ["add", "-A"]);
+        var (code, output) = Run("git", ["commit", "-q", "-m", commit.GetValue<string>()]);
+        Tool("Bash", new JsonObject { ["command"] = "git commit" }, output, code != 0);
+    }
+    else if (step["push"] is not null)
+    {
+        var (code, output) = Run("git", ["push", "-q", "-u", "origin", "HEAD"]);
+        Tool("Bash", new JsonObject { ["command"] = "git push -u origin HEAD" }, output, code != 0);
+    }
+    else if (step["sleep"] is { } sleep)
+    {
+        Flush();
+        Thread.Sleep(sleep.GetValue<int>());
+    }
+    else if (step["flood"] is { } flood)
+    {
+        var size = step["size"]?.GetValue<int>() ?? 80;
+        var count = flood.GetValue<int>();
+        for (var i = 1; i <= count; i++)
+        {
+            Say($"event {i} of {count} ".PadRight(size, '.'));
+        }
+    }
+    else if (step["stderr"] is { } error)
+    {
+        Flush();
+        Console.Error.WriteLine(error.GetValue<string>());
+        Console.Error.Flush();
+    }
+    else if (step["spawn"] is JsonArray spawn)
+    {
+        var start = new ProcessStartInfo(spawn[0]!.GetValue<string>()) { UseShellExecute = false };
+        foreach (var argument in spawn.Skip(1))
+        {
+            start.ArgumentList.Add(argument!.GetValue<string>());
+        }
+
+        var child = Process.Start(start)!;
+        Say($"spawned pid {child.Id}");
+    }
+    else if (step["touch"] is { } touch)
+    {
+        Flush();
+        File.WriteAllText(touch.GetValue<string>(), sessionId);
+    }
+    else if (step["waitFor"] is { } waitFor)
+    {
+        Flush();
+        while (!File.Exists(waitFor.GetValue<string>()))
+        {
+            Thread.Sleep(20);
+        }
+    }
+    else if (step["echoPrompt"] is not null)
+    {
+        Say($"PROMPT: {prompt}\nRESUME: {resume ?? "-"}");
+    }
+    else if (step["env"] is JsonArray names)
+    {
+        Say(string.Join('\n', names.Select(n => $"{n!.GetValue<string>()}={Environment.GetEnvironmentVariable(n.GetValue<string>())}")));
+    }
+    else if (step["konduktor"] is JsonArray arguments)
+    {
+        var (code, output) = Run("konduktor", arguments.Select(a => a!.GetValue<string>()).ToArray());
+        Tool("Bash", new JsonObject { ["command"] = "konduktor " + string.Join(' ', arguments) }, $"exit {code}\n{output}", code != 0);
+    }
+    else if (step["result"] is { } result)
+    {
+        Result(result.GetValue<string>(), step["isError"]?.GetValue<bool>() ?? false, step["cost"]?.GetValue<decimal>() ?? 0.0123m,
+            step["turns"]?.GetValue<int>() ?? turns, step["inputTokens"]?.GetValue<long>() ?? 1200, step["outputTokens"]?.GetValue<long>() ?? 340);
+    }
+    else if (step["exit"] is { } exit)
+    {
+        Flush();
+        return exit.GetValue<int>();
+    }
+}
+
+if (!resultSent)
+{
+    Result("success", false, 0.0123m, turns, 1200, 340);
+}
+
+Flush();
+return 0;
+
+string? Arg(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+IEnumerable<JsonNode> Script()
+{
+    var match = Regex.Match(prompt, "```standin\\s*\\n(.*?)\\n\\s*```", RegexOptions.Singleline);
+    var text = match.Success ? match.Groups[1].Value
+        : Environment.GetEnvironmentVariable("STANDIN_SCRIPT") is { Length: > 0 } file ? File.ReadAllText(file)
+        : """[{"say": "Nothing to do: no script was given."}]""";
+    return JsonNode.Parse(text)!.AsArray().Select(step => step!);
+}
+
+void Emit(JsonObject json)
+{
+    var line = json.ToJsonString();
+    stdout.WriteLine(line);
+    transcriptWriter.WriteLine(line);
+}
+
+void Flush()
+{
+    stdout.Flush();
+    transcriptWriter.Flush();
+}
+
+void Say(string text)
+{
+    turns++;
+    Emit(new JsonObject
+    {
+        ["type"] = "assistant", ["session_id"] = sessionId, ["parent_tool_use_id"] = null,
+        ["message"] = new JsonObject
+        {
+            ["id"] = "msg_" + Guid.NewGuid().ToString("N")[..20], ["type"] = "message", ["role"] = "assistant", ["model"] = "stand-in",
+            ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }),
+            ["stop_reason"] = null, ["usage"] = new JsonObject { ["input_tokens"] = 10, ["output_tokens"] = 5 },
+        },
+    });
+}
+
+void Tool(string name, JsonNode input, string output, bool isError)
+{
+    turns++;
+    var id = "toolu_" + Guid.NewGuid().ToString("N")[..20];
+    Emit(new JsonObject
+    {
+        ["type"] = "assistant", ["session_id"] = sessionId, ["parent_tool_use_id"] = null,
+        ["message"] = new JsonObject
+        {
+            ["id"] = "msg_" + Guid.NewGuid().ToString("N")[..20], ["type"] = "message", ["role"] = "assistant", ["model"] = "stand-in",
+            ["content"] = new JsonArray(new JsonObject { ["type"] = "tool_use", ["id"] = id, ["name"] = name, ["input"] = input }),
+        },
+    });
+    Emit(new JsonObject
+    {
+        ["type"] = "user", ["session_id"] = sessionId, ["parent_tool_use_id"] = null,
+        ["message"] = new JsonObject
+        {
+            ["role"] = "user",
+            ["content"] = new JsonArray(new JsonObject { ["tool_use_id"] = id, ["type"] = "tool_result", ["content"] = output, ["is_error"] = isError }),
+        },
+    });
+}
+
+void Result(string subtype, bool isError, decimal cost, int numTurns, long inputTokens, long outputTokens)
+{
+    resultSent = true;
+    Emit(new JsonObject
+    {
+        ["type"] = "result", ["subtype"] = subtype, ["is_error"] = isError, ["duration_ms"] = started.ElapsedMilliseconds,
+        ["duration_api_ms"] = started.ElapsedMilliseconds, ["num_turns"] = numTurns, ["result"] = isError ? "It did not work out." : "Done.",
+        ["session_id"] = sessionId, ["total_cost_usd"] = cost,
+        ["usage"] = new JsonObject { ["input_tokens"] = inputTokens, ["cache_creation_input_tokens"] = 0, ["cache_read_input_tokens"] = 0, ["output_tokens"] = outputTokens },
+    });
+}
+
+static (int Code, string Output) Run(string file, string[] arguments)
+{
+    var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    foreach (var argument in arguments)
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    using var process = Process.Start(start)!;
+    var output = process.StandardOutput.ReadToEndAsync();
+    var error = process.StandardError.ReadToEndAsync();
+    process.WaitForExit();
+    return (process.ExitCode, (output.Result + error.Result).Trim());
+}
