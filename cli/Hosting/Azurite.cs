@@ -13,15 +13,17 @@ public sealed class Azurite : IAsyncDisposable
     public const string Version = "3.37.0";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private readonly Process _process;
-    private readonly int[] _ports;
+    private readonly IReadOnlyList<int> _ports;
 
-    private Azurite(Process process, int[] ports)
+    private Azurite(Process process, IReadOnlyList<int> ports)
     {
         _process = process;
         _ports = ports;
     }
 
     public int Pid => _process.Id;
+
+    public IReadOnlyList<int> Ports => _ports;
 
     public string Endpoints => $"127.0.0.1:{_ports[0]}/{_ports[1]}/{_ports[2]}";
 
@@ -54,9 +56,10 @@ public sealed class Azurite : IAsyncDisposable
     }
 
     /// <summary>Starts Azurite; <paramref name="dataFolder"/> null keeps everything in memory (tests).</summary>
-    public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct)
+    /// <param name="ports">Blob, queue and table ports (default: free ones); given to start again where a stopped one was.</param>
+    public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct, IReadOnlyList<int>? ports = null)
     {
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        ports ??= [FreePort(), FreePort(), FreePort()];
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,

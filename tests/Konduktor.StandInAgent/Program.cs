@@ -16,6 +16,8 @@ using System.Text.RegularExpressions;
 //   {"stderr": "text"}                   a line on stderr
 //   {"spawn": ["sleep", "600"]}          start a child process (it outlives nothing: it is in our process tree)
 //   {"touch": "path"} / {"waitFor": "path"}  create a file / wait until a file exists (test synchronisation)
+//   {"saveEnv": "NAME", "to": "path"}    write an environment variable's value to a file (never to the logs)
+//   {"append": "path", "text": "line"}   append a line to a file (counts runs across processes)
 //   {"echoPrompt": true}                 say the prompt it was given, and its --resume id
 //   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
 //   {"konduktor": ["tasks", "list"]}     run the konduktor CLI on PATH; its output (and exit code) as a tool result
@@ -121,6 +123,14 @@ foreach (var step in Script())
         {
             Thread.Sleep(20);
         }
+    }
+    else if (step["saveEnv"] is { } saveEnv)
+    {
+        File.WriteAllText(step["to"]!.GetValue<string>(), Environment.GetEnvironmentVariable(saveEnv.GetValue<string>()) ?? "");
+    }
+    else if (step["append"] is { } append)
+    {
+        File.AppendAllText(append.GetValue<string>(), (step["text"]?.GetValue<string>() ?? sessionId) + "\n");
     }
     else if (step["echoPrompt"] is not null)
     {

@@ -1,3 +1,4 @@
+using Konduktor.Cli.Hosting;
 using System.Net;
 using Konduktor.Tests.Infrastructure;
 
@@ -49,16 +50,25 @@ public sealed class UpLifecycleTests
     [Theory]
     [InlineData(null)]
     [InlineData("not-the-token")]
+    [InlineData("kr_00000000000000000000000000000000_forged")]
+    [InlineData("ks_00000000000000000000000000000000_00000000000000000000000000000000_forged")]
     public async Task Every_route_refuses_a_request_without_the_right_token(string? token)
     {
-        await using var up = await KonduktorUp.StartAsync(KonduktorUp.NewHome());
+        await using var up = await KonduktorUp.StartAsync(KonduktorUp.NewHome(), extraArguments: ["--no-runner"]);
         using var http = up.Http(token);
+        var functions = FunctionEndpoints.Discover(typeof(Konduktor.Functions.SessionFunctions).Assembly);
+        Assert.True(functions.Count >= 20, $"only {functions.Count} functions discovered");
 
-        foreach (var (method, path) in new[] { ("GET", "api/workspaces"), ("POST", "api/workspaces"), ("GET", "api/status"), ("GET", "api/workspaces/x/board"), ("DELETE", "api/workspaces/x/tasks/abcd"), ("GET", "api/diagnostics/storage") })
+        foreach (var function in functions)
         {
-            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var path = "api/" + System.Text.RegularExpressions.Regex.Replace(function.Route, "{[^}]+}", "abcd1234");
+            foreach (var method in function.Methods)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : new StringContent("{}") };
+                using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} answered {(int)response.StatusCode}");
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
         }
     }
 }

@@ -1,5 +1,7 @@
 using Konduktor.Core;
 using Konduktor.Core.Auth;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
 using Konduktor.Core.Storage;
 using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
@@ -19,6 +21,7 @@ public sealed class CoreHarness : IAsyncDisposable
         {
             ["Konduktor:Storage:ConnectionString"] = azurite.ConnectionString,
             ["Konduktor:Storage:Prefix"] = AzuriteFixture.NewPrefix(),
+            ["Konduktor:LocalToken"] = "core-harness-token",
         }).Build();
         var services = new ServiceCollection().AddLogging();
         if (ids is not null)
@@ -36,6 +39,21 @@ public sealed class CoreHarness : IAsyncDisposable
     public TaskService Tasks => _services.GetRequiredService<TaskService>();
 
     public StorageClients Storage => _services.GetRequiredService<StorageClients>();
+
+    public SessionService Sessions => _services.GetRequiredService<SessionService>();
+
+    public SessionLogs Logs => _services.GetRequiredService<SessionLogs>();
+
+    public RunnerService Runners => _services.GetRequiredService<RunnerService>();
+
+    public IAuthenticator Authenticator => _services.GetRequiredService<IAuthenticator>();
+
+    /// <summary>Registers a runner and returns the principal its token authenticates as.</summary>
+    public async Task<Principal> NewRunnerAsync(string name)
+    {
+        var registration = (await Runners.RegisterAsync(Person, new RegisterRunner { Name = name, Capacity = 2 }, CancellationToken.None)).Value!;
+        return (await Runners.AuthenticateAsync(registration.Token, CancellationToken.None)).Value!;
+    }
 
     public async Task<Workspace> NewWorkspaceAsync(string repository = "https://github.com/myorg/myrepo")
     {

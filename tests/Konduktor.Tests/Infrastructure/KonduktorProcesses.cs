@@ -103,16 +103,19 @@ public sealed class KonduktorUp : IAsyncDisposable
     public static string NewHome() => Directory.CreateTempSubdirectory("konduktor-home-").FullName;
 
     /// <summary>Starts <c>up</c>; with <paramref name="storage"/> null it starts its own Azurite, data under the home.</summary>
-    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null)
+    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null, IEnumerable<string>? extraArguments = null, int port = 0)
     {
         home ??= NewHome();
-        var arguments = new List<string> { "up", "--port", "0" };
+        var arguments = new List<string> { "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (storage is not null)
         {
             arguments.AddRange(["--storage", storage, "--storage-prefix", prefix ?? AzuriteFixture.NewPrefix()]);
         }
 
-        var process = Process.Start(KonduktorCli.StartInfo(home, arguments))!;
+        arguments.AddRange(extraArguments ?? ["--agent-command", StandInAgent.Executable]);
+        var start = KonduktorCli.StartInfo(home, arguments);
+        StandInAgent.Prepare(start, home);
+        var process = Process.Start(start)!;
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var up = new KonduktorUp(process, home);
         process.OutputDataReceived += (_, e) =>

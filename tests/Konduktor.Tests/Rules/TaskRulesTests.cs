@@ -13,7 +13,7 @@ public sealed class TaskRulesTests
         Repository = "https://github.com/myorg/myrepo",
         DefaultBranch = "main",
         Columns = BoardColumns.Defaults,
-        Config = new WorkspaceConfig { SystemPrompt = DefaultSystemPrompt.Text, AutoFixCi = true, AutoFixConflicts = true },
+        Config = new WorkspaceConfig { SystemPrompt = DefaultSystemPrompt.Text, AutoFixCi = true, AutoFixConflicts = true, PermissionMode = WorkspaceRules.DefaultPermissionMode },
         CreatedAt = DateTimeOffset.UnixEpoch,
         UpdatedAt = DateTimeOffset.UnixEpoch,
         Version = "v",

@@ -1,0 +1,92 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Konduktor.Core.Json;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
+
+namespace Konduktor.Tests.Infrastructure;
+
+/// <summary>
+/// One <c>konduktor up</c> (shared Azurite, its own prefix) whose local runner starts the stand-in agent; each test
+/// makes its own workspace over its own bare remote, so tests share the host but nothing else.
+/// </summary>
+public sealed class SessionsHost(AzuriteFixture azurite) : IAsyncLifetime
+{
+    public static readonly JsonSerializerOptions Json = new(KonduktorJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
+
+    public string Prefix { get; } = AzuriteFixture.NewPrefix();
+
+    public KonduktorUp Up { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: Prefix);
+
+    public ValueTask DisposeAsync() => Up.DisposeAsync();
+}
+
+/// <summary>What session tests do over and over, against any running <c>up</c>.</summary>
+public sealed class SessionDriver(KonduktorUp up)
+{
+    public KonduktorUp Up => up;
+
+    public async Task<(string Workspace, GitRemote Remote)> CreateWorkspaceAsync()
+    {
+        var remote = await GitRemote.CreateAsync();
+        var name = "ws" + Guid.NewGuid().ToString("N")[..10];
+        var created = await up.CliAsync("workspaces", "create", remote.Path, "--name", name);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        return (name, remote);
+    }
+
+    public async Task<TaskItem> CreateTaskAsync(string workspace, string title, string description)
+    {
+        using var http = up.Http();
+        var response = await http.PostAsJsonAsync($"api/workspaces/{workspace}/tasks", new NewTask { Title = title, Description = description }, SessionsHost.Json);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<TaskItem>(SessionsHost.Json))!;
+    }
+
+    /// <summary>Runs the task through the CLI, as a person would, and returns the queued session.</summary>
+    public async Task<Session> RunAsync(string workspace, TaskItem task)
+    {
+        var run = await up.CliAsync("-w", workspace, "tasks", "run", task.ShortId, "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return JsonSerializer.Deserialize<Session>(run.Output, SessionsHost.Json)!;
+    }
+
+    public async Task<Session> GetSessionAsync(string workspace, Guid sessionId)
+    {
+        using var http = up.Http();
+        return (await http.GetFromJsonAsync<Session>($"api/workspaces/{workspace}/sessions/{sessionId}", SessionsHost.Json))!;
+    }
+
+    public Task<Session> WaitForEndAsync(string workspace, Guid sessionId, TimeSpan? timeout = null) =>
+        Eventually.WaitAsync(async () => await GetSessionAsync(workspace, sessionId) is { IsActive: false } ended ? ended : null, $"session {sessionId} to end", timeout);
+
+    public async Task<TaskItem> GetTaskAsync(string workspace, Guid taskId)
+    {
+        using var http = up.Http();
+        return (await http.GetFromJsonAsync<TaskItem>($"api/workspaces/{workspace}/tasks/{taskId}", SessionsHost.Json))!;
+    }
+
+    /// <summary>Every log event of a session, read page by page from the start.</summary>
+    public async Task<List<LogEvent>> LogsAsync(string workspace, Guid sessionId)
+    {
+        using var http = up.Http();
+        var events = new List<LogEvent>();
+        long after = 0;
+        while (true)
+        {
+            var page = (await http.GetFromJsonAsync<LogPage>($"api/workspaces/{workspace}/sessions/{sessionId}/logs?after={after}&limit=5000", SessionsHost.Json))!;
+            events.AddRange(page.Events);
+            if (page.Events.Count == 0)
+            {
+                return events;
+            }
+
+            after = page.Next;
+        }
+    }
+
+    /// <summary>A file the stand-in can touch or wait for: how a test and an agent meet without sleeping.</summary>
+    public static string Signal(string name) => Path.Combine(Directory.CreateTempSubdirectory("konduktor-signal-").FullName, name);
+}
