@@ -21,7 +21,6 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private readonly GitWorkspaces _git = new(options.WorkDirectory);
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
     private readonly StorageOperationCounter _storageOperations = new();
-    private readonly SemaphoreSlim _slotFreed = new(0);
     private QueueClient? _queue;
     private DateTimeOffset _queueExpiresAt;
 
@@ -59,7 +58,6 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     public void Dispose()
     {
         _api.Dispose();
-        _slotFreed.Dispose();
     }
 
     private async Task PollLoopAsync(CancellationToken ct)
@@ -70,7 +68,11 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             var free = options.Capacity - _running.Count;
             if (free <= 0)
             {
-                await _slotFreed.WaitAsync(ct);
+                if (_running.Values.ToArray() is { Length: > 0 } busy)
+                {
+                    await Task.WhenAny(busy).WaitAsync(ct);
+                }
+
                 continue;
             }
 
@@ -88,7 +90,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             if (messages.Length == 0)
             {
                 idleDelay = TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, options.IdlePollMax.TotalMilliseconds));
-                await Task.WhenAny(Task.Delay(idleDelay, ct), _slotFreed.WaitAsync(ct));
+                await Task.Delay(idleDelay, ct);
                 continue;
             }
 
@@ -142,7 +144,6 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             finally
             {
                 _running.TryRemove(job.SessionId, out _);
-                _slotFreed.Release();
             }
         }, CancellationToken.None);
     }

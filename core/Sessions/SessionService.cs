@@ -47,11 +47,28 @@ public sealed class SessionService(
         var (workspace, task) = found;
         var sessionId = ids.NewId();
         var now = clock.GetUtcNow();
+
+        // The session row comes first, so a concurrent run that finds the task pointing at it sees it active.
+        var session = new SessionEntity
+        {
+            PartitionKey = ShortId.Format(workspace.Id),
+            RowKey = ShortId.Format(sessionId),
+            TaskId = task.RowKey,
+            Kind = kind.ToString(),
+            Status = SessionStatus.Queued.ToString(),
+            Message = message,
+            Branch = task.Branch ?? SessionPrompts.BranchFor(Guid.Parse(task.RowKey), task.Title),
+            CreatedAt = now,
+        };
+        var table = await storage.Table(TableNames.Sessions);
+        var added = await table.AddEntityAsync(session, ct);
+        session.ETag = added.Headers.ETag ?? default;
+
         string? resumeFrom = null;
         var changed = await tasks.ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), async entity =>
         {
-            if (entity.ActiveSessionId is { } activeId && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } active
-                && SessionStates.IsActive(active.StatusValue))
+            if (entity.ActiveSessionId is { } activeId && activeId != session.RowKey
+                && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } active && SessionStates.IsActive(active.StatusValue))
             {
                 return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} already has an active session {ShortId.Of(active.Id)} ({StatusName(active.StatusValue)}); stop it or wait for it to end");
             }
@@ -61,8 +78,8 @@ public sealed class SessionService(
                 resumeFrom = (await FindEntityAsync(workspace.Id, Guid.Parse(latestId), ct))?.ClaudeSessionId;
             }
 
-            entity.Branch ??= SessionPrompts.BranchFor(Guid.Parse(entity.RowKey), entity.Title);
-            entity.ActiveSessionId = entity.LatestSessionId = ShortId.Format(sessionId);
+            entity.Branch ??= session.Branch;
+            entity.ActiveSessionId = entity.LatestSessionId = session.RowKey;
             entity.LatestSessionStatus = StatusName(SessionStatus.Queued);
             entity.SessionCount++;
             if (workspace.FindColumn(BoardColumns.InProgress) is { } inProgress && entity.Status != inProgress)
@@ -75,24 +92,19 @@ public sealed class SessionService(
         }, ct);
         if (!changed.TryGet(out var taskEntity, out failure))
         {
+            // Never started, never logged: the row goes, so the task's history holds only sessions that were.
+            await table.DeleteEntityAsync(session.PartitionKey, session.RowKey, ETag.All, CancellationToken.None);
             return failure;
         }
 
-        var session = new SessionEntity
+        if (resumeFrom is not null || session.Branch != taskEntity.Branch)
         {
-            PartitionKey = ShortId.Format(workspace.Id),
-            RowKey = ShortId.Format(sessionId),
-            TaskId = taskEntity.RowKey,
-            Kind = kind.ToString(),
-            Status = SessionStatus.Queued.ToString(),
-            Message = message,
-            Branch = taskEntity.Branch,
-            ClaudeSessionId = resumeFrom,
-            CreatedAt = now,
-        };
-        var table = await storage.Table(TableNames.Sessions);
-        var added = await table.AddEntityAsync(session, ct);
-        session.ETag = added.Headers.ETag ?? default;
+            session.ClaudeSessionId = resumeFrom;
+            session.Branch = taskEntity.Branch;
+            var updated = await table.UpdateEntityAsync(session, session.ETag, TableUpdateMode.Replace, ct);
+            session.ETag = updated.Headers.ETag ?? default;
+        }
+
         try
         {
             await queue.EnqueueAsync(workspace.Id, sessionId, ct);

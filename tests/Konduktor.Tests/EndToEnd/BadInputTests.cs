@@ -21,7 +21,7 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
 
         public async ValueTask InitializeAsync()
         {
-            Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: Prefix);
+            Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: Prefix, extraArguments: ["--no-runner"]);
             await Up.CliAsync("workspaces", "create", "someone/app");
             TaskId = JsonDocument.Parse((await Up.CliAsync("-w", "app", "tasks", "create", "--title", "existing", "--json")).Output).RootElement.GetProperty("id").GetString()!;
         }
@@ -81,6 +81,25 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "POST", "api/workspaces/app/tasks/{task}/move", "{}", HttpStatusCode.BadRequest },
             { "DELETE", "api/workspaces/app/tasks/abcd1234", null, HttpStatusCode.NotFound },
             { "GET", "api/workspaces/nope/board", null, HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/app/tasks/abcd1234/run", null, HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/nope/tasks/{task}/run", null, HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/app/sessions?status=bogus", null, HttpStatusCode.BadRequest },
+            { "GET", "api/workspaces/app/sessions?limit=lots", null, HttpStatusCode.BadRequest },
+            { "GET", "api/workspaces/app/sessions?task=abcd1234", null, HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/app/sessions/abcd1234", null, HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/app/sessions/abcd1234/logs", null, HttpStatusCode.NotFound },
+            { "GET", "api/workspaces/app/sessions/zz/logs?after=-1", null, HttpStatusCode.BadRequest },
+            { "POST", "api/runners", "{\"name\":\"bad name!\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/runners", "{\"name\":\"r\",\"capacity\":0}", HttpStatusCode.BadRequest },
+            { "POST", "api/runners", "{\"capacity\":2}", HttpStatusCode.BadRequest },
+            { "POST", "api/runners/abcd/heartbeat", "{}", HttpStatusCode.NotFound },
+            { "POST", "api/runners/00000000-0000-0000-0000-000000000001/heartbeat", "{}", HttpStatusCode.Forbidden },
+            { "POST", "api/runner/workspaces/x/sessions/y/claim", null, HttpStatusCode.NotFound },
+            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/claim", null, HttpStatusCode.Forbidden },
+            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/report", "{\"status\":\"running\"}", HttpStatusCode.NotFound },
+            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/report", "{\"status\":\"sleeping\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/logs", "{\"events\":[{\"seq\":0,\"time\":\"2026-01-01T00:00:00Z\",\"stream\":\"stdout\",\"text\":\"x\"}]}", HttpStatusCode.BadRequest },
+            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/logs", "{\"events\":\"many\"}", HttpStatusCode.BadRequest },
             { "GET", "api/no-such-route", null, HttpStatusCode.NotFound },
         };
     }

@@ -185,3 +185,64 @@ public sealed class KonduktorUp : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A <c>konduktor runner start</c> process using an <c>up</c>'s home (its URL and token).</summary>
+public sealed class RunnerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private RunnerProcess(Process process) => _process = process;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null)
+    {
+        var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandInAgent.Executable };
+        if (workDirectory is not null)
+        {
+            arguments.AddRange(["--work-dir", workDirectory]);
+        }
+
+        var start = KonduktorCli.StartInfo(home, arguments);
+        StandInAgent.Prepare(start, home);
+        var runner = new RunnerProcess(Process.Start(start)!);
+        runner._process.OutputDataReceived += (_, e) => runner.Append(e.Data);
+        runner._process.ErrorDataReceived += (_, e) => runner.Append(e.Data);
+        runner._process.BeginOutputReadLine();
+        runner._process.BeginErrorReadLine();
+        await Eventually.WaitAsync(() => runner.Output.Contains($"Runner {name} registered", StringComparison.Ordinal) || runner._process.HasExited, $"runner {name} to register");
+        Assert.False(runner._process.HasExited, runner.Output);
+        return runner;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+}
