@@ -17,12 +17,17 @@ namespace Konduktor.Runner;
 public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunner> logger) : IDisposable
 {
     private static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>After work (a job taken or a session ended) more tends to follow: poll briskly this long before backing off.</summary>
+    private static readonly TimeSpan WarmPeriod = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan WarmPoll = TimeSpan.FromMilliseconds(100);
     private readonly RunnerApi _api = new(options.ApiUrl);
     private readonly GitWorkspaces _git = new(options.WorkDirectory);
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
     private readonly StorageOperationCounter _storageOperations = new();
     private QueueClient? _queue;
     private DateTimeOffset _queueExpiresAt;
+    private long _lastActivity = Environment.TickCount64;
 
     public Guid? RunnerId { get; private set; }
 
@@ -89,12 +94,14 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
             if (messages.Length == 0)
             {
-                idleDelay = TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, options.IdlePollMax.TotalMilliseconds));
+                var warm = Environment.TickCount64 - Interlocked.Read(ref _lastActivity) < WarmPeriod.TotalMilliseconds;
+                idleDelay = warm ? WarmPoll : TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, options.IdlePollMax.TotalMilliseconds));
                 await Task.Delay(idleDelay, ct);
                 continue;
             }
 
             idleDelay = TimeSpan.Zero;
+            Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             foreach (var message in messages)
             {
                 await TakeAsync(message, ct);
@@ -144,6 +151,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             finally
             {
                 _running.TryRemove(job.SessionId, out _);
+                Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             }
         }, CancellationToken.None);
     }

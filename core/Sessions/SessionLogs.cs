@@ -112,7 +112,7 @@ public sealed class SessionLogs(SessionService sessions, StorageClients storage,
         while (true)
         {
             var seen = signals.Version(session.Id);
-            var events = await ReadEventsAsync(session.Id, after, limit, ct);
+            var events = ContiguousFrom(after, await ReadEventsAsync(session.Id, after, limit, ct), SessionStates.IsFinal(session.StatusValue));
             var next = events.Count > 0 ? events[^1].Seq : after;
             var finished = SessionStates.IsFinal(session.StatusValue);
             var complete = finished && events.Count < limit && (session.LastSequence is not { } last || next >= last);
@@ -125,6 +125,29 @@ public sealed class SessionLogs(SessionService sessions, StorageClients storage,
             await signals.WaitAsync(session.Id, seen, remaining < CrossInstancePoll ? remaining : CrossInstancePoll, ct);
             session = await sessions.FindEntityAsync(session.WorkspaceId, session.Id, ct) ?? session;
         }
+    }
+
+    /// <summary>
+    /// A batch lands as several transactions written in parallel, so a reader can glimpse event 301 before 201 is
+    /// visible. Handing out only the gap-free run after <paramref name="after"/> means a follower never skips one;
+    /// the rest comes with the next read. Once the session has ended every write is in, and all is given.
+    /// </summary>
+    private static List<LogEvent> ContiguousFrom(long after, List<LogEvent> events, bool ended)
+    {
+        if (ended)
+        {
+            return events;
+        }
+
+        var expected = after + 1;
+        var count = 0;
+        while (count < events.Count && events[count].Seq == expected)
+        {
+            count++;
+            expected++;
+        }
+
+        return count == events.Count ? events : events[..count];
     }
 
     private async Task<List<LogEvent>> ReadEventsAsync(Guid sessionId, long after, int limit, CancellationToken ct)

@@ -12,7 +12,7 @@ using System.Text.RegularExpressions;
 //   {"commit": "message"}                git add -A; git commit -m message
 //   {"push": true}                       git push -u origin HEAD
 //   {"sleep": 250}                       milliseconds
-//   {"flood": 100000, "size": 100}       that many assistant messages, as fast as possible
+//   {"flood": 100000, "size": 100}       that many assistant messages, as fast as possible ("delay": ms between them)
 //   {"stderr": "text"}                   a line on stderr
 //   {"spawn": ["sleep", "600"]}          start a child process (it outlives nothing: it is in our process tree)
 //   {"touch": "path"} / {"waitFor": "path"}  create a file / wait until a file exists (test synchronisation)
@@ -88,10 +88,16 @@ foreach (var step in Script())
     else if (step["flood"] is { } flood)
     {
         var size = step["size"]?.GetValue<int>() ?? 80;
+        var delay = step["delay"]?.GetValue<int>() ?? 0;
         var count = flood.GetValue<int>();
         for (var i = 1; i <= count; i++)
         {
             Say($"event {i} of {count} ".PadRight(size, '.'));
+            if (delay > 0)
+            {
+                Flush();
+                Thread.Sleep(delay);
+            }
         }
     }
     else if (step["stderr"] is { } error)

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using Konduktor.Cli.Commands;
+
+namespace Konduktor.Bench;
+
+/// <summary>A <c>konduktor up</c> for a bench: its own home and Azurite (data on disk), the CLI as a real process.</summary>
+public sealed class BenchHost : IAsyncDisposable
+{
+    private readonly Process _up;
+
+    private BenchHost(Process up, string home, string url)
+    {
+        _up = up;
+        Home = home;
+        Url = url;
+        Http = new HttpClient { BaseAddress = new Uri(url) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(home, "token")).Trim());
+    }
+
+    public static readonly string Root = FindRoot();
+
+    public static readonly string Cli = Path.Combine(Root, "cli", "bin", "Release", "net10.0", "konduktor");
+
+    public static readonly string StandIn = Path.Combine(Root, "tests", "Konduktor.StandInAgent", "bin", "Release", "net10.0", "standin-agent");
+
+    public string Home { get; }
+
+    public string Url { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<BenchHost> StartAsync(params string[] upArguments)
+    {
+        var home = Directory.CreateTempSubdirectory("konduktor-bench-").FullName;
+        var up = Process.Start(StartInfo(home, ["up", "--port", "0", .. upArguments]))!;
+        while (await up.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
+            {
+                _ = up.StandardOutput.ReadToEndAsync();
+                _ = up.StandardError.ReadToEndAsync();
+                return new BenchHost(up, home, line[UpCommand.ReadyPrefix.Length..].Split(' ')[0]);
+            }
+        }
+
+        throw new InvalidOperationException("konduktor up ended before it was ready: " + await up.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>A CLI process on this host's home, with HOME and a git identity of its own (for runners and agents).</summary>
+    public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["KONDUKTOR_HOME"] = home;
+        start.Environment["HOME"] = Directory.CreateDirectory(Path.Combine(home, "user-home")).FullName;
+        start.Environment["GIT_AUTHOR_NAME"] = start.Environment["GIT_COMMITTER_NAME"] = "Bench";
+        start.Environment["GIT_AUTHOR_EMAIL"] = start.Environment["GIT_COMMITTER_EMAIL"] = "bench@example.com";
+        return start;
+    }
+
+    public async Task RunCliAsync(params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(Home, arguments))!;
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"konduktor {string.Join(' ', arguments)} failed: {await process.StandardError.ReadToEndAsync()}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_up, TimeSpan.FromSeconds(30));
+        _up.Dispose();
+    }
+
+    /// <summary>A bare repository with one commit on main, standing in for GitHub.</summary>
+    public static async Task<string> NewRemoteAsync()
+    {
+        var root = Directory.CreateTempSubdirectory("konduktor-bench-remote-").FullName;
+        var bare = Path.Combine(root, "origin.git");
+        var seed = Path.Combine(root, "seed");
+        await Git(root, "init", "-q", "--bare", "-b", "main", bare);
+        await Git(root, "init", "-q", "-b", "main", seed);
+        await File.WriteAllTextAsync(Path.Combine(seed, "README.md"), "bench\n");
+        await Git(seed, "add", ".");
+        await Git(seed, "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "init");
+        await Git(seed, "push", "-q", bare, "main");
+        return bare;
+    }
+
+    public static async Task Git(string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var git = Process.Start(start)!;
+        await git.StandardOutput.ReadToEndAsync();
+        var error = await git.StandardError.ReadToEndAsync();
+        await git.WaitForExitAsync();
+        if (git.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', arguments)}: {error}");
+        }
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Konduktor.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("run the bench from inside the repository");
+    }
+}
+
+/// <summary>Percentiles of a set of timings, printed the same way everywhere.</summary>
+public static class Figures
+{
+    public static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted[(int)Math.Min(sorted.Count - 1, Math.Max(0, Math.Ceiling(p * sorted.Count) - 1))];
+
+    public static string Summary(IEnumerable<double> values, params double[] percentiles)
+    {
+        var sorted = values.Order().ToList();
+        return string.Join(", ", percentiles.Select(p => $"p{p * 100:0} {Percentile(sorted, p):0} ms")) + $" ({sorted.Count} samples)";
+    }
+
+    public static async Task MeasureAsync(string what, int runs, Func<Task> action)
+    {
+        await action();
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await action();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        Console.WriteLine($"{what}: {Summary(times, 0.5, 0.95)} after 1 warm-up");
+    }
+}

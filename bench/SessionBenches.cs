@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Konduktor.Core.Json;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
+
+namespace Konduktor.Bench;
+
+/// <summary>Sessions: dispatch latency against its floor, log ingest and follow latency, and the runner at rest.</summary>
+public static class SessionBenches
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(KonduktorJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
+
+    public static async Task DispatchAsync(int runs)
+    {
+        await using var host = await BenchHost.StartAsync("--agent-command", BenchHost.StandIn);
+        Console.WriteLine($"bench dispatch: {runs} runs of a stand-in that exits at once, one after another, through `up`'s local runner");
+        await CreateWorkspaceAsync(host);
+        var latencies = new List<double>();
+        for (var i = -3; i < runs; i++)
+        {
+            var task = await CreateTaskAsync(host, $"Dispatch {i}", "```standin\n[]\n```");
+            var (session, accepted) = await RunAsync(host, task);
+            await WaitForEndAsync(host, session.Id);
+            var started = (await ReadAllLogsAsync(host, session.Id)).First(e => e.Stream == "konduktor" && e.Text.StartsWith("agent started", StringComparison.Ordinal));
+            if (i >= 0)
+            {
+                latencies.Add((started.Time - accepted).TotalMilliseconds);
+            }
+        }
+
+        var floor = await FloorAsync(host, runs);
+        var overhead = Figures.Percentile(latencies.Order().ToList(), 0.5) - Figures.Percentile(floor.Order().ToList(), 0.5);
+        Console.WriteLine($"run accepted -> agent process started: {Figures.Summary(latencies, 0.5, 0.95)}");
+        Console.WriteLine($"floor (git worktree add + process spawn, same machine, same run): {Figures.Summary(floor, 0.5, 0.95)}");
+        Console.WriteLine($"overhead over the floor at p50: {overhead:0} ms (queue poll, claim, fetch, reports)");
+    }
+
+    public static async Task LogsAsync(int events)
+    {
+        await using var host = await BenchHost.StartAsync("--agent-command", BenchHost.StandIn);
+        Console.WriteLine($"bench logs: a stand-in floods {events:N0} events; a follower long-polls from the start");
+        await CreateWorkspaceAsync(host);
+
+        var flood = await CreateTaskAsync(host, "Flood", $"```standin\n[{{\"flood\": {events}, \"size\": 120}}]\n```");
+        var (floodSession, _) = await RunAsync(host, flood);
+        var (received, latencies, seconds) = await FollowAsync(host, floodSession.Id);
+        var texts = received.Where(e => e.Stream == "stdout").Select(e => ClaudeEvent.Parse(e.Text)).OfType<ClaudeEvent.Message>()
+            .SelectMany(m => m.Parts).Select(p => p.Text).Where(t => t.StartsWith("event ", StringComparison.Ordinal)).ToList();
+        var distinct = texts.Distinct().Count();
+        var gaps = received.Select(e => e.Seq).SequenceEqual(Enumerable.Range(1, received.Count).Select(i => (long)i)) ? 0 : 1;
+        Console.WriteLine($"ingest: {received.Count:N0} events visible to the follower in {seconds:0.00} s = {received.Count / seconds:N0} events/s");
+        Console.WriteLine($"lost: {events - distinct}, duplicated: {texts.Count - distinct}, sequence gaps: {gaps}");
+        Console.WriteLine($"emit -> visible to a follower during the flood: {Figures.Summary(latencies, 0.5, 0.99)}");
+
+        var paced = await CreateTaskAsync(host, "Paced", "```standin\n[{\"flood\": 300, \"size\": 120, \"delay\": 20}]\n```");
+        var (pacedSession, _) = await RunAsync(host, paced);
+        var (_, pacedLatencies, _) = await FollowAsync(host, pacedSession.Id);
+        Console.WriteLine($"emit -> visible to a follower at a working agent's pace (50 events/s): {Figures.Summary(pacedLatencies, 0.5, 0.99)}");
+    }
+
+    public static async Task IdleAsync(int seconds)
+    {
+        await using var host = await BenchHost.StartAsync("--no-runner");
+        using var runner = Process.Start(BenchHost.StartInfo(host.Home, ["runner", "start", "--name", "idle", "--agent-command", BenchHost.StandIn]))!;
+        _ = runner.StandardOutput.ReadToEndAsync();
+        _ = runner.StandardError.ReadToEndAsync();
+        Console.WriteLine($"bench idle: a `konduktor runner start` with nothing to do, measured over {seconds} s after it settles");
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            var (hostOps0, runnerOps0, beat0) = await OperationsAsync(host);
+            var watch = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            var (hostOps1, runnerOps1, beat1) = await OperationsAsync(host);
+            var hostRate = (hostOps1 - hostOps0 - 1) / watch.Elapsed.TotalHours;
+            var runnerRate = (runnerOps1 - runnerOps0) / (beat1 - beat0).TotalHours;
+            Console.WriteLine($"storage transactions per idle hour: {hostRate + runnerRate:N0} (runner's queue polls {runnerRate:N0}, host for heartbeats {hostRate:N0})");
+            var rss = File.ReadLines($"/proc/{runner.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            Console.WriteLine($"runner idle RSS: {long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0:0.0} MB");
+        }
+        finally
+        {
+            await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static async Task<(long Host, long Runner, DateTimeOffset Heartbeat)> OperationsAsync(BenchHost host)
+    {
+        var runner = (await host.Http.GetFromJsonAsync<List<RunnerInfo>>("api/runners", Json))!.Single();
+        using var diagnostics = System.Text.Json.JsonDocument.Parse(await host.Http.GetStringAsync("api/diagnostics/storage"));
+        return (diagnostics.RootElement.GetProperty("total").GetInt64(), runner.StorageOperations, runner.LastHeartbeatAt ?? DateTimeOffset.UtcNow);
+    }
+
+    private static async Task<(List<LogEvent> Events, List<double> Latencies, double Seconds)> FollowAsync(BenchHost host, Guid sessionId)
+    {
+        var events = new List<LogEvent>();
+        var latencies = new List<double>();
+        long after = 0;
+        LogPage page;
+        do
+        {
+            page = (await host.Http.GetFromJsonAsync<LogPage>($"api/workspaces/bench/sessions/{sessionId}/logs?after={after}&limit=5000&wait=25", Json))!;
+            var now = DateTimeOffset.UtcNow;
+            events.AddRange(page.Events);
+            latencies.AddRange(page.Events.Select(e => (now - e.Time).TotalMilliseconds));
+            after = page.Next;
+        }
+        while (!page.Complete);
+
+        return (events, latencies, (DateTimeOffset.UtcNow - events[0].Time).TotalSeconds);
+    }
+
+    private static async Task CreateWorkspaceAsync(BenchHost host)
+    {
+        var remote = await BenchHost.NewRemoteAsync();
+        (await host.Http.PostAsJsonAsync("api/workspaces", new { repository = remote, name = "bench" })).EnsureSuccessStatusCode();
+    }
+
+    private static async Task<TaskItem> CreateTaskAsync(BenchHost host, string title, string description)
+    {
+        var response = await host.Http.PostAsJsonAsync("api/workspaces/bench/tasks", new { title, description });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<TaskItem>(Json))!;
+    }
+
+    private static async Task<(Session Session, DateTimeOffset Accepted)> RunAsync(BenchHost host, TaskItem task)
+    {
+        var response = await host.Http.PostAsync($"api/workspaces/bench/tasks/{task.Id}/run", null);
+        var accepted = DateTimeOffset.UtcNow;
+        response.EnsureSuccessStatusCode();
+        return ((await response.Content.ReadFromJsonAsync<Session>(Json))!, accepted);
+    }
+
+    private static async Task WaitForEndAsync(BenchHost host, Guid sessionId)
+    {
+        while ((await host.Http.GetFromJsonAsync<Session>($"api/workspaces/bench/sessions/{sessionId}", Json))!.IsActive)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task<List<LogEvent>> ReadAllLogsAsync(BenchHost host, Guid sessionId) =>
+        (await host.Http.GetFromJsonAsync<LogPage>($"api/workspaces/bench/sessions/{sessionId}/logs?limit=5000", Json))!.Events.ToList();
+
+    /// <summary>What dispatch cannot avoid on this machine: a worktree made from the mirror, and the agent process spawned.</summary>
+    private static async Task<List<double>> FloorAsync(BenchHost host, int runs)
+    {
+        var mirror = Directory.GetDirectories(Path.Combine(host.Home, "runners", "local", "repos")).Single();
+        var worktrees = Directory.CreateTempSubdirectory("konduktor-bench-floor-").FullName;
+        var times = new List<double>();
+        for (var i = -3; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await BenchHost.Git(mirror, "worktree", "add", "-q", "--no-track", "-b", $"bench/floor-{i + 3}", Path.Combine(worktrees, $"w{i + 3}"), "refs/remotes/origin/main");
+            var start = new ProcessStartInfo(BenchHost.StandIn) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = Path.Combine(worktrees, $"w{i + 3}") };
+            foreach (var argument in new[] { "-p", "```standin\n[]\n```", "--output-format", "stream-json", "--verbose" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.Environment["HOME"] = worktrees;
+            using var agent = Process.Start(start)!;
+            var elapsed = watch.Elapsed.TotalMilliseconds;
+            agent.StandardInput.Close();
+            await agent.StandardOutput.ReadToEndAsync();
+            await agent.WaitForExitAsync();
+            if (i >= 0)
+            {
+                times.Add(elapsed);
+            }
+        }
+
+        return times;
+    }
+}
