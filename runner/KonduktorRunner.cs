@@ -96,6 +96,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             {
                 var warm = Environment.TickCount64 - Interlocked.Read(ref _lastActivity) < WarmPeriod.TotalMilliseconds;
                 idleDelay = warm ? WarmPoll : TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, options.IdlePollMax.TotalMilliseconds));
+
                 await Task.Delay(idleDelay, ct);
                 continue;
             }
@@ -191,6 +192,10 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             catch (RunnerApiException e)
             {
                 logger.LogWarning("Heartbeat not delivered: {Reason}", e.Message);
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
+            {
+                logger.LogError("Heartbeat reply not understood ({Reason}); are the runner and the API the same version?", e.Message);
             }
         }
     }

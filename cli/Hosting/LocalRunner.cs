@@ -32,12 +32,5 @@ public static class LocalRunner
         };
     }
 
-    public static ILoggerFactory Logging() => LoggerFactory.Create(builder => builder
-        .AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-        })
-        .SetMinimumLevel(LogLevel.Information)
-        .AddFilter("System.Net.Http", LogLevel.Warning));
+    public static ILoggerFactory Logging() => new LoggerFactory([new LineLoggerProvider(LogLevel.Information)]);
 }

@@ -65,7 +65,7 @@ public sealed record RunnerHeartbeat
 
 /// <param name="StopSessions">Sessions this runner runs that must be stopped.</param>
 /// <param name="QueueUrl">A fresh queue URL when the runner's is close to expiring.</param>
-public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl, DateTimeOffset? QueueUrlExpiresAt);
+public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null);
 
 internal sealed class RunnerEntity : ITableEntity
 {

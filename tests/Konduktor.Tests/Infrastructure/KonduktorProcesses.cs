@@ -225,13 +225,20 @@ public sealed class RunnerProcess : IAsyncDisposable
         return runner;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGTERM, then the exit code once it has stopped.</summary>
+    public async Task<int> StopAsync()
     {
         if (!_process.HasExited)
         {
             await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
         }
 
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         _process.Dispose();
     }
 

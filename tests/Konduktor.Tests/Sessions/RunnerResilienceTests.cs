@@ -116,6 +116,29 @@ public sealed class RunnerResilienceTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact]
+    public async Task A_runner_stopped_with_sigterm_kills_its_agents_reports_their_sessions_and_exits_cleanly()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
+        var runner = await RunnerProcess.StartAsync(up.Home, "leaving");
+        var driver = new SessionDriver(up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        var started = SessionDriver.Signal("started");
+        var task = await driver.CreateTaskAsync(workspace, "Never finishes", StandInAgent.Script(new { touch = started }, new { waitFor = started + ".never" }));
+        var session = await driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
+
+        Assert.Equal(0, await runner.StopAsync());
+
+        var ended = await driver.GetSessionAsync(workspace, session.Id);
+        Assert.Equal(SessionStatus.Failed, ended.Status);
+        Assert.Contains("shut down", ended.Error, StringComparison.Ordinal);
+        var agentStarted = (await driver.LogsAsync(workspace, session.Id)).Single(e => e.Text.StartsWith("agent started (pid ", StringComparison.Ordinal));
+        var pid = int.Parse(agentStarted.Text["agent started (pid ".Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False(ProcessSignals.IsAlive(pid), $"the agent (pid {pid}) outlived its runner");
+        await runner.DisposeAsync();
+    }
+
     /// <summary>Every event once, numbered 1..N without a gap, each flood message exactly once per flood.</summary>
     private static async Task AssertCompleteAsync(SessionDriver driver, string workspace, Session session, int floods, int perFlood)
     {

@@ -122,4 +122,26 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         var after = (await core.Tasks.GetAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         Assert.Equal(new SessionSummary(session.Id, "failed", false), after.LatestSession);
     }
+
+    [Fact]
+    public async Task A_reader_of_a_running_session_never_skips_an_event_whose_batch_landed_late()
+    {
+        await using var core = new CoreHarness(azurite);
+        var workspace = await core.NewWorkspaceAsync();
+        var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "out of order" }, Ct)).Value!;
+        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var runner = await core.NewRunnerAsync("shipper");
+        await core.Sessions.ClaimAsync(runner, workspace.Id, session.Id, Ct);
+        LogEvent Event(int seq) => new(seq, DateTimeOffset.UtcNow, "stdout", $"line {seq}");
+
+        await core.Logs.AppendAsync(runner, workspace.Id, session.Id, new LogAppend(Enumerable.Range(1, 100).Select(Event).ToList()), Ct);
+        await core.Logs.AppendAsync(runner, workspace.Id, session.Id, new LogAppend(Enumerable.Range(201, 100).Select(Event).ToList()), Ct);
+        var early = (await core.Logs.ReadAsync(core.Person, workspace.Name, session.ShortId, 0, 5000, TimeSpan.Zero, Ct)).Value!;
+        await core.Logs.AppendAsync(runner, workspace.Id, session.Id, new LogAppend(Enumerable.Range(101, 100).Select(Event).ToList()), Ct);
+        var late = (await core.Logs.ReadAsync(core.Person, workspace.Name, session.ShortId, early.Next, 5000, TimeSpan.Zero, Ct)).Value!;
+
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), early.Events.Select(e => e.Seq));
+        Assert.Equal(Enumerable.Range(101, 200).Select(i => (long)i), late.Events.Select(e => e.Seq));
+        Assert.False(late.Complete);
+    }
 }

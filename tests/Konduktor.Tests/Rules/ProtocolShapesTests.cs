@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Konduktor.Core.Json;
+using Konduktor.Core.Runners;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
+
+namespace Konduktor.Tests.Rules;
+
+/// <summary>What the API writes (nulls left out), its clients read back: the runner protocol and session shapes.</summary>
+public sealed class ProtocolShapesTests
+{
+    public static TheoryData<object> Replies() => new()
+    {
+        new HeartbeatReply([]),
+        new HeartbeatReply([Guid.NewGuid()], new Uri("http://127.0.0.1:1/q?sig=x"), DateTimeOffset.UnixEpoch),
+        new RunnerRegistration(Guid.NewGuid(), "r", "kr_x", new Uri("http://127.0.0.1:1/q"), DateTimeOffset.UnixEpoch, 15),
+        new LogPage([new LogEvent(1, DateTimeOffset.UnixEpoch, "stdout", "{}")], 1, SessionStatus.Running, false),
+        new Session { Id = Guid.NewGuid(), WorkspaceId = Guid.NewGuid(), Kind = SessionKind.AutoFixCi, Status = SessionStatus.Queued, CreatedAt = DateTimeOffset.UnixEpoch, Version = "v" },
+        new SessionJob
+        {
+            Session = new Session { Id = Guid.NewGuid(), WorkspaceId = Guid.NewGuid(), Kind = SessionKind.Task, Status = SessionStatus.Claimed, CreatedAt = DateTimeOffset.UnixEpoch, Version = "v" },
+            WorkspaceName = "w", Repository = "/r", DefaultBranch = "main", Branch = "konduktor/x", Prompt = "p", SystemPrompt = "s", PermissionMode = "plan", Token = "ks_x",
+        },
+        new SessionReport { Status = SessionStatus.Failed },
+        new SessionSummary(Guid.NewGuid(), "running", true),
+    };
+
+    [Theory]
+    [MemberData(nameof(Replies))]
+    public void A_reply_with_its_nulls_left_out_reads_back_equal(object reply)
+    {
+        var json = JsonSerializer.Serialize(reply, reply.GetType(), KonduktorJson.Options);
+
+        var back = JsonSerializer.Deserialize(json, reply.GetType(), KonduktorJson.Options);
+
+        Assert.Equal(json, JsonSerializer.Serialize(back, reply.GetType(), KonduktorJson.Options));
+    }
+
+    [Fact]
+    public void Session_kinds_are_written_as_the_cli_spells_them() =>
+        Assert.Equal("\"auto-fix-conflicts\"", JsonSerializer.Serialize(SessionKind.AutoFixConflicts, KonduktorJson.Options));
+}
