@@ -16,6 +16,8 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Tim
     private static readonly TimeSpan QueueUrlLifetime = TimeSpan.FromHours(24);
     private static readonly TimeSpan QueueUrlRefreshBefore = TimeSpan.FromHours(2);
     private static readonly TimeSpan OnlineWindow = TimeSpan.FromSeconds(HeartbeatSeconds * 3);
+    private static readonly TimeSpan CredentialMemory = TimeSpan.FromMinutes(1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Principal Runner, DateTimeOffset Until)> _recent = new();
 
     /// <summary>Registers a runner, or re-registers the one with that name (its old credential stops working).</summary>
     public async Task<Result<RunnerRegistration>> RegisterAsync(Principal caller, RegisterRunner input, CancellationToken ct)
@@ -52,6 +54,11 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Tim
         entity.Version = input.Version;
         entity.Capacity = input.Capacity;
         entity.TokenHash = Secrets.Hash(token);
+        foreach (var stale in _recent.Where(r => r.Value.Runner.Id == id).Select(r => r.Key).ToList())
+        {
+            _recent.TryRemove(stale, out _);
+        }
+
         entity.LastHeartbeatAt = now;
         entity.ActiveSessions = "[]";
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
@@ -107,9 +114,19 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Tim
         return runners.OrderByDescending(r => r.Online).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    /// <summary>A runner credential, checked with one point read.</summary>
+    /// <summary>
+    /// A runner credential, checked with one point read and then remembered for a minute: an idle runner's
+    /// heartbeat costs one storage write, not two. (A re-registered runner's old secret lives at most that minute.)
+    /// </summary>
     public async Task<Result<Principal>> AuthenticateAsync(string token, CancellationToken ct)
     {
+        var hash = Secrets.Hash(token);
+        var now = clock.GetUtcNow();
+        if (_recent.TryGetValue(hash, out var remembered) && remembered.Until > now)
+        {
+            return remembered.Runner;
+        }
+
         var ids = Secrets.IdsIn(token, Secrets.RunnerPrefix, 1);
         if (ids.Length == 1)
         {
@@ -117,7 +134,9 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Tim
             var found = await table.GetEntityIfExistsAsync<RunnerEntity>(RunnerEntity.Partition, ShortId.Format(ids[0]), cancellationToken: ct);
             if (found.HasValue && found.Value is { } runner && Secrets.Matches(token, runner.TokenHash))
             {
-                return new Principal(PrincipalKind.Runner, runner.Name, Id: runner.Id);
+                var principal = new Principal(PrincipalKind.Runner, runner.Name, Id: runner.Id);
+                _recent[hash] = (principal, now + CredentialMemory);
+                return principal;
             }
         }
 

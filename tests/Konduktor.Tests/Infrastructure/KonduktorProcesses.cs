@@ -71,128 +71,26 @@ public sealed record CliResult(int ExitCode, string Output, string Error)
     public override string ToString() => $"exit {ExitCode}\nstdout: {Output}\nstderr: {Error}";
 }
 
-/// <summary>A running <c>konduktor up</c>: with the shared Azurite (a fresh prefix) or with its own Azurite under its home.</summary>
-public sealed class KonduktorUp : IAsyncDisposable
+/// <summary>A long-running CLI process (up, a runner): its output captured line by line, stopped as a service manager would.</summary>
+public sealed class CapturedProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private KonduktorUp(Process process, string home)
+    public CapturedProcess(ProcessStartInfo start, Action<string?>? onOutputLine = null)
     {
-        _process = process;
-        Home = home;
-    }
-
-    public string Home { get; }
-
-    public string Url { get; private set; } = "";
-
-    public string Token => File.ReadAllText(Path.Combine(Home, "token")).Trim();
-
-    public string Output
-    {
-        get
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) =>
         {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static string NewHome() => Directory.CreateTempSubdirectory("konduktor-home-").FullName;
-
-    /// <summary>Starts <c>up</c>; with <paramref name="storage"/> null it starts its own Azurite, data under the home.</summary>
-    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null, IEnumerable<string>? extraArguments = null, int port = 0)
-    {
-        home ??= NewHome();
-        var arguments = new List<string> { "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (storage is not null)
-        {
-            arguments.AddRange(["--storage", storage, "--storage-prefix", prefix ?? AzuriteFixture.NewPrefix()]);
-        }
-
-        arguments.AddRange(extraArguments ?? ["--agent-command", StandInAgent.Executable]);
-        var start = KonduktorCli.StartInfo(home, arguments);
-        StandInAgent.Prepare(start, home);
-        var process = Process.Start(start)!;
-        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var up = new KonduktorUp(process, home);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                ready.TrySetException(new InvalidOperationException($"konduktor up ended before it was ready:\n{up.Output}"));
-                return;
-            }
-
-            up.Append(e.Data);
-            if (e.Data.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
-            {
-                ready.TrySetResult(e.Data[UpCommand.ReadyPrefix.Length..].Split(' ')[0]);
-            }
+            Append(e.Data);
+            onOutputLine?.Invoke(e.Data);
         };
-        process.ErrorDataReceived += (_, e) => up.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        up.Url = await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
-        return up;
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
-    public Task<CliResult> CliAsync(params string[] arguments) => KonduktorCli.RunAsync(Home, arguments);
-
-    public Task<CliResult> CliWithInputAsync(string stdin, params string[] arguments) => KonduktorCli.RunAsync(Home, arguments, stdin);
-
-    public HttpClient Http(string? token = "")
-    {
-        var client = new HttpClient { BaseAddress = new Uri(Url) };
-        var bearer = token == "" ? Token : token;
-        if (bearer is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        }
-
-        return client;
-    }
-
-    /// <summary>Sends SIGTERM, as Ctrl+C or a service manager would, and waits for a clean exit.</summary>
-    public async Task<int> StopAsync()
-    {
-        if (!_process.HasExited)
-        {
-            await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
-        }
-
-        return _process.ExitCode;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-}
-
-/// <summary>A <c>konduktor runner start</c> process using an <c>up</c>'s home (its URL and token).</summary>
-public sealed class RunnerProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private RunnerProcess(Process process) => _process = process;
+    public bool HasExited => _process.HasExited;
 
     public string Output
     {
@@ -205,27 +103,7 @@ public sealed class RunnerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null)
-    {
-        var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandInAgent.Executable };
-        if (workDirectory is not null)
-        {
-            arguments.AddRange(["--work-dir", workDirectory]);
-        }
-
-        var start = KonduktorCli.StartInfo(home, arguments);
-        StandInAgent.Prepare(start, home);
-        var runner = new RunnerProcess(Process.Start(start)!);
-        runner._process.OutputDataReceived += (_, e) => runner.Append(e.Data);
-        runner._process.ErrorDataReceived += (_, e) => runner.Append(e.Data);
-        runner._process.BeginOutputReadLine();
-        runner._process.BeginErrorReadLine();
-        await Eventually.WaitAsync(() => runner.Output.Contains($"Runner {name} registered", StringComparison.Ordinal) || runner._process.HasExited, $"runner {name} to register");
-        Assert.False(runner._process.HasExited, runner.Output);
-        return runner;
-    }
-
-    /// <summary>SIGTERM, then the exit code once it has stopped.</summary>
+    /// <summary>Sends SIGTERM, as Ctrl+C or a service manager would, and returns the exit code once it has stopped.</summary>
     public async Task<int> StopAsync()
     {
         if (!_process.HasExited)
@@ -252,4 +130,102 @@ public sealed class RunnerProcess : IAsyncDisposable
             }
         }
     }
+}
+
+/// <summary>A running <c>konduktor up</c>: with the shared Azurite (a fresh prefix) or with its own Azurite under its home.</summary>
+public sealed class KonduktorUp : IAsyncDisposable
+{
+    private CapturedProcess _process = null!;
+
+    private KonduktorUp(string home) => Home = home;
+
+    public string Home { get; }
+
+    public string Url { get; private set; } = "";
+
+    public string Token => File.ReadAllText(Path.Combine(Home, "token")).Trim();
+
+    public string Output => _process.Output;
+
+    public static string NewHome() => Directory.CreateTempSubdirectory("konduktor-home-").FullName;
+
+    /// <summary>Starts <c>up</c>; with <paramref name="storage"/> null it starts its own Azurite, data under the home.</summary>
+    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null, IEnumerable<string>? extraArguments = null, int port = 0)
+    {
+        home ??= NewHome();
+        var arguments = new List<string> { "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (storage is not null)
+        {
+            arguments.AddRange(["--storage", storage, "--storage-prefix", prefix ?? AzuriteFixture.NewPrefix()]);
+        }
+
+        arguments.AddRange(extraArguments ?? ["--agent-command", StandInAgent.Executable]);
+        var start = KonduktorCli.StartInfo(home, arguments);
+        StandInAgent.Prepare(start, home);
+        var up = new KonduktorUp(home);
+        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        up._process = new CapturedProcess(start, line =>
+        {
+            if (line is null)
+            {
+                ready.TrySetException(new InvalidOperationException($"konduktor up ended before it was ready:\n{up.Output}"));
+            }
+            else if (line.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
+            {
+                ready.TrySetResult(line[UpCommand.ReadyPrefix.Length..].Split(' ')[0]);
+            }
+        });
+        up.Url = await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        return up;
+    }
+
+    public Task<CliResult> CliAsync(params string[] arguments) => KonduktorCli.RunAsync(Home, arguments);
+
+    public Task<CliResult> CliWithInputAsync(string stdin, params string[] arguments) => KonduktorCli.RunAsync(Home, arguments, stdin);
+
+    public HttpClient Http(string? token = "")
+    {
+        var client = new HttpClient { BaseAddress = new Uri(Url) };
+        var bearer = token == "" ? Token : token;
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return client;
+    }
+
+    public Task<int> StopAsync() => _process.StopAsync();
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}
+
+/// <summary>A <c>konduktor runner start</c> process using an <c>up</c>'s home (its URL and token).</summary>
+public sealed class RunnerProcess : IAsyncDisposable
+{
+    private readonly CapturedProcess _process;
+
+    private RunnerProcess(CapturedProcess process) => _process = process;
+
+    public string Output => _process.Output;
+
+    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null)
+    {
+        var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandInAgent.Executable };
+        if (workDirectory is not null)
+        {
+            arguments.AddRange(["--work-dir", workDirectory]);
+        }
+
+        var start = KonduktorCli.StartInfo(home, arguments);
+        StandInAgent.Prepare(start, home);
+        var runner = new RunnerProcess(new CapturedProcess(start));
+        await Eventually.WaitAsync(() => runner.Output.Contains($"Runner {name} registered", StringComparison.Ordinal) || runner._process.HasExited, $"runner {name} to register");
+        Assert.False(runner._process.HasExited, runner.Output);
+        return runner;
+    }
+
+    public Task<int> StopAsync() => _process.StopAsync();
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
