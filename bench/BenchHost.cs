@@ -77,7 +77,7 @@ public sealed class BenchHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_up, TimeSpan.FromSeconds(30));
+        await Konduktor.Runner.ProcessSignals.StopAsync(_up, TimeSpan.FromSeconds(30));
         _up.Dispose();
     }
 

@@ -82,7 +82,7 @@ public static class SessionBenches
         }
         finally
         {
-            await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
+            await Konduktor.Runner.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
         }
     }
 

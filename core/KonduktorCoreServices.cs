@@ -31,9 +31,17 @@ public static class KonduktorCoreServices
         services.AddSingleton<TaskService>();
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
+        services.AddSingleton<ActiveSessions>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<SessionLogs>();
         services.AddSingleton<RunnerService>();
+        services.AddSingleton<SessionJanitor>();
+        services.AddSingleton<Transcripts>();
+        services.AddSingleton(new JanitorOptions
+        {
+            OrphanAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:OrphanAfterSeconds", 120.0)),
+            LostAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:LostAfterSeconds", 300.0)),
+        });
         services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
 
         if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)

@@ -9,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>The runner protocol: register, heartbeat, claim a session, report on it, ship its logs.</summary>
-public sealed class RunnerFunctions(Api api, RunnerService runners, SessionService sessions, SessionLogs logs)
+public sealed class RunnerFunctions(Api api, RunnerService runners, SessionService sessions, SessionLogs logs, Transcripts transcripts)
 {
     private const string RunnerSession = "runner/workspaces/{workspace}/sessions/{session}";
 
@@ -38,6 +38,21 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
     [Function("AppendSessionLogs")]
     public Task<IActionResult> AppendLogs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/logs")] HttpRequest req, string workspace, string session) =>
         api.Run<LogAppend, LogAppended>(req, async (caller, append, ct) => Ids(workspace, session) is (var w, var s) ? await logs.AppendAsync(caller, w, s, append, ct) : NoSession(session));
+
+    [Function("SaveTranscript")]
+    public Task<IActionResult> SaveTranscript([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = RunnerSession + "/transcript")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.SaveAsync(caller, w, s, req.Body, ct) : NoSession(session));
+
+    [Function("LoadTranscript")]
+    public Task<IActionResult> LoadTranscript([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = RunnerSession + "/transcript")] HttpRequest req, string workspace, string session) =>
+        api.Run(
+            req,
+            async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.OpenAsync(caller, w, s, ct) : NoSession(session),
+            stream => new FileStreamResult(stream, "application/x-ndjson"));
+
+    [Function("PoisonJob")]
+    public Task<IActionResult> Poison([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/poison")] HttpRequest req) =>
+        api.Run<PoisonedJob, Session>(req, (caller, job, ct) => sessions.PoisonAsync(caller, job, ct));
 
     /// <summary>Runner routes name workspace and session by full id: the runner has them from the job message.</summary>
     private static (Guid Workspace, Guid Session)? Ids(string workspace, string session) =>

@@ -16,6 +16,18 @@ public sealed class SessionFunctions(Api api, SessionService sessions, SessionLo
     public Task<IActionResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/run")] HttpRequest req, string workspace, string task) =>
         api.Run(req, (caller, ct) => sessions.RunTaskAsync(caller, workspace, task, ct), JsonReply.Created);
 
+    [Function("ResumeTask")]
+    public Task<IActionResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/resume")] HttpRequest req, string workspace, string task) =>
+        api.Run<ResumeRequest, Session>(req, (caller, resume, ct) => sessions.ResumeTaskAsync(caller, workspace, task, resume.Message, ct), JsonReply.Created);
+
+    [Function("StopTask")]
+    public Task<IActionResult> StopTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/stop")] HttpRequest req, string workspace, string task) =>
+        api.Run(req, (caller, ct) => sessions.StopTaskAsync(caller, workspace, task, ct));
+
+    [Function("StopSession")]
+    public Task<IActionResult> Stop([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneSession + "/stop")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, (caller, ct) => sessions.StopAsync(caller, workspace, session, ct));
+
     [Function("ListSessions")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/sessions")] HttpRequest req, string workspace) =>
         api.Run(req, async (caller, ct) => await Query.SessionFilter(req).Then(filter => sessions.ListAsync(caller, workspace, filter, ct)));
@@ -39,3 +51,6 @@ public sealed class SessionFunctions(Api api, SessionService sessions, SessionLo
             return await logs.ReadAsync(caller, workspace, session, after, (int)Math.Min(limit, int.MaxValue), TimeSpan.FromSeconds(Math.Min(wait, 3600)), ct);
         });
 }
+
+/// <param name="Message">What to tell the agent as it picks up the conversation.</param>
+public sealed record ResumeRequest(string? Message = null);

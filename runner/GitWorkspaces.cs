@@ -95,6 +95,22 @@ public sealed partial class GitWorkspaces(string workDirectory)
         return worktree;
     }
 
+    /// <summary>Commits on the task branch that its remote does not have (all of them past the default branch when it has none).</summary>
+    public static async Task<int> UnpushedCommitsAsync(string worktree, string branch, string defaultBranch, CancellationToken ct)
+    {
+        var remote = await ProcessRunner.SucceedsAsync("git", ["-C", worktree, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}"], null, ct)
+            ? $"refs/remotes/origin/{branch}"
+            : $"refs/remotes/origin/{defaultBranch}";
+        var count = await Git(worktree, ct, "rev-list", "--count", $"{remote}..HEAD");
+        return int.Parse(count.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static async Task PushAsync(string worktree, string branch, CancellationToken ct)
+    {
+        await Git(worktree, ct, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");
+        await Git(worktree, ct, "fetch", "--quiet", "origin", $"+refs/heads/{branch}:refs/remotes/origin/{branch}");
+    }
+
     /// <summary>A folder name for a repository: readable, and unique even when two names sanitize alike.</summary>
     public static string RepositoryKey(string repository)
     {

@@ -21,9 +21,11 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     /// <summary>After work (a job taken or a session ended) more tends to follow: poll briskly this long before backing off.</summary>
     private static readonly TimeSpan WarmPeriod = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WarmPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan BusyHeartbeat = TimeSpan.FromSeconds(2);
     private readonly RunnerApi _api = new(options.ApiUrl);
     private readonly GitWorkspaces _git = new(options.WorkDirectory);
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
+    private readonly ConcurrentDictionary<Guid, SessionExecution> _executions = new();
     private readonly StorageOperationCounter _storageOperations = new();
     private QueueClient? _queue;
     private DateTimeOffset _queueExpiresAt;
@@ -119,6 +121,23 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             return;
         }
 
+        if (message.DequeueCount > SessionJobs.MaxDeliveries)
+        {
+            try
+            {
+                var reason = $"taken {message.DequeueCount} times, never claimed (runners crashed or the API failed while claiming)";
+                await _api.PoisonAsync(new PoisonedJob { WorkspaceId = job.WorkspaceId, SessionId = job.SessionId, DequeueCount = message.DequeueCount, MessageText = message.MessageText, Reason = reason }, ct);
+                await DeleteAsync(message, ct);
+                logger.LogWarning("Session {SessionId}: its job message moved to the poison queue after {Count} deliveries", job.SessionId, message.DequeueCount);
+            }
+            catch (RunnerApiException e)
+            {
+                logger.LogWarning("Could not report the poisoned job of session {SessionId}: {Reason}", job.SessionId, e.Message);
+            }
+
+            return;
+        }
+
         SessionJob claimed;
         try
         {
@@ -139,6 +158,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         await DeleteAsync(message, ct);
         logger.LogInformation("Session {SessionId} claimed: task branch {Branch}", job.SessionId, claimed.Branch);
         var execution = new SessionExecution(options, _api, _git, claimed, logger);
+        _executions[job.SessionId] = execution;
         _running[job.SessionId] = Task.Run(async () =>
         {
             try
@@ -152,6 +172,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             finally
             {
                 _running.TryRemove(job.SessionId, out _);
+                _executions.TryRemove(job.SessionId, out _);
                 Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             }
         }, CancellationToken.None);
@@ -171,9 +192,17 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
     private async Task HeartbeatLoopAsync(Guid runnerId, TimeSpan interval, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(interval);
-        while (await timer.WaitForNextTickAsync(ct))
+        var lastBeat = Environment.TickCount64;
+        while (!ct.IsCancellationRequested)
         {
+            // Every second or two while sessions run (a stop reaches them in seconds), every interval when idle.
+            await Task.Delay(BusyHeartbeat, ct);
+            if (_running.IsEmpty && Environment.TickCount64 - lastBeat < interval.TotalMilliseconds)
+            {
+                continue;
+            }
+
+            lastBeat = Environment.TickCount64;
             try
             {
                 var beat = new RunnerHeartbeat
@@ -184,6 +213,14 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                     QueueUrlExpiresAt = _queueExpiresAt,
                 };
                 var reply = await _api.HeartbeatAsync(runnerId, beat, ct);
+                foreach (var stop in reply.StopSessions)
+                {
+                    if (_executions.TryGetValue(stop, out var execution))
+                    {
+                        execution.RequestStop();
+                    }
+                }
+
                 if (reply.QueueUrl is { } url && reply.QueueUrlExpiresAt is { } expiresAt)
                 {
                     UseQueue(url, expiresAt);

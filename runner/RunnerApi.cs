@@ -43,6 +43,33 @@ public sealed class RunnerApi : IDisposable
     public Task<LogAppended> AppendLogsAsync(Guid workspaceId, Guid sessionId, IReadOnlyList<LogEvent> events, CancellationToken ct) =>
         SendAsync<LogAppended>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/logs", new LogAppend(events), ct);
 
+    public Task<Session> PoisonAsync(PoisonedJob job, CancellationToken ct) => SendAsync<Session>(HttpMethod.Post, "runner/poison", job, ct);
+
+    public async Task SaveTranscriptAsync(Guid workspaceId, Guid sessionId, string file, CancellationToken ct)
+    {
+        await using var content = File.OpenRead(file);
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{SessionPath(workspaceId, sessionId)}/transcript") { Content = new StreamContent(content) };
+        using var response = await SendRawAsync(request, ct);
+        await EnsureSuccessAsync(response, ct);
+    }
+
+    /// <summary>The kept transcript of the conversation a session resumes, or false when none is kept.</summary>
+    public async Task<bool> LoadTranscriptAsync(Guid workspaceId, Guid sessionId, string file, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{SessionPath(workspaceId, sessionId)}/transcript");
+        using var response = await SendRawAsync(request, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, ct);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await using var target = File.Create(file);
+        await response.Content.CopyToAsync(target, ct);
+        return true;
+    }
+
     public void Dispose() => _http.Dispose();
 
     private static string SessionPath(Guid workspaceId, Guid sessionId) => $"runner/workspaces/{workspaceId:D}/sessions/{sessionId:D}";
@@ -55,10 +82,17 @@ public sealed class RunnerApi : IDisposable
             request.Content = JsonContent.Create(body, body.GetType(), options: KonduktorJson.Options);
         }
 
-        HttpResponseMessage response;
+        using var response = await SendRawAsync(request, ct);
+        await EnsureSuccessAsync(response, ct);
+        return await response.Content.ReadFromJsonAsync<T>(KonduktorJson.Options, ct)
+            ?? throw new RunnerApiException(HttpStatusCode.BadGateway, "the API answered with an empty body");
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken ct)
+    {
         try
         {
-            response = await _http.SendAsync(request, ct);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (HttpRequestException e)
         {
@@ -68,30 +102,29 @@ public sealed class RunnerApi : IDisposable
         {
             throw new RunnerApiException(HttpStatusCode.RequestTimeout, $"the API at {_http.BaseAddress} did not answer in time");
         }
+    }
 
-        using (response)
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
         {
-            if (response.IsSuccessStatusCode)
-            {
-                return await response.Content.ReadFromJsonAsync<T>(KonduktorJson.Options, ct)
-                    ?? throw new RunnerApiException(HttpStatusCode.BadGateway, "the API answered with an empty body");
-            }
-
-            var detail = $"{(int)response.StatusCode} {response.ReasonPhrase}";
-            try
-            {
-                using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-                if (problem.RootElement.TryGetProperty("detail", out var text) && text.GetString() is { } message)
-                {
-                    detail = message;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not problem+json (a proxy's page, say): the status line says enough.
-            }
-
-            throw new RunnerApiException(response.StatusCode, detail);
+            return;
         }
+
+        var detail = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        try
+        {
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            if (problem.RootElement.TryGetProperty("detail", out var text) && text.GetString() is { } message)
+            {
+                detail = message;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not problem+json (a proxy's page, say): the status line says enough.
+        }
+
+        throw new RunnerApiException(response.StatusCode, detail);
     }
 }

@@ -9,11 +9,28 @@ namespace Konduktor.Runner;
 /// One claimed session on this runner: worktree, the agent process with the session's environment, every line
 /// it writes shipped as a log event, stream-json understood (Claude session id, outcome), the result reported.
 /// </summary>
-public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, ILogger logger)
+public sealed partial class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, ILogger logger)
 {
     private const int StderrTailLines = 30;
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+    private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopRequested;
+    private string? _worktree;
 
     public Guid SessionId => job.Session.Id;
+
+    /// <summary>Stops the agent's whole process tree: SIGTERM, then SIGKILL after a grace period. The worktree stays.</summary>
+    public void RequestStop()
+    {
+        if (_stopRequested)
+        {
+            return;
+        }
+
+        _stopRequested = true;
+        logger.LogInformation("Stopping session {SessionId} as asked", SessionId);
+        _ = _started.Task.ContinueWith(started => ProcessSignals.StopTreeAsync(started.Result, StopGrace), TaskScheduler.Default).Unwrap();
+    }
 
     public async Task RunAsync(CancellationToken shutdown)
     {
@@ -23,7 +40,12 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         try
         {
             shipper.Add("konduktor", $"runner {options.Name} preparing the worktree of branch {job.Branch}");
-            var worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.TaskId ?? Guid.Empty, session.Id, shutdown);
+            var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.TaskId ?? Guid.Empty, session.Id, shutdown);
+            if (job.ResumeClaudeSessionId is { } resume)
+            {
+                await RestoreTranscriptAsync(worktree, resume, shipper, shutdown);
+            }
+
             report = await RunAgentAsync(worktree, shipper, shutdown);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
@@ -34,6 +56,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         {
             shipper.Add("konduktor", e.Message);
             report = new SessionReport { Status = SessionStatus.Failed, Error = e.Message };
+        }
+
+        if (_worktree is { } kept)
+        {
+            await KeepWorkAsync(kept, report.ClaudeSessionId ?? job.ResumeClaudeSessionId, shipper);
         }
 
         await shipper.CompleteAsync();
@@ -69,6 +96,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start the agent '{options.AgentCommand[0]}'");
+        _started.TrySetResult(process);
         process.StandardInput.Close();
         shipper.Add("konduktor", $"agent started (pid {process.Id}) in {worktree}");
         try
@@ -143,6 +171,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             tail = string.Join('\n', stderrTail);
         }
 
+        if (_stopRequested)
+        {
+            return new SessionReport { Status = SessionStatus.Stopped, ClaudeSessionId = claudeSessionId, ExitCode = exitCode, Error = "stopped as asked", Outcome = outcome };
+        }
+
         var succeeded = outcome is { Succeeded: true } && exitCode == 0;
         var error = succeeded ? null
             : outcome is { } o ? $"the agent's result was {o.Subtype}{(o.IsError ? " (is_error)" : "")}{(exitCode != 0 ? $", exit code {exitCode}" : "")}: {o.Result}"
@@ -156,6 +189,59 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             Outcome = outcome,
         };
     }
+
+    /// <summary>Where Claude Code keeps a conversation's transcript for a working directory.</summary>
+    public static string TranscriptPath(string worktree, string claudeSessionId) =>
+        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+            ".claude", "projects", NotAlphanumeric().Replace(worktree, "-"), claudeSessionId + ".jsonl");
+
+    /// <summary>A resume on a runner that never had the conversation: bring its transcript back from storage first.</summary>
+    private async Task RestoreTranscriptAsync(string worktree, string claudeSessionId, LogShipper shipper, CancellationToken ct)
+    {
+        var file = TranscriptPath(worktree, claudeSessionId);
+        if (File.Exists(file))
+        {
+            return;
+        }
+
+        var restored = await Retry.UntilAcceptedAsync(token => api.LoadTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, file, token), logger, "restore the transcript", ct);
+        shipper.Add("konduktor", restored
+            ? $"restored the transcript of conversation {claudeSessionId} from storage"
+            : $"no transcript of conversation {claudeSessionId} is kept; the agent starts without it");
+    }
+
+    /// <summary>
+    /// After every session: the transcript goes to storage (so any runner can resume), and commits the agent left
+    /// on the task branch are pushed (so the work is never only on this machine). Best effort, reported in the log.
+    /// </summary>
+    private async Task KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            if (claudeSessionId is not null && File.Exists(TranscriptPath(worktree, claudeSessionId)))
+            {
+                await Retry.UntilAcceptedAsync(async token =>
+                {
+                    await api.SaveTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, TranscriptPath(worktree, claudeSessionId), token);
+                    return true;
+                }, logger, "keep the transcript", limit.Token);
+            }
+
+            if (await GitWorkspaces.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
+            {
+                await GitWorkspaces.PushAsync(worktree, job.Branch, limit.Token);
+                shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
+            }
+        }
+        catch (Exception e) when (e is RunnerApiException or CommandFailedException or IOException or OperationCanceledException)
+        {
+            shipper.Add("konduktor", $"could not keep everything of this session: {e.Message}");
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("[^A-Za-z0-9]")]
+    private static partial System.Text.RegularExpressions.Regex NotAlphanumeric();
 
     private IEnumerable<string> AgentArguments()
     {

@@ -55,8 +55,34 @@ public static class SessionCommands
                 cli.Print(session, Show);
             }, id),
             CommandFactory.Create("logs", "Print a session's logs as a readable transcript", async (cli, ct) =>
-                await PrintLogsAsync(cli, SessionPath(cli), ct), id, Follow, Raw));
+                await PrintLogsAsync(cli, SessionPath(cli), ct), id, Follow, Raw),
+            CommandFactory.Create("stop", "Stop a session: its runner kills the agent's process tree; the worktree stays", async (cli, ct) =>
+            {
+                var session = await cli.Api.PostAsync<Session>(SessionPath(cli) + "/stop", new { }, ct);
+                cli.Print(session, Stopped);
+            }, id));
     }
+
+    public static Command Stop(Argument<string> id, Func<CliContext, string> taskPath) =>
+        CommandFactory.Create("stop", "Stop the task's running session (the worktree and branch stay; resume later)", async (cli, ct) =>
+        {
+            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/stop", new { }, ct);
+            cli.Print(session, Stopped);
+        }, id);
+
+    public static Command Resume(Argument<string> id, Func<CliContext, string> taskPath)
+    {
+        var message = new Option<string?>("--message", "-m") { Description = "What to tell the agent as it picks up (or - for stdin)" };
+        return CommandFactory.Create("resume", "Continue the task's Claude conversation in its worktree, on any runner", async (cli, ct) =>
+        {
+            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/resume", new { message = CommandFactory.ReadText(cli.Get(message), null) }, ct);
+            cli.Print(session, s => Output.Line($"Session {s.ShortId} queued to resume task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
+        }, id, message);
+    }
+
+    private static void Stopped(Session s) => Output.Line(s.Status == SessionStatus.Stopped
+        ? $"Session {s.ShortId} stopped."
+        : $"Session {s.ShortId} is stopping: its runner kills the agent within seconds.");
 
     public static Command Run(Argument<string> id, Func<CliContext, string> taskPath) =>
         CommandFactory.Create("run", "Run the task: queue a session for a runner and move the task to In progress", async (cli, ct) =>

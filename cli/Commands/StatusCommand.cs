@@ -1,3 +1,4 @@
+using Konduktor.Runner;
 using System.CommandLine;
 using Konduktor.Cli.Hosting;
 using Konduktor.Functions;

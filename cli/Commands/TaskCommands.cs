@@ -68,6 +68,8 @@ public static class TaskCommands
             }, status, tag, priority, text),
             SessionCommands.Run(id, TaskPath),
             SessionCommands.TaskLogs(id, TaskPath),
+            SessionCommands.Stop(id, TaskPath),
+            SessionCommands.Resume(id, TaskPath),
             CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
             {
                 var shown = await cli.Api.GetAsync<TaskItem>(TaskPath(cli), ct);

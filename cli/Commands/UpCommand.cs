@@ -72,6 +72,12 @@ public static class UpCommand
                 ["Konduktor:Storage:Prefix"] = prefix,
                 ["Konduktor:LocalToken"] = token,
             };
+            foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("Konduktor__", StringComparison.Ordinal)))
+            {
+                settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+            }
+
             await using var host = await LocalHost.StartAsync(ChoosePort(port), settings, stopping.Token);
             var url = host.Url;
             home.WriteConfig(home.ReadConfig() with { Url = url });

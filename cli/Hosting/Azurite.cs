@@ -1,3 +1,4 @@
+using Konduktor.Runner;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

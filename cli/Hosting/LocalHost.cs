@@ -16,10 +16,12 @@ namespace Konduktor.Cli.Hosting;
 public sealed class LocalHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly LocalTimers _timers;
 
-    private LocalHost(WebApplication app, int functionCount)
+    private LocalHost(WebApplication app, LocalTimers timers, int functionCount)
     {
         _app = app;
+        _timers = timers;
         FunctionCount = functionCount;
     }
 
@@ -55,11 +57,13 @@ public sealed class LocalHost : IAsyncDisposable
         FunctionEndpoints.Map(app, functions);
         app.MapFallback((HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
         await app.StartAsync(ct);
-        return new LocalHost(app, functions.Count);
+        var timers = LocalTimers.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
+        return new LocalHost(app, timers, functions.Count + timers.Count);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _timers.DisposeAsync();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
     }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Core.Runners;
 
 /// <summary>Runner registration, credentials and heartbeats.</summary>
-public sealed class RunnerService(StorageClients storage, SessionJobs queue, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
+public sealed class RunnerService(StorageClients storage, SessionJobs queue, ActiveSessions active, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
 {
     public const int HeartbeatSeconds = 15;
     public const int MaxCapacity = 64;
@@ -87,13 +87,20 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Tim
         };
         await table.UpdateEntityAsync(entity, Azure.ETag.All, TableUpdateMode.Merge, ct);
 
+        IReadOnlyList<Guid> stop = [];
+        if (beat.ActiveSessions.Count > 0)
+        {
+            var rows = await active.ListAsync(TableClient.CreateQueryFilter($"RunnerId eq {ShortId.Format(runnerId)} and StopRequested eq true"), ct);
+            stop = rows.Select(r => Guid.Parse(r.RowKey)).Where(beat.ActiveSessions.Contains).ToList();
+        }
+
         if (beat.QueueUrlExpiresAt is { } expires && expires - now < QueueUrlRefreshBefore)
         {
             var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
-            return new HeartbeatReply([], url, expiresAt);
+            return new HeartbeatReply(stop, url, expiresAt);
         }
 
-        return new HeartbeatReply([], null, null);
+        return new HeartbeatReply(stop);
     }
 
     public async Task<Result<IReadOnlyList<RunnerInfo>>> ListAsync(Principal caller, CancellationToken ct)
@@ -112,6 +119,19 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Tim
         }
 
         return runners.OrderByDescending(r => r.Online).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>When each runner was last heard from (the janitor's view).</summary>
+    internal async Task<Dictionary<Guid, DateTimeOffset?>> LastHeartbeatsAsync(CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Runners);
+        var beats = new Dictionary<Guid, DateTimeOffset?>();
+        await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition}"), select: ["RowKey", "LastHeartbeatAt"], cancellationToken: ct))
+        {
+            beats[row.Id] = row.LastHeartbeatAt;
+        }
+
+        return beats;
     }
 
     /// <summary>

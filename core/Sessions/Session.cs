@@ -75,6 +75,8 @@ public sealed record Session
     /// <summary>The sequence number of the last log event, known once the session has ended.</summary>
     public long? LastSequence { get; init; }
 
+    public DateTimeOffset? StopRequestedAt { get; init; }
+
     public required string Version { get; init; }
 
     public string ShortId => Core.ShortId.Of(Id);

@@ -52,6 +52,9 @@ internal sealed class SessionEntity : ITableEntity
 
     public long? LastSequence { get; set; }
 
+    /// <summary>A person asked for the session to stop; its runner learns it from its next heartbeat.</summary>
+    public DateTimeOffset? StopRequestedAt { get; set; }
+
     [IgnoreDataMember]
     public SessionStatus StatusValue
     {
@@ -88,6 +91,7 @@ internal sealed class SessionEntity : ITableEntity
         Error = Error,
         Outcome = Outcome is null ? null : JsonSerializer.Deserialize<SessionOutcome>(Outcome, KonduktorJson.Options),
         LastSequence = LastSequence,
+        StopRequestedAt = StopRequestedAt,
         Version = ETag.ToString(),
     };
 }

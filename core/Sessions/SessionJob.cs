@@ -54,3 +54,17 @@ public sealed record SessionFilter
 
     public int Limit { get; init; } = 50;
 }
+
+/// <summary>A job message a runner could not get claimed after many deliveries.</summary>
+public sealed record PoisonedJob
+{
+    public required Guid WorkspaceId { get; init; }
+
+    public required Guid SessionId { get; init; }
+
+    public required long DequeueCount { get; init; }
+
+    public required string MessageText { get; init; }
+
+    public required string Reason { get; init; }
+}

@@ -28,11 +28,21 @@ public sealed record SessionJobMessage(Guid WorkspaceId, Guid SessionId)
 public sealed class SessionJobs(StorageClients storage, TimeProvider clock)
 {
     public const string Name = "session-jobs";
+    public const string PoisonName = "session-jobs-poison";
+
+    /// <summary>A runner gives a message up after this many deliveries without a claim.</summary>
+    public const int MaxDeliveries = 5;
 
     public async Task EnqueueAsync(Guid workspaceId, Guid sessionId, CancellationToken ct)
     {
         var queue = await storage.Queue(Name);
         await queue.SendMessageAsync(new SessionJobMessage(workspaceId, sessionId).ToJson(), ct);
+    }
+
+    public async Task PoisonAsync(string messageText, CancellationToken ct)
+    {
+        var poison = await storage.Queue(PoisonName);
+        await poison.SendMessageAsync(messageText, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct);
     }
 
     /// <summary>A URL a runner can receive and delete messages with, and nothing else, until it expires.</summary>

@@ -20,6 +20,7 @@ public sealed class SessionService(
     TaskService tasks,
     StorageClients storage,
     SessionJobs queue,
+    ActiveSessions active,
     SessionSignals signals,
     TimeProvider clock,
     IIdGenerator ids,
@@ -31,6 +32,90 @@ public sealed class SessionService(
     /// <summary>Runs a task: a queued session, a job on the queue, the task In progress. Refused while a session of the task is active.</summary>
     public Task<Result<Session>> RunTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
         StartAsync(caller, workspaceRef, taskRef, SessionKind.Task, null, ct);
+
+    /// <summary>Continues the task's Claude conversation in its worktree, with what the person adds.</summary>
+    public Task<Result<Session>> ResumeTaskAsync(Principal caller, string workspaceRef, string taskRef, string? message, CancellationToken ct) =>
+        StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct);
+
+    /// <summary>Stops the task's active session.</summary>
+    public async Task<Result<Session>> StopTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
+    {
+        if (!(await tasks.FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
+        {
+            return failure;
+        }
+
+        return found.Entity.ActiveSessionId is { } activeId
+            ? await StopAsync(caller, workspaceRef, activeId, ct)
+            : new Conflict($"task {ShortId.Of(Guid.Parse(found.Entity.RowKey))} has no active session to stop");
+    }
+
+    /// <summary>
+    /// A queued session stops at once; a claimed or running one is marked, and its runner, which learns it from its
+    /// next heartbeat (seconds), stops the agent's whole process tree and reports it stopped. The worktree stays.
+    /// </summary>
+    public async Task<Result<Session>> StopAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (!(await ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
+            {
+                return failure;
+            }
+
+            if (SessionStates.IsFinal(session.StatusValue))
+            {
+                return new Conflict($"session {ShortId.Of(session.Id)} has already ended ({StatusName(session.StatusValue)})");
+            }
+
+            var result = session.StatusValue == SessionStatus.Queued
+                ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
+                : session.StopRequestedAt is not null
+                    ? session.ToSession()
+                    : await UpdateSessionAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
+            if (result.Failure is Conflict)
+            {
+                continue;
+            }
+
+            if (result.IsSuccess && session.StatusValue != SessionStatus.Queued)
+            {
+                await active.UpsertAsync(session, null, ct);
+                logger.LogInformation("Stop of session {SessionId} requested by {Principal}", session.Id, caller.Name);
+            }
+
+            return result;
+        }
+
+        return new Conflict("the session kept changing while it was being stopped; try again");
+    }
+
+    /// <summary>
+    /// A runner gives up on a job message delivered too many times: the message goes to the poison queue and, if its
+    /// session is still waiting for a runner, the session fails with the reason.
+    /// </summary>
+    public async Task<Result<Session>> PoisonAsync(Principal caller, PoisonedJob job, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.Runner)
+        {
+            return new Forbidden("only a runner reports undeliverable jobs");
+        }
+
+        await queue.PoisonAsync(job.MessageText, ct);
+        if (await FindEntityAsync(job.WorkspaceId, job.SessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(job.SessionId)}'");
+        }
+
+        logger.LogWarning("Job of session {SessionId} poisoned after {Count} deliveries: {Reason}", job.SessionId, job.DequeueCount, job.Reason);
+        return session.StatusValue == SessionStatus.Queued
+            ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = $"its job message was delivered {job.DequeueCount} times without being run ({job.Reason}); it was moved to the poison queue — run the task again" }, ct)
+            : session.ToSession();
+    }
+
+    /// <summary>The janitor's verdict on a session whose runner went silent, or whose job could not be delivered.</summary>
+    internal Task<Result<Session>> EndAsync(SessionEntity session, SessionStatus status, string reason, CancellationToken ct) =>
+        FinishAsync(session, new SessionReport { Status = status, Error = reason }, ct);
 
     internal async Task<Result<Session>> StartAsync(Principal caller, string workspaceRef, string taskRef, SessionKind kind, string? message, CancellationToken ct)
     {
@@ -73,9 +158,13 @@ public sealed class SessionService(
                 return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} already has an active session {ShortId.Of(active.Id)} ({StatusName(active.StatusValue)}); stop it or wait for it to end");
             }
 
-            if (kind != SessionKind.Task && entity.LatestSessionId is { } latestId)
+            if (kind != SessionKind.Task)
             {
-                resumeFrom = (await FindEntityAsync(workspace.Id, Guid.Parse(latestId), ct))?.ClaudeSessionId;
+                resumeFrom = entity.ClaudeSessionId;
+                if (resumeFrom is null)
+                {
+                    return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} has no conversation to resume yet; run it first (`konduktor tasks run {ShortId.Of(Guid.Parse(entity.RowKey))}`)");
+                }
             }
 
             entity.Branch ??= session.Branch;
@@ -105,6 +194,7 @@ public sealed class SessionService(
             session.ETag = updated.Headers.ETag ?? default;
         }
 
+        await active.UpsertAsync(session, null, ct);
         try
         {
             await queue.EnqueueAsync(workspace.Id, sessionId, ct);
@@ -202,6 +292,7 @@ public sealed class SessionService(
             return new Conflict($"session {ShortId.Of(sessionId)} was claimed by another runner");
         }
 
+        await active.UpsertAsync(session, null, ct);
         logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
         var description = await tasks.DescriptionOfAsync(taskEntity, ct);
         var branch = session.Branch ?? taskEntity.Branch ?? SessionPrompts.BranchFor(Guid.Parse(taskEntity.RowKey), taskEntity.Title);
@@ -241,7 +332,13 @@ public sealed class SessionService(
 
         if (session.StatusValue == report.Status)
         {
-            return await UpdateSessionAsync(session, s => s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId, ct);
+            var same = await UpdateSessionAsync(session, s => s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId, ct);
+            if (same.IsSuccess && report.ClaudeSessionId is not null)
+            {
+                await UpdateTaskCardAsync(session, task => task.ClaudeSessionId = report.ClaudeSessionId, ct);
+            }
+
+            return same;
         }
 
         if (!SessionStates.CanMove(session.StatusValue, report.Status))
@@ -260,7 +357,7 @@ public sealed class SessionService(
             s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId;
             s.StartedAt = report.Status == SessionStatus.Running ? clock.GetUtcNow() : s.StartedAt;
         }, ct);
-        await UpdateTaskCardAsync(session, taskEntity => { }, ct);
+        await UpdateTaskCardAsync(session, task => task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId, ct);
         return updated;
     }
 
@@ -320,10 +417,12 @@ public sealed class SessionService(
                     task.ActiveSessionId = null;
                 }
 
+                task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId;
                 task.CostUsd += (double)(report.Outcome?.CostUsd ?? 0);
                 task.InputTokens += report.Outcome?.InputTokens ?? 0;
                 task.OutputTokens += report.Outcome?.OutputTokens ?? 0;
             }, ct);
+            await active.RemoveAsync(session.Id, CancellationToken.None);
             signals.Pulse(session.Id, final: true);
             logger.LogInformation("Session {SessionId} ended {Status} (exit code {ExitCode})", session.Id, report.Status, report.ExitCode);
         }

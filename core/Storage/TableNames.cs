@@ -8,4 +8,5 @@ public static class TableNames
     public const string Sessions = "sessions";
     public const string SessionLogs = "sessionlogs";
     public const string Runners = "runners";
+    public const string ActiveSessions = "activesessions";
 }

@@ -12,7 +12,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "CostUsd", "InputTokens", "OutputTokens"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -54,6 +54,9 @@ internal sealed class TaskEntity : ITableEntity
 
     public int SessionCount { get; set; }
 
+    /// <summary>The task's Claude conversation, as its latest session reported it: what a resume continues.</summary>
+    public string? ClaudeSessionId { get; set; }
+
     /// <summary>Summed over the task's sessions (stored as a double: Table Storage has no decimal).</summary>
     public double CostUsd { get; set; }
 
@@ -87,6 +90,7 @@ internal sealed class TaskEntity : ITableEntity
         Branch = Branch,
         LatestSession = LatestSessionId is null ? null : new SessionSummary(Guid.Parse(LatestSessionId), LatestSessionStatus ?? "", ActiveSessionId is not null),
         SessionCount = SessionCount,
+        ClaudeSessionId = ClaudeSessionId,
         CostUsd = (decimal)Math.Round(CostUsd, 6),
         InputTokens = InputTokens,
         OutputTokens = OutputTokens,

@@ -37,6 +37,9 @@ public sealed record TaskItem
 
     public int SessionCount { get; init; }
 
+    /// <summary>The Claude conversation a resume continues; null until a session has started one.</summary>
+    public string? ClaudeSessionId { get; init; }
+
     public decimal CostUsd { get; init; }
 
     public long InputTokens { get; init; }

@@ -108,7 +108,7 @@ public sealed class CapturedProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            await Konduktor.Cli.Hosting.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
+            await Konduktor.Runner.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
         }
 
         return _process.ExitCode;

@@ -1,0 +1,72 @@
+using Azure.Data.Tables;
+using Konduktor.Core.Runners;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>How long the janitor waits before it calls a runner gone or a job message lost.</summary>
+public sealed record JanitorOptions
+{
+    public const string Section = "Konduktor:Sessions";
+
+    /// <summary>A runner silent this long has its sessions marked orphaned.</summary>
+    public TimeSpan OrphanAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A session still queued this long after its message was sent gets its message again.</summary>
+    public TimeSpan LostAfter { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <param name="Orphaned">Sessions whose runner stopped heartbeating.</param>
+/// <param name="Requeued">Queued sessions whose job message was sent again.</param>
+/// <param name="Tidied">Index rows of sessions that had already ended.</param>
+public sealed record JanitorReport(int Orphaned, int Requeued, int Tidied);
+
+/// <summary>
+/// Sessions that nobody will finish: a runner that went silent leaves them orphaned (the task can be resumed);
+/// a job message that never arrived is sent again (a duplicate is harmless: only one claim wins).
+/// </summary>
+public sealed class SessionJanitor(ActiveSessions active, SessionService sessions, RunnerService runners, SessionJobs queue, JanitorOptions options, TimeProvider clock, ILogger<SessionJanitor> logger)
+{
+    public async Task<JanitorReport> RunAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var heartbeats = await runners.LastHeartbeatsAsync(ct);
+        int orphaned = 0, requeued = 0, tidied = 0;
+        foreach (var row in await active.ListAsync(null, ct))
+        {
+            var session = await sessions.FindEntityAsync(Guid.Parse(row.WorkspaceId), Guid.Parse(row.RowKey), ct);
+            if (session is null || SessionStates.IsFinal(session.StatusValue))
+            {
+                await active.RemoveAsync(Guid.Parse(row.RowKey), ct);
+                tidied++;
+                continue;
+            }
+
+            if (session.StatusValue == SessionStatus.Queued)
+            {
+                if (now - row.EnqueuedAt > options.LostAfter)
+                {
+                    await queue.EnqueueAsync(session.WorkspaceId, session.Id, ct);
+                    await active.UpsertAsync(session, r => (r.EnqueuedAt, r.EnqueueCount) = (now, r.EnqueueCount + 1), ct);
+                    logger.LogWarning("Session {SessionId} was still queued {Minutes:0.0} min after its job was sent; sent it again", session.Id, (now - row.EnqueuedAt).TotalMinutes);
+                    requeued++;
+                }
+
+                continue;
+            }
+
+            var lastBeat = session.RunnerId is { } runnerId && heartbeats.TryGetValue(Guid.Parse(runnerId), out var beat) ? beat : session.ClaimedAt;
+            if (lastBeat is null || now - lastBeat.Value > options.OrphanAfter)
+            {
+                var reason = $"runner {session.RunnerName ?? "?"} stopped heartbeating{(lastBeat is { } last ? $" at {last:u}" : "")}; resume the task to continue where it left off";
+                if ((await sessions.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
+                {
+                    logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
+                    orphaned++;
+                }
+            }
+        }
+
+        return new JanitorReport(orphaned, requeued, tidied);
+    }
+}
