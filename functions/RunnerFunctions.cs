@@ -48,7 +48,7 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
         api.Run(
             req,
             async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.OpenAsync(caller, w, s, ct) : NoSession(session),
-            stream => new FileStreamResult(stream, "application/x-ndjson"));
+            stream => new StreamReply(stream, "application/x-ndjson"));
 
     [Function("PoisonJob")]
     public Task<IActionResult> Poison([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/poison")] HttpRequest req) =>

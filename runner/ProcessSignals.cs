@@ -103,6 +103,20 @@ public static partial class ProcessSignals
 
     public static bool IsAlive(int pid)
     {
+        if (!OperatingSystem.IsWindows() && File.Exists($"/proc/{pid}/stat"))
+        {
+            try
+            {
+                // A zombie (Z) has ended; it only waits for a parent to reap it.
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
         try
         {
             using var process = Process.GetProcessById(pid);

@@ -29,3 +29,18 @@ public sealed class JsonReply(object? value, int status, string contentType = "a
 
     public static JsonReply Created(object value) => new(value, StatusCodes.Status201Created);
 }
+
+/// <summary>A stream copied to the response as it is (a transcript, say); needs no MVC executors either.</summary>
+public sealed class StreamReply(Stream content, string contentType) : IActionResult
+{
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        await using (content)
+        {
+            var response = context.HttpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = contentType;
+            await content.CopyToAsync(response.Body, context.HttpContext.RequestAborted);
+        }
+    }
+}

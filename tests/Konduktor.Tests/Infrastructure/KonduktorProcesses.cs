@@ -92,6 +92,13 @@ public sealed class CapturedProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>SIGKILL of this process alone: its children (agents) live on, as after a real crash.</summary>
+    public void Crash()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
     public string Output
     {
         get
@@ -150,7 +157,7 @@ public sealed class KonduktorUp : IAsyncDisposable
     public static string NewHome() => Directory.CreateTempSubdirectory("konduktor-home-").FullName;
 
     /// <summary>Starts <c>up</c>; with <paramref name="storage"/> null it starts its own Azurite, data under the home.</summary>
-    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null, IEnumerable<string>? extraArguments = null, int port = 0)
+    public static async Task<KonduktorUp> StartAsync(string? home = null, string? storage = null, string? prefix = null, IEnumerable<string>? extraArguments = null, int port = 0, IReadOnlyDictionary<string, string>? environment = null)
     {
         home ??= NewHome();
         var arguments = new List<string> { "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -162,6 +169,11 @@ public sealed class KonduktorUp : IAsyncDisposable
         arguments.AddRange(extraArguments ?? ["--agent-command", StandInAgent.Executable]);
         var start = KonduktorCli.StartInfo(home, arguments);
         StandInAgent.Prepare(start, home);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var up = new KonduktorUp(home);
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         up._process = new CapturedProcess(start, line =>
@@ -198,6 +210,14 @@ public sealed class KonduktorUp : IAsyncDisposable
     public Task<int> StopAsync() => _process.StopAsync();
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    /// <summary>Janitor every second, runners orphaned after 4 s of silence, queued jobs re-sent after 3 s: part 2's edge cases, fast.</summary>
+    public static readonly IReadOnlyDictionary<string, string> QuickJanitor = new Dictionary<string, string>
+    {
+        ["Konduktor__Timers__SessionJanitor"] = "*/1 * * * * *",
+        ["Konduktor__Sessions__OrphanAfterSeconds"] = "4",
+        ["Konduktor__Sessions__LostAfterSeconds"] = "3",
+    };
 }
 
 /// <summary>A <c>konduktor runner start</c> process using an <c>up</c>'s home (its URL and token).</summary>
@@ -226,6 +246,9 @@ public sealed class RunnerProcess : IAsyncDisposable
     }
 
     public Task<int> StopAsync() => _process.StopAsync();
+
+    /// <summary>SIGKILL, as a crash or a power cut would: no goodbye, no final reports.</summary>
+    public void Crash() => _process.Crash();
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
