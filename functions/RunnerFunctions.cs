@@ -50,6 +50,10 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
             async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.OpenAsync(caller, w, s, ct) : NoSession(session),
             stream => new StreamReply(stream, "application/x-ndjson"));
 
+    [Function("WorktreeTaskStates")]
+    public Task<IActionResult> TaskStates([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/worktree-tasks")] HttpRequest req) =>
+        api.Run<WorktreeTasks, IReadOnlyList<WorktreeTask>>(req, (caller, query, ct) => sessions.TaskStatesAsync(caller, query, ct));
+
     [Function("PoisonJob")]
     public Task<IActionResult> Poison([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/poison")] HttpRequest req) =>
         api.Run<PoisonedJob, Session>(req, (caller, job, ct) => sessions.PoisonAsync(caller, job, ct));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Konduktor.Runner;
@@ -12,6 +13,7 @@ namespace Konduktor.Runner;
 public sealed partial class GitWorkspaces(string workDirectory)
 {
     private const string TrailersFile = "konduktor-trailers";
+    private const string OwnerFile = "konduktor-task.json";
 
     private const string CommitMsgHook = """
         #!/bin/sh
@@ -35,7 +37,7 @@ public sealed partial class GitWorkspaces(string workDirectory)
         Path.Combine(workDirectory, "worktrees", RepositoryKey(repository), Sanitize(branch.Replace("konduktor/", "", StringComparison.Ordinal)));
 
     /// <summary>Fetches the mirror and returns the task's worktree on its branch, creating either when missing.</summary>
-    public async Task<string> PrepareAsync(string repository, string defaultBranch, string branch, Guid taskId, Guid sessionId, CancellationToken ct)
+    public async Task<string> PrepareAsync(string repository, string defaultBranch, string branch, Guid workspaceId, Guid taskId, Guid sessionId, CancellationToken ct)
     {
         if (!SafeRef().IsMatch(branch) || !SafeRef().IsMatch(defaultBranch))
         {
@@ -92,7 +94,54 @@ public sealed partial class GitWorkspaces(string workDirectory)
 
         var gitDirectory = (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, TrailersFile), $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n", ct);
+        await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror)), ct);
         return worktree;
+    }
+
+    /// <summary>
+    /// Removes the worktrees of tasks that are Done or Closed (or gone) — never one with uncommitted changes or
+    /// commits its remote lacks: those are kept and reported. Then prunes, and measures the disk used.
+    /// </summary>
+    public async Task<CleanupReport> CleanupAsync(Func<IReadOnlyList<Konduktor.Core.Sessions.WorktreeTask>, Task<IReadOnlyList<Konduktor.Core.Sessions.WorktreeTask>>> statesOf, ISet<Guid> busyTasks, CancellationToken ct)
+    {
+        var worktrees = new List<(string Path, WorktreeOwner Owner)>();
+        var root = Path.Combine(workDirectory, "worktrees");
+        foreach (var gitFile in Directory.Exists(root) ? Directory.EnumerateFiles(root, ".git", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 2, AttributesToSkip = 0 }) : [])
+        {
+            var worktree = Path.GetDirectoryName(gitFile)!;
+            var gitDirectory = (await ProcessRunner.RunAsync("git", ["-C", worktree, "rev-parse", "--absolute-git-dir"], null, ct)).Trim();
+            var owner = Path.Combine(gitDirectory, OwnerFile);
+            if (File.Exists(owner) && JsonSerializer.Deserialize<WorktreeOwner>(await File.ReadAllTextAsync(owner, ct)) is { } found)
+            {
+                worktrees.Add((worktree, found));
+            }
+        }
+
+        var states = worktrees.Count == 0 ? [] : await statesOf(worktrees.Select(w => new Konduktor.Core.Sessions.WorktreeTask(w.Owner.WorkspaceId, w.Owner.TaskId)).ToList());
+        var finished = states.Where(s => s.Status is null or "Done" or "Closed").Select(s => s.TaskId).ToHashSet();
+        var removed = new List<string>();
+        var kept = new List<string>();
+        foreach (var (worktree, owner) in worktrees.Where(w => finished.Contains(w.Owner.TaskId) && !busyTasks.Contains(w.Owner.TaskId)))
+        {
+            var changes = (await ProcessRunner.RunAsync("git", ["-C", worktree, "status", "--porcelain"], null, ct)).Trim();
+            var unpushed = await UnpushedCommitsAsync(worktree, owner.Branch, owner.DefaultBranch, ct);
+            if (changes.Length > 0 || unpushed > 0)
+            {
+                kept.Add($"{Path.GetFileName(worktree)} ({(changes.Length > 0 ? "uncommitted changes" : "")}{(changes.Length > 0 && unpushed > 0 ? ", " : "")}{(unpushed > 0 ? $"{unpushed} unpushed commit(s)" : "")})");
+                continue;
+            }
+
+            await Git(owner.Mirror, ct, "worktree", "remove", worktree);
+            removed.Add(Path.GetFileName(worktree));
+        }
+
+        foreach (var mirror in Directory.Exists(Path.Combine(workDirectory, "repos")) ? Directory.GetDirectories(Path.Combine(workDirectory, "repos"), "*.git") : [])
+        {
+            await Git(mirror, ct, "worktree", "prune");
+        }
+
+        var bytes = new DirectoryInfo(workDirectory).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint }).Sum(f => f.Length);
+        return new CleanupReport(removed, kept, bytes);
     }
 
     /// <summary>Commits on the task branch that its remote does not have (all of them past the default branch when it has none).</summary>
@@ -130,4 +179,13 @@ public sealed partial class GitWorkspaces(string workDirectory)
 
     [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")]
     private static partial Regex SafeRef();
+}
+
+/// <summary>Which task a worktree belongs to, kept in the worktree's git directory.</summary>
+public sealed record WorktreeOwner(Guid WorkspaceId, Guid TaskId, string Branch, string DefaultBranch, string Mirror);
+
+/// <summary>What a cleanup did: worktrees removed, worktrees kept because they hold work, and the disk the runner uses.</summary>
+public sealed record CleanupReport(IReadOnlyList<string> Removed, IReadOnlyList<string> Kept, long Bytes)
+{
+    public string Summary => $"disk {Bytes / 1024.0 / 1024.0:0.0} MB" + (Kept.Count == 0 ? "" : $"; kept {Kept.Count} worktree(s) with work not on the remote: {string.Join("; ", Kept)}");
 }

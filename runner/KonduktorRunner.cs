@@ -30,6 +30,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private QueueClient? _queue;
     private DateTimeOffset _queueExpiresAt;
     private long _lastActivity = Environment.TickCount64;
+    private string? _note;
 
     public Guid? RunnerId { get; private set; }
 
@@ -49,6 +50,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         var leftovers = ShipLeftoverLogsAsync(ct);
         var heartbeat = HeartbeatLoopAsync(registration.RunnerId, TimeSpan.FromSeconds(registration.HeartbeatSeconds), ct);
+        var cleanup = CleanupLoopAsync(ct);
         try
         {
             await PollLoopAsync(ct);
@@ -59,7 +61,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         }
 
         await Task.WhenAll(_running.Values);
-        await Task.WhenAll(heartbeat.ContinueWith(_ => { }, TaskScheduler.Default), leftovers.ContinueWith(_ => { }, TaskScheduler.Default));
+        await Task.WhenAll(heartbeat.ContinueWith(_ => { }, TaskScheduler.Default), leftovers.ContinueWith(_ => { }, TaskScheduler.Default), cleanup.ContinueWith(_ => { }, TaskScheduler.Default));
     }
 
     public void Dispose()
@@ -211,6 +213,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                     Capacity = options.Capacity,
                     StorageOperations = _storageOperations.Total,
                     QueueUrlExpiresAt = _queueExpiresAt,
+                    Note = _note,
                 };
                 var reply = await _api.HeartbeatAsync(runnerId, beat, ct);
                 foreach (var stop in reply.StopSessions)
@@ -234,6 +237,34 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             {
                 logger.LogError("Heartbeat reply not understood ({Reason}); are the runner and the API the same version?", e.Message);
             }
+        }
+    }
+
+    private async Task CleanupLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var busy = _executions.Values.Select(e => e.TaskId).OfType<Guid>().ToHashSet();
+                var report = await _git.CleanupAsync(async tasks => await _api.TaskStatesAsync(tasks, ct), busy, ct);
+                _note = report.Summary;
+                foreach (var removed in report.Removed)
+                {
+                    logger.LogInformation("Removed the worktree {Worktree}: its task is done", removed);
+                }
+
+                foreach (var kept in report.Kept)
+                {
+                    logger.LogWarning("Kept the worktree {Worktree} of a finished task: it holds work that is not on the remote", kept);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+            {
+                logger.LogWarning("Worktree cleanup did not finish: {Reason}", e.Message);
+            }
+
+            await Task.Delay(options.CleanupInterval, ct);
         }
     }
 

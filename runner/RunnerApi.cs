@@ -43,6 +43,9 @@ public sealed class RunnerApi : IDisposable
     public Task<LogAppended> AppendLogsAsync(Guid workspaceId, Guid sessionId, IReadOnlyList<LogEvent> events, CancellationToken ct) =>
         SendAsync<LogAppended>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/logs", new LogAppend(events), ct);
 
+    public Task<List<WorktreeTask>> TaskStatesAsync(IReadOnlyList<WorktreeTask> tasks, CancellationToken ct) =>
+        SendAsync<List<WorktreeTask>>(HttpMethod.Post, "runner/worktree-tasks", new WorktreeTasks(tasks), ct);
+
     public Task<Session> PoisonAsync(PoisonedJob job, CancellationToken ct) => SendAsync<Session>(HttpMethod.Post, "runner/poison", job, ct);
 
     public async Task SaveTranscriptAsync(Guid workspaceId, Guid sessionId, string file, CancellationToken ct)

@@ -23,5 +23,8 @@ public sealed record RunnerOptions
 
     public TimeSpan IdlePollMax { get; init; } = TimeSpan.FromMilliseconds(2200);
 
+    /// <summary>How often worktrees of finished tasks are cleaned up (and disk use measured).</summary>
+    public TimeSpan CleanupInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     public string? Version { get; init; }
 }

@@ -19,6 +19,8 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
 
     public Guid SessionId => job.Session.Id;
 
+    public Guid? TaskId => job.Session.TaskId;
+
     /// <summary>Stops the agent's whole process tree: SIGTERM, then SIGKILL after a grace period. The worktree stays.</summary>
     public void RequestStop()
     {
@@ -40,7 +42,7 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         try
         {
             shipper.Add("konduktor", $"runner {options.Name} preparing the worktree of branch {job.Branch}");
-            var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.TaskId ?? Guid.Empty, session.Id, shutdown);
+            var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.WorkspaceId, session.TaskId ?? Guid.Empty, session.Id, shutdown);
             if (job.ResumeClaudeSessionId is { } resume)
             {
                 await RestoreTranscriptAsync(worktree, resume, shipper, shutdown);

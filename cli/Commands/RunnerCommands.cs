@@ -18,6 +18,7 @@ public static class RunnerCommands
         var agentCommand = new Option<string?>("--agent-command") { Description = "The agent to run instead of `claude` (also KONDUKTOR_AGENT_COMMAND)" };
         var workDir = new Option<string?>("--work-dir") { Description = "Where mirrors and worktrees live (default: KONDUKTOR_HOME/runners/NAME)" };
         var statusName = new Option<string?>("--name") { Description = "Show this runner (default: all)" };
+        var cleanup = new Option<int>("--cleanup-interval") { Description = "Seconds between cleanups of finished tasks' worktrees", DefaultValueFactory = _ => 600 };
 
         return CommandFactory.Group("runner", "Run sessions on this machine",
             CommandFactory.Create("start", "Start a runner: take session jobs from the queue and run agents until Ctrl+C", async (cli, ct) =>
@@ -29,14 +30,20 @@ public static class RunnerCommands
                     throw new CommandFailedException($"--capacity must be between 1 and {RunnerService.MaxCapacity}");
                 }
 
-                var options = LocalRunner.Options(cli.Home, url, token, cli.Get(name) ?? Environment.MachineName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir));
+                if (cli.Get(cleanup) < 1)
+                {
+                    throw new CommandFailedException("--cleanup-interval must be at least 1 second");
+                }
+
+                var options = LocalRunner.Options(cli.Home, url, token, cli.Get(name) ?? Environment.MachineName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir))
+                    with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)) };
                 using var shutdown = new ShutdownSignal();
                 using var logging = LocalRunner.Logging();
                 using var runner = new KonduktorRunner(options, logging.CreateLogger<KonduktorRunner>());
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
-            }, name, capacity, agentCommand, workDir),
+            }, name, capacity, agentCommand, workDir, cleanup),
             CommandFactory.Create("status", "Show runners: capacity, sessions, last heartbeat", async (cli, ct) =>
                 await ListAsync(cli, cli.Get(statusName), ct), statusName));
     }
@@ -66,6 +73,10 @@ public static class RunnerCommands
                 r.LastHeartbeatAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-",
                 r.Host ?? "-",
             ]));
+            foreach (var runner in shown.Where(r => r.Note is not null))
+            {
+                Output.Line($"{runner.Name}: {runner.Note}");
+            }
         });
     }
 }

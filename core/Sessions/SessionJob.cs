@@ -68,3 +68,9 @@ public sealed record PoisonedJob
 
     public required string Reason { get; init; }
 }
+
+/// <summary>A runner's question: which column is each of these tasks in now?</summary>
+public sealed record WorktreeTasks(IReadOnlyList<WorktreeTask> Tasks);
+
+/// <param name="Status">The task's column; null when the task (or its workspace) no longer exists.</param>
+public sealed record WorktreeTask(Guid WorkspaceId, Guid TaskId, string? Status = null);

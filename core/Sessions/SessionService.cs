@@ -113,6 +113,28 @@ public sealed class SessionService(
             : session.ToSession();
     }
 
+    /// <summary>The board column of each task a runner keeps a worktree for (null when the task is gone): its cleanup.</summary>
+    public async Task<Result<IReadOnlyList<WorktreeTask>>> TaskStatesAsync(Principal caller, WorktreeTasks query, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.Runner)
+        {
+            return new Forbidden("only a runner asks about its worktrees' tasks");
+        }
+
+        if (query.Tasks.Count > 500)
+        {
+            return new TooLarge("at most 500 tasks per question");
+        }
+
+        var answers = new List<WorktreeTask>();
+        foreach (var task in query.Tasks)
+        {
+            answers.Add(task with { Status = await tasks.StatusOfAsync(task.WorkspaceId, task.TaskId, ct) });
+        }
+
+        return answers;
+    }
+
     /// <summary>The janitor's verdict on a session whose runner went silent, or whose job could not be delivered.</summary>
     internal Task<Result<Session>> EndAsync(SessionEntity session, SessionStatus status, string reason, CancellationToken ct) =>
         FinishAsync(session, new SessionReport { Status = status, Error = reason }, ct);

@@ -237,6 +237,13 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             return entity;
         }, "the task", ct);
 
+    internal async Task<string?> StatusOfAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Tasks);
+        var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), select: ["Status"], cancellationToken: ct);
+        return found.HasValue ? found.Value?.Status : null;
+    }
+
     internal async Task<string> DescriptionOfAsync(TaskEntity entity, CancellationToken ct) => await texts.LoadAsync(entity.StoredDescription, ct);
 
     private async Task<List<TaskItem>> QueryPartitionAsync(Workspace workspace, string? status, Priority? priority, CancellationToken ct)

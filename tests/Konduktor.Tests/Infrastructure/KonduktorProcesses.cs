@@ -229,9 +229,10 @@ public sealed class RunnerProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null)
+    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null, IEnumerable<string>? extraArguments = null)
     {
         var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandInAgent.Executable };
+        arguments.AddRange(extraArguments ?? []);
         if (workDirectory is not null)
         {
             arguments.AddRange(["--work-dir", workDirectory]);

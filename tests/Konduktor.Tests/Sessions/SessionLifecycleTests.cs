@@ -180,6 +180,38 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         var poison = new QueueClient(azurite.ConnectionString, prefix + SessionJobs.PoisonName);
         var poisoned = (await poison.PeekMessagesAsync(10)).Value;
         Assert.Contains(session.Id.ToString(), Assert.Single(poisoned).MessageText, StringComparison.Ordinal);
-        Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+        await Eventually.WaitAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0 ? "" : null, "the runner to delete the poisoned message");
+    }
+
+    [Fact]
+    public async Task Cleanup_removes_the_worktree_of_a_done_task_but_keeps_and_reports_one_with_unpushed_commits()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
+        var driver = new SessionDriver(up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        var workDirectory = Directory.CreateTempSubdirectory("konduktor-runner-cleanup-").FullName;
+        await using var runner = await RunnerProcess.StartAsync(up.Home, "tidy", workDirectory: workDirectory, extraArguments: ["--cleanup-interval", "1"]);
+        var finished = await driver.CreateTaskAsync(workspace, "Finished and merged", StandInAgent.Script(new { write = "a.txt", content = "a\n" }, new { commit = "A" }, new { push = true }));
+        var unsaved = await driver.CreateTaskAsync(workspace, "Finished but not all pushed", StandInAgent.Script(new { write = "b.txt", content = "b\n" }, new { commit = "B" }, new { push = true }));
+        var first = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, finished)).Id);
+        var second = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, unsaved)).Id);
+        var worktrees = Path.Combine(workDirectory, "worktrees");
+        string WorktreeOf(Session s) => Directory.GetDirectories(worktrees, "*", SearchOption.AllDirectories).Single(d => Path.GetFileName(d).StartsWith(s.Branch!["konduktor/".Length..], StringComparison.Ordinal));
+        var finishedTree = WorktreeOf(first);
+        var unsavedTree = WorktreeOf(second);
+        await File.WriteAllTextAsync(Path.Combine(unsavedTree, "late.txt"), "a person's late change\n");
+        await GitRemote.Git(unsavedTree, "add", "late.txt");
+        await GitRemote.Git(unsavedTree, "-c", "user.name=P", "-c", "user.email=p@example.com", "commit", "-q", "-m", "Late change, not pushed");
+
+        Assert.Equal(0, (await up.CliAsync("-w", workspace, "tasks", "move", finished.ShortId, "Done")).ExitCode);
+        Assert.Equal(0, (await up.CliAsync("-w", workspace, "tasks", "move", unsaved.ShortId, "Closed")).ExitCode);
+        await Eventually.WaitAsync(() => !Directory.Exists(finishedTree), $"the done task's worktree to be removed\n{runner.Output}", TimeSpan.FromSeconds(30));
+        await Eventually.WaitAsync(async () => (await up.CliAsync("runner", "status", "--name", "tidy")).Output is var status && status.Contains("1 unpushed commit", StringComparison.Ordinal) ? status : null,
+            "runner status to report the kept worktree", TimeSpan.FromSeconds(40));
+
+        Assert.True(File.Exists(Path.Combine(unsavedTree, "late.txt")));
+        var status = (await up.CliAsync("runner", "status", "--name", "tidy")).Output;
+        Assert.Contains(Path.GetFileName(unsavedTree), status, StringComparison.Ordinal);
+        Assert.Matches(@"disk \d+\.\d MB", status);
     }
 }
