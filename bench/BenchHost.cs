@@ -30,10 +30,18 @@ public sealed class BenchHost : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<BenchHost> StartAsync(params string[] upArguments)
+    public static Task<BenchHost> StartAsync(params string[] upArguments) => StartAsync(new Dictionary<string, string>(), upArguments);
+
+    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] upArguments)
     {
         var home = Directory.CreateTempSubdirectory("konduktor-bench-").FullName;
-        var up = Process.Start(StartInfo(home, ["up", "--port", "0", .. upArguments]))!;
+        var start = StartInfo(home, ["up", "--port", "0", .. upArguments]);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var up = Process.Start(start)!;
         while (await up.StandardOutput.ReadLineAsync() is { } line)
         {
             if (line.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
@@ -61,6 +69,15 @@ public sealed class BenchHost : IAsyncDisposable
         start.Environment["GIT_AUTHOR_NAME"] = start.Environment["GIT_COMMITTER_NAME"] = "Bench";
         start.Environment["GIT_AUTHOR_EMAIL"] = start.Environment["GIT_COMMITTER_EMAIL"] = "bench@example.com";
         return start;
+    }
+
+    /// <summary>A <c>konduktor runner start</c> on this host, with its own work directory.</summary>
+    public Process StartRunner(string name)
+    {
+        var runner = Process.Start(StartInfo(Home, ["runner", "start", "--name", name, "--agent-command", StandIn, "--work-dir", Directory.CreateTempSubdirectory($"konduktor-bench-{name}-").FullName]))!;
+        _ = runner.StandardOutput.ReadToEndAsync();
+        _ = runner.StandardError.ReadToEndAsync();
+        return runner;
     }
 
     public async Task RunCliAsync(params string[] arguments)

@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | idle [--seconds N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N]
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -15,10 +15,16 @@ switch (which)
     case "logs":
         await SessionBenches.LogsAsync(Option("--events", 100_000));
         return 0;
+    case "resume":
+        await SessionBenches.ResumeAsync(Option("--runs", 20));
+        return 0;
+    case "orphan":
+        await SessionBenches.OrphanAsync(Option("--runs", 3), Option("--window", 10), Option("--janitor", 2));
+        return 0;
     case "idle":
         await SessionBenches.IdleAsync(Option("--seconds", 120));
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, idle");
+        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle");
         return 2;
 }

@@ -60,6 +60,87 @@ public static class SessionBenches
         Console.WriteLine($"emit -> visible to a follower at a working agent's pace (50 events/s): {Figures.Summary(pacedLatencies, 0.5, 0.99)}");
     }
 
+    public static async Task ResumeAsync(int runs)
+    {
+        await using var host = await BenchHost.StartAsync("--no-runner");
+        Console.WriteLine($"bench resume: {runs} tasks run on runner one, resumed on runner two (no worktree, no transcript), then resumed there again");
+        await CreateWorkspaceAsync(host);
+        var one = host.StartRunner("one");
+        var tasks = new List<TaskItem>();
+        for (var i = 0; i < runs; i++)
+        {
+            var task = await CreateTaskAsync(host, $"Resume {i}", "```standin\n[{\"write\": \"f.txt\", \"content\": \"x\"}, {\"commit\": \"work\"}]\n```");
+            await WaitForEndAsync(host, (await RunAsync(host, task)).Session.Id);
+            tasks.Add(task);
+        }
+
+        await Konduktor.Runner.ProcessSignals.StopAsync(one, TimeSpan.FromSeconds(30));
+        using var two = host.StartRunner("two");
+        try
+        {
+            var elsewhere = new List<double>();
+            var same = new List<double>();
+            foreach (var list in new[] { elsewhere, same })
+            {
+                foreach (var task in tasks)
+                {
+                    var response = await host.Http.PostAsJsonAsync($"api/workspaces/bench/tasks/{task.Id}/resume", new { message = "go on" });
+                    var accepted = DateTimeOffset.UtcNow;
+                    response.EnsureSuccessStatusCode();
+                    var session = (await response.Content.ReadFromJsonAsync<Session>(Json))!;
+                    await WaitForEndAsync(host, session.Id);
+                    var started = (await ReadAllLogsAsync(host, session.Id)).First(e => e.Stream == "konduktor" && e.Text.StartsWith("agent started", StringComparison.Ordinal));
+                    list.Add((started.Time - accepted).TotalMilliseconds);
+                }
+            }
+
+            Console.WriteLine($"resume accepted -> agent started, on another runner (worktree from the pushed branch + transcript restored): {Figures.Summary(elsewhere, 0.5, 0.95)}");
+            Console.WriteLine($"resume accepted -> agent started, on the same runner (worktree and transcript on disk): {Figures.Summary(same, 0.5, 0.95)}");
+        }
+        finally
+        {
+            await Konduktor.Runner.ProcessSignals.StopAsync(two, TimeSpan.FromSeconds(30));
+        }
+    }
+
+    public static async Task OrphanAsync(int runs, int windowSeconds, int janitorSeconds)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Konduktor__Sessions__OrphanAfterSeconds"] = windowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Konduktor__Timers__SessionJanitor"] = $"*/{janitorSeconds} * * * * *",
+        };
+        await using var host = await BenchHost.StartAsync(environment, "--no-runner");
+        Console.WriteLine($"bench orphan: runner SIGKILL mid-session -> session orphaned; window {windowSeconds} s, janitor every {janitorSeconds} s (defaults: 120 s, 30 s)");
+        await CreateWorkspaceAsync(host);
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            using var runner = host.StartRunner($"doomed{i}");
+            var task = await CreateTaskAsync(host, $"Orphan {i}", "```standin\n[{\"sleep\": 600000}]\n```");
+            var (session, _) = await RunAsync(host, task);
+            while ((await host.Http.GetFromJsonAsync<Session>($"api/workspaces/bench/sessions/{session.Id}", Json))!.Status != SessionStatus.Running)
+            {
+                await Task.Delay(20);
+            }
+
+            runner.Kill(entireProcessTree: false);
+            var killed = Stopwatch.StartNew();
+            await WaitForEndAsync(host, session.Id);
+            times.Add(killed.Elapsed.TotalMilliseconds);
+            foreach (var pid in Konduktor.Runner.ProcessSignals.Descendants(Environment.ProcessId))
+            {
+                // The killed runner's agent lives on (as after a real crash); the bench tidies it.
+                if (Konduktor.Runner.ProcessSignals.CommandLine(pid).Contains("standin-agent", StringComparison.Ordinal))
+                {
+                    Process.GetProcessById(pid).Kill();
+                }
+            }
+        }
+
+        Console.WriteLine($"runner SIGKILL -> session orphaned: {Figures.Summary(times, 0.5, 1.0)}");
+    }
+
     public static async Task IdleAsync(int seconds)
     {
         await using var host = await BenchHost.StartAsync("--no-runner");

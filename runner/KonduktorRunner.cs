@@ -48,6 +48,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
         logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory);
 
+        await EndLeftoverAgentsAsync();
         var leftovers = ShipLeftoverLogsAsync(ct);
         var heartbeat = HeartbeatLoopAsync(registration.RunnerId, TimeSpan.FromSeconds(registration.HeartbeatSeconds), ct);
         var cleanup = CleanupLoopAsync(ct);
@@ -237,6 +238,27 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             {
                 logger.LogError("Heartbeat reply not understood ({Reason}); are the runner and the API the same version?", e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Agents a crashed run of this runner left running: their sessions are (or will be) orphaned and may be resumed
+    /// elsewhere, so they must not keep working in the worktree. Each is stopped like a stopped session.
+    /// </summary>
+    private async Task EndLeftoverAgentsAsync()
+    {
+        var folder = Path.Combine(options.WorkDirectory, "agents");
+        foreach (var file in Directory.Exists(folder) ? Directory.GetFiles(folder, "*.pid") : [])
+        {
+            if (int.TryParse(await File.ReadAllTextAsync(file), out var pid) && ProcessSignals.IsAlive(pid)
+                && ProcessSignals.CommandLine(pid).Contains(Path.GetFileName(options.AgentCommand[0]), StringComparison.Ordinal))
+            {
+                logger.LogWarning("Stopping agent pid {Pid} left running by an earlier run of this runner (session {Session})", pid, Path.GetFileNameWithoutExtension(file));
+                using var agent = System.Diagnostics.Process.GetProcessById(pid);
+                await ProcessSignals.StopTreeAsync(agent, TimeSpan.FromSeconds(10));
+            }
+
+            File.Delete(file);
         }
     }
 

@@ -99,6 +99,9 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
 
         using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start the agent '{options.AgentCommand[0]}'");
         _started.TrySetResult(process);
+        var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
+        Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
+        await File.WriteAllTextAsync(pidFile, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
         process.StandardInput.Close();
         shipper.Add("konduktor", $"agent started (pid {process.Id}) in {worktree}");
         try
@@ -165,6 +168,7 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         }
 
         await Task.WhenAll(stdout, stderr);
+        File.Delete(pidFile);
         var exitCode = process.ExitCode;
         shipper.Add("konduktor", $"agent exited with code {exitCode}");
         string tail;
@@ -191,6 +195,9 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
             Outcome = outcome,
         };
     }
+
+    /// <summary>Where a running agent's pid is noted, so a runner restarted after a crash can end agents left behind.</summary>
+    public static string AgentPidFile(string workDirectory, Guid sessionId) => Path.Combine(workDirectory, "agents", $"{sessionId:N}.pid");
 
     /// <summary>Where Claude Code keeps a conversation's transcript for a working directory.</summary>
     public static string TranscriptPath(string worktree, string claudeSessionId) =>

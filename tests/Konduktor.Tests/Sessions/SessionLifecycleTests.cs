@@ -124,7 +124,11 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(SessionStatus.Orphaned, orphaned.Status);
         Assert.Contains("stopped heartbeating", orphaned.Error, StringComparison.Ordinal);
         await runner.DisposeAsync();
+        var agentStarted = (await driver.LogsAsync(workspace, session.Id)).Single(e => e.Text.StartsWith("agent started (pid ", StringComparison.Ordinal));
+        var agentPid = int.Parse(agentStarted.Text["agent started (pid ".Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(ProcessSignals.IsAlive(agentPid), "a crashed runner's agent runs on until someone ends it");
         await using var restarted = await RunnerProcess.StartAsync(up.Home, "fragile", workDirectory: workDirectory);
+        await Eventually.WaitAsync(() => !ProcessSignals.IsAlive(agentPid), "the restarted runner to end the agent its crash left behind");
         var resumed = await up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", StandInAgent.Script(new { say = "picked up" }));
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         var after = await driver.WaitForEndAsync(workspace, System.Text.Json.JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!.Id);
