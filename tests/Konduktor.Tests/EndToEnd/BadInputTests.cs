@@ -100,6 +100,17 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/report", "{\"status\":\"sleeping\"}", HttpStatusCode.BadRequest },
             { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/logs", "{\"events\":[{\"seq\":0,\"time\":\"2026-01-01T00:00:00Z\",\"stream\":\"stdout\",\"text\":\"x\"}]}", HttpStatusCode.BadRequest },
             { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/logs", "{\"events\":\"many\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks/{task}/resume", "{}", HttpStatusCode.Conflict },
+            { "POST", "api/workspaces/app/tasks/{task}/resume", "{\"message\":5}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks/{task}/resume", "{\"message\":\"" + new string('m', 20_001) + "\"}", HttpStatusCode.RequestEntityTooLarge },
+            { "POST", "api/workspaces/app/tasks/abcd1234/resume", "{}", HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/app/tasks/{task}/stop", null, HttpStatusCode.Conflict },
+            { "POST", "api/workspaces/app/sessions/abcd1234/stop", null, HttpStatusCode.NotFound },
+            { "GET", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/transcript", null, HttpStatusCode.NotFound },
+            { "PUT", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/transcript", "{}", HttpStatusCode.NotFound },
+            { "POST", "api/runner/poison", "{}", HttpStatusCode.BadRequest },
+            { "POST", "api/runner/poison", "{\"workspaceId\":\"00000000-0000-0000-0000-000000000001\",\"sessionId\":\"00000000-0000-0000-0000-000000000002\",\"dequeueCount\":6,\"messageText\":\"x\",\"reason\":\"r\"}", HttpStatusCode.Forbidden },
+            { "POST", "api/runner/worktree-tasks", "{\"tasks\":[]}", HttpStatusCode.Forbidden },
             { "GET", "api/no-such-route", null, HttpStatusCode.NotFound },
         };
     }
