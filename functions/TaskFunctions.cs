@@ -29,7 +29,7 @@ public sealed class TaskFunctions(Api api, TaskService tasks)
 
     [Function("MoveTask")]
     public Task<IActionResult> Move([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneTask + "/move")] HttpRequest req, string workspace, string task) =>
-        api.Run<MoveRequest, TaskItem>(req, (caller, move, ct) => tasks.MoveAsync(caller, workspace, task, move.Status, Query.IfMatch(req), ct));
+        api.Run<MoveRequest, TaskItem>(req, (caller, move, ct) => tasks.MoveAsync(caller, workspace, task, move.Status, move.Rank, Query.IfMatch(req), ct));
 
     [Function("DeleteTask")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneTask)] HttpRequest req, string workspace, string task) =>
@@ -40,4 +40,5 @@ public sealed class TaskFunctions(Api api, TaskService tasks)
         api.Run(req, (caller, ct) => tasks.BoardAsync(caller, workspace, ct));
 }
 
-public sealed record MoveRequest(string Status);
+/// <param name="Rank">Where in the column (see <see cref="TaskChanges.Rank"/>); default: the end of a new column, unchanged in the same one.</param>
+public sealed record MoveRequest(string Status, double? Rank = null);

@@ -65,6 +65,8 @@ public static class UpCommand
                 storage = azurite.ConnectionString;
             }
 
+            var board = await WebBoard.EnsureBuiltAsync(Step, stopping.Token);
+            var signInCode = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             Step("Starting the host");
             var settings = new Dictionary<string, string?>
             {
@@ -78,7 +80,7 @@ public static class UpCommand
                 settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
             }
 
-            await using var host = await LocalHost.StartAsync(ChoosePort(port), settings, stopping.Token);
+            await using var host = await LocalHost.StartAsync(ChoosePort(port), settings, board, signInCode, token, stopping.Token);
             var url = host.Url;
             home.WriteConfig(home.ReadConfig() with { Url = url });
             home.WriteUpState(new UpState(Environment.ProcessId, url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
@@ -94,6 +96,11 @@ public static class UpCommand
                 runner = new KonduktorRunner(options, runnerLogging.CreateLogger<KonduktorRunner>());
                 runnerTask = runner.RunAsync(runnerStopping.Token);
                 Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
+            }
+
+            if (board is not null)
+            {
+                Step($"Board: {url}/auth/local?code={signInCode}  (opening it signs this browser in)");
             }
 
             Output.Line($"{ReadyPrefix}{url}  (home: {home.Root}; Ctrl+C to stop)");

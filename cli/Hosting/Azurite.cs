@@ -178,7 +178,7 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    private static string? FindUp(string start, string file, Func<string, bool> accept)
+    internal static string? FindUp(string start, string file, Func<string, bool> accept)
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
@@ -191,7 +191,7 @@ public sealed class Azurite : IAsyncDisposable
         return null;
     }
 
-    private static async Task RunAsync(string file, string[] arguments, string workingDirectory, CancellationToken ct)
+    internal static async Task RunAsync(string file, string[] arguments, string workingDirectory, CancellationToken ct)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)

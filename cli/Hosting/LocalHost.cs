@@ -1,6 +1,9 @@
 using Konduktor.Functions;
 using Konduktor.Functions.Http;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -31,7 +34,11 @@ public sealed class LocalHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<LocalHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, CancellationToken ct)
+    public const string TokenCookie = Konduktor.Functions.Http.Api.BoardCookie;
+
+    /// <param name="board">The board's built files, served at the root; null for none.</param>
+    /// <param name="signInCode">The code in the board URL <c>up</c> prints: it trades for an HttpOnly cookie holding <paramref name="localToken"/>.</param>
+    public static async Task<LocalHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string localToken, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "Konduktor" });
         builder.Configuration.Sources.Clear();
@@ -53,9 +60,27 @@ public sealed class LocalHost : IAsyncDisposable
         builder.Services.AddKonduktorFunctions(builder.Configuration);
 
         var app = builder.Build();
+        if (board is not null)
+        {
+            var files = new PhysicalFileProvider(board);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        }
+
+        app.MapGet("/auth/local", (HttpContext http) =>
+        {
+            var code = http.Request.Query["code"].ToString();
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(code), Encoding.UTF8.GetBytes(signInCode)))
+            {
+                return Results.Text("This sign-in link is not valid (any more): open the board URL the running `konduktor up` printed.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            http.Response.Cookies.Append(TokenCookie, localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
+            return Results.Redirect("/");
+        });
         var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);
         FunctionEndpoints.Map(app, functions);
-        app.MapFallback((HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
+        app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
         await app.StartAsync(ct);
         var timers = LocalTimers.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
         return new LocalHost(app, timers, functions.Count + timers.Count);

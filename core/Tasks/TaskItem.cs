@@ -84,6 +84,9 @@ public sealed record TaskChanges
     public Priority? Priority { get; init; }
 
     public string? Status { get; init; }
+
+    /// <summary>The card's place in its column (the board sends the midpoint of its new neighbours).</summary>
+    public double? Rank { get; init; }
 }
 
 /// <summary>Filters for a task listing; all optional, combined with AND.</summary>

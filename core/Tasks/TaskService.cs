@@ -107,8 +107,8 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
         return new Board(workspace.Id, workspace.Name, columns);
     }
 
-    public Task<Result<TaskItem>> MoveAsync(Principal caller, string workspaceRef, string taskRef, string status, string? ifMatch, CancellationToken ct) =>
-        UpdateAsync(caller, workspaceRef, taskRef, new TaskChanges { Status = status }, ifMatch, ct);
+    public Task<Result<TaskItem>> MoveAsync(Principal caller, string workspaceRef, string taskRef, string status, double? rank, string? ifMatch, CancellationToken ct) =>
+        UpdateAsync(caller, workspaceRef, taskRef, new TaskChanges { Status = status, Rank = rank }, ifMatch, ct);
 
     public Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct) =>
         Optimistic.UpdateAsync<TaskItem>(async token =>
@@ -142,7 +142,12 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             entity.DescriptionLength = changes.Description is null ? entity.DescriptionLength : description.Length;
             entity.Tags = JsonSerializer.Serialize(validTags.Except(removedTags).ToList());
             entity.Priority = (changes.Priority ?? entity.PriorityValue).ToString();
-            entity.Rank = string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now);
+            if (changes.Rank is { } rank && !double.IsFinite(rank))
+            {
+                return new Invalid("rank must be a finite number", "rank");
+            }
+
+            entity.Rank = changes.Rank ?? (string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now));
             entity.Status = status;
             entity.UpdatedAt = now;
 

@@ -17,7 +17,7 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
         where TOut : notnull =>
         Guard(request, async ct =>
         {
-            if (!(await authenticator.AuthenticateAsync(request.Headers.Authorization, ct)).TryGet(out var caller, out var failure))
+            if (!(await authenticator.AuthenticateAsync(Credential(request), ct)).TryGet(out var caller, out var failure))
             {
                 return Problems.From(failure);
             }
@@ -31,6 +31,15 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
         Run(request, async (caller, ct) => (await RequestBody.ReadAsync<TIn>(request, ct)).TryGet(out var input, out var failure)
             ? await action(caller, input, ct)
             : failure, reply);
+
+    /// <summary>The Authorization header, or the board's HttpOnly sign-in cookie (local mode) as a bearer token.</summary>
+    private static string? Credential(HttpRequest request) =>
+        request.Headers.Authorization.ToString() is { Length: > 0 } header ? header
+        : request.Cookies.TryGetValue(BoardCookie, out var token) && token.Length > 0 ? "Bearer " + token
+        : null;
+
+    /// <summary>Set by <c>konduktor up</c>'s sign-in link: HttpOnly, SameSite=Strict.</summary>
+    public const string BoardCookie = "konduktor_token";
 
     private async Task<IActionResult> Guard(HttpRequest request, Func<CancellationToken, Task<IActionResult>> handle)
     {

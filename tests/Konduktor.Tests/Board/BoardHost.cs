@@ -1,0 +1,52 @@
+using System.Text.RegularExpressions;
+using Konduktor.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Konduktor.Tests.Board;
+
+/// <summary>
+/// A <c>konduktor up</c> with the stand-in agent and the board, and headless Debian Chromium driven by Playwright.
+/// Each test signs a fresh browser context in through the board URL <c>up</c> printed.
+/// </summary>
+public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+
+    public KonduktorUp Up { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string SignInUrl { get; private set; } = "";
+
+    public static string Artifacts { get; } = Directory.CreateDirectory(Path.Combine(KonduktorCli.RepositoryRoot, ".test-results", "screenshots")).FullName;
+
+    public async ValueTask InitializeAsync()
+    {
+        Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        SignInUrl = BoardUrl().Match(Up.Output).Groups[1].Value;
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+    }
+
+    /// <summary>A signed-in page at 1280×800 on the workspaces page.</summary>
+    public async Task<IPage> SignedInPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(SignInUrl);
+        return page;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        await Up.DisposeAsync();
+    }
+
+    [GeneratedRegex(@"Board: (\S+)")]
+    private static partial Regex BoardUrl();
+}

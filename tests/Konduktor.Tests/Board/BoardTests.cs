@@ -1,0 +1,168 @@
+using System.Text.Json;
+using Konduktor.Core.Sessions;
+using Konduktor.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Konduktor.Tests.Board;
+
+/// <summary>The board in real Chromium against a real <c>up</c>: what a person does with mouse and keyboard.</summary>
+public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
+{
+    private readonly SessionDriver _driver = new(host.Up);
+
+    [Fact]
+    public async Task A_person_creates_a_workspace_from_the_home_page_and_lands_on_its_empty_board()
+    {
+        var remote = await GitRemote.CreateAsync();
+        var page = await host.SignedInPageAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "New workspace" }).ClickAsync();
+        await page.GetByLabel("Repository").FillAsync(remote.Path);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create workspace" }).ClickAsync();
+
+        await Expect(page.Locator("section.column")).ToHaveCountAsync(6);
+        await Expect(page.Locator("section.column h2").First).ToContainTextAsync("Ideas");
+        Assert.Contains("#/w/", page.Url, StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "empty-board.png") });
+    }
+
+    [Fact]
+    public async Task Ctrl_k_creates_a_task_and_create_and_run_shows_its_live_logs_and_result()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var page = await OpenBoardAsync(workspace);
+
+        await page.Keyboard.PressAsync("Control+k");
+        await page.Keyboard.TypeAsync("Write the release notes");
+        await page.GetByRole(AriaRole.Option, new() { Name = "Create task “Write the release notes”" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "New task" });
+        await Expect(dialog.GetByLabel("Title")).ToHaveValueAsync("Write the release notes");
+        await dialog.GetByLabel("Description (markdown)").FillAsync(StandInAgent.Script(new { say = "Drafting the **notes** now." }, new { sleep = 300 }, new { say = "Done drafting." }));
+        await page.Keyboard.PressAsync("Control+Shift+Enter");
+
+        var card = page.Locator("li.card", new() { HasText = "Write the release notes" });
+        await Expect(card.Locator(".session")).ToHaveTextAsync("succeeded", new() { Timeout = 30_000 });
+        await card.GetByRole(AriaRole.Button, new() { Name = "Open Write the release notes" }).ClickAsync();
+        var logs = page.GetByTestId("log-lines");
+        await Expect(logs).ToContainTextAsync("Drafting the notes now.");
+        await Expect(logs.Locator("strong", new() { HasText = "notes" })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("log-result")).ToContainTextAsync("success");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "task-modal.png") });
+    }
+
+    [Fact]
+    public async Task The_play_button_on_hover_and_ctrl_r_on_a_selected_card_each_run_the_task()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Run me twice", StandInAgent.Script(new { say = "ran" }));
+        var page = await OpenBoardAsync(workspace);
+        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
+
+        await card.HoverAsync();
+        await card.GetByRole(AriaRole.Button, new() { Name = "Run Run me twice" }).ClickAsync();
+        await Expect(card.Locator(".session")).ToHaveTextAsync("succeeded", new() { Timeout = 30_000 });
+        await card.FocusAsync();
+        await page.Keyboard.PressAsync("Control+r");
+
+        await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, task.Id)).SessionCount == 2 ? "" : null, "the second run");
+        Assert.Contains(workspace, page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_card_dragged_to_another_column_stays_there_after_a_reload()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Drag me", "plain");
+        var page = await OpenBoardAsync(workspace);
+        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
+        var target = page.Locator("section.column[data-column='Done'] ol");
+
+        var from = (await card.BoundingBoxAsync())!;
+        var to = (await target.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(from.X + 20, from.Y + 10);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(from.X + 40, from.Y + 20, new() { Steps = 5 });
+        await page.Mouse.MoveAsync(to.X + to.Width / 2, to.Y + 20, new() { Steps = 15 });
+        await page.Mouse.UpAsync();
+
+        await Expect(page.Locator($"section.column[data-column='Done'] li.card[data-task='{task.ShortId}']")).ToBeVisibleAsync();
+        await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, task.Id)).Status == "Done" ? "" : null, "the move to be saved");
+        await page.ReloadAsync();
+        await Expect(page.Locator($"section.column[data-column='Done'] li.card[data-task='{task.ShortId}']")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board.png") });
+    }
+
+    [Fact]
+    public async Task A_running_session_is_stopped_from_the_task_modal()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var started = SessionDriver.Signal("started");
+        var task = await _driver.CreateTaskAsync(workspace, "Stop me", StandInAgent.Script(new { say = "working" }, new { touch = started }, new { waitFor = started + ".never" }));
+        var session = await _driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/t/{task.ShortId}");
+
+        await Expect(page.GetByTestId("log-lines")).ToContainTextAsync("working");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop", Exact = true }).ClickAsync();
+
+        var ended = await _driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(30));
+        Assert.Equal(SessionStatus.Stopped, ended.Status);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Run task" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Config_toggles_are_saved_and_still_set_after_a_reload()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/config");
+
+        var ci = page.GetByLabel("Auto-fix CI failures");
+        var wasOn = await ci.IsCheckedAsync();
+        await ci.SetCheckedAsync(!wasOn);
+        await page.GetByLabel("Task agent system prompt").FillAsync("Be brief and open a PR.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.GetByText("Configuration saved.")).ToBeVisibleAsync();
+        await page.ReloadAsync();
+
+        await Expect(page.GetByLabel("Auto-fix CI failures")).ToBeCheckedAsync(new() { Checked = !wasOn });
+        await Expect(page.GetByLabel("Task agent system prompt")).ToHaveValueAsync("Be brief and open a PR.");
+        var config = JsonDocument.Parse((await host.Up.CliAsync("-w", workspace, "config", "get", "--json")).Output).RootElement;
+        Assert.Equal(!wasOn, config.GetProperty("autoFixCi").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Changes_made_elsewhere_appear_on_the_open_board_without_a_reload()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var page = await OpenBoardAsync(workspace);
+
+        var created = await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Made in the terminal", "--status", "Ideas");
+
+        Assert.Equal(0, created.ExitCode);
+        await Expect(page.Locator("section.column[data-column='Ideas'] li.card", new() { HasText = "Made in the terminal" })).ToBeVisibleAsync(new() { Timeout = 5_000 });
+    }
+
+    [Fact]
+    public async Task Without_signing_in_the_board_says_how_to_and_the_api_refuses()
+    {
+        var context = await host.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(host.Up.Url + "/");
+
+        await Expect(page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("konduktor up");
+        var response = await page.APIRequest.GetAsync(host.Up.Url + "/api/workspaces");
+        Assert.Equal(401, response.Status);
+    }
+
+    private async Task<IPage> OpenBoardAsync(string workspace)
+    {
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");
+        await Expect(page.Locator("section.column")).ToHaveCountAsync(6);
+        return page;
+    }
+}

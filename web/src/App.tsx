@@ -1,0 +1,40 @@
+import { useEffect, useState } from "react";
+import { onSignedOut } from "./auth";
+import { href, useRoute } from "./router";
+import { Home } from "./Home";
+import { BoardPage } from "./BoardPage";
+import { ConfigPage } from "./ConfigPage";
+import { CommandBar } from "./CommandBar";
+import { Toasts } from "./Toasts";
+
+export function App() {
+  const route = useRoute();
+  const [signedOut, setSignedOut] = useState<string | null>(null);
+  useEffect(() => onSignedOut(setSignedOut), []);
+  const workspace = route.page === "home" ? undefined : route.workspace;
+
+  return (
+    <div className="app">
+      <header className="top">
+        <a className="brand" href={href({ page: "home" })}>Konduktor</a>
+        {workspace && (
+          <nav aria-label="Workspace">
+            <a href={href({ page: "board", workspace })} aria-current={route.page === "board" ? "page" : undefined}>{workspace}</a>
+            <a href={href({ page: "config", workspace })} aria-current={route.page === "config" ? "page" : undefined}>Config</a>
+          </nav>
+        )}
+        <span className="hint"><kbd>Ctrl</kbd>+<kbd>K</kbd> commands</span>
+      </header>
+      {signedOut && (
+        <div role="alert" className="banner">Not signed in: {signedOut} Open the URL that <code>konduktor up</code> printed.</div>
+      )}
+      <main>
+        {route.page === "home" && <Home />}
+        {route.page === "board" && <BoardPage workspace={route.workspace} openTask={route.task} />}
+        {route.page === "config" && <ConfigPage workspace={route.workspace} />}
+      </main>
+      <CommandBar workspace={workspace} />
+      <Toasts />
+    </div>
+  );
+}

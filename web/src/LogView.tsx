@@ -1,0 +1,75 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import Markdown from "react-markdown";
+import { api, type LogEvent } from "./api";
+import { toEntries } from "./transcript";
+
+/** A session's log, read from the start and followed (long-poll) while the session runs; rendered or raw. */
+export function LogView({ workspace, sessionId }: { workspace: string; sessionId: string }) {
+  const [events, setEvents] = useState<LogEvent[]>([]);
+  const [raw, setRaw] = useState(false);
+  const [done, setDone] = useState(false);
+  const bottom = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setEvents([]);
+    setDone(false);
+    (async () => {
+      let after = 0;
+      while (!abort.signal.aborted) {
+        try {
+          const page = await api.logs(workspace, sessionId, after, 20, abort.signal);
+          if (page.events.length) setEvents((all) => [...all, ...page.events]);
+          after = page.next;
+          if (page.complete) { setDone(true); return; }
+        } catch {
+          if (abort.signal.aborted) return;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })();
+    return () => abort.abort();
+  }, [workspace, sessionId]);
+
+  useEffect(() => { bottom.current?.scrollIntoView({ block: "nearest" }); }, [events.length]);
+  const entries = useMemo(() => toEntries(events), [events]);
+
+  return (
+    <div className="logs">
+      <div className="logs-head">
+        <span>{done ? "Session ended" : "Following…"} · {events.length} events</span>
+        <label className="toggle"><input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} /> Raw</label>
+      </div>
+      <div className="log-lines" data-testid="log-lines">
+        {raw
+          ? <pre>{events.map((e) => `${e.seq} ${e.stream} ${e.text}`).join("\n")}</pre>
+          : entries.map((entry) => {
+            switch (entry.kind) {
+              case "note": return <div key={entry.seq} className="log-note">» {entry.text}</div>;
+              case "init": return <div key={entry.seq} className="log-note">● Claude session {entry.session}{entry.model ? ` (${entry.model})` : ""}</div>;
+              case "text": return <div key={`${entry.seq}t`} className="log-text markdown"><Markdown>{entry.text}</Markdown></div>;
+              case "thinking": return <details key={`${entry.seq}k`} className="log-thinking"><summary>thinking</summary>{entry.text}</details>;
+              case "tool": return (
+                <details key={entry.id} className={`log-tool${entry.isError ? " error" : ""}`}>
+                  <summary>→ {entry.name}{entry.isError ? " (failed)" : ""}</summary>
+                  <pre>{entry.input}</pre>
+                  {entry.output !== undefined && <pre className="output">{entry.output}</pre>}
+                </details>
+              );
+              case "stderr": return <div key={entry.seq} className="log-stderr">{entry.text}</div>;
+              case "result": return (
+                <div key={entry.seq} className={`log-result ${entry.ok ? "ok" : "failed"}`} data-testid="log-result">
+                  {entry.ok ? "✓" : "✗"} {entry.subtype}{entry.turns !== undefined ? ` · ${entry.turns} turns` : ""}
+                  {entry.durationMs !== undefined ? ` · ${(entry.durationMs / 1000).toFixed(1)} s` : ""}
+                  {entry.costUsd !== undefined ? ` · $${entry.costUsd.toFixed(4)}` : ""}
+                  {entry.inputTokens !== undefined ? ` · ${entry.inputTokens} in / ${entry.outputTokens ?? 0} out tokens` : ""}
+                </div>
+              );
+              case "raw": return <pre key={entry.seq}>{entry.text}</pre>;
+            }
+          })}
+        <div ref={bottom} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,108 @@
+import { useEffect, useState } from "react";
+import Markdown from "react-markdown";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, ApiError, priorities, type Priority, type Session } from "./api";
+import { LogView } from "./LogView";
+import { Modal } from "./Modal";
+import { selectTask } from "./selection";
+import { toast } from "./Toasts";
+
+export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: string; taskId: string; columns: string[]; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const task = useQuery({ queryKey: ["task", workspace, taskId], queryFn: () => api.task(workspace, taskId), refetchInterval: 2000 });
+  const sessions = useQuery({ queryKey: ["sessions", workspace, task.data?.id], queryFn: () => api.sessions(workspace, task.data!.id), enabled: !!task.data, refetchInterval: 1500 });
+  const [selected, setSelected] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState({ title: "", description: "", tags: "", priority: "none" as Priority, status: "" });
+  const [message, setMessage] = useState("");
+  useEffect(() => { if (task.data) selectTask({ workspace, taskId: task.data.id }); }, [task.data, workspace]);
+  const latest = sessions.data?.[0];
+  const shown = selected ?? latest?.id ?? null;
+
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ["task", workspace, taskId] });
+    void queryClient.invalidateQueries({ queryKey: ["sessions", workspace] });
+    void queryClient.invalidateQueries({ queryKey: ["board", workspace] });
+  };
+  const act = useMutation({
+    mutationFn: (action: "run" | "resume" | "stop") => action === "run" ? api.runTask(workspace, task.data!.id)
+      : action === "resume" ? api.resumeTask(workspace, task.data!.id, message.trim() || undefined)
+      : api.stopTask(workspace, task.data!.id),
+    onSuccess: (s: Session) => { setSelected(s.id); setMessage(""); refresh(); },
+    onError: (e) => toast((e as ApiError).message),
+  });
+  const save = useMutation({
+    mutationFn: () => api.updateTask(workspace, task.data!.id, {
+      title: draft.title, description: draft.description, priority: draft.priority, status: draft.status,
+      tags: draft.tags.split(",").map((t) => t.trim()).filter(Boolean),
+    }),
+    onSuccess: () => { setEditing(false); refresh(); },
+  });
+
+  if (task.error) return <Modal title="Task" onClose={onClose}><p role="alert" className="error">{(task.error as ApiError).message}</p></Modal>;
+  if (!task.data) return <Modal title="Task" onClose={onClose}><p className="muted">Loading…</p></Modal>;
+  const t = task.data;
+  const active = t.latestSession?.active === true;
+
+  return (
+    <Modal wide title={<><code>{t.shortId}</code> {t.title}</>} onClose={onClose} actions={<>
+      {active
+        ? <button onClick={() => act.mutate("stop")} disabled={act.isPending}>Stop</button>
+        : <button onClick={() => act.mutate("run")} disabled={act.isPending}>Run task</button>}
+    </>}>
+      <div className="task-modal">
+        <div className="task-details">
+          {editing ? (
+            <form className="task-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+              <label>Title<input value={draft.title} onChange={(e) => setDraft({ ...draft, title: e.target.value })} /></label>
+              <label>Description<textarea rows={8} value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} /></label>
+              <div className="row">
+                <label>Tags<input value={draft.tags} onChange={(e) => setDraft({ ...draft, tags: e.target.value })} /></label>
+                <label>Priority<select value={draft.priority} onChange={(e) => setDraft({ ...draft, priority: e.target.value as Priority })}>{priorities.map((p) => <option key={p}>{p}</option>)}</select></label>
+                <label>Column<select value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value })}>{columns.map((c) => <option key={c}>{c}</option>)}</select></label>
+              </div>
+              {save.error && <p role="alert" className="error">{(save.error as ApiError).message}</p>}
+              <div className="actions"><button type="submit">Save</button><button type="button" className="quiet" onClick={() => setEditing(false)}>Cancel</button></div>
+            </form>
+          ) : (
+            <>
+              <div className="card-meta">
+                <span>{t.status}</span>
+                {t.priority !== "none" && <span className={`priority ${t.priority}`}>{t.priority}</span>}
+                {t.tags.map((tag) => <span key={tag} className="tag">{tag}</span>)}
+                {t.branch && <code>{t.branch}</code>}
+                {t.pullRequestUrl && <a href={t.pullRequestUrl} target="_blank" rel="noreferrer">Pull request</a>}
+                <button className="quiet" onClick={() => { setDraft({ title: t.title, description: t.description ?? "", tags: t.tags.join(", "), priority: t.priority, status: t.status }); setEditing(true); }}>Edit</button>
+              </div>
+              <div className="markdown description"><Markdown>{t.description || "*No description.*"}</Markdown></div>
+            </>
+          )}
+          <form className="resume" onSubmit={(e) => { e.preventDefault(); act.mutate("resume"); }}>
+            <input aria-label="Message for the agent" placeholder="Message for the agent (optional)" value={message} onChange={(e) => setMessage(e.target.value)} />
+            <button type="submit" disabled={active || act.isPending || t.sessionCount === 0}>Resume</button>
+          </form>
+          <h3>Sessions <span className="muted">{t.sessionCount} · ${t.costUsd.toFixed(4)} · {t.inputTokens} in / {t.outputTokens} out tokens</span></h3>
+          <ul className="sessions">
+            {sessions.data?.map((s) => (
+              <li key={s.id}>
+                <button className={s.id === shown ? "" : "quiet"} onClick={() => setSelected(s.id)} data-session={s.shortId}>
+                  <code>{s.shortId}</code> {s.kind} <span className={`session ${s.status}`}>{s.status}</span> {duration(s)}
+                  {s.outcome?.costUsd !== undefined ? ` · $${s.outcome.costUsd.toFixed(4)}` : ""}
+                  {s.outcome ? ` · ${s.outcome.inputTokens}/${s.outcome.outputTokens} tokens` : ""}
+                </button>
+                {s.id === shown && s.error && <p className="error">{s.error}</p>}
+              </li>
+            ))}
+          </ul>
+        </div>
+        <div className="task-logs">{shown ? <LogView workspace={workspace} sessionId={shown} /> : <p className="muted">No sessions yet: run the task.</p>}</div>
+      </div>
+    </Modal>
+  );
+}
+
+function duration(s: Session): string {
+  if (!s.startedAt) return "";
+  const end = s.endedAt ? Date.parse(s.endedAt) : Date.now();
+  return `· ${Math.max(0, (end - Date.parse(s.startedAt)) / 1000).toFixed(1)} s`;
+}

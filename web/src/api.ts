@@ -1,0 +1,121 @@
+// The one typed client of Konduktor's HTTP API. Shapes mirror the API's JSON (docs/architecture.md).
+import { auth } from "./auth";
+
+export type Priority = "none" | "low" | "medium" | "high" | "urgent";
+export const priorities: Priority[] = ["none", "low", "medium", "high", "urgent"];
+export type SessionStatus = "queued" | "claimed" | "running" | "succeeded" | "failed" | "stopped" | "orphaned";
+
+export interface Workspace {
+  id: string;
+  name: string;
+  repository: string;
+  gitHubRepository?: string;
+  defaultBranch: string;
+  columns: string[];
+  shortId: string;
+}
+
+export interface SessionSummary { id: string; status: SessionStatus; active: boolean }
+
+export interface TaskItem {
+  id: string;
+  workspaceId: string;
+  title: string;
+  description?: string;
+  descriptionLength: number;
+  status: string;
+  tags: string[];
+  priority: Priority;
+  rank: number;
+  createdAt: string;
+  updatedAt: string;
+  version: string;
+  branch?: string;
+  latestSession?: SessionSummary;
+  sessionCount: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  pullRequestUrl?: string;
+  shortId: string;
+}
+
+export interface Board { workspaceId: string; workspaceName: string; columns: { name: string; tasks: TaskItem[] }[] }
+
+export interface SessionOutcome {
+  subtype: string; isError: boolean; numTurns?: number; durationMs?: number; costUsd?: number;
+  inputTokens: number; outputTokens: number; result?: string;
+}
+
+export interface Session {
+  id: string; workspaceId: string; taskId?: string; kind: string; status: SessionStatus; message?: string;
+  runnerName?: string; claudeSessionId?: string; branch?: string; createdAt: string; startedAt?: string; endedAt?: string;
+  exitCode?: number; error?: string; outcome?: SessionOutcome; shortId: string; isActive: boolean;
+}
+
+export interface LogEvent { seq: number; time: string; stream: "stdout" | "stderr" | "konduktor"; text: string }
+export interface LogPage { events: LogEvent[]; next: number; status: SessionStatus; complete: boolean }
+
+export interface WorkspaceConfig {
+  workspace: string; defaultBranch: string; systemPrompt: string; autoFixConflicts: boolean; autoFixCi: boolean;
+  permissionMode: string; model?: string; version: string;
+}
+
+export interface NewTask { title: string; description?: string; tags?: string[]; priority?: Priority; status?: string }
+
+/** A refusal from the API, with the message a person can act on (problem+json's detail). */
+export class ApiError extends Error {
+  constructor(public readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/${path}`, {
+      method,
+      signal,
+      credentials: "same-origin",
+      headers: { ...(await auth.headers()), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "Konduktor cannot be reached: is `konduktor up` still running?");
+  }
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`;
+    try {
+      const problem = (await response.json()) as { detail?: string };
+      if (problem.detail) detail = problem.detail;
+    } catch {
+      // not problem+json
+    }
+    if (response.status === 401) auth.signedOut(detail);
+    throw new ApiError(response.status, detail);
+  }
+  return (await response.json()) as T;
+}
+
+const ws = (name: string) => `workspaces/${encodeURIComponent(name)}`;
+
+export const api = {
+  workspaces: () => call<Workspace[]>("GET", "workspaces"),
+  createWorkspace: (repository: string) => call<Workspace>("POST", "workspaces", { repository }),
+  board: (workspace: string) => call<Board>("GET", `${ws(workspace)}/board`),
+  task: (workspace: string, id: string) => call<TaskItem>("GET", `${ws(workspace)}/tasks/${id}`),
+  createTask: (workspace: string, task: NewTask) => call<TaskItem>("POST", `${ws(workspace)}/tasks`, task),
+  updateTask: (workspace: string, id: string, changes: Partial<NewTask>) => call<TaskItem>("PATCH", `${ws(workspace)}/tasks/${id}`, changes),
+  moveTask: (workspace: string, id: string, status: string, rank?: number) =>
+    call<TaskItem>("POST", `${ws(workspace)}/tasks/${id}/move`, rank === undefined ? { status } : { status, rank }),
+  runTask: (workspace: string, id: string) => call<Session>("POST", `${ws(workspace)}/tasks/${id}/run`, {}),
+  resumeTask: (workspace: string, id: string, message?: string) => call<Session>("POST", `${ws(workspace)}/tasks/${id}/resume`, message ? { message } : {}),
+  stopTask: (workspace: string, id: string) => call<Session>("POST", `${ws(workspace)}/tasks/${id}/stop`, {}),
+  sessions: (workspace: string, taskId: string) => call<Session[]>("GET", `${ws(workspace)}/sessions?task=${taskId}`),
+  logs: (workspace: string, sessionId: string, after: number, wait: number, signal?: AbortSignal) =>
+    call<LogPage>("GET", `${ws(workspace)}/sessions/${sessionId}/logs?after=${after}&limit=2000&wait=${wait}`, undefined, signal),
+  config: (workspace: string) => call<WorkspaceConfig>("GET", `${ws(workspace)}/config`),
+  setConfig: (workspace: string, changes: Partial<Pick<WorkspaceConfig, "systemPrompt" | "autoFixConflicts" | "autoFixCi">>) =>
+    call<WorkspaceConfig>("PATCH", `${ws(workspace)}/config`, changes),
+};

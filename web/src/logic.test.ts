@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { moveItem, rankBetween } from "./ranks";
+import { href, parseRoute } from "./router";
+import { toEntries } from "./transcript";
+import { place } from "./BoardPage";
+import type { Board, LogEvent, TaskItem } from "./api";
+
+const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
+
+describe("ranks", () => {
+  it("puts a card between its neighbours, or past the end", () => {
+    expect(rankBetween(10, 20)).toBe(15);
+    expect(rankBetween(10, undefined)).toBeGreaterThan(10);
+    expect(rankBetween(undefined, 10)).toBeLessThan(10);
+  });
+  it("moves an item within a list", () => {
+    expect(moveItem(["a", "b", "c"], 0, 2)).toEqual(["b", "c", "a"]);
+  });
+});
+
+describe("routes", () => {
+  it("round-trips every page through the hash", () => {
+    for (const route of [{ page: "home" as const }, { page: "board" as const, workspace: "my app" }, { page: "board" as const, workspace: "w", task: "d8033" }, { page: "config" as const, workspace: "w" }]) {
+      expect(parseRoute(href(route))).toEqual(route);
+    }
+  });
+});
+
+describe("transcript", () => {
+  it("turns stream-json into text, tool calls with their results, and the outcome", () => {
+    const entries = toEntries([
+      event(1, "runner started", "konduktor"),
+      event(2, JSON.stringify({ type: "system", subtype: "init", session_id: "abc", model: "m" })),
+      event(3, JSON.stringify({ type: "assistant", message: { content: [{ type: "text", text: "Hello" }, { type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } }] } })),
+      event(4, JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t1", content: "a\nb", is_error: true }] } })),
+      event(5, "boom", "stderr"),
+      event(6, JSON.stringify({ type: "result", subtype: "success", is_error: true, num_turns: 2, total_cost_usd: 0.5 })),
+      event(7, "not json"),
+    ]);
+    expect(entries.map((e) => e.kind)).toEqual(["note", "init", "text", "tool", "stderr", "result", "raw"]);
+    const tool = entries[3] as Extract<typeof entries[number], { kind: "tool" }>;
+    expect(tool.output).toBe("a\nb");
+    expect(tool.isError).toBe(true);
+    expect((entries[5] as Extract<typeof entries[number], { kind: "result" }>).ok).toBe(false);
+  });
+});
+
+describe("optimistic move", () => {
+  it("moves the card to its new column in rank order and leaves the others alone", () => {
+    const task = (id: string, status: string, rank: number) => ({ id, status, rank, title: id }) as unknown as TaskItem;
+    const board: Board = { workspaceId: "w", workspaceName: "w", columns: [
+      { name: "To do", tasks: [task("a", "To do", 1), task("b", "To do", 2)] },
+      { name: "Done", tasks: [task("c", "Done", 1), task("d", "Done", 3)] },
+    ] };
+    const moved = place(board, board.columns[0]!.tasks[0]!, "Done", 2);
+    expect(moved.columns[0]!.tasks.map((t) => t.id)).toEqual(["b"]);
+    expect(moved.columns[1]!.tasks.map((t) => t.id)).toEqual(["c", "a", "d"]);
+  });
+});
