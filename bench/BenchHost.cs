@@ -30,6 +30,9 @@ public sealed class BenchHost : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>What <c>up</c> printed until it was ready (the board's sign-in link is in it).</summary>
+    public string StartupOutput { get; private init; } = "";
+
     public static Task<BenchHost> StartAsync(params string[] upArguments) => StartAsync(new Dictionary<string, string>(), upArguments);
 
     public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] upArguments)
@@ -42,13 +45,15 @@ public sealed class BenchHost : IAsyncDisposable
         }
 
         var up = Process.Start(start)!;
+        var startup = new System.Text.StringBuilder();
         while (await up.StandardOutput.ReadLineAsync() is { } line)
         {
+            startup.AppendLine(line);
             if (line.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
             {
                 _ = up.StandardOutput.ReadToEndAsync();
                 _ = up.StandardError.ReadToEndAsync();
-                return new BenchHost(up, home, line[UpCommand.ReadyPrefix.Length..].Split(' ')[0]);
+                return new BenchHost(up, home, line[UpCommand.ReadyPrefix.Length..].Split(' ')[0]) { StartupOutput = startup.ToString() };
             }
         }
 

@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N] | web [--tasks N --runs N]
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -21,10 +21,13 @@ switch (which)
     case "orphan":
         await SessionBenches.OrphanAsync(Option("--runs", 3), Option("--window", 10), Option("--janitor", 2));
         return 0;
+    case "web":
+        await WebBench.RunAsync(Option("--tasks", 2_000), Option("--runs", 10));
+        return 0;
     case "idle":
         await SessionBenches.IdleAsync(Option("--seconds", 120));
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle");
+        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web");
         return 2;
 }

@@ -158,6 +158,68 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         Assert.Equal(401, response.Status);
     }
 
+    [Fact]
+    public async Task A_card_dragged_within_its_column_keeps_its_new_place()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        foreach (var title in new[] { "First", "Second", "Third" })
+        {
+            await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", title);
+        }
+
+        var page = await OpenBoardAsync(workspace);
+        var column = page.Locator("section.column[data-column='To do'] li.card");
+        await Expect(column).ToHaveCountAsync(3);
+        await DragAsync(page, column.Nth(2), column.Nth(0), above: true);
+
+        await Expect(column.First).ToContainTextAsync("Third");
+        await Eventually.WaitAsync(async () => (await host.Up.CliAsync("-w", workspace, "tasks", "list")).Output is var list
+            && list.IndexOf("Third", StringComparison.Ordinal) < list.IndexOf("First", StringComparison.Ordinal) ? list : null, "the new order to be saved");
+        await page.ReloadAsync();
+        await Expect(page.Locator("section.column[data-column='To do'] li.card .card-title")).ToHaveTextAsync(["Third", "First", "Second"]);
+    }
+
+    [Fact]
+    public async Task A_move_the_api_refuses_is_undone_with_a_visible_message()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Deleted behind your back", "plain");
+        var page = await OpenBoardAsync(workspace);
+        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
+        await Expect(card).ToBeVisibleAsync();
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "delete", task.ShortId)).ExitCode);
+
+        await DragAsync(page, card, page.Locator("section.column[data-column='Done'] ol"), above: false);
+
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "The move was undone" })).ToContainTextAsync($"no task matches '{task.Id}'");
+    }
+
+    [Fact]
+    public async Task The_board_reads_on_a_phone_width_without_sideways_scrolling()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        await _driver.CreateTaskAsync(workspace, "Readable on a phone, even with a long title that has to wrap", "plain");
+        var page = await OpenBoardAsync(workspace);
+        await page.SetViewportSizeAsync(390, 844);
+
+        var overflow = await page.EvaluateAsync<bool>("document.documentElement.scrollWidth > window.innerWidth + 1");
+
+        Assert.False(overflow);
+        await Expect(page.Locator("li.card").First).ToBeInViewportAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board-phone.png"), FullPage = true });
+    }
+
+    private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above)
+    {
+        var start = (await from.BoundingBoxAsync())!;
+        var end = (await to.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(start.X + 20, start.Y + 10);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(start.X + 25, start.Y + 20, new() { Steps = 5 });
+        await page.Mouse.MoveAsync(end.X + end.Width / 2, above ? end.Y + 2 : end.Y + 20, new() { Steps = 20 });
+        await page.Mouse.UpAsync();
+    }
+
     private async Task<IPage> OpenBoardAsync(string workspace)
     {
         var page = await host.SignedInPageAsync();
