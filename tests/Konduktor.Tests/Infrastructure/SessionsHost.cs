@@ -87,6 +87,14 @@ public sealed class SessionDriver(KonduktorUp up)
         }
     }
 
+    /// <summary>The agent's pid, from the runner's "agent started (pid N)" log event.</summary>
+    public async Task<int> AgentPidAsync(string workspace, Guid sessionId)
+    {
+        const string marker = "agent started (pid ";
+        var started = (await LogsAsync(workspace, sessionId)).Single(e => e.Stream == "konduktor" && e.Text.StartsWith(marker, StringComparison.Ordinal));
+        return int.Parse(started.Text[marker.Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A file the stand-in can touch or wait for: how a test and an agent meet without sleeping.</summary>
     public static string Signal(string name) => Path.Combine(Directory.CreateTempSubdirectory("konduktor-signal-").FullName, name);
 }

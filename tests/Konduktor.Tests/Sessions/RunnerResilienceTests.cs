@@ -134,8 +134,7 @@ public sealed class RunnerResilienceTests(AzuriteFixture azurite)
         var ended = await driver.GetSessionAsync(workspace, session.Id);
         Assert.Equal(SessionStatus.Failed, ended.Status);
         Assert.Contains("shut down", ended.Error, StringComparison.Ordinal);
-        var agentStarted = (await driver.LogsAsync(workspace, session.Id)).Single(e => e.Text.StartsWith("agent started (pid ", StringComparison.Ordinal));
-        var pid = int.Parse(agentStarted.Text["agent started (pid ".Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var pid = await driver.AgentPidAsync(workspace, session.Id);
         Assert.False(ProcessSignals.IsAlive(pid), $"the agent (pid {pid}) outlived its runner");
         await runner.DisposeAsync();
     }

@@ -31,8 +31,7 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         var logs = await driver.LogsAsync(workspace, session.Id);
         var pids = logs.Select(e => ClaudeEvent.Parse(e.Text)).OfType<ClaudeEvent.Message>().SelectMany(m => m.Parts)
             .Select(p => p.Text).Where(t => t.StartsWith("spawned pid ", StringComparison.Ordinal)).Select(t => int.Parse(t["spawned pid ".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var agent = logs.Single(e => e.Text.StartsWith("agent started (pid ", StringComparison.Ordinal));
-        pids.Add(int.Parse(agent.Text["agent started (pid ".Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture));
+        pids.Add(await driver.AgentPidAsync(workspace, session.Id));
         Assert.Equal(2, pids.Count);
         Assert.All(pids, pid => Assert.False(ProcessSignals.IsAlive(pid), $"pid {pid} survived the stop"));
         var worktree = Directory.GetDirectories(Path.Combine(up.Home, "runners", "local", "worktrees"), "*", SearchOption.AllDirectories).Single(d => File.Exists(Path.Combine(d, "notes.txt")));
@@ -124,8 +123,7 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(SessionStatus.Orphaned, orphaned.Status);
         Assert.Contains("stopped heartbeating", orphaned.Error, StringComparison.Ordinal);
         await runner.DisposeAsync();
-        var agentStarted = (await driver.LogsAsync(workspace, session.Id)).Single(e => e.Text.StartsWith("agent started (pid ", StringComparison.Ordinal));
-        var agentPid = int.Parse(agentStarted.Text["agent started (pid ".Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var agentPid = await driver.AgentPidAsync(workspace, session.Id);
         Assert.True(ProcessSignals.IsAlive(agentPid), "a crashed runner's agent runs on until someone ends it");
         await using var restarted = await RunnerProcess.StartAsync(up.Home, "fragile", workDirectory: workDirectory);
         await Eventually.WaitAsync(() => !ProcessSignals.IsAlive(agentPid), "the restarted runner to end the agent its crash left behind");
