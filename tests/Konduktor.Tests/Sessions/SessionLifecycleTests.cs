@@ -116,6 +116,7 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         var runner = await RunnerProcess.StartAsync(up.Home, "fragile", workDirectory: workDirectory);
         var session = await driver.RunAsync(workspace, task);
         await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
+        await Eventually.WaitAsync(async () => (await driver.GetSessionAsync(workspace, session.Id)).ClaudeSessionId, "the runner to report the Claude session id");
 
         runner.Crash();
         var orphaned = await driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(30));
