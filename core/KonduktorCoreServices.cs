@@ -37,6 +37,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<RunnerService>();
         services.AddSingleton<SessionJanitor>();
         services.AddSingleton<Transcripts>();
+        services.AddSingleton<GitHub.GitHubWebhooks>();
         services.AddSingleton(new JanitorOptions
         {
             OrphanAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:OrphanAfterSeconds", 120.0)),

@@ -46,6 +46,17 @@ public static class WorkspaceCommands
                     ["auto-fix CI", OnOff(w.Config.AutoFixCi)], ["created", w.CreatedAt.ToString("u")],
                 ]));
             }, optionalReference),
+            CommandFactory.Create("webhook", "Print the payload URL and secret to paste into the repository's Settings → Webhooks", async (cli, ct) =>
+            {
+                var webhook = await cli.Api.GetAsync<Konduktor.Functions.WebhookView>($"workspaces/{ApiClient.Segment(cli.Get(reference))}/webhook", ct);
+                cli.Print(webhook, w =>
+                {
+                    Output.Line($"Payload URL:  {w.PayloadUrl}");
+                    Output.Line($"Content type: {w.ContentType}");
+                    Output.Line($"Secret:       {w.Secret}");
+                    Output.Line($"Events:       {string.Join(", ", w.Events)}");
+                });
+            }, reference),
             CommandFactory.Create("set-default", "Make a workspace the default for commands without -w", async (cli, ct) =>
             {
                 var found = await cli.Api.GetAsync<Workspace>($"workspaces/{ApiClient.Segment(cli.Get(reference))}", ct);

@@ -44,7 +44,7 @@ public sealed class LocalHost : IAsyncDisposable
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes + 1024);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Konduktor.Core.GitHub.GitHubWebhooks.MaxBodyBytes + 1024);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
         {

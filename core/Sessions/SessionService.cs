@@ -197,6 +197,7 @@ public sealed class SessionService(
             {
                 entity.Status = inProgress;
                 entity.Rank = TaskService.RankAt(now);
+                entity.StatusChangedAt = now;
             }
 
             return Done.Value;

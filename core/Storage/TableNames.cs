@@ -9,4 +9,5 @@ public static class TableNames
     public const string SessionLogs = "sessionlogs";
     public const string Runners = "runners";
     public const string ActiveSessions = "activesessions";
+    public const string WebhookDeliveries = "webhookdeliveries";
 }

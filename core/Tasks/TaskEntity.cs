@@ -12,7 +12,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "CostUsd", "InputTokens", "OutputTokens"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -57,6 +57,13 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The task's Claude conversation, as its latest session reported it: what a resume continues.</summary>
     public string? ClaudeSessionId { get; set; }
 
+    public int? PullRequestNumber { get; set; }
+
+    public string? PullRequestUrl { get; set; }
+
+    /// <summary>When the task last changed column, by anyone: an older GitHub event does not move it back.</summary>
+    public DateTimeOffset? StatusChangedAt { get; set; }
+
     /// <summary>Summed over the task's sessions (stored as a double: Table Storage has no decimal).</summary>
     public double CostUsd { get; set; }
 
@@ -91,6 +98,8 @@ internal sealed class TaskEntity : ITableEntity
         LatestSession = LatestSessionId is null ? null : new SessionSummary(Guid.Parse(LatestSessionId), LatestSessionStatus ?? "", ActiveSessionId is not null),
         SessionCount = SessionCount,
         ClaudeSessionId = ClaudeSessionId,
+        PullRequestNumber = PullRequestNumber,
+        PullRequestUrl = PullRequestUrl,
         CostUsd = (decimal)Math.Round(CostUsd, 6),
         InputTokens = InputTokens,
         OutputTokens = OutputTokens,

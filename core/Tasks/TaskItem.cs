@@ -40,6 +40,10 @@ public sealed record TaskItem
     /// <summary>The Claude conversation a resume continues; null until a session has started one.</summary>
     public string? ClaudeSessionId { get; init; }
 
+    public int? PullRequestNumber { get; init; }
+
+    public string? PullRequestUrl { get; init; }
+
     public decimal CostUsd { get; init; }
 
     public long InputTokens { get; init; }

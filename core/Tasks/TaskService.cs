@@ -148,6 +148,7 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             }
 
             entity.Rank = changes.Rank ?? (string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now));
+            entity.StatusChangedAt = string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.StatusChangedAt : now;
             entity.Status = status;
             entity.UpdatedAt = now;
 
@@ -241,6 +242,46 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             entity.ETag = response.Headers.ETag ?? default;
             return entity;
         }, "the task", ct);
+
+    /// <summary>
+    /// A task's pull request changed on GitHub: record it and move the task — unless a person (or anything else)
+    /// moved the task after the event happened, in which case the later move wins.
+    /// </summary>
+    internal async Task<string> ApplyPullRequestAsync(Workspace workspace, string shortId, int number, string url, string? status, DateTimeOffset happenedAt, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Tasks);
+        var found = await PrefixLookup.FindAsync<TaskEntity>(table, ShortId.Format(workspace.Id), shortId, "task", e => e.RowKey, ct);
+        if (!found.TryGet(out var task, out _))
+        {
+            return $"ignored: no task {shortId} in this workspace";
+        }
+
+        var outcome = "";
+        var changed = await ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), entity =>
+        {
+            entity.PullRequestNumber = number;
+            entity.PullRequestUrl = url;
+            var target = status is null ? null : workspace.FindColumn(status);
+            if (target is null || target == entity.Status)
+            {
+                outcome = $"task {shortId}: pull request #{number} recorded";
+            }
+            else if (entity.StatusChangedAt is { } moved && moved > happenedAt)
+            {
+                outcome = $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event";
+            }
+            else
+            {
+                entity.Status = target;
+                entity.Rank = RankAt(clock.GetUtcNow());
+                entity.StatusChangedAt = happenedAt;
+                outcome = $"task {shortId} moved to {target} (pull request #{number})";
+            }
+
+            return Task.FromResult<Result<Done>>(Done.Value);
+        }, ct);
+        return changed.IsSuccess ? outcome : $"ignored: {changed.Failure!.Message}";
+    }
 
     internal async Task<string?> StatusOfAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
     {

@@ -46,6 +46,9 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public string? Model { get; set; }
 
+    /// <summary>Signs this workspace's GitHub webhook deliveries. Shown only by `workspaces webhook`; never logged.</summary>
+    public string? WebhookSecret { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

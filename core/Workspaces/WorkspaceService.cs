@@ -61,6 +61,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             Name = name,
             Repository = repository.Url,
             GitHubRepository = repository.GitHubFullName,
+            WebhookSecret = NewWebhookSecret(),
             DefaultBranch = branch,
             Columns = JsonSerializer.Serialize(BoardColumns.Defaults),
             SystemPrompt = DefaultSystemPrompt.Text,
@@ -233,6 +234,50 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
         logger.LogInformation("Workspace {WorkspaceId} {WorkspaceName} deleted with {TaskCount} tasks", workspace.Id, workspace.Name, taskKeys.Count);
         return workspace;
     }
+
+    /// <summary>What to paste into the repository's webhook settings (people only: it holds the secret).</summary>
+    public async Task<Result<(Workspace Workspace, string Secret)>> WebhookAsync(Principal caller, string reference, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.User)
+        {
+            return new Forbidden("only a person can see a workspace's webhook secret");
+        }
+
+        if (!(await ResolveAsync(caller, reference, ct)).TryGet(out var workspace, out var failure))
+        {
+            return failure;
+        }
+
+        return (workspace, await WebhookSecretAsync(workspace.Id, ct) ?? "");
+    }
+
+    /// <summary>The workspace's webhook secret, made now for a workspace created before webhooks existed.</summary>
+    internal async Task<string?> WebhookSecretAsync(Guid workspaceId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Workspaces);
+        var found = await table.GetEntityIfExistsAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(workspaceId), cancellationToken: ct);
+        if (!found.HasValue || found.Value is not { } entity)
+        {
+            return null;
+        }
+
+        if (entity.WebhookSecret is null)
+        {
+            entity.WebhookSecret = NewWebhookSecret();
+            try
+            {
+                await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
+            }
+            catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+            {
+                return await WebhookSecretAsync(workspaceId, ct);
+            }
+        }
+
+        return entity.WebhookSecret;
+    }
+
+    private static string NewWebhookSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     /// <summary>A workspace by its id, for the system's own work (claims, sessions); callers are checked by the caller.</summary>
     internal async Task<Workspace?> FindByIdAsync(Guid id, CancellationToken ct)

@@ -26,6 +26,11 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
             return result.TryGet(out var value, out failure) ? reply?.Invoke(value) ?? JsonReply.Ok(value) : Problems.From(failure);
         });
 
+    /// <summary>For the one route whose caller proves itself differently (GitHub's webhook signature, checked in core).</summary>
+    public Task<IActionResult> RunSigned<TOut>(HttpRequest request, Func<CancellationToken, Task<Result<TOut>>> action)
+        where TOut : notnull =>
+        Guard(request, async ct => (await action(ct)).TryGet(out var value, out var failure) ? JsonReply.Ok(value) : Problems.From(failure));
+
     public Task<IActionResult> Run<TIn, TOut>(HttpRequest request, Func<Principal, TIn, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
         where TOut : notnull =>
         Run(request, async (caller, ct) => (await RequestBody.ReadAsync<TIn>(request, ct)).TryGet(out var input, out var failure)

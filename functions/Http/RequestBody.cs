@@ -14,32 +14,19 @@ public static partial class RequestBody
 
     public static async Task<Result<T>> ReadAsync<T>(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentLength > MaxBytes)
+        if (!(await ReadBytesAsync(request, MaxBytes, ct)).TryGet(out var bytes, out var failure))
         {
-            return TooBig(request.ContentLength.Value);
+            return failure;
         }
 
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > MaxBytes)
-            {
-                return TooBig(buffer.Length + read);
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
+        if (bytes.Length == 0)
         {
             return new Invalid("the request needs a JSON body");
         }
 
         try
         {
-            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), KonduktorJson.Options);
+            var value = JsonSerializer.Deserialize<T>(bytes, KonduktorJson.Options);
             return value is null ? new Invalid("the request body must be a JSON object, not null") : value;
         }
         catch (JsonException e)
@@ -48,8 +35,32 @@ public static partial class RequestBody
         }
     }
 
-    private static TooLarge TooBig(long bytes) =>
-        new($"the request body is {bytes / 1024.0 / 1024.0:0.#} MiB or more; the limit is {MaxBytes / 1024 / 1024} MiB");
+    /// <summary>The raw body, refused (413) past <paramref name="maxBytes"/> before more of it is read.</summary>
+    public static async Task<Result<byte[]>> ReadBytesAsync(HttpRequest request, int maxBytes, CancellationToken ct)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return TooBig(request.ContentLength.Value, maxBytes);
+        }
+
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return TooBig(buffer.Length + read, maxBytes);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static TooLarge TooBig(long bytes, int maxBytes) =>
+        new($"the request body is {bytes / 1024.0 / 1024.0:0.#} MiB or more; the limit is {maxBytes / 1024 / 1024} MiB");
 
     private static string Explain(JsonException e)
     {

@@ -59,7 +59,8 @@ public sealed class UpLifecycleTests
         var functions = FunctionEndpoints.Discover(typeof(Konduktor.Functions.SessionFunctions).Assembly);
         Assert.True(functions.Count >= 20, $"only {functions.Count} functions discovered");
 
-        foreach (var function in functions)
+        // The GitHub webhook's credential is its signature, not a token: WebhookTests refuse unsigned deliveries.
+        foreach (var function in functions.Where(f => !f.Route.StartsWith("github/webhooks", StringComparison.Ordinal)))
         {
             var path = "api/" + System.Text.RegularExpressions.Regex.Replace(function.Route, "{[^}]+}", "abcd1234");
             foreach (var method in function.Methods)

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Octokit.Webhooks;
+using Octokit.Webhooks.Events;
+using Octokit.Webhooks.Events.PullRequest;
+
+namespace Konduktor.Core.GitHub;
+
+/// <summary>What a delivery did (or why it did nothing): GitHub shows it in the repository's webhook log.</summary>
+public sealed record WebhookOutcome(string Result);
+
+/// <summary>
+/// GitHub webhook deliveries for one workspace: the signature is checked (with the workspace's own secret) before
+/// anything in the delivery is trusted, each delivery id has an effect at most once (a conditional insert), and
+/// typed events from Octokit.Webhooks move tasks with their pull requests.
+/// </summary>
+public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
+{
+    public const int MaxBodyBytes = 25 * 1024 * 1024;
+
+    /// <summary>The events a workspace's webhook should send; others are acknowledged and not even parsed.</summary>
+    public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push" };
+
+    public async Task<Result<WebhookOutcome>> ReceiveAsync(string workspaceId, IDictionary<string, StringValues> headers, byte[] body, CancellationToken ct)
+    {
+        if (!Guid.TryParse(workspaceId, out var id) || await workspaces.FindByIdAsync(id, ct) is not { } workspace)
+        {
+            return new NotFound($"no workspace matches '{ShortId.Shorten(workspaceId)}': use the payload URL `konduktor workspaces webhook` prints");
+        }
+
+        var secret = await workspaces.WebhookSecretAsync(workspace.Id, ct);
+        var signature = Header(headers, "X-Hub-Signature-256");
+        if (string.IsNullOrEmpty(signature) || string.IsNullOrEmpty(secret)
+            || WebhookSignatureValidator.Verify(signature, secret, body.AsSpan()) != WebhookSignatureValidationResult.Valid)
+        {
+            return new Unauthorized("the delivery's X-Hub-Signature-256 does not match this workspace's webhook secret; nothing was done");
+        }
+
+        var delivery = Header(headers, "X-GitHub-Delivery");
+        var eventName = Header(headers, "X-GitHub-Event");
+        if (string.IsNullOrWhiteSpace(delivery) || delivery.Length > 100 || string.IsNullOrWhiteSpace(eventName))
+        {
+            return new Invalid("the delivery has no X-GitHub-Delivery or X-GitHub-Event header");
+        }
+
+        if (!UsedEvents.Contains(eventName))
+        {
+            return new WebhookOutcome($"ignored: Konduktor does not use {eventName} events");
+        }
+
+        var deliveries = await storage.Table(TableNames.WebhookDeliveries);
+        var record = new TableEntity(ShortId.Format(workspace.Id), SafeKey(delivery)) { ["Event"] = eventName, ["ReceivedAt"] = clock.GetUtcNow() };
+        try
+        {
+            await deliveries.AddEntityAsync(record, ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return new WebhookOutcome($"delivery {delivery} was already processed; nothing done again");
+        }
+
+        try
+        {
+            var processor = new Processor(this, workspace);
+            await processor.ProcessWebhookAsync(headers, new ReadOnlyMemory<byte>(body), ct);
+            logger.LogInformation("GitHub {Event} delivery {Delivery} for workspace {Workspace}: {Result}", eventName, delivery, workspace.Name, processor.Result);
+            return new WebhookOutcome(processor.Result);
+        }
+        catch (JsonException e)
+        {
+            await deliveries.DeleteEntityAsync(record.PartitionKey, record.RowKey, ETag.All, CancellationToken.None);
+            return new Invalid($"the {eventName} payload is not valid JSON of that event's shape{(e.Path is null ? "" : $" (at {e.Path})")}");
+        }
+        catch
+        {
+            // Not done: GitHub's redelivery must be able to try again.
+            await deliveries.DeleteEntityAsync(record.PartitionKey, record.RowKey, ETag.All, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<string> PullRequestAsync(Workspace workspace, PullRequestEvent pullRequest, CancellationToken ct)
+    {
+        if (!IsWorkspaceRepository(workspace, pullRequest.Repository?.FullName))
+        {
+            return $"ignored: {pullRequest.Repository?.FullName} is not this workspace's repository";
+        }
+
+        var branch = pullRequest.PullRequest.Head.Ref;
+        if (TaskBranch().Match(branch) is not { Success: true } match)
+        {
+            return $"ignored: branch {branch} is not a task's";
+        }
+
+        string? status = pullRequest.Action switch
+        {
+            PullRequestActionValue.Opened or PullRequestActionValue.Reopened or PullRequestActionValue.ReadyForReview => BoardColumns.PrSubmitted,
+            PullRequestActionValue.Closed when pullRequest.PullRequest.Merged == true || pullRequest.PullRequest.MergedAt is not null => BoardColumns.Done,
+            PullRequestActionValue.Closed => BoardColumns.Closed,
+            _ => null,
+        };
+        var happenedAt = pullRequest.PullRequest.ClosedAt ?? pullRequest.PullRequest.UpdatedAt;
+        var result = await tasks.ApplyPullRequestAsync(workspace, match.Groups[1].Value, (int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, ct);
+        return result;
+    }
+
+    private static bool IsWorkspaceRepository(Workspace workspace, string? fullName) =>
+        fullName is not null && string.Equals(workspace.GitHubRepository, fullName, StringComparison.OrdinalIgnoreCase);
+
+    private static string? Header(IDictionary<string, StringValues> headers, string name) =>
+        headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value.ToString() is { Length: > 0 } value ? value : null;
+
+    private static string SafeKey(string delivery) => string.Concat(delivery.Where(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
+
+    [GeneratedRegex("^konduktor/([0-9a-f]{8})-")]
+    private static partial Regex TaskBranch();
+
+    /// <summary>Octokit.Webhooks' one processor: typed events in, a sentence about what happened out.</summary>
+    private sealed class Processor(GitHubWebhooks webhooks, Workspace workspace) : WebhookEventProcessor
+    {
+        public string Result { get; private set; } = "ignored: Konduktor does not use this event";
+
+        protected override async ValueTask ProcessPullRequestWebhookAsync(WebhookHeaders headers, PullRequestEvent pullRequestEvent, PullRequestAction action, CancellationToken cancellationToken = default) =>
+            Result = await webhooks.PullRequestAsync(workspace, pullRequestEvent, cancellationToken);
+    }
+}

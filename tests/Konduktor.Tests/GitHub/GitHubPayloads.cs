@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Konduktor.Tests.GitHub;
+
+/// <summary>
+/// Deliveries as GitHub sends them: payloads shaped like the examples octokit/webhooks publishes (the fields
+/// GitHub really sends, trimmed of the long URL lists), signed with HMAC-SHA256 of the body like GitHub signs them.
+/// </summary>
+public static class GitHubPayloads
+{
+    public static JsonObject Repository(string fullName) => new()
+    {
+        ["id"] = 186853002, ["node_id"] = "MDEwOlJlcG9zaXRvcnkxODY4NTMwMDI=", ["name"] = fullName.Split('/')[1], ["full_name"] = fullName, ["private"] = false,
+        ["owner"] = User(fullName.Split('/')[0]), ["html_url"] = $"https://github.com/{fullName}", ["description"] = null, ["fork"] = false,
+        ["url"] = $"https://api.github.com/repos/{fullName}", ["created_at"] = "2019-05-15T15:19:25Z", ["updated_at"] = "2019-05-15T15:21:03Z",
+        ["pushed_at"] = "2019-05-15T15:20:57Z", ["default_branch"] = "main", ["visibility"] = "public",
+    };
+
+    public static JsonObject User(string login) => new()
+    {
+        ["login"] = login, ["id"] = 21031067, ["node_id"] = "MDQ6VXNlcjIxMDMxMDY3", ["avatar_url"] = "https://avatars1.githubusercontent.com/u/21031067?v=4",
+        ["gravatar_id"] = "", ["url"] = $"https://api.github.com/users/{login}", ["html_url"] = $"https://github.com/{login}", ["type"] = "User", ["site_admin"] = false,
+    };
+
+    /// <param name="action">opened, reopened, ready_for_review, closed, synchronize…</param>
+    public static string PullRequest(string action, string repository, string branch, int number, bool merged = false, DateTimeOffset? at = null)
+    {
+        var time = (at ?? DateTimeOffset.UtcNow).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        var closed = action == "closed";
+        var pr = new JsonObject
+        {
+            ["url"] = $"https://api.github.com/repos/{repository}/pulls/{number}", ["id"] = 279147437, ["node_id"] = "MDExOlB1bGxSZXF1ZXN0Mjc5MTQ3NDM3",
+            ["html_url"] = $"https://github.com/{repository}/pull/{number}", ["diff_url"] = $"https://github.com/{repository}/pull/{number}.diff",
+            ["patch_url"] = $"https://github.com/{repository}/pull/{number}.patch", ["issue_url"] = $"https://api.github.com/repos/{repository}/issues/{number}",
+            ["number"] = number, ["state"] = closed ? "closed" : "open", ["locked"] = false, ["title"] = "Update the README with new information.", ["user"] = User("Codertocat"),
+            ["body"] = "This is a pretty simple change that we need to pull into main.", ["created_at"] = time, ["updated_at"] = time,
+            ["closed_at"] = closed ? time : null, ["merged_at"] = closed && merged ? time : null, ["merge_commit_sha"] = null,
+            ["assignee"] = null, ["assignees"] = new JsonArray(), ["requested_reviewers"] = new JsonArray(), ["requested_teams"] = new JsonArray(), ["labels"] = new JsonArray(),
+            ["milestone"] = null, ["draft"] = false, ["commits_url"] = "", ["review_comments_url"] = "", ["review_comment_url"] = "", ["comments_url"] = "", ["statuses_url"] = "",
+            ["head"] = new JsonObject { ["label"] = $"Codertocat:{branch}", ["ref"] = branch, ["sha"] = "ec26c3e57ca3a959ca5aad62de7213c562f8c821", ["user"] = User("Codertocat"), ["repo"] = Repository(repository) },
+            ["base"] = new JsonObject { ["label"] = "Codertocat:main", ["ref"] = "main", ["sha"] = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", ["user"] = User("Codertocat"), ["repo"] = Repository(repository) },
+            ["_links"] = Links(repository, number), ["author_association"] = "OWNER", ["auto_merge"] = null, ["active_lock_reason"] = null,
+            ["merged"] = closed && merged, ["mergeable"] = null, ["rebaseable"] = null, ["mergeable_state"] = "unknown", ["merged_by"] = closed && merged ? User("Codertocat") : null,
+            ["comments"] = 0, ["review_comments"] = 0, ["maintainer_can_modify"] = false, ["commits"] = 1, ["additions"] = 1, ["deletions"] = 1, ["changed_files"] = 1,
+        };
+        return new JsonObject { ["action"] = action, ["number"] = number, ["pull_request"] = pr, ["repository"] = Repository(repository), ["sender"] = User("Codertocat") }.ToJsonString();
+    }
+
+    private static JsonObject Links(string repository, int number)
+    {
+        JsonObject Href(string url) => new() { ["href"] = url };
+        var api = $"https://api.github.com/repos/{repository}";
+        return new JsonObject
+        {
+            ["self"] = Href($"{api}/pulls/{number}"), ["html"] = Href($"https://github.com/{repository}/pull/{number}"), ["issue"] = Href($"{api}/issues/{number}"),
+            ["comments"] = Href($"{api}/issues/{number}/comments"), ["review_comments"] = Href($"{api}/pulls/{number}/comments"),
+            ["review_comment"] = Href($"{api}/pulls/comments{{/number}}"), ["commits"] = Href($"{api}/pulls/{number}/commits"),
+            ["statuses"] = Href($"{api}/statuses/ec26c3e57ca3a959ca5aad62de7213c562f8c821"),
+        };
+    }
+
+    public static string Signature(string secret, byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    /// <summary>A delivery request as GitHub makes it; pass null to leave a header out.</summary>
+    public static HttpRequestMessage Delivery(string payloadUrl, string eventName, string body, string? secret, string? delivery = null, string? signature = null, string contentType = "application/json")
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var request = new HttpRequestMessage(HttpMethod.Post, payloadUrl) { Content = new ByteArrayContent(bytes) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        request.Headers.Add("X-GitHub-Event", eventName);
+        request.Headers.Add("X-GitHub-Delivery", delivery ?? Guid.NewGuid().ToString());
+        request.Headers.Add("User-Agent", "GitHub-Hookshot/044aadd");
+        if (signature is not null || secret is not null)
+        {
+            request.Headers.Add("X-Hub-Signature-256", signature ?? Signature(secret!, bytes));
+        }
+
+        return request;
+    }
+}
