@@ -35,8 +35,8 @@ public sealed class WorkspaceFunctions(Api api, WorkspaceService workspaces)
 }
 
 /// <summary>A workspace's configuration as the API shows it.</summary>
-public sealed record ConfigView(string Workspace, string DefaultBranch, string SystemPrompt, bool AutoFixConflicts, bool AutoFixCi, string PermissionMode, string Version, string? Model = null)
+public sealed record ConfigView(string Workspace, string DefaultBranch, string SystemPrompt, bool AutoFixConflicts, bool AutoFixCi, string PermissionMode, bool GitHubTokenSet, int AutoFixLimit, string Version, string? Model = null)
 {
     public static ConfigView Of(Workspace w) =>
-        new(w.Name, w.DefaultBranch, w.Config.SystemPrompt, w.Config.AutoFixConflicts, w.Config.AutoFixCi, w.Config.PermissionMode, w.Version, w.Config.Model);
+        new(w.Name, w.DefaultBranch, w.Config.SystemPrompt, w.Config.AutoFixConflicts, w.Config.AutoFixCi, w.Config.PermissionMode, w.Config.GitHubTokenSet, w.Config.AutoFixLimit, w.Version, w.Config.Model);
 }

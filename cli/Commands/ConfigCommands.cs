@@ -15,6 +15,8 @@ public static class ConfigCommands
         var ci = OnOff("--auto-fix-ci", "Start a session to fix failing CI on a task's PR");
         var branch = new Option<string?>("--default-branch") { Description = "The branch tasks start from" };
         var permissionMode = new Option<string?>("--permission-mode") { Description = "Claude Code's permission mode for agents: " + string.Join(", ", WorkspaceRules.PermissionModes) };
+        var gitHubToken = new Option<string?>("--github-token") { Description = "A GitHub token for checks and mergeability (- to read it from stdin; \"\" to remove)" };
+        var autoFixLimit = new Option<int?>("--auto-fix-limit") { Description = "Automatic fix sessions in a row per task before stopping (default 3)" };
         var model = new Option<string?>("--model") { Description = "Claude Code's model for agents (\"\" for Claude Code's default)" };
 
         return CommandFactory.Group("config", "A workspace's agent configuration",
@@ -34,10 +36,12 @@ public static class ConfigCommands
                     DefaultBranch = cli.Get(branch),
                     PermissionMode = cli.Get(permissionMode),
                     Model = cli.Get(model),
+                    GitHubToken = cli.Get(gitHubToken) == "-" ? Console.In.ReadToEnd() : cli.Get(gitHubToken),
+                    AutoFixLimit = cli.Get(autoFixLimit),
                 };
                 var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -53,6 +57,8 @@ public static class ConfigCommands
         Output.Line($"default branch:     {c.DefaultBranch}");
         Output.Line($"auto-fix conflicts: {WorkspaceCommands.OnOff(c.AutoFixConflicts)}");
         Output.Line($"auto-fix CI:        {WorkspaceCommands.OnOff(c.AutoFixCi)}");
+        Output.Line($"auto-fix limit:     {c.AutoFixLimit} in a row");
+        Output.Line($"GitHub token:       {(c.GitHubTokenSet ? "set" : "not set")}");
         Output.Line($"permission mode:    {c.PermissionMode}");
         Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");
         Output.Line("system prompt:");

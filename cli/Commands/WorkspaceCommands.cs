@@ -9,6 +9,7 @@ public static class WorkspaceCommands
     {
         var repository = new Argument<string>("repository") { Description = "https://github.com/ORG/REPO, ORG/REPO, another git URL, or an absolute path" };
         var name = new Option<string?>("--name") { Description = "The workspace's name (default: the repository's name)" };
+        var gitHub = new Option<string?>("--github") { Description = "ORG/REPO on GitHub, when the repository given is a mirror or a local path" };
         var branch = new Option<string?>("--default-branch") { Description = "The branch tasks start from and PRs target (default: main)" };
         var reference = new Argument<string>("workspace") { Description = "Name or id (a unique prefix is enough)" };
         var optionalReference = new Argument<string?>("workspace") { Description = "Name or id (default: the default workspace)", Arity = ArgumentArity.ZeroOrOne };
@@ -17,9 +18,9 @@ public static class WorkspaceCommands
         return CommandFactory.Group("workspaces", "Create and manage workspaces (one per repository)",
             CommandFactory.Create("create", "Create a workspace for a repository", async (cli, ct) =>
             {
-                var created = await cli.Api.PostAsync<Workspace>("workspaces", new NewWorkspace { Repository = cli.Get(repository), Name = cli.Get(name), DefaultBranch = cli.Get(branch) }, ct);
+                var created = await cli.Api.PostAsync<Workspace>("workspaces", new NewWorkspace { Repository = cli.Get(repository), Name = cli.Get(name), DefaultBranch = cli.Get(branch), GitHubRepository = cli.Get(gitHub) }, ct);
                 cli.Print(created, w => Output.Line($"Workspace created: {w.Name} ({w.ShortId}) for {w.Repository}"));
-            }, repository, name, branch),
+            }, repository, name, branch, gitHub),
             CommandFactory.Create("list", "List workspaces", async (cli, ct) =>
             {
                 var list = await cli.Api.GetAsync<List<Workspace>>("workspaces", ct);

@@ -45,4 +45,9 @@ public sealed record WorkspaceConfig
 
     /// <summary>Claude Code's <c>--model</c>; null for Claude Code's own default.</summary>
     public string? Model { get; init; }
+
+    /// <summary>Whether a GitHub token is configured (the token itself is never shown).</summary>
+    public bool GitHubTokenSet { get; init; }
+
+    public int AutoFixLimit { get; init; } = WorkspaceRules.DefaultAutoFixLimit;
 }

@@ -49,6 +49,11 @@ internal sealed class WorkspaceEntity : ITableEntity
     /// <summary>Signs this workspace's GitHub webhook deliveries. Shown only by `workspaces webhook`; never logged.</summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>For Konduktor's GitHub API calls. Never shown, never logged.</summary>
+    public string? GitHubToken { get; set; }
+
+    public int? AutoFixLimit { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -73,6 +78,8 @@ internal sealed class WorkspaceEntity : ITableEntity
             AutoFixCi = AutoFixCi,
             PermissionMode = PermissionMode ?? WorkspaceRules.DefaultPermissionMode,
             Model = Model,
+            GitHubTokenSet = GitHubToken is not null,
+            AutoFixLimit = AutoFixLimit ?? WorkspaceRules.DefaultAutoFixLimit,
         },
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,

@@ -38,6 +38,8 @@ public static partial class WorkspaceRules
     /// <summary>Background agents must edit, run tests, commit and push without a person to approve each tool.</summary>
     public const string DefaultPermissionMode = "bypassPermissions";
 
+    public const int DefaultAutoFixLimit = 3;
+
     public static readonly IReadOnlyList<string> PermissionModes = ["default", "acceptEdits", "bypassPermissions", "plan"];
 
     public static Result<string> PermissionMode(string mode) =>

@@ -15,6 +15,9 @@ public sealed record NewWorkspace
     public string? Name { get; init; }
 
     public string? DefaultBranch { get; init; }
+
+    /// <summary>The GitHub repository (ORG/REPO) when the git remote is elsewhere (a mirror, a local path in tests).</summary>
+    public string? GitHubRepository { get; init; }
 }
 
 /// <summary>A partial change of a workspace's configuration: fields left null stay as they are.</summary>
@@ -35,6 +38,12 @@ public sealed record ConfigChanges
 
     /// <summary>A model name, or "" for Claude Code's default.</summary>
     public string? Model { get; init; }
+
+    /// <summary>A GitHub token for the API (checks, mergeability); "" removes it. Stored, never shown or logged.</summary>
+    public string? GitHubToken { get; init; }
+
+    /// <summary>Automatic fix sessions in a row per task before Konduktor stops and leaves a note (default 3).</summary>
+    public int? AutoFixLimit { get; init; }
 }
 
 public sealed class WorkspaceService(StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
@@ -51,6 +60,16 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             || !WorkspaceRules.Branch(input.DefaultBranch ?? "main").TryGet(out var branch, out failure))
         {
             return failure;
+        }
+
+        if (input.GitHubRepository is { } gitHub)
+        {
+            if (!RepositoryAddress.Parse(gitHub).TryGet(out var named, out failure) || named.GitHubFullName is null)
+            {
+                return new Invalid($"'{ShortId.Shorten(gitHub)}' is not a GitHub repository: use ORG/REPO", "gitHubRepository");
+            }
+
+            repository = repository with { GitHubFullName = named.GitHubFullName };
         }
 
         var id = ids.NewId();
@@ -159,6 +178,21 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             entity.AutoFixCi = changes.AutoFixCi ?? entity.AutoFixCi;
             entity.DefaultBranch = branch;
             entity.PermissionMode = permissionMode;
+            if (changes.GitHubToken is { } gitHubToken)
+            {
+                entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : gitHubToken.Trim();
+            }
+
+            if (changes.AutoFixLimit is { } limit)
+            {
+                if (limit is < 0 or > 50)
+                {
+                    return new Invalid("the auto-fix limit must be between 0 and 50", "autoFixLimit");
+                }
+
+                entity.AutoFixLimit = limit;
+            }
+
             entity.Model = model.Length == 0 ? null : model;
             entity.UpdatedAt = clock.GetUtcNow();
             try
@@ -278,6 +312,14 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
     }
 
     private static string NewWebhookSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The workspace's GitHub token, for Konduktor's own API calls; null when none is set.</summary>
+    internal async Task<string?> GitHubTokenAsync(Guid workspaceId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Workspaces);
+        var found = await table.GetEntityIfExistsAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(workspaceId), select: ["GitHubToken"], cancellationToken: ct);
+        return found.HasValue ? found.Value?.GitHubToken : null;
+    }
 
     /// <summary>A workspace by its id, for the system's own work (claims, sessions); callers are checked by the caller.</summary>
     internal async Task<Workspace?> FindByIdAsync(Guid id, CancellationToken ct)
