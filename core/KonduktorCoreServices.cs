@@ -38,6 +38,9 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionJanitor>();
         services.AddSingleton<Transcripts>();
         services.AddSingleton<GitHub.GitHubWebhooks>();
+        services.AddSingleton<GitHub.GitHubApi>();
+        services.AddSingleton<GitHub.AutoFix>();
+        services.AddSingleton(new GitHub.GitHubOptions(configuration["Konduktor:GitHub:ApiUrl"] is { Length: > 0 } apiUrl ? new Uri(apiUrl.TrimEnd('/') + "/") : GitHub.GitHubOptions.Default));
         services.AddSingleton(new JanitorOptions
         {
             OrphanAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:OrphanAfterSeconds", 120.0)),

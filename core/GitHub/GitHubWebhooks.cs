@@ -22,9 +22,11 @@ public sealed record WebhookOutcome(string Result);
 /// anything in the delivery is trusted, each delivery id has an effect at most once (a conditional insert), and
 /// typed events from Octokit.Webhooks move tasks with their pull requests.
 /// </summary>
-public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
+public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, AutoFix autoFix, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
 {
     public const int MaxBodyBytes = 25 * 1024 * 1024;
+
+    private AutoFix AutoFix => autoFix;
 
     /// <summary>The events a workspace's webhook should send; others are acknowledged and not even parsed.</summary>
     public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push" };
@@ -130,5 +132,26 @@ public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskServ
 
         protected override async ValueTask ProcessPullRequestWebhookAsync(WebhookHeaders headers, PullRequestEvent pullRequestEvent, PullRequestAction action, CancellationToken cancellationToken = default) =>
             Result = await webhooks.PullRequestAsync(workspace, pullRequestEvent, cancellationToken);
+
+        protected override async ValueTask ProcessCheckSuiteWebhookAsync(WebhookHeaders headers, CheckSuiteEvent checkSuiteEvent, Octokit.Webhooks.Events.CheckSuite.CheckSuiteAction action, CancellationToken cancellationToken = default)
+        {
+            var suite = checkSuiteEvent.CheckSuite;
+            Result = !IsWorkspaceRepository(workspace, checkSuiteEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
+                : checkSuiteEvent.Action != "completed" || suite.Conclusion?.StringValue is not ("failure" or "timed_out" or "startup_failure") ? "ignored: not a failed check suite"
+                : await webhooks.AutoFix.CiFailedAsync(workspace, suite.HeadBranch ?? "", suite.HeadSha, $"check suite ({suite.Conclusion?.StringValue})", cancellationToken);
+        }
+
+        protected override async ValueTask ProcessWorkflowRunWebhookAsync(WebhookHeaders headers, WorkflowRunEvent workflowRunEvent, Octokit.Webhooks.Events.WorkflowRun.WorkflowRunAction action, CancellationToken cancellationToken = default)
+        {
+            var run = workflowRunEvent.WorkflowRun;
+            Result = !IsWorkspaceRepository(workspace, workflowRunEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
+                : workflowRunEvent.Action != "completed" || run.Conclusion?.StringValue != "failure" ? "ignored: not a failed workflow run"
+                : await webhooks.AutoFix.CiFailedAsync(workspace, run.HeadBranch ?? "", run.HeadSha, $"workflow {run.Name} (failure)", cancellationToken);
+        }
+
+        protected override async ValueTask ProcessPushWebhookAsync(WebhookHeaders headers, PushEvent pushEvent, CancellationToken cancellationToken = default) =>
+            Result = !IsWorkspaceRepository(workspace, pushEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
+                : pushEvent.Ref != $"refs/heads/{workspace.DefaultBranch}" || pushEvent.Deleted ? $"ignored: a push to {pushEvent.Ref}, not to {workspace.DefaultBranch}"
+                : await webhooks.AutoFix.BaseMovedAsync(workspace, pushEvent.After, cancellationToken);
     }
 }

@@ -74,3 +74,6 @@ public sealed record WorktreeTasks(IReadOnlyList<WorktreeTask> Tasks);
 
 /// <param name="Status">The task's column; null when the task (or its workspace) no longer exists.</param>
 public sealed record WorktreeTask(Guid WorkspaceId, Guid TaskId, string? Status = null);
+
+/// <summary>An automatic fix kept on a task until its running session ends.</summary>
+public sealed record PendingAutoFix(SessionKind Kind, string Prompt);

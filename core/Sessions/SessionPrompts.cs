@@ -19,6 +19,9 @@ public static partial class SessionPrompts
                 }
 
                 break;
+            case SessionKind.AutoFixCi or SessionKind.AutoFixConflicts:
+                prompt.AppendLine($"Your pull request for task {ShortId.Of(taskId)} ({title}) needs fixing.").AppendLine().AppendLine(message?.Trim());
+                break;
             default:
                 prompt.AppendLine($"Your task ({ShortId.Of(taskId)}): {title}");
                 if (!string.IsNullOrWhiteSpace(description))

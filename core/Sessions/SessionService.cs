@@ -37,6 +37,43 @@ public sealed class SessionService(
     public Task<Result<Session>> ResumeTaskAsync(Principal caller, string workspaceRef, string taskRef, string? message, CancellationToken ct) =>
         StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct);
 
+    /// <summary>
+    /// An automatic fix for a task: started now; or, while a session of the task runs, kept on the task and started
+    /// when that session ends; or, past the workspace's limit in a row, not started and a note left on the task.
+    /// </summary>
+    public async Task<string> StartAutoFixAsync(Principal caller, Workspace workspace, Guid taskId, SessionKind kind, string prompt, int limit, CancellationToken ct)
+    {
+        var decision = "";
+        var pending = JsonSerializer.Serialize(new PendingAutoFix(kind, prompt), KonduktorJson.Options);
+        var checkedTask = await tasks.ChangeAsync(workspace.Id, taskId, async task =>
+        {
+            if (task.ActiveSessionId is { } activeId && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } running && SessionStates.IsActive(running.StatusValue))
+            {
+                task.PendingAutoFix = pending;
+                decision = $"task {ShortId.Of(taskId)}: {KindName(kind)} waits for session {ShortId.Of(running.Id)} to end";
+                return Done.Value;
+            }
+
+            if (task.AutoFixStreak >= limit)
+            {
+                task.Note = $"Automatic fixes stopped after {limit} attempt(s) in a row; the pull request needs a person. Run or resume the task to start again.";
+                decision = $"task {ShortId.Of(taskId)}: auto-fix limit of {limit} reached; a note was left on the task";
+                return Done.Value;
+            }
+
+            return new Conflict("start");
+        }, ct);
+        if (checkedTask.IsSuccess)
+        {
+            return decision;
+        }
+
+        var started = await StartAsync(caller, ShortId.Format(workspace.Id), ShortId.Format(taskId), kind, prompt, ct);
+        return started.TryGet(out var session, out var failure)
+            ? $"task {ShortId.Of(taskId)}: {KindName(kind)} session {session.ShortId} queued"
+            : $"task {ShortId.Of(taskId)}: no {KindName(kind)} session: {failure.Message}";
+    }
+
     /// <summary>Stops the task's active session.</summary>
     public async Task<Result<Session>> StopTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
     {
@@ -193,11 +230,15 @@ public sealed class SessionService(
             entity.ActiveSessionId = entity.LatestSessionId = session.RowKey;
             entity.LatestSessionStatus = StatusName(SessionStatus.Queued);
             entity.SessionCount++;
-            if (workspace.FindColumn(BoardColumns.InProgress) is { } inProgress && entity.Status != inProgress)
+            entity.AutoFixStreak = kind is SessionKind.AutoFixCi or SessionKind.AutoFixConflicts ? entity.AutoFixStreak + 1 : 0;
+            entity.Note = kind is SessionKind.AutoFixCi or SessionKind.AutoFixConflicts ? entity.Note : null;
+            entity.PendingAutoFix = null;
+            // A run or resume puts the task in progress; while its PR is open it stays PR Submitted, and fixes never move it.
+            if (kind is SessionKind.Task or SessionKind.Resume && workspace.FindColumn(BoardColumns.InProgress) is { } inProgress
+                && entity.Status != inProgress && entity.Status != workspace.FindColumn(BoardColumns.PrSubmitted))
             {
                 entity.Status = inProgress;
                 entity.Rank = TaskService.RankAt(now);
-                entity.StatusChangedAt = now;
             }
 
             return Done.Value;
@@ -416,6 +457,8 @@ public sealed class SessionService(
         return found.HasValue ? found.Value : null;
     }
 
+    internal static string KindName(SessionKind kind) => JsonSerializer.Serialize(kind, KonduktorJson.Options).Trim('"');
+
     internal static string StatusName(SessionStatus status) => JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
     private async Task<Result<Session>> FinishAsync(SessionEntity session, SessionReport report, CancellationToken ct)
@@ -447,10 +490,33 @@ public sealed class SessionService(
             }, ct);
             await active.RemoveAsync(session.Id, CancellationToken.None);
             signals.Pulse(session.Id, final: true);
+            await StartPendingAutoFixAsync(session, ct);
             logger.LogInformation("Session {SessionId} ended {Status} (exit code {ExitCode})", session.Id, report.Status, report.ExitCode);
         }
 
         return updated;
+    }
+
+    /// <summary>An automatic fix that waited for this session: its turn now.</summary>
+    private async Task StartPendingAutoFixAsync(SessionEntity ended, CancellationToken ct)
+    {
+        if (ended.TaskId is null || await workspaces.FindByIdAsync(ended.WorkspaceId, ct) is not { } workspace)
+        {
+            return;
+        }
+
+        PendingAutoFix? pending = null;
+        await tasks.ChangeAsync(ended.WorkspaceId, Guid.Parse(ended.TaskId), task =>
+        {
+            pending = task.PendingAutoFix is { } json ? JsonSerializer.Deserialize<PendingAutoFix>(json, KonduktorJson.Options) : null;
+            task.PendingAutoFix = null;
+            return Task.FromResult<Result<Done>>(pending is null ? new Conflict("nothing pending") : Done.Value);
+        }, ct);
+        if (pending is not null)
+        {
+            var result = await StartAutoFixAsync(new Principal(PrincipalKind.User, "konduktor (auto-fix)"), workspace, Guid.Parse(ended.TaskId), pending.Kind, pending.Prompt, workspace.Config.AutoFixLimit, ct);
+            logger.LogInformation("After session {SessionId}: {Result}", ended.Id, result);
+        }
     }
 
     /// <summary>Writes a change to a session this caller has just read; the state machine makes a lost race a conflict.</summary>

@@ -10,4 +10,5 @@ public static class TableNames
     public const string Runners = "runners";
     public const string ActiveSessions = "activesessions";
     public const string WebhookDeliveries = "webhookdeliveries";
+    public const string AutoFixes = "autofixes";
 }

@@ -12,7 +12,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "CostUsd", "InputTokens", "OutputTokens"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "Note", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -64,6 +64,15 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>When the task last changed column, by anyone: an older GitHub event does not move it back.</summary>
     public DateTimeOffset? StatusChangedAt { get; set; }
 
+    /// <summary>Automatic fix sessions started in a row (a person's run or resume resets it).</summary>
+    public int AutoFixStreak { get; set; }
+
+    /// <summary>An automatic fix waiting for the task's running session to end: JSON of its kind and prompt.</summary>
+    public string? PendingAutoFix { get; set; }
+
+    /// <summary>Something Konduktor wants the person to see on the task (e.g. why auto-fix stopped).</summary>
+    public string? Note { get; set; }
+
     /// <summary>Summed over the task's sessions (stored as a double: Table Storage has no decimal).</summary>
     public double CostUsd { get; set; }
 
@@ -100,6 +109,7 @@ internal sealed class TaskEntity : ITableEntity
         ClaudeSessionId = ClaudeSessionId,
         PullRequestNumber = PullRequestNumber,
         PullRequestUrl = PullRequestUrl,
+        Note = Note,
         CostUsd = (decimal)Math.Round(CostUsd, 6),
         InputTokens = InputTokens,
         OutputTokens = OutputTokens,

@@ -44,6 +44,9 @@ public sealed record TaskItem
 
     public string? PullRequestUrl { get; init; }
 
+    /// <summary>Something Konduktor wants the person to see (e.g. why automatic fixes stopped).</summary>
+    public string? Note { get; init; }
+
     public decimal CostUsd { get; init; }
 
     public long InputTokens { get; init; }

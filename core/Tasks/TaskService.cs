@@ -266,7 +266,7 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             {
                 outcome = $"task {shortId}: pull request #{number} recorded";
             }
-            else if (entity.StatusChangedAt is { } moved && moved > happenedAt)
+            else if (entity.StatusChangedAt is { } moved && moved > happenedAt + GitHubTimePrecision)
             {
                 outcome = $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event";
             }
@@ -282,6 +282,9 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
         }, ct);
         return changed.IsSuccess ? outcome : $"ignored: {changed.Failure!.Message}";
     }
+
+    /// <summary>GitHub's timestamps are whole seconds.</summary>
+    private static readonly TimeSpan GitHubTimePrecision = TimeSpan.FromSeconds(1);
 
     internal async Task<string?> StatusOfAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
     {

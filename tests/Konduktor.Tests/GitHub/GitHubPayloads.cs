@@ -49,6 +49,41 @@ public static class GitHubPayloads
         return new JsonObject { ["action"] = action, ["number"] = number, ["pull_request"] = pr, ["repository"] = Repository(repository), ["sender"] = User("Codertocat") }.ToJsonString();
     }
 
+    public static string CheckSuiteCompleted(string repository, string branch, string headSha, string conclusion) => new JsonObject
+    {
+        ["action"] = "completed",
+        ["check_suite"] = new JsonObject
+        {
+            ["id"] = 118578147, ["node_id"] = "MDEwOkNoZWNrU3VpdGUxMTg1NzgxNDc=", ["head_branch"] = branch, ["head_sha"] = headSha, ["status"] = "completed",
+            ["conclusion"] = conclusion, ["url"] = $"https://api.github.com/repos/{repository}/check-suites/118578147", ["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+            ["after"] = headSha, ["pull_requests"] = new JsonArray(), ["app"] = App(), ["created_at"] = "2019-05-15T15:20:31Z", ["updated_at"] = "2019-05-15T15:21:14Z",
+            ["latest_check_runs_count"] = 1, ["check_runs_url"] = $"https://api.github.com/repos/{repository}/check-suites/118578147/check-runs",
+            ["head_commit"] = new JsonObject
+            {
+                ["id"] = headSha, ["tree_id"] = "31b122c26a97cf9af023e9ddab94a82c6e77b0ea", ["message"] = "Fix the thing", ["timestamp"] = "2019-05-15T15:20:30Z",
+                ["author"] = new JsonObject { ["name"] = "Codertocat", ["email"] = "21031067+Codertocat@users.noreply.github.com" },
+                ["committer"] = new JsonObject { ["name"] = "Codertocat", ["email"] = "21031067+Codertocat@users.noreply.github.com" },
+            },
+            ["rerequestable"] = true, ["runs_rerequestable"] = true,
+        },
+        ["repository"] = Repository(repository), ["sender"] = User("Codertocat"),
+    }.ToJsonString();
+
+    public static string Push(string repository, string gitRef, string after) => new JsonObject
+    {
+        ["ref"] = gitRef, ["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246", ["after"] = after, ["created"] = false, ["deleted"] = false, ["forced"] = false,
+        ["base_ref"] = null, ["compare"] = $"https://github.com/{repository}/compare/6113728f27ae...{after[..12]}", ["commits"] = new JsonArray(), ["head_commit"] = null,
+        ["repository"] = Repository(repository), ["pusher"] = new JsonObject { ["name"] = "Codertocat", ["email"] = "21031067+Codertocat@users.noreply.github.com" },
+        ["sender"] = User("Codertocat"),
+    }.ToJsonString();
+
+    private static JsonObject App() => new()
+    {
+        ["id"] = 29310, ["slug"] = "octocoders-linter", ["node_id"] = "MDExOkludGVncmF0aW9uMjkzMTA=", ["owner"] = User("Octocoders"), ["name"] = "octocoders-linter",
+        ["description"] = "", ["external_url"] = "https://octocoders.io", ["html_url"] = "https://github.com/apps/octocoders-linter",
+        ["created_at"] = "2019-04-19T19:36:24Z", ["updated_at"] = "2019-04-19T19:36:56Z", ["permissions"] = new JsonObject(), ["events"] = new JsonArray(),
+    };
+
     private static JsonObject Links(string repository, int number)
     {
         JsonObject Href(string url) => new() { ["href"] = url };

@@ -1,0 +1,139 @@
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.GitHub;
+
+/// <summary>
+/// Keeps task PRs green and mergeable when the workspace asks for it: a failed CI run or a conflict with the base
+/// branch starts a session that resumes the task's conversation with what went wrong — once per commit, never on
+/// a closed PR, after any running session, and at most the workspace's limit in a row.
+/// </summary>
+public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubApi gitHub, StorageClients storage, ILogger<AutoFix> logger)
+{
+    private static readonly Principal Konduktor = new(PrincipalKind.User, "konduktor (auto-fix)");
+
+    public async Task<string> CiFailedAsync(Workspace workspace, string branch, string headSha, string checkName, CancellationToken ct)
+    {
+        if (!workspace.Config.AutoFixCi)
+        {
+            return "ignored: auto-fix of CI failures is off for this workspace";
+        }
+
+        if (await OpenTaskPrAsync(workspace, branch, ct) is not { } task)
+        {
+            return $"ignored: {branch} is not an open task pull request";
+        }
+
+        if (!await FirstTimeAsync(workspace, $"ci-{task.Id:N}-{headSha}", ct))
+        {
+            return $"ignored: CI failure of {headSha[..Math.Min(7, headSha.Length)]} already handled";
+        }
+
+        IReadOnlyList<string> details;
+        try
+        {
+            details = await gitHub.FailingChecksAsync(workspace, headSha, ct);
+        }
+        catch (Exception e) when (e is Octokit.ApiException or HttpRequestException)
+        {
+            logger.LogWarning("Could not read the checks of {Sha} from GitHub: {Reason}", headSha, e.Message);
+            details = [];
+        }
+
+        var prompt = $"""
+            CI failed on your pull request #{task.PullRequestNumber} ({branch}) at commit {headSha}.
+            Failing: {checkName}
+            {(details.Count == 0 ? "(GitHub's API gave no more detail.)" : string.Join('\n', details))}
+
+            Find the cause, fix it, run the tests, then commit and push to {branch}.
+            """;
+        return await sessions.StartAutoFixAsync(Konduktor, workspace, task.Id, SessionKind.AutoFixCi, prompt, workspace.Config.AutoFixLimit, ct);
+    }
+
+    /// <summary>The base branch moved: any open task PR that no longer merges gets a session to merge and resolve.</summary>
+    public async Task<string> BaseMovedAsync(Workspace workspace, string baseSha, CancellationToken ct)
+    {
+        if (!workspace.Config.AutoFixConflicts)
+        {
+            return "ignored: auto-fix of merge conflicts is off for this workspace";
+        }
+
+        var results = new List<string>();
+        var open = (await tasks.ListAsync(Konduktor, ShortId.Format(workspace.Id), new TaskFilter { Status = BoardColumns.PrSubmitted }, ct)).Value ?? [];
+        foreach (var task in open.Where(t => t.PullRequestNumber is not null))
+        {
+            var mergeable = await MergeableAsync(workspace, task.PullRequestNumber!.Value, ct);
+            if (mergeable != false || !await FirstTimeAsync(workspace, $"conflict-{task.Id:N}-{baseSha}", ct))
+            {
+                continue;
+            }
+
+            var prompt = $"""
+                Your pull request #{task.PullRequestNumber} ({task.Branch}) no longer merges cleanly with {workspace.DefaultBranch} (now at {baseSha}).
+                Fetch origin, merge origin/{workspace.DefaultBranch} into {task.Branch}, resolve the conflicts keeping both sides' intent,
+                run the tests, then commit and push to {task.Branch}.
+                """;
+            results.Add(await sessions.StartAutoFixAsync(Konduktor, workspace, task.Id, SessionKind.AutoFixConflicts, prompt, workspace.Config.AutoFixLimit, ct));
+        }
+
+        return results.Count == 0 ? "no task pull request conflicts with the new base" : string.Join("; ", results);
+    }
+
+    /// <summary>GitHub answers null until it has computed mergeability: ask again with backoff, a bounded number of times.</summary>
+    private async Task<bool?> MergeableAsync(Workspace workspace, int number, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            try
+            {
+                if (await gitHub.MergeableAsync(workspace, number, ct) is { } known)
+                {
+                    return known;
+                }
+            }
+            catch (Exception e) when (e is Octokit.ApiException or HttpRequestException)
+            {
+                logger.LogWarning("Could not read the mergeability of pull request #{Number}: {Reason}", number, e.Message);
+                return null;
+            }
+
+            await Task.Delay(delay, ct);
+            delay *= 2;
+        }
+
+        return null;
+    }
+
+    private async Task<TaskItem?> OpenTaskPrAsync(Workspace workspace, string branch, CancellationToken ct)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(branch, "^konduktor/([0-9a-f]{8})-");
+        if (!match.Success || !(await tasks.GetAsync(Konduktor, ShortId.Format(workspace.Id), match.Groups[1].Value, ct)).TryGet(out var task, out _))
+        {
+            return null;
+        }
+
+        return task.PullRequestNumber is not null && task.Status == workspace.FindColumn(BoardColumns.PrSubmitted) ? task : null;
+    }
+
+    /// <summary>A conditional insert: true for the first caller with this key, false for every later one.</summary>
+    private async Task<bool> FirstTimeAsync(Workspace workspace, string key, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.AutoFixes);
+        try
+        {
+            await table.AddEntityAsync(new TableEntity(ShortId.Format(workspace.Id), key), ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return false;
+        }
+    }
+}

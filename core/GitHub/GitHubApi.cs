@@ -1,0 +1,58 @@
+using Konduktor.Core.Workspaces;
+using Octokit;
+
+namespace Konduktor.Core.GitHub;
+
+/// <summary>Where GitHub's API is (tests point it at a local stand-in server).</summary>
+public sealed record GitHubOptions(Uri ApiUrl)
+{
+    public static readonly Uri Default = new("https://api.github.com/");
+}
+
+/// <summary>The few GitHub API calls Konduktor makes, through Octokit, with the workspace's token when it has one.</summary>
+public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options)
+{
+    private static readonly string[] FailedConclusions = ["failure", "timed_out", "startup_failure", "cancelled", "action_required"];
+
+    /// <summary>The failing check runs of a commit, with their summaries and first annotations, as lines for a prompt.</summary>
+    public async Task<IReadOnlyList<string>> FailingChecksAsync(Workspace workspace, string headSha, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var runs = await client.Check.Run.GetAllForReference(owner, name, headSha);
+        var lines = new List<string>();
+        foreach (var run in runs.CheckRuns.Where(r => r.Conclusion is { } c && FailedConclusions.Contains(c.StringValue)))
+        {
+            lines.Add($"- {run.Name}: {run.Conclusion?.StringValue}{(string.IsNullOrWhiteSpace(run.Output?.Title) ? "" : $" — {run.Output.Title}")}");
+            if (!string.IsNullOrWhiteSpace(run.Output?.Summary))
+            {
+                lines.Add($"  {Shorten(run.Output.Summary, 1500).ReplaceLineEndings("\n  ")}");
+            }
+
+            var annotations = await client.Check.Run.GetAllAnnotations(owner, name, run.Id);
+            lines.AddRange(annotations.Take(20).Select(a => $"  {a.Path}:{a.StartLine}: {a.AnnotationLevel?.StringValue} {Shorten(a.Message, 300)}"));
+        }
+
+        return lines;
+    }
+
+    /// <summary>GitHub computes mergeability lazily: null means "not known yet, ask again shortly".</summary>
+    public async Task<bool?> MergeableAsync(Workspace workspace, int number, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        return (await client.PullRequest.Get(owner, name, number)).Mergeable;
+    }
+
+    private async Task<(string Owner, string Name, GitHubClient Client)> ClientAsync(Workspace workspace, CancellationToken ct)
+    {
+        var parts = (workspace.GitHubRepository ?? throw new InvalidOperationException($"workspace {workspace.Name} is not a GitHub repository")).Split('/');
+        var client = new GitHubClient(new ProductHeaderValue("konduktor"), options.ApiUrl);
+        if (await workspaces.GitHubTokenAsync(workspace.Id, ct) is { } token)
+        {
+            client.Credentials = new Credentials(token);
+        }
+
+        return (parts[0], parts[1], client);
+    }
+
+    private static string Shorten(string? text, int max) => text is null ? "" : text.Length <= max ? text : text[..max] + "…";
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.GitHub;
+
+/// <summary>
+/// Auto-fix through `up`: signed check_suite and push deliveries, GitHub's API answered by a local stand-in server,
+/// and the stand-in agent (scripted by STANDIN_SCRIPT for sessions whose prompt carries no script) pushing a fix.
+/// </summary>
+public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private GitHubStandIn _gitHub = null!;
+    private KonduktorUp _up = null!;
+    private SessionDriver _driver = null!;
+    private string _fixScript = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        _gitHub = await GitHubStandIn.StartAsync();
+        _fixScript = Path.Combine(Directory.CreateTempSubdirectory("konduktor-fix-").FullName, "fix.json");
+        await File.WriteAllTextAsync(_fixScript, """[{"echoPrompt": true}, {"write": "fix.txt", "content": "fixed\n"}, {"commit": "Fix it"}, {"push": true}]""");
+        _up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: new Dictionary<string, string>
+        {
+            ["Konduktor__GitHub__ApiUrl"] = _gitHub.Url,
+            ["STANDIN_SCRIPT"] = _fixScript,
+        });
+        _driver = new SessionDriver(_up);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _up.DisposeAsync();
+        await _gitHub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_failed_check_suite_starts_one_auto_fix_ci_session_that_resumes_the_conversation_and_pushes_a_fix()
+    {
+        var (workspace, repository, remote, webhook) = await WorkspaceAsync();
+        var (task, first) = await TaskWithOpenPrAsync(workspace, repository, webhook, 21);
+        var sha = (await remote.GitAsync("rev-parse", first.Branch!)).Trim();
+
+        var response = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, sha, "failure"));
+        var again = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, sha, "failure"));
+
+        Assert.Contains("auto-fix-ci session", response, StringComparison.Ordinal);
+        Assert.Contains("already handled", again, StringComparison.Ordinal);
+        var fix = await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixCi);
+        var ended = await _driver.WaitForEndAsync(workspace, fix.Id);
+        Assert.True(ended.Status == SessionStatus.Succeeded, $"{ended.Status}: {ended.Error}");
+        Assert.Equal(first.ClaudeSessionId, ended.ClaudeSessionId);
+        var said = string.Join('\n', (await _driver.LogsAsync(workspace, fix.Id)).Select(e => e.Text));
+        Assert.True(said.Contains("unit tests: failure", StringComparison.Ordinal), said + "\n---\n" + _up.Output[^Math.Min(4000, _up.Output.Length)..]);
+        Assert.Contains("src/sum.ts:12", said, StringComparison.Ordinal);
+        Assert.Contains("Fix it", await remote.GitAsync("log", "-1", "--format=%s", first.Branch!), StringComparison.Ordinal);
+        Assert.Contains(_gitHub.Requests, r => r.Contains($"/commits/{sha}/check-runs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_auto_fix_off_a_ci_failure_starts_nothing()
+    {
+        var (workspace, repository, remote, webhook) = await WorkspaceAsync();
+        Assert.Equal(0, (await _up.CliAsync("-w", workspace, "config", "set", "--auto-fix-ci", "off")).ExitCode);
+        var (task, first) = await TaskWithOpenPrAsync(workspace, repository, webhook, 22);
+
+        var response = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, (await remote.GitAsync("rev-parse", first.Branch!)).Trim(), "failure"));
+
+        Assert.Contains("auto-fix of CI failures is off", response, StringComparison.Ordinal);
+        Assert.Equal(1, (await _driver.GetTaskAsync(workspace, task.Id)).SessionCount);
+    }
+
+    [Fact]
+    public async Task The_attempt_limit_holds_and_leaves_a_note_on_the_task()
+    {
+        var (workspace, repository, _, webhook) = await WorkspaceAsync();
+        Assert.Equal(0, (await _up.CliAsync("-w", workspace, "config", "set", "--auto-fix-limit", "1")).ExitCode);
+        var (task, first) = await TaskWithOpenPrAsync(workspace, repository, webhook, 23);
+
+        await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('a', 40), "failure"));
+        await _driver.WaitForEndAsync(workspace, (await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixCi)).Id);
+        var second = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('b', 40), "timed_out"));
+
+        Assert.Contains("limit of 1 reached", second, StringComparison.Ordinal);
+        var after = await _driver.GetTaskAsync(workspace, task.Id);
+        Assert.Equal(2, after.SessionCount);
+        Assert.Contains("Automatic fixes stopped", after.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_push_to_main_that_makes_a_task_pr_conflict_starts_one_auto_fix_conflicts_session()
+    {
+        var (workspace, repository, _, webhook) = await WorkspaceAsync();
+        var (task, _) = await TaskWithOpenPrAsync(workspace, repository, webhook, 24);
+        _gitHub.Mergeable[24] = new ConcurrentQueue<bool?>([null, false]);
+
+        var response = await SendAsync(webhook, "push", GitHubPayloads.Push(repository, "refs/heads/main", new string('c', 40)));
+        var replay = await SendAsync(webhook, "push", GitHubPayloads.Push(repository, "refs/heads/main", new string('c', 40)));
+
+        Assert.True(response.Contains("auto-fix-conflicts session", StringComparison.Ordinal), $"{response}\n{string.Join('\n', _gitHub.Requests)}");
+        Assert.Contains("no task pull request conflicts", replay, StringComparison.Ordinal);
+        var fix = await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixConflicts);
+        Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, fix.Id)).Status);
+        Assert.True(_gitHub.Requests.Count(r => r.EndsWith("/pulls/24", StringComparison.Ordinal)) >= 2, "mergeable was asked again after null");
+    }
+
+    [Fact]
+    public async Task A_ci_failure_while_the_task_runs_waits_and_starts_after_the_session_ends()
+    {
+        var (workspace, repository, _, webhook) = await WorkspaceAsync();
+        var (task, first) = await TaskWithOpenPrAsync(workspace, repository, webhook, 25);
+        var release = SessionDriver.Signal("release");
+        var resumed = await _up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", StandInAgent.Script(new { waitFor = release }));
+        var busy = JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!;
+
+        var response = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('d', 40), "failure"));
+
+        Assert.Contains($"waits for session {busy.ShortId}", response, StringComparison.Ordinal);
+        Assert.Equal("PR Submitted", (await _driver.GetTaskAsync(workspace, task.Id)).Status);
+        await File.WriteAllTextAsync(release, "go");
+        await _driver.WaitForEndAsync(workspace, busy.Id);
+        var fix = await Eventually.WaitAsync(async () =>
+        {
+            var listed = await _up.CliAsync("-w", workspace, "--json", "sessions", "list", "--task", task.ShortId);
+            return JsonSerializer.Deserialize<List<Session>>(listed.Output, SessionsHost.Json)!.FirstOrDefault(s => s.Kind == SessionKind.AutoFixCi);
+        }, "the waiting auto-fix to start after the session");
+        Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, fix.Id)).Status);
+    }
+
+    private async Task<(string Workspace, string Repository, GitRemote Remote, Konduktor.Functions.WebhookView Webhook)> WorkspaceAsync()
+    {
+        var remote = await GitRemote.CreateAsync();
+        var name = "af" + Guid.NewGuid().ToString("N")[..10];
+        var repository = $"acme/{name}";
+        var created = await _up.CliAsync("workspaces", "create", remote.Path, "--name", name, "--github", repository);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var webhook = JsonSerializer.Deserialize<Konduktor.Functions.WebhookView>((await _up.CliAsync("workspaces", "webhook", name, "--json")).Output, SessionsHost.Json)!;
+        return (name, repository, remote, webhook);
+    }
+
+    /// <summary>A task run once (its conversation exists, its branch is pushed) whose PR GitHub reports opened.</summary>
+    private async Task<(TaskItem Task, Session First)> TaskWithOpenPrAsync(string workspace, string repository, Konduktor.Functions.WebhookView webhook, int number)
+    {
+        var task = await _driver.CreateTaskAsync(workspace, "Sum the totals", StandInAgent.Script(new { write = "sum.ts", content = "export const sum = 1;\n" }, new { commit = "Sum" }, new { push = true }));
+        var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        Assert.Equal(SessionStatus.Succeeded, first.Status);
+        await SendAsync(webhook, "pull_request", GitHubPayloads.PullRequest("opened", repository, first.Branch!, number));
+        Assert.Equal("PR Submitted", (await _driver.GetTaskAsync(workspace, task.Id)).Status);
+        return (task, first);
+    }
+
+    private async Task<Session> SingleSessionOfKindAsync(string workspace, TaskItem task, SessionKind kind)
+    {
+        var listed = await _up.CliAsync("-w", workspace, "--json", "sessions", "list", "--task", task.ShortId);
+        return Assert.Single(JsonSerializer.Deserialize<List<Session>>(listed.Output, SessionsHost.Json)!, s => s.Kind == kind);
+    }
+
+    private static async Task<string> SendAsync(Konduktor.Functions.WebhookView webhook, string eventName, string body)
+    {
+        using var http = new HttpClient();
+        var response = await http.SendAsync(GitHubPayloads.Delivery(webhook.PayloadUrl, eventName, body, webhook.Secret));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("result").GetString()!;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Tests.GitHub;
+
+/// <summary>A small local server answering the GitHub API calls Konduktor makes (through Octokit), with scripted answers.</summary>
+public sealed class GitHubStandIn : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GitHubStandIn(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public string Url { get; }
+
+    /// <summary>Answers for GET /repos/{owner}/{repo}/pulls/{number}'s "mergeable", in order; the last one repeats.</summary>
+    public ConcurrentDictionary<int, ConcurrentQueue<bool?>> Mergeable { get; } = new();
+
+    public ConcurrentBag<string> Requests { get; } = [];
+
+    public static async Task<GitHubStandIn> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        GitHubStandIn? self = null;
+        app.Use(async (http, next) =>
+        {
+            self?.Requests.Add($"{http.Request.Method} {http.Request.Path}");
+            await next(http);
+        });
+        // Octokit talks to a server that is not github.com as to GitHub Enterprise: under /api/v3.
+        var api = app.MapGroup("/api/v3");
+        api.MapGet("/repos/{owner}/{repo}/commits/{sha}/check-runs", (string owner, string repo, string sha) => Results.Json(new
+        {
+            total_count = 2,
+            check_runs = new object[]
+            {
+                CheckRun(1, "unit tests", "failure", owner, repo, sha, "2 tests failed", "TotalIsSummed failed: expected 3, got 4"),
+                CheckRun(2, "lint", "success", owner, repo, sha, "clean", ""),
+            },
+        }));
+        api.MapGet("/repos/{owner}/{repo}/check-runs/{id}/annotations", () => Results.Json(new[]
+        {
+            new { path = "src/sum.ts", start_line = 12, end_line = 12, annotation_level = "failure", message = "expected 3, got 4", title = "TotalIsSummed", raw_details = "", blob_href = "" },
+        }));
+        api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}", (string owner, string repo, int number) =>
+        {
+            bool? mergeable = null;
+            if (self!.Mergeable.TryGetValue(number, out var answers))
+            {
+                if (answers.Count > 1)
+                {
+                    answers.TryDequeue(out mergeable);
+                }
+                else
+                {
+                    answers.TryPeek(out mergeable);
+                }
+            }
+
+            return Results.Json(new
+            {
+                url = $"https://api.github.com/repos/{owner}/{repo}/pulls/{number}", id = 1000 + number, number, state = "open", title = "A task", body = "",
+                html_url = $"https://github.com/{owner}/{repo}/pull/{number}", merged = false, mergeable, mergeable_state = mergeable == false ? "dirty" : "unknown",
+                head = new { @ref = "konduktor/x", sha = "0000000000000000000000000000000000000001", label = "x" }, @base = new { @ref = "main", sha = "0000000000000000000000000000000000000002", label = "main" },
+                created_at = "2026-01-01T00:00:00Z", updated_at = "2026-01-01T00:00:00Z",
+            });
+        });
+        await app.StartAsync();
+        var url = app.Urls.First();
+        self = new GitHubStandIn(app, url);
+        return self;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private static object CheckRun(long id, string name, string conclusion, string owner, string repo, string sha, string title, string summary) => new
+    {
+        id, name, head_sha = sha, status = "completed", conclusion, node_id = "CR" + id,
+        url = $"https://api.github.com/repos/{owner}/{repo}/check-runs/{id}", html_url = $"https://github.com/{owner}/{repo}/runs/{id}",
+        details_url = "", external_id = "", started_at = "2026-01-01T00:00:00Z", completed_at = "2026-01-01T00:01:00Z",
+        output = new { title, summary, text = "", annotations_count = conclusion == "failure" ? 1 : 0, annotations_url = "" },
+        check_suite = new { id = 5 }, pull_requests = Array.Empty<object>(),
+    };
+}
