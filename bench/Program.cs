@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N] | web [--tasks N --runs N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N] | web [--tasks N --runs N] | webhooks [--deliveries N]
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -24,10 +24,13 @@ switch (which)
     case "web":
         await WebBench.RunAsync(Option("--tasks", 2_000), Option("--runs", 10));
         return 0;
+    case "webhooks":
+        await WebhookBench.RunAsync(Option("--deliveries", 1_000));
+        return 0;
     case "idle":
         await SessionBenches.IdleAsync(Option("--seconds", 120));
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web");
+        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks");
         return 2;
 }
