@@ -9,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>GitHub's side: the webhook (authenticated by its signature alone) and what to paste into GitHub.</summary>
-public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceService workspaces)
+public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceService workspaces, GitHubApi gitHub)
 {
     public const string WebhookRoute = "github/webhooks/{workspace}";
 
@@ -33,11 +33,41 @@ public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceS
 
     [Function("GetWebhook")]
     public Task<IActionResult> Webhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/webhook")] HttpRequest req, string workspace) =>
-        api.Run(req, async (caller, ct) => (await workspaces.WebhookAsync(caller, workspace, ct)).Map(w => new WebhookView(
-            $"{req.Scheme}://{req.Host}/api/{WebhookRoute.Replace("{workspace}", w.Workspace.Id.ToString(), StringComparison.Ordinal)}",
-            w.Secret,
-            "application/json",
-            GitHubWebhooks.UsedEvents.Order(StringComparer.Ordinal).ToList())));
+        api.Run(req, async (caller, ct) => (await workspaces.WebhookAsync(caller, workspace, ct)).Map(w => View(req, w.Workspace, w.Secret)));
+
+    /// <summary>Creates the webhook on GitHub through its API, with the workspace's token.</summary>
+    [Function("RegisterWebhook")]
+    public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/webhook/register")] HttpRequest req, string workspace) =>
+        api.Run(req, async (caller, ct) =>
+        {
+            if (!(await workspaces.WebhookAsync(caller, workspace, ct)).TryGet(out var found, out var failure))
+            {
+                return failure;
+            }
+
+            if (found.Workspace.GitHubRepository is null || !found.Workspace.Config.GitHubTokenSet)
+            {
+                return new Conflict("registering needs a GitHub repository and a token: `konduktor config set --github-token -` (a token that may manage webhooks)");
+            }
+
+            var view = View(req, found.Workspace, found.Secret);
+            try
+            {
+                await gitHub.RegisterWebhookAsync(found.Workspace, view.PayloadUrl, found.Secret, view.Events, ct);
+            }
+            catch (Octokit.ApiException e)
+            {
+                return new Conflict($"GitHub refused the webhook ({(int)e.StatusCode}): {e.Message}");
+            }
+
+            return Result.Ok(view);
+        });
+
+    private static WebhookView View(HttpRequest req, Workspace workspace, string secret) => new(
+        $"{req.Scheme}://{req.Host}/api/{WebhookRoute.Replace("{workspace}", workspace.Id.ToString(), StringComparison.Ordinal)}",
+        secret,
+        "application/json",
+        GitHubWebhooks.UsedEvents.Order(StringComparer.Ordinal).ToList());
 }
 
 /// <summary>What to paste into the repository's Settings → Webhooks.</summary>

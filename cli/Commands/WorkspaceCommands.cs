@@ -13,6 +13,7 @@ public static class WorkspaceCommands
         var branch = new Option<string?>("--default-branch") { Description = "The branch tasks start from and PRs target (default: main)" };
         var reference = new Argument<string>("workspace") { Description = "Name or id (a unique prefix is enough)" };
         var optionalReference = new Argument<string?>("workspace") { Description = "Name or id (default: the default workspace)", Arity = ArgumentArity.ZeroOrOne };
+        var register = new Option<bool>("--register") { Description = "Create the webhook on GitHub through its API (needs the workspace's GitHub token)" };
         var force = new Option<bool>("--force") { Description = "Also delete the workspace's tasks" };
 
         return CommandFactory.Group("workspaces", "Create and manage workspaces (one per repository)",
@@ -47,9 +48,17 @@ public static class WorkspaceCommands
                     ["auto-fix CI", OnOff(w.Config.AutoFixCi)], ["created", w.CreatedAt.ToString("u")],
                 ]));
             }, optionalReference),
-            CommandFactory.Create("webhook", "Print the payload URL and secret to paste into the repository's Settings → Webhooks", async (cli, ct) =>
+            CommandFactory.Create("webhook", "Print the payload URL and secret to paste into the repository's Settings → Webhooks (--register creates it through the GitHub API)", async (cli, ct) =>
             {
-                var webhook = await cli.Api.GetAsync<Konduktor.Functions.WebhookView>($"workspaces/{ApiClient.Segment(cli.Get(reference))}/webhook", ct);
+                var path = $"workspaces/{ApiClient.Segment(cli.Get(reference))}/webhook";
+                var webhook = cli.Get(register)
+                    ? await cli.Api.PostAsync<Konduktor.Functions.WebhookView>(path + "/register", new { }, ct)
+                    : await cli.Api.GetAsync<Konduktor.Functions.WebhookView>(path, ct);
+                if (cli.Get(register) && !cli.Json)
+                {
+                    Output.Line("Webhook created on GitHub.");
+                }
+
                 cli.Print(webhook, w =>
                 {
                     Output.Line($"Payload URL:  {w.PayloadUrl}");
@@ -57,7 +66,7 @@ public static class WorkspaceCommands
                     Output.Line($"Secret:       {w.Secret}");
                     Output.Line($"Events:       {string.Join(", ", w.Events)}");
                 });
-            }, reference),
+            }, reference, register),
             CommandFactory.Create("set-default", "Make a workspace the default for commands without -w", async (cli, ct) =>
             {
                 var found = await cli.Api.GetAsync<Workspace>($"workspaces/{ApiClient.Segment(cli.Get(reference))}", ct);

@@ -35,6 +35,15 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
         return lines;
     }
 
+    /// <summary>Creates the repository's webhook pointing at this workspace (needs a token with admin:repo_hook).</summary>
+    public async Task<long> RegisterWebhookAsync(Workspace workspace, string payloadUrl, string secret, IEnumerable<string> events, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var config = new Dictionary<string, string> { ["url"] = payloadUrl, ["content_type"] = "json", ["secret"] = secret, ["insecure_ssl"] = "0" };
+        var hook = await client.Repository.Hooks.Create(owner, name, new NewRepositoryHook("web", config) { Events = events.ToList(), Active = true });
+        return hook.Id;
+    }
+
     /// <summary>GitHub computes mergeability lazily: null means "not known yet, ask again shortly".</summary>
     public async Task<bool?> MergeableAsync(Workspace workspace, int number, CancellationToken ct)
     {

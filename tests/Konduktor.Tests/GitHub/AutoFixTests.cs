@@ -130,6 +130,31 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, fix.Id)).Status);
     }
 
+    [Fact]
+    public async Task Webhook_register_creates_the_hook_through_the_api_with_the_workspaces_token_which_is_never_shown()
+    {
+        var (workspace, _, _, webhook) = await WorkspaceAsync();
+        var token = "ghp_" + Guid.NewGuid().ToString("N");
+        var withoutToken = await _up.CliAsync("workspaces", "webhook", workspace, "--register");
+        Assert.Equal(1, withoutToken.ExitCode);
+        Assert.Contains("--github-token", withoutToken.Error, StringComparison.Ordinal);
+        Assert.Equal(0, (await _up.CliWithInputAsync(token, "-w", workspace, "config", "set", "--github-token", "-")).ExitCode);
+
+        var registered = await _up.CliAsync("workspaces", "webhook", workspace, "--register");
+
+        Assert.True(registered.ExitCode == 0, registered.ToString());
+        var (body, authorization) = Assert.Single(_gitHub.CreatedHooks);
+        var config = JsonDocument.Parse(body).RootElement.GetProperty("config");
+        Assert.Equal(webhook.PayloadUrl, config.GetProperty("url").GetString());
+        Assert.Equal(webhook.Secret, config.GetProperty("secret").GetString());
+        Assert.Equal("json", config.GetProperty("content_type").GetString());
+        Assert.Contains(token, authorization, StringComparison.Ordinal);
+        var shown = await _up.CliAsync("-w", workspace, "config", "get", "--json");
+        Assert.DoesNotContain(token, shown.Output, StringComparison.Ordinal);
+        Assert.True(JsonDocument.Parse(shown.Output).RootElement.GetProperty("gitHubTokenSet").GetBoolean());
+        Assert.DoesNotContain(token, _up.Output, StringComparison.Ordinal);
+    }
+
     private async Task<(string Workspace, string Repository, GitRemote Remote, Konduktor.Functions.WebhookView Webhook)> WorkspaceAsync()
     {
         var remote = await GitRemote.CreateAsync();

@@ -24,6 +24,9 @@ public sealed class GitHubStandIn : IAsyncDisposable
 
     public ConcurrentBag<string> Requests { get; } = [];
 
+    /// <summary>Webhooks created through POST /repos/{owner}/{repo}/hooks: the JSON body and the Authorization header.</summary>
+    public ConcurrentBag<(string Body, string Authorization)> CreatedHooks { get; } = [];
+
     public static async Task<GitHubStandIn> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -51,6 +54,19 @@ public sealed class GitHubStandIn : IAsyncDisposable
         {
             new { path = "src/sum.ts", start_line = 12, end_line = 12, annotation_level = "failure", message = "expected 3, got 4", title = "TotalIsSummed", raw_details = "", blob_href = "" },
         }));
+        api.MapPost("/repos/{owner}/{repo}/hooks", async (HttpContext http, string owner, string repo) =>
+        {
+            var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+            self!.CreatedHooks.Add((body, http.Request.Headers.Authorization.ToString()));
+            return Results.Json(new
+            {
+                type = "Repository", id = 12345678, name = "web", active = true, events = new[] { "pull_request" },
+                config = new { content_type = "json", insecure_ssl = "0", url = "hidden" },
+                updated_at = "2026-01-01T00:00:00Z", created_at = "2026-01-01T00:00:00Z",
+                url = $"https://api.github.com/repos/{owner}/{repo}/hooks/12345678", test_url = "", ping_url = "", deliveries_url = "",
+                last_response = new { code = (int?)null, status = "unused", message = (string?)null },
+            }, statusCode: 201);
+        });
         api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}", (string owner, string repo, int number) =>
         {
             bool? mergeable = null;
