@@ -15,6 +15,8 @@ public static class WebhookBench
         await using var host = await BenchHost.StartAsync("--no-runner");
         var remote = await BenchHost.NewRemoteAsync();
         (await host.Http.PostAsJsonAsync("api/workspaces", new { repository = remote, name = "bench", gitHubRepository = "acme/bench" })).EnsureSuccessStatusCode();
+        // Deliveries only: no GitHub API calls from auto-fix (there is no GitHub here).
+        (await host.Http.PatchAsJsonAsync("api/workspaces/bench/config", new { autoFixConflicts = false, autoFixCi = false })).EnsureSuccessStatusCode();
         var webhook = JsonDocument.Parse(await host.Http.GetStringAsync("api/workspaces/bench/webhook")).RootElement;
         var url = webhook.GetProperty("payloadUrl").GetString()!;
         var secret = webhook.GetProperty("secret").GetString()!;

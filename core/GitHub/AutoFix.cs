@@ -68,21 +68,42 @@ public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubAp
         var open = (await tasks.ListAsync(Konduktor, ShortId.Format(workspace.Id), new TaskFilter { Status = BoardColumns.PrSubmitted }, ct)).Value ?? [];
         foreach (var task in open.Where(t => t.PullRequestNumber is not null))
         {
-            var mergeable = await MergeableAsync(workspace, task.PullRequestNumber!.Value, ct);
-            if (mergeable != false || !await FirstTimeAsync(workspace, $"conflict-{task.Id:N}-{baseSha}", ct))
+            if (await ConflictAsync(workspace, task, baseSha, ct) is { } started)
             {
-                continue;
+                results.Add(started);
             }
-
-            var prompt = $"""
-                Your pull request #{task.PullRequestNumber} ({task.Branch}) no longer merges cleanly with {workspace.DefaultBranch} (now at {baseSha}).
-                Fetch origin, merge origin/{workspace.DefaultBranch} into {task.Branch}, resolve the conflicts keeping both sides' intent,
-                run the tests, then commit and push to {task.Branch}.
-                """;
-            results.Add(await sessions.StartAutoFixAsync(Konduktor, workspace, task.Id, SessionKind.AutoFixConflicts, prompt, workspace.Config.AutoFixLimit, ct));
         }
 
         return results.Count == 0 ? "no task pull request conflicts with the new base" : string.Join("; ", results);
+    }
+
+    /// <summary>A task PR was updated (<c>synchronize</c>): does it still merge with its base?</summary>
+    public async Task<string> PullRequestUpdatedAsync(Workspace workspace, string branch, string baseSha, CancellationToken ct)
+    {
+        if (!workspace.Config.AutoFixConflicts)
+        {
+            return "auto-fix of merge conflicts is off";
+        }
+
+        return await OpenTaskPrAsync(workspace, branch, ct) is { } task
+            ? await ConflictAsync(workspace, task, baseSha, ct) ?? "it merges cleanly"
+            : "not an open task pull request";
+    }
+
+    private async Task<string?> ConflictAsync(Workspace workspace, TaskItem task, string baseSha, CancellationToken ct)
+    {
+        var mergeable = await MergeableAsync(workspace, task.PullRequestNumber!.Value, ct);
+        if (mergeable != false || !await FirstTimeAsync(workspace, $"conflict-{task.Id:N}-{baseSha}", ct))
+        {
+            return null;
+        }
+
+        var prompt = $"""
+            Your pull request #{task.PullRequestNumber} ({task.Branch}) no longer merges cleanly with {workspace.DefaultBranch} (at {baseSha}).
+            Fetch origin, merge origin/{workspace.DefaultBranch} into {task.Branch}, resolve the conflicts keeping both sides' intent,
+            run the tests, then commit and push to {task.Branch}.
+            """;
+        return await sessions.StartAutoFixAsync(Konduktor, workspace, task.Id, SessionKind.AutoFixConflicts, prompt, workspace.Config.AutoFixLimit, ct);
     }
 
     /// <summary>GitHub answers null until it has computed mergeability: ask again with backoff, a bounded number of times.</summary>

@@ -111,6 +111,11 @@ public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskServ
         };
         var happenedAt = pullRequest.PullRequest.ClosedAt ?? pullRequest.PullRequest.UpdatedAt;
         var result = await tasks.ApplyPullRequestAsync(workspace, match.Groups[1].Value, (int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, ct);
+        if (pullRequest.Action == PullRequestActionValue.Synchronize)
+        {
+            result += "; " + await autoFix.PullRequestUpdatedAsync(workspace, branch, pullRequest.PullRequest.Base.Sha, ct);
+        }
+
         return result;
     }
 

@@ -108,6 +108,19 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pull_request_update_that_no_longer_merges_starts_an_auto_fix_conflicts_session()
+    {
+        var (workspace, repository, _, webhook) = await WorkspaceAsync();
+        var (task, first) = await TaskWithOpenPrAsync(workspace, repository, webhook, 26);
+        _gitHub.Mergeable[26] = new ConcurrentQueue<bool?>([false]);
+
+        var response = await SendAsync(webhook, "pull_request", GitHubPayloads.PullRequest("synchronize", repository, first.Branch!, 26));
+
+        Assert.Contains("auto-fix-conflicts session", response, StringComparison.Ordinal);
+        Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, (await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixConflicts)).Id)).Status);
+    }
+
+    [Fact]
     public async Task A_ci_failure_while_the_task_runs_waits_and_starts_after_the_session_ends()
     {
         var (workspace, repository, _, webhook) = await WorkspaceAsync();

@@ -46,7 +46,14 @@ public static class GitHubPayloads
             ["merged"] = closed && merged, ["mergeable"] = null, ["rebaseable"] = null, ["mergeable_state"] = "unknown", ["merged_by"] = closed && merged ? User("Codertocat") : null,
             ["comments"] = 0, ["review_comments"] = 0, ["maintainer_can_modify"] = false, ["commits"] = 1, ["additions"] = 1, ["deletions"] = 1, ["changed_files"] = 1,
         };
-        return new JsonObject { ["action"] = action, ["number"] = number, ["pull_request"] = pr, ["repository"] = Repository(repository), ["sender"] = User("Codertocat") }.ToJsonString();
+        var payload = new JsonObject { ["action"] = action, ["number"] = number, ["pull_request"] = pr, ["repository"] = Repository(repository), ["sender"] = User("Codertocat") };
+        if (action == "synchronize")
+        {
+            payload["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
+            payload["after"] = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+        }
+
+        return payload.ToJsonString();
     }
 
     public static string CheckSuiteCompleted(string repository, string branch, string headSha, string conclusion) => new JsonObject
