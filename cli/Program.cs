@@ -7,6 +7,7 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     WorkspaceCommands.Build(),
     TaskCommands.Build(),
     SessionCommands.Build(),
+    ProjectCommands.Build(),
     RunnerCommands.Build(),
     RunnerCommands.BuildList(),
     ConfigCommands.Build(),

@@ -29,6 +29,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<TextStore>();
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<TaskService>();
+        services.AddSingleton<Projects.ProjectService>();
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
         services.AddSingleton<ActiveSessions>();

@@ -20,6 +20,8 @@ public static class TaskCommands
         var status = new Option<string?>("--status", "-s") { Description = "A board column, e.g. \"To do\"" };
         var text = new Option<string?>("--text", "-q") { Description = "Text in the title (or a short id)" };
         var tag = new Option<string?>("--tag") { Description = "Only tasks with this tag" };
+        var project = new Option<string?>("--project") { Description = "Put the task in this project (with --phase)" };
+        var phase = new Option<int?>("--phase") { Description = "The project's phase, from 1" };
         var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
 
         string TaskPath(CliContext cli) => $"{cli.WorkspacePath}/tasks/{ApiClient.Segment(cli.Get(id))}";
@@ -34,10 +36,12 @@ public static class TaskCommands
                     Tags = cli.Get(tags) ?? [],
                     Priority = cli.Get(priority),
                     Status = cli.Get(status),
+                    Project = cli.Get(project),
+                    Phase = cli.Get(phase),
                 };
                 var created = await cli.Api.PostAsync<TaskItem>($"{cli.WorkspacePath}/tasks", input, ct);
                 cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\""));
-            }, requiredTitle, description, descriptionFile, tags, priority, status),
+            }, requiredTitle, description, descriptionFile, tags, priority, status, project, phase),
             CommandFactory.Create("list", "List tasks, by column then rank", async (cli, ct) =>
             {
                 var query = new List<string>();

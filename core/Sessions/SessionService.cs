@@ -18,6 +18,7 @@ namespace Konduktor.Core.Sessions;
 public sealed class SessionService(
     WorkspaceService workspaces,
     TaskService tasks,
+    Projects.ProjectService projects,
     StorageClients storage,
     SessionJobs queue,
     ActiveSessions active,
@@ -189,6 +190,11 @@ public sealed class SessionService(
         }
 
         var (workspace, task) = found;
+        if ((await projects.MayRunAsync(workspace, task, ct)).Failure is { } gated)
+        {
+            return gated;
+        }
+
         var sessionId = ids.NewId();
         var now = clock.GetUtcNow();
 

@@ -11,4 +11,5 @@ public static class TableNames
     public const string ActiveSessions = "activesessions";
     public const string WebhookDeliveries = "webhookdeliveries";
     public const string AutoFixes = "autofixes";
+    public const string Projects = "projects";
 }

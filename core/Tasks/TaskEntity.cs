@@ -12,7 +12,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "Note", "CostUsd", "InputTokens", "OutputTokens"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -58,6 +58,11 @@ internal sealed class TaskEntity : ITableEntity
     public string? ClaudeSessionId { get; set; }
 
     public int? PullRequestNumber { get; set; }
+
+    /// <summary>The project and phase the task belongs to, if any (phase by its id, so phases can be reordered).</summary>
+    public string? ProjectId { get; set; }
+
+    public string? PhaseId { get; set; }
 
     public string? PullRequestUrl { get; set; }
 
@@ -110,6 +115,8 @@ internal sealed class TaskEntity : ITableEntity
         PullRequestNumber = PullRequestNumber,
         PullRequestUrl = PullRequestUrl,
         Note = Note,
+        ProjectId = ProjectId is null ? null : Guid.Parse(ProjectId),
+        PhaseId = PhaseId is null ? null : Guid.Parse(PhaseId),
         CostUsd = (decimal)Math.Round(CostUsd, 6),
         InputTokens = InputTokens,
         OutputTokens = OutputTokens,

@@ -47,6 +47,10 @@ public sealed record TaskItem
     /// <summary>Something Konduktor wants the person to see (e.g. why automatic fixes stopped).</summary>
     public string? Note { get; init; }
 
+    public Guid? ProjectId { get; init; }
+
+    public Guid? PhaseId { get; init; }
+
     public decimal CostUsd { get; init; }
 
     public long InputTokens { get; init; }
@@ -72,6 +76,12 @@ public sealed record NewTask
     public Priority? Priority { get; init; }
 
     public string? Status { get; init; }
+
+    /// <summary>A project (id or prefix) to put the task in, with <see cref="Phase"/>.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>The project's phase, from 1.</summary>
+    public int? Phase { get; init; }
 }
 
 /// <summary>A partial update: fields left null stay as they are.</summary>

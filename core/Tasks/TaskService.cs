@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Tasks;
 
-public sealed class TaskService(WorkspaceService workspaces, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
 {
     public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
     {
@@ -20,6 +20,22 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             || !TaskRules.Status(workspace, input.Status ?? TaskRules.DefaultStatus).TryGet(out var status, out failure))
         {
             return failure;
+        }
+
+        (Guid Project, Guid Phase)? membership = null;
+        if (input.Project is not null || input.Phase is not null)
+        {
+            if (input.Project is null || input.Phase is null)
+            {
+                return new Invalid("give both a project and a phase (--project ID --phase N)", "phase");
+            }
+
+            if (!(await projects.PhaseOfAsync(workspace, input.Project, input.Phase.Value, ct)).TryGet(out var found, out failure))
+            {
+                return failure;
+            }
+
+            membership = found;
         }
 
         var id = ids.NewId();
@@ -36,6 +52,8 @@ public sealed class TaskService(WorkspaceService workspaces, StorageClients stor
             Rank = RankAt(now),
             CreatedAt = now,
             UpdatedAt = now,
+            ProjectId = membership is { } m ? ShortId.Format(m.Project) : null,
+            PhaseId = membership is { } p ? ShortId.Format(p.Phase) : null,
         };
         var stored = await texts.SaveAsync(TextOwner(entity), description, ct);
         (entity.Description, entity.DescriptionBlob) = (stored.Inline, stored.BlobName);

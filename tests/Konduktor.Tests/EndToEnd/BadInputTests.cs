@@ -111,6 +111,13 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "POST", "api/runner/poison", "{}", HttpStatusCode.BadRequest },
             { "POST", "api/runner/poison", "{\"workspaceId\":\"00000000-0000-0000-0000-000000000001\",\"sessionId\":\"00000000-0000-0000-0000-000000000002\",\"dequeueCount\":6,\"messageText\":\"x\",\"reason\":\"r\"}", HttpStatusCode.Forbidden },
             { "POST", "api/runner/worktree-tasks", "{\"tasks\":[]}", HttpStatusCode.Forbidden },
+            { "POST", "api/workspaces/app/projects", "{}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/projects", "{\"title\":\"p\",\"phases\":[\"\"]}", HttpStatusCode.BadRequest },
+            { "GET", "api/workspaces/app/projects/abcd1234", null, HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/app/projects/abcd1234/approve", "{}", HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/app/projects/abcd1234/phases", "{\"title\":\"\"}", HttpStatusCode.NotFound },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"project\":\"abcd1234\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"project\":\"abcd1234\",\"phase\":1}", HttpStatusCode.NotFound },
             { "GET", "api/no-such-route", null, HttpStatusCode.NotFound },
         };
     }

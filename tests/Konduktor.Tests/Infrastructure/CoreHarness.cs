@@ -42,6 +42,8 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public SessionService Sessions => _services.GetRequiredService<SessionService>();
 
+    public Konduktor.Core.Projects.ProjectService Projects => _services.GetRequiredService<Konduktor.Core.Projects.ProjectService>();
+
     public SessionLogs Logs => _services.GetRequiredService<SessionLogs>();
 
     public RunnerService Runners => _services.GetRequiredService<RunnerService>();

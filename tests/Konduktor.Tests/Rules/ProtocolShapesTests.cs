@@ -23,6 +23,8 @@ public sealed class ProtocolShapesTests
         },
         new SessionReport { Status = SessionStatus.Failed },
         new SessionSummary(Guid.NewGuid(), "running", true),
+        new Konduktor.Core.Projects.PhaseView(Guid.NewGuid(), 1, "Model", Konduktor.Core.Projects.PhaseState.Open, 0, 1, [new Konduktor.Core.Projects.PhaseTask(Guid.NewGuid(), "abcd1234", "t", "To do")]),
+        new Konduktor.Core.Projects.Approval(),
     };
 
     [Theory]

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Konduktor.Core.Projects;
+
+namespace Konduktor.Cli.Commands;
+
+/// <summary><c>projects create|list|show|start|approve</c> and <c>projects phases add</c>.</summary>
+public static class ProjectCommands
+{
+    public static Command Build()
+    {
+        var id = new Argument<string>("id") { Description = "The project's id (a unique prefix)" };
+        var title = new Option<string>("--title") { Description = "One line, at most 200 characters", Required = true };
+        var spec = new Option<string?>("--spec-file") { Description = "The spec: a markdown file, or - for stdin" };
+        var phases = new Option<string[]>("--phase") { Description = "A phase title, in order (repeat for more)" };
+        var tags = new Option<string[]>("--tag") { Description = "A tag, e.g. agent-ready (repeatable)" };
+        var autoRun = new Option<bool>("--auto-run") { Description = "Run a phase's tasks as soon as it opens" };
+        var phaseTitle = new Option<string>("--title") { Description = "The phase's title", Required = true };
+        var description = new Option<string?>("--description") { Description = "What the phase delivers" };
+        var note = new Option<string?>("--note") { Description = "A note kept with the approval" };
+        var phaseNumber = new Option<int?>("--phase") { Description = "The phase under review (checked, default: the open one)" };
+
+        string Path(CliContext cli) => $"{cli.WorkspacePath}/projects/{ApiClient.Segment(cli.Get(id))}";
+
+        return CommandFactory.Group("projects", "Features in sequential phases of parallel tasks, with a review gate",
+            CommandFactory.Create("create", "Create a project", async (cli, ct) =>
+            {
+                var input = new NewProject { Title = cli.Get(title), Spec = CommandFactory.ReadText(null, cli.Get(spec)), Phases = cli.Get(phases), Tags = cli.Get(tags), AutoRun = cli.Get(autoRun) };
+                var created = await cli.Api.PostAsync<Project>($"{cli.WorkspacePath}/projects", input, ct);
+                cli.Print(created, p => Output.Line($"Project created: {p.ShortId} \"{p.Title}\" ({p.Phases.Count} phases)"));
+            }, title, spec, phases, tags, autoRun),
+            CommandFactory.Create("list", "List projects", async (cli, ct) =>
+            {
+                var all = await cli.Api.GetAsync<List<Project>>($"{cli.WorkspacePath}/projects", ct);
+                cli.Print(all, list => Output.Table(["ID", "STATUS", "PHASES", "TITLE"], list.Select(p => (IReadOnlyList<string>)
+                    [p.ShortId, Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title])));
+            }),
+            CommandFactory.Create("show", "Show a project: phases, their tasks and progress, and what blocks the next phase", async (cli, ct) =>
+                cli.Print(await cli.Api.GetAsync<Project>(Path(cli), ct), Show), id),
+            CommandFactory.Create("start", "Start a project: its first phase opens", async (cli, ct) =>
+                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/start", new { }, ct), Show), id),
+            CommandFactory.Create("approve", "Approve the open phase's review (all its tasks Done); the next phase opens", async (cli, ct) =>
+                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/approve", new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
+            CommandFactory.Group("phases", "A project's phases",
+                CommandFactory.Create("add", "Add a phase at the end", async (cli, ct) =>
+                    cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/phases", new NewPhase(cli.Get(phaseTitle), cli.Get(description)), ct), Show), id, phaseTitle, description)));
+    }
+
+    private static void Show(Project p)
+    {
+        Output.Line($"{p.ShortId}  {p.Title}  ({Name(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
+        foreach (var phase in p.Phases)
+        {
+            Output.Line($"Phase {phase.Number}: {phase.Title}  [{Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done");
+            foreach (var task in phase.Tasks)
+            {
+                Output.Line($"  {task.ShortId}  {task.Status,-12} {task.Title}");
+            }
+        }
+
+        if (p.Blocking is { } blocking)
+        {
+            Output.Line($"Blocking: {blocking}");
+        }
+    }
+
+    private static string Name<T>(T value)
+        where T : struct, Enum => SessionCommands.Name(value);
+}

@@ -1,0 +1,128 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Json;
+using Konduktor.Core.Storage;
+
+namespace Konduktor.Core.Projects;
+
+public enum ProjectStatus
+{
+    Draft,
+    Active,
+    Completed,
+}
+
+/// <summary>Where a phase stands. Phases open one after another; each ends with a review a person approves.</summary>
+public enum PhaseState
+{
+    Waiting,
+    Open,
+    AwaitingReview,
+    Approved,
+}
+
+/// <summary>A feature too large for one task: ordered phases of tasks, run phase by phase behind a review gate.</summary>
+public sealed record Project
+{
+    public required Guid Id { get; init; }
+
+    public required Guid WorkspaceId { get; init; }
+
+    public required string Title { get; init; }
+
+    public string? Spec { get; init; }
+
+    public required IReadOnlyList<string> Tags { get; init; }
+
+    public required ProjectStatus Status { get; init; }
+
+    public required bool AutoRun { get; init; }
+
+    public required IReadOnlyList<PhaseView> Phases { get; init; }
+
+    /// <summary>What keeps the next phase from opening, in words; null when nothing does.</summary>
+    public string? Blocking { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public required string Version { get; init; }
+
+    public string ShortId => Core.ShortId.Of(Id);
+}
+
+/// <param name="Number">1-based, in order.</param>
+public sealed record PhaseView(Guid Id, int Number, string Title, PhaseState State, int TasksDone, int TasksTotal, IReadOnlyList<PhaseTask> Tasks, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null);
+
+public sealed record PhaseTask(Guid Id, string ShortId, string Title, string Status, string? SessionStatus = null);
+
+public sealed record NewProject
+{
+    public required string Title { get; init; }
+
+    public string? Spec { get; init; }
+
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>Phase titles, in order (more can be added later).</summary>
+    public IReadOnlyList<string>? Phases { get; init; }
+
+    public bool? AutoRun { get; init; }
+}
+
+public sealed record NewPhase(string Title, string? Description = null);
+
+public sealed record Approval(int? Phase = null, string? Note = null);
+
+/// <summary>A phase as stored in its project's row.</summary>
+internal sealed record StoredPhase(Guid Id, string Title, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null);
+
+/// <summary>PartitionKey = workspace UUID, RowKey = project UUID; phases as JSON in the row, the spec as large text.</summary>
+internal sealed class ProjectEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string Title { get; set; } = "";
+
+    public string? Spec { get; set; }
+
+    public string? SpecBlob { get; set; }
+
+    public string Tags { get; set; } = "[]";
+
+    public string Status { get; set; } = nameof(ProjectStatus.Draft);
+
+    public bool AutoRun { get; set; }
+
+    public string Phases { get; set; } = "[]";
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    [IgnoreDataMember]
+    public StoredText StoredSpec => new(Spec, SpecBlob);
+
+    [IgnoreDataMember]
+    public List<StoredPhase> PhaseList
+    {
+        get => JsonSerializer.Deserialize<List<StoredPhase>>(Phases, KonduktorJson.Options) ?? [];
+        set => Phases = JsonSerializer.Serialize(value, KonduktorJson.Options);
+    }
+
+    [IgnoreDataMember]
+    public ProjectStatus StatusValue
+    {
+        get => Enum.Parse<ProjectStatus>(Status);
+        set => Status = value.ToString();
+    }
+}

@@ -1,0 +1,38 @@
+using Konduktor.Core.Projects;
+using Konduktor.Functions.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Konduktor.Functions;
+
+/// <summary>Projects: phases of tasks, opened one after another behind a review gate.</summary>
+public sealed class ProjectFunctions(Api api, ProjectService projects)
+{
+    private const string Projects = "workspaces/{workspace}/projects";
+    private const string OneProject = Projects + "/{project}";
+
+    [Function("CreateProject")]
+    public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Projects)] HttpRequest req, string workspace) =>
+        api.Run<NewProject, Project>(req, (caller, input, ct) => projects.CreateAsync(caller, workspace, input, ct), JsonReply.Created);
+
+    [Function("ListProjects")]
+    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Projects)] HttpRequest req, string workspace) =>
+        api.Run(req, (caller, ct) => projects.ListAsync(caller, workspace, ct));
+
+    [Function("GetProject")]
+    public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneProject)] HttpRequest req, string workspace, string project) =>
+        api.Run(req, (caller, ct) => projects.GetAsync(caller, workspace, project, ct));
+
+    [Function("AddPhase")]
+    public Task<IActionResult> AddPhase([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/phases")] HttpRequest req, string workspace, string project) =>
+        api.Run<NewPhase, Project>(req, (caller, phase, ct) => projects.AddPhaseAsync(caller, workspace, project, phase, ct));
+
+    [Function("StartProject")]
+    public Task<IActionResult> Start([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/start")] HttpRequest req, string workspace, string project) =>
+        api.Run(req, (caller, ct) => projects.StartAsync(caller, workspace, project, ct));
+
+    [Function("ApprovePhase")]
+    public Task<IActionResult> Approve([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/approve")] HttpRequest req, string workspace, string project) =>
+        api.Run<Approval, Project>(req, (caller, approval, ct) => projects.ApproveAsync(caller, workspace, project, approval, ct));
+}
