@@ -7,7 +7,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>Projects: phases of tasks, opened one after another behind a review gate.</summary>
-public sealed class ProjectFunctions(Api api, ProjectService projects)
+public sealed class ProjectFunctions(Api api, ProjectService projects, Konduktor.Core.Sessions.SessionService sessions)
 {
     private const string Projects = "workspaces/{workspace}/projects";
     private const string OneProject = Projects + "/{project}";
@@ -27,6 +27,22 @@ public sealed class ProjectFunctions(Api api, ProjectService projects)
     [Function("AddPhase")]
     public Task<IActionResult> AddPhase([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/phases")] HttpRequest req, string workspace, string project) =>
         api.Run<NewPhase, Project>(req, (caller, phase, ct) => projects.AddPhaseAsync(caller, workspace, project, phase, ct));
+
+    [Function("UpdatePhase")]
+    public Task<IActionResult> UpdatePhase([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneProject + "/phases/{number:int}")] HttpRequest req, string workspace, string project, int number) =>
+        api.Run<PhaseChanges, Project>(req, (caller, changes, ct) => projects.UpdatePhaseAsync(caller, workspace, project, number, changes, ct));
+
+    [Function("RemovePhase")]
+    public Task<IActionResult> RemovePhase([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneProject + "/phases/{number:int}")] HttpRequest req, string workspace, string project, int number) =>
+        api.Run(req, (caller, ct) => projects.RemovePhaseAsync(caller, workspace, project, number, ct));
+
+    [Function("TagProject")]
+    public Task<IActionResult> Tag([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/tags")] HttpRequest req, string workspace, string project) =>
+        api.Run<ProjectTags, Project>(req, (caller, tags, ct) => projects.TagAsync(caller, workspace, project, tags, ct));
+
+    [Function("RunReadyTasks")]
+    public Task<IActionResult> RunReady([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/run-ready")] HttpRequest req, string workspace, string project) =>
+        api.Run(req, (caller, ct) => sessions.RunReadyAsync(caller, workspace, project, ct));
 
     [Function("StartProject")]
     public Task<IActionResult> Start([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/start")] HttpRequest req, string workspace, string project) =>

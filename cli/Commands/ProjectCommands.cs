@@ -18,6 +18,11 @@ public static class ProjectCommands
         var description = new Option<string?>("--description") { Description = "What the phase delivers" };
         var note = new Option<string?>("--note") { Description = "A note kept with the approval" };
         var phaseNumber = new Option<int?>("--phase") { Description = "The phase under review (checked, default: the open one)" };
+        var number = new Argument<int>("phase") { Description = "The phase's number, from 1" };
+        var newTitle = new Option<string?>("--title") { Description = "A new title" };
+        var position = new Argument<int>("position") { Description = "The phase's new number" };
+        var add = new Option<string[]>("--add") { Description = "A tag to add (repeatable)" };
+        var remove = new Option<string[]>("--remove") { Description = "A tag to remove (repeatable)" };
 
         string Path(CliContext cli) => $"{cli.WorkspacePath}/projects/{ApiClient.Segment(cli.Get(id))}";
 
@@ -40,9 +45,24 @@ public static class ProjectCommands
                 cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/start", new { }, ct), Show), id),
             CommandFactory.Create("approve", "Approve the open phase's review (all its tasks Done); the next phase opens", async (cli, ct) =>
                 cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/approve", new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
+            CommandFactory.Create("run-ready", "Run every task of the open phase that is not done or running (in parallel)", async (cli, ct) =>
+            {
+                var sessions = await cli.Api.PostAsync<List<Konduktor.Core.Sessions.Session>>(Path(cli) + "/run-ready", new { }, ct);
+                cli.Print(sessions, started => Output.Line(started.Count == 0
+                    ? "Nothing to run: the open phase's tasks are done or running."
+                    : $"Queued {started.Count} session(s): {string.Join(", ", started.Select(s => s.ShortId))}"));
+            }, id),
+            CommandFactory.Create("tag", "Add or remove a project's tags (e.g. agent-ready)", async (cli, ct) =>
+                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/tags", new ProjectTags(cli.Get(add), cli.Get(remove)), ct), p => Output.Line($"Tags: {string.Join(", ", p.Tags)}")), id, add, remove),
             CommandFactory.Group("phases", "A project's phases",
                 CommandFactory.Create("add", "Add a phase at the end", async (cli, ct) =>
-                    cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/phases", new NewPhase(cli.Get(phaseTitle), cli.Get(description)), ct), Show), id, phaseTitle, description)));
+                    cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/phases", new NewPhase(cli.Get(phaseTitle), cli.Get(description)), ct), Show), id, phaseTitle, description),
+                CommandFactory.Create("update", "Rename or redescribe a phase", async (cli, ct) =>
+                    cli.Print(await cli.Api.PatchAsync<Project>($"{Path(cli)}/phases/{cli.Get(number)}", new PhaseChanges(cli.Get(newTitle), cli.Get(description)), ct), Show), id, number, newTitle, description),
+                CommandFactory.Create("move", "Move a phase to another position (not before approved ones)", async (cli, ct) =>
+                    cli.Print(await cli.Api.PatchAsync<Project>($"{Path(cli)}/phases/{cli.Get(number)}", new PhaseChanges(MoveTo: cli.Get(position)), ct), Show), id, number, position),
+                CommandFactory.Create("remove", "Remove a phase that has no tasks", async (cli, ct) =>
+                    cli.Print(await cli.Api.DeleteAsync<Project>($"{Path(cli)}/phases/{cli.Get(number)}", ct), Show), id, number)));
     }
 
     private static void Show(Project p)

@@ -75,6 +75,11 @@ public sealed record NewProject
 
 public sealed record NewPhase(string Title, string? Description = null);
 
+/// <summary>A change to a phase: fields left null stay; <see cref="MoveTo"/> is the new 1-based position.</summary>
+public sealed record PhaseChanges(string? Title = null, string? Description = null, int? MoveTo = null);
+
+public sealed record ProjectTags(IReadOnlyList<string>? Add = null, IReadOnlyList<string>? Remove = null);
+
 public sealed record Approval(int? Phase = null, string? Note = null);
 
 /// <summary>A phase as stored in its project's row.</summary>

@@ -103,6 +103,92 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             return Done.Value;
         }, ct);
 
+    /// <summary>Renames, redescribes or moves a phase that has not been approved (approved history stays as it was).</summary>
+    public Task<Result<Project>> UpdatePhaseAsync(Principal caller, string workspaceRef, string projectRef, int number, PhaseChanges changes, CancellationToken ct) =>
+        ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>
+        {
+            var phases = project.PhaseList;
+            if (number < 1 || number > phases.Count)
+            {
+                return new NotFound($"project {ShortId.Of(Guid.Parse(project.RowKey))} has no phase {number}");
+            }
+
+            var phase = phases[number - 1];
+            var firstMovable = phases.FindIndex(p => p.ApprovedAt is null) + 1;
+            if (phase.ApprovedAt is not null || (changes.MoveTo is { } target && (target < firstMovable || target > phases.Count)))
+            {
+                return new Conflict(phase.ApprovedAt is not null
+                    ? $"phase {number} was approved; approved phases do not change"
+                    : $"a phase can move between {firstMovable} and {phases.Count} (approved phases keep their place)");
+            }
+
+            var title = phase.Title;
+            if (changes.Title is not null && !TaskRules.Title(changes.Title).TryGet(out title, out var failure))
+            {
+                return failure;
+            }
+
+            phases.RemoveAt(number - 1);
+            phases.Insert((changes.MoveTo ?? number) - 1, phase with { Title = title, Description = changes.Description ?? phase.Description });
+            project.PhaseList = phases;
+            return Done.Value;
+        }, ct);
+
+    /// <summary>Removes a phase with no tasks that has not been approved.</summary>
+    public Task<Result<Project>> RemovePhaseAsync(Principal caller, string workspaceRef, string projectRef, int number, CancellationToken ct) =>
+        ChangeAsync(caller, workspaceRef, projectRef, (project, tasks) =>
+        {
+            var phases = project.PhaseList;
+            if (number < 1 || number > phases.Count)
+            {
+                return new NotFound($"project {ShortId.Of(Guid.Parse(project.RowKey))} has no phase {number}");
+            }
+
+            var phase = phases[number - 1];
+            if (phase.ApprovedAt is not null || tasks[phase.Id].Count > 0)
+            {
+                return new Conflict(phase.ApprovedAt is not null
+                    ? $"phase {number} was approved; it stays"
+                    : $"phase {number} has tasks ({string.Join(", ", tasks[phase.Id].Select(t => t.ShortId))}); move or delete them first");
+            }
+
+            phases.RemoveAt(number - 1);
+            project.PhaseList = phases;
+            return Done.Value;
+        }, ct);
+
+    public Task<Result<Project>> TagAsync(Principal caller, string workspaceRef, string projectRef, ProjectTags tags, CancellationToken ct) =>
+        ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>
+        {
+            var current = JsonSerializer.Deserialize<List<string>>(project.Tags) ?? [];
+            if (!TaskRules.Tags(current.Concat(tags.Add ?? []).Except(tags.Remove ?? []).Distinct().ToList()).TryGet(out var valid, out var failure))
+            {
+                return failure;
+            }
+
+            project.Tags = JsonSerializer.Serialize(valid);
+            return Done.Value;
+        }, ct);
+
+    /// <summary>The open phase's tasks that could run now: not Done, no session active.</summary>
+    internal async Task<Result<(Workspace Workspace, IReadOnlyList<PhaseTask> Tasks)>> ReadyTasksAsync(Principal caller, string workspaceRef, string projectRef, CancellationToken ct)
+    {
+        if (!(await FindAsync(caller, workspaceRef, projectRef, ct)).TryGet(out var found, out var failure))
+        {
+            return failure;
+        }
+
+        var view = await ViewAsync(found.Workspace, found.Entity, null, ct);
+        if (view.Status != ProjectStatus.Active)
+        {
+            return new Conflict($"project {view.ShortId} is {view.Status.ToString().ToLowerInvariant()}; start it first");
+        }
+
+        var open = view.Phases.FirstOrDefault(p => p.State == PhaseState.Open);
+        IReadOnlyList<PhaseTask> ready = open?.Tasks.Where(t => t.Status != BoardColumns.Done && t.SessionStatus is not ("queued" or "claimed" or "running")).ToList() ?? [];
+        return (found.Workspace, ready);
+    }
+
     /// <summary>Opens the first phase: its tasks may run.</summary>
     public Task<Result<Project>> StartAsync(Principal caller, string workspaceRef, string projectRef, CancellationToken ct) =>
         ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>

@@ -75,6 +75,26 @@ public sealed class SessionService(
             : $"task {ShortId.Of(taskId)}: no {KindName(kind)} session: {failure.Message}";
     }
 
+    /// <summary>Runs every task of a project's open phase that is not done or running; they run in parallel.</summary>
+    public async Task<Result<IReadOnlyList<Session>>> RunReadyAsync(Principal caller, string workspaceRef, string projectRef, CancellationToken ct)
+    {
+        if (!(await projects.ReadyTasksAsync(caller, workspaceRef, projectRef, ct)).TryGet(out var ready, out var failure))
+        {
+            return failure;
+        }
+
+        var started = new List<Session>();
+        foreach (var task in ready.Tasks)
+        {
+            if ((await RunTaskAsync(caller, ShortId.Format(ready.Workspace.Id), ShortId.Format(task.Id), ct)).TryGet(out var session, out _))
+            {
+                started.Add(session);
+            }
+        }
+
+        return started;
+    }
+
     /// <summary>Stops the task's active session.</summary>
     public async Task<Result<Session>> StopTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
     {

@@ -35,4 +35,42 @@ public sealed class ProjectCliTests(SessionsHost host) : IClassFixture<SessionsH
         var list = await Cli("projects", "list");
         Assert.Contains("1/2", list.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Phases_are_added_moved_and_removed_tags_change_and_run_ready_runs_the_open_phase_in_parallel()
+    {
+        var driver = new SessionDriver(host.Up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        async Task<CliResult> Cli(params string[] arguments) => await host.Up.CliAsync(["-w", workspace, .. arguments]);
+        var project = JsonSerializer.Deserialize<Project>((await Cli("--json", "projects", "create", "--title", "Search", "--phase", "Index")).Output, SessionsHost.Json)!;
+        Assert.Equal(0, (await Cli("projects", "phases", "add", project.ShortId, "--title", "Ranking")).ExitCode);
+        Assert.Equal(0, (await Cli("projects", "phases", "add", project.ShortId, "--title", "Scratch")).ExitCode);
+        var moved = await Cli("projects", "phases", "move", project.ShortId, "3", "1");
+        Assert.Contains("Phase 1: Scratch", moved.Output, StringComparison.Ordinal);
+        var removed = await Cli("projects", "phases", "remove", project.ShortId, "1");
+        Assert.Contains("Phase 1: Index", removed.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Scratch", removed.Output, StringComparison.Ordinal);
+        Assert.Contains("agent-ready", (await Cli("projects", "tag", project.ShortId, "--add", "agent-ready")).Output, StringComparison.Ordinal);
+        foreach (var title in new[] { "Tokenizer", "Inverted index" })
+        {
+            Assert.Equal(0, (await Cli("tasks", "create", "--title", title, "--project", project.ShortId, "--phase", "1", "--description", StandInAgent.Script(new { sleep = 300 }))).ExitCode);
+        }
+
+        Assert.Equal(0, (await Cli("tasks", "create", "--title", "Later", "--project", project.ShortId, "--phase", "2")).ExitCode);
+        Assert.Equal(0, (await Cli("projects", "start", project.ShortId)).ExitCode);
+
+        var ran = await Cli("--json", "projects", "run-ready", project.ShortId);
+
+        var sessions = JsonSerializer.Deserialize<List<Konduktor.Core.Sessions.Session>>(ran.Output, SessionsHost.Json)!;
+        Assert.Equal(2, sessions.Count);
+        var ended = await Task.WhenAll(sessions.Select(s => driver.WaitForEndAsync(workspace, s.Id)));
+        Assert.All(ended, s => Assert.Equal(Konduktor.Core.Sessions.SessionStatus.Succeeded, s.Status));
+        Assert.True(ended[0].StartedAt < ended[1].EndedAt && ended[1].StartedAt < ended[0].EndedAt, "the open phase's tasks ran at the same time");
+        foreach (var session in ended)
+        {
+            Assert.Equal(0, (await Cli("tasks", "move", Konduktor.Core.ShortId.Of(session.TaskId!.Value), "Done")).ExitCode);
+        }
+
+        Assert.Contains("Nothing to run", (await Cli("projects", "run-ready", project.ShortId)).Output, StringComparison.Ordinal);
+    }
 }
