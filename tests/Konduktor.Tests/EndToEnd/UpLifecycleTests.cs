@@ -62,7 +62,8 @@ public sealed class UpLifecycleTests
         // The GitHub webhook's credential is its signature, not a token: WebhookTests refuse unsigned deliveries.
         foreach (var function in functions.Where(f => !f.Route.StartsWith("github/webhooks", StringComparison.Ordinal)))
         {
-            var path = "api/" + System.Text.RegularExpressions.Regex.Replace(function.Route, "{[^}]+}", "abcd1234");
+            var path = "api/" + System.Text.RegularExpressions.Regex.Replace(
+                System.Text.RegularExpressions.Regex.Replace(function.Route, "{[^}:]+:int}", "1"), "{[^}]+}", "abcd1234");
             foreach (var method in function.Methods)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : new StringContent("{}") };
