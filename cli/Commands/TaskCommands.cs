@@ -103,6 +103,8 @@ public static class TaskCommands
                 var replaceTags = cli.Parse.GetResult(tags) is not null ? cli.Get(tags) : null;
                 var changes = new TaskChanges
                 {
+                    Project = cli.Get(project),
+                    Phase = cli.Get(phase),
                     Title = cli.Get(title),
                     Description = CommandFactory.ReadText(cli.Get(description), cli.Get(descriptionFile)),
                     Tags = replaceTags,
@@ -113,7 +115,7 @@ public static class TaskCommands
                 };
                 var updated = await cli.Api.PatchAsync<TaskItem>(TaskPath(cli), changes, ct);
                 cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
-            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status),
+            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase),
             CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
             {
                 var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new { status = cli.Get(column) }, ct);

@@ -104,6 +104,11 @@ public sealed record TaskChanges
 
     /// <summary>The card's place in its column (the board sends the midpoint of its new neighbours).</summary>
     public double? Rank { get; init; }
+
+    /// <summary>Move the task into this project (with <see cref="Phase"/>); "" takes it out of its project.</summary>
+    public string? Project { get; init; }
+
+    public int? Phase { get; init; }
 }
 
 /// <summary>Filters for a task listing; all optional, combined with AND.</summary>

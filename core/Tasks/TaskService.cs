@@ -152,6 +152,26 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
                 return failure;
             }
 
+            if (changes.Project == "")
+            {
+                (entity.ProjectId, entity.PhaseId) = (null, null);
+            }
+            else if (changes.Project is not null || changes.Phase is not null)
+            {
+                var projectRef = changes.Project ?? entity.ProjectId;
+                if (projectRef is null || changes.Phase is null)
+                {
+                    return new Invalid("give both a project and a phase (--project ID --phase N)", "phase");
+                }
+
+                if (!(await projects.PhaseOfAsync(workspace, projectRef, changes.Phase.Value, token)).TryGet(out var membership, out failure))
+                {
+                    return failure;
+                }
+
+                (entity.ProjectId, entity.PhaseId) = (ShortId.Format(membership.Project), ShortId.Format(membership.Phase));
+            }
+
             var now = clock.GetUtcNow();
             var oldDescription = entity.StoredDescription;
             var newDescription = changes.Description is null ? oldDescription : await texts.SaveAsync(TextOwner(entity), description, token);

@@ -69,4 +69,23 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
         Assert.Equal(ProjectStatus.Completed, done.Status);
         Assert.Equal(task.Id, Assert.Single(done.Phases[0].Tasks).Id);
     }
+
+    [Fact]
+    public async Task A_task_moves_into_a_phase_and_out_of_its_project_with_an_update()
+    {
+        await using var core = new CoreHarness(azurite);
+        var workspace = await core.NewWorkspaceAsync();
+        var project = (await core.Projects.CreateAsync(core.Person, workspace.Name, new NewProject { Title = "Later", Phases = ["One", "Two"] }, Ct)).Value!;
+        await core.Projects.StartAsync(core.Person, workspace.Name, project.ShortId, Ct);
+        var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "Free agent" }, Ct)).Value!;
+
+        var inPhaseTwo = (await core.Tasks.UpdateAsync(core.Person, workspace.Name, task.ShortId, new TaskChanges { Project = project.ShortId, Phase = 2 }, null, Ct)).Value!;
+        var gated = await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct);
+        var freed = (await core.Tasks.UpdateAsync(core.Person, workspace.Name, task.ShortId, new TaskChanges { Project = "" }, null, Ct)).Value!;
+
+        Assert.Equal(project.Phases[1].Id, inPhaseTwo.PhaseId);
+        Assert.IsType<Conflict>(gated.Failure);
+        Assert.Null(freed.ProjectId);
+        Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).IsSuccess);
+    }
 }
