@@ -4,6 +4,7 @@ import { href, useRoute } from "./router";
 import { Home } from "./Home";
 import { BoardPage } from "./BoardPage";
 import { ConfigPage } from "./ConfigPage";
+import { ProjectsPage } from "./ProjectsPage";
 import { CommandBar } from "./CommandBar";
 import { Toasts } from "./Toasts";
 
@@ -20,6 +21,7 @@ export function App() {
         {workspace && (
           <nav aria-label="Workspace">
             <a href={href({ page: "board", workspace })} aria-current={route.page === "board" ? "page" : undefined}>{workspace}</a>
+            <a href={href({ page: "projects", workspace })} aria-current={route.page === "projects" ? "page" : undefined}>Projects</a>
             <a href={href({ page: "config", workspace })} aria-current={route.page === "config" ? "page" : undefined}>Config</a>
           </nav>
         )}
@@ -32,6 +34,7 @@ export function App() {
         {route.page === "home" && <Home />}
         {route.page === "board" && <BoardPage workspace={route.workspace} openTask={route.task} />}
         {route.page === "config" && <ConfigPage workspace={route.workspace} />}
+        {route.page === "projects" && <ProjectsPage workspace={route.workspace} project={route.project} />}
       </main>
       <CommandBar workspace={workspace} />
       <Toasts />

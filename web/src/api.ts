@@ -61,6 +61,14 @@ export interface WorkspaceConfig {
   permissionMode: string; model?: string; version: string;
 }
 
+export type PhaseState = "waiting" | "open" | "awaitingReview" | "approved";
+export interface PhaseTask { id: string; shortId: string; title: string; status: string; sessionStatus?: SessionStatus }
+export interface Phase { id: string; number: number; title: string; description?: string; state: PhaseState; tasksDone: number; tasksTotal: number; tasks: PhaseTask[]; approvedAt?: string; approvalNote?: string }
+export interface Project {
+  id: string; workspaceId: string; title: string; spec?: string; tags: string[]; status: "draft" | "active" | "completed"; autoRun: boolean;
+  phases: Phase[]; blocking?: string; shortId: string; version: string;
+}
+
 export interface NewTask { title: string; description?: string; tags?: string[]; priority?: Priority; status?: string }
 
 /** A refusal from the API, with the message a person can act on (problem+json's detail). */
@@ -115,6 +123,11 @@ export const api = {
   sessions: (workspace: string, taskId: string) => call<Session[]>("GET", `${ws(workspace)}/sessions?task=${taskId}`),
   logs: (workspace: string, sessionId: string, after: number, wait: number, signal?: AbortSignal) =>
     call<LogPage>("GET", `${ws(workspace)}/sessions/${sessionId}/logs?after=${after}&limit=2000&wait=${wait}`, undefined, signal),
+  projects: (workspace: string) => call<Project[]>("GET", `${ws(workspace)}/projects`),
+  project: (workspace: string, id: string) => call<Project>("GET", `${ws(workspace)}/projects/${id}`),
+  startProject: (workspace: string, id: string) => call<Project>("POST", `${ws(workspace)}/projects/${id}/start`, {}),
+  approvePhase: (workspace: string, id: string, phase: number, note?: string) => call<Project>("POST", `${ws(workspace)}/projects/${id}/approve`, note ? { phase, note } : { phase }),
+  runReady: (workspace: string, id: string) => call<Session[]>("POST", `${ws(workspace)}/projects/${id}/run-ready`, {}),
   config: (workspace: string) => call<WorkspaceConfig>("GET", `${ws(workspace)}/config`),
   setConfig: (workspace: string, changes: Partial<Pick<WorkspaceConfig, "systemPrompt" | "autoFixConflicts" | "autoFixCi">>) =>
     call<WorkspaceConfig>("PATCH", `${ws(workspace)}/config`, changes),

@@ -4,12 +4,14 @@ import { useEffect, useState } from "react";
 export type Route =
   | { page: "home" }
   | { page: "board"; workspace: string; task?: string }
-  | { page: "config"; workspace: string };
+  | { page: "config"; workspace: string }
+  | { page: "projects"; workspace: string; project?: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "w" && parts[1]) {
     if (parts[2] === "config") return { page: "config", workspace: parts[1] };
+    if (parts[2] === "projects") return parts[3] ? { page: "projects", workspace: parts[1], project: parts[3] } : { page: "projects", workspace: parts[1] };
     if (parts[2] === "t" && parts[3]) return { page: "board", workspace: parts[1], task: parts[3] };
     return { page: "board", workspace: parts[1] };
   }
@@ -20,6 +22,7 @@ export function href(route: Route): string {
   switch (route.page) {
     case "home": return "#/";
     case "config": return `#/w/${encodeURIComponent(route.workspace)}/config`;
+    case "projects": return `#/w/${encodeURIComponent(route.workspace)}/projects${route.project ? `/${route.project}` : ""}`;
     case "board": return `#/w/${encodeURIComponent(route.workspace)}${route.task ? `/t/${route.task}` : ""}`;
   }
 }

@@ -209,6 +209,29 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board-phone.png"), FullPage = true });
     }
 
+    [Fact]
+    public async Task A_phase_is_approved_from_the_project_page_with_a_note_and_the_next_phase_opens()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var created = await host.Up.CliAsync("-w", workspace, "--json", "projects", "create", "--title", "Checkout", "--phase", "Model", "--phase", "UI");
+        var project = JsonSerializer.Deserialize<Konduktor.Core.Projects.Project>(created.Output, SessionsHost.Json)!;
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Cart model", "--project", project.ShortId, "--phase", "1", "--status", "Done")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Cart page", "--project", project.ShortId, "--phase", "2")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "projects", "start", project.ShortId)).ExitCode);
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
+
+        await Expect(page.GetByTestId("phase-1-state")).ToHaveTextAsync("awaiting review");
+        await Expect(page.GetByTestId("blocking")).ToContainTextAsync("awaits review");
+        await page.GetByLabel("Note for phase 1").FillAsync("Model looks right");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Approve phase" }).ClickAsync();
+
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("approved — “Model looks right”");
+        await Expect(page.GetByTestId("phase-2-state")).ToHaveTextAsync("open");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project.png") });
+        Assert.Contains("Phase 2: UI  [open]", (await host.Up.CliAsync("-w", workspace, "projects", "show", project.ShortId)).Output, StringComparison.Ordinal);
+    }
+
     private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above)
     {
         var start = (await from.BoundingBoxAsync())!;
