@@ -272,6 +272,31 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
         return new Conflict($"task {ShortId.Of(Guid.Parse(task.RowKey))} is in phase {mine.Number} of project {view.ShortId}, which has not opened: {view.Blocking}");
     }
 
+    /// <summary>For the board: each phase whose tasks may not run yet, with the reason in words (one partition query).</summary>
+    internal async Task<Dictionary<Guid, string>> BlockedPhasesAsync(Workspace workspace, CancellationToken ct)
+    {
+        var blocked = new Dictionary<Guid, string>();
+        var table = await storage.Table(TableNames.Projects);
+        await foreach (var project in table.QueryAsync<ProjectEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspace.Id)}"), select: ["RowKey", "Title", "Status", "Phases"], cancellationToken: ct))
+        {
+            var phases = project.PhaseList;
+            var open = phases.FindIndex(p => p.ApprovedAt is null);
+            for (var i = 0; i < phases.Count; i++)
+            {
+                if (project.StatusValue == ProjectStatus.Draft)
+                {
+                    blocked[phases[i].Id] = $"project {project.Title} has not started";
+                }
+                else if (project.StatusValue == ProjectStatus.Active && open >= 0 && i > open)
+                {
+                    blocked[phases[i].Id] = $"waits for phase {open + 1} ({phases[open].Title}) of {project.Title} to be done and approved";
+                }
+            }
+        }
+
+        return blocked;
+    }
+
     /// <summary>Resolves a project reference and a 1-based phase number to their ids, for putting a task in a phase.</summary>
     internal async Task<Result<(Guid Project, Guid Phase)>> PhaseOfAsync(Workspace workspace, string projectRef, int phase, CancellationToken ct)
     {

@@ -51,6 +51,9 @@ public sealed record TaskItem
 
     public Guid? PhaseId { get; init; }
 
+    /// <summary>On the board: why the task may not run yet (its project phase has not opened); null when it may.</summary>
+    public string? Blocked { get; init; }
+
     public decimal CostUsd { get; init; }
 
     public long InputTokens { get; init; }

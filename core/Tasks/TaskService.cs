@@ -118,7 +118,10 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             return failure;
         }
 
-        var byColumn = (await QueryPartitionAsync(workspace, null, null, ct)).ToLookup(t => t.Status, StringComparer.OrdinalIgnoreCase);
+        var blocked = await projects.BlockedPhasesAsync(workspace, ct);
+        var byColumn = (await QueryPartitionAsync(workspace, null, null, ct))
+            .Select(t => t.PhaseId is { } phase && blocked.TryGetValue(phase, out var reason) ? t with { Blocked = reason } : t)
+            .ToLookup(t => t.Status, StringComparer.OrdinalIgnoreCase);
         var columns = workspace.Columns
             .Select(column => new BoardColumn(column, byColumn[column].OrderBy(t => t.Rank).ToList()))
             .ToList();

@@ -138,7 +138,8 @@ function Card({ task, workspace, onRun }: { task: TaskItem; workspace: string; o
       }}
     >
       <CardBody task={task} />
-      <button className="play" aria-label={`Run ${task.title}`} title="Run" onPointerDown={(e) => e.stopPropagation()} onClick={(e) => { e.stopPropagation(); onRun(task); }}>▶</button>
+      <button className="play" aria-label={task.blocked ? `Cannot run ${task.title}: ${task.blocked}` : `Run ${task.title}`} title={task.blocked ?? "Run"}
+        disabled={!!task.blocked} onPointerDown={(e) => e.stopPropagation()} onClick={(e) => { e.stopPropagation(); onRun(task); }}>▶</button>
       <button className="open" aria-label={`Open ${task.title}`} onPointerDown={(e) => e.stopPropagation()} onClick={(e) => { e.stopPropagation(); open(); }}>Open</button>
     </li>
   );
@@ -155,6 +156,7 @@ function CardBody({ task }: { task: TaskItem }) {
         {task.latestSession && <span className={`session ${task.latestSession.status}`} data-session-status={task.latestSession.status}>{task.latestSession.status}</span>}
         {task.pullRequestUrl && <a href={task.pullRequestUrl} target="_blank" rel="noreferrer" onPointerDown={(e) => e.stopPropagation()}>PR</a>}
       </div>
+      {task.blocked && <div className="card-blocked" data-testid="blocked">⏸ {task.blocked}</div>}
     </div>
   );
 }

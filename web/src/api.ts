@@ -37,6 +37,8 @@ export interface TaskItem {
   inputTokens: number;
   outputTokens: number;
   pullRequestUrl?: string;
+  note?: string;
+  blocked?: string;
   shortId: string;
 }
 

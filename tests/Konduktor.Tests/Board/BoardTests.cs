@@ -219,6 +219,10 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Cart page", "--project", project.ShortId, "--phase", "2")).ExitCode);
         Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "projects", "start", project.ShortId)).ExitCode);
         var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");
+        var later = page.Locator("li.card", new() { HasText = "Cart page" });
+        await Expect(later.GetByTestId("blocked")).ToContainTextAsync("waits for phase 1 (Model)");
+        await Expect(later.Locator("button.play")).ToBeDisabledAsync();
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
 
         await Expect(page.GetByTestId("phase-1-state")).ToHaveTextAsync("awaiting review");
@@ -230,6 +234,8 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(page.GetByTestId("phase-2-state")).ToHaveTextAsync("open");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project.png") });
         Assert.Contains("Phase 2: UI  [open]", (await host.Up.CliAsync("-w", workspace, "projects", "show", project.ShortId)).Output, StringComparison.Ordinal);
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");
+        await Expect(page.Locator("li.card", new() { HasText = "Cart page" }).Locator("button.play")).ToBeEnabledAsync();
     }
 
     private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above)
