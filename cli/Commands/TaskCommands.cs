@@ -85,6 +85,21 @@ public static class TaskCommands
                     Output.Line($"priority: {Label(t.Priority)}");
                     Output.Line($"tags:     {string.Join(", ", t.Tags)}");
                     Output.Line($"created:  {t.CreatedAt:u}   updated: {t.UpdatedAt:u}");
+                    if (t.PullRequestUrl is { } pr)
+                    {
+                        Output.Line($"PR:       #{t.PullRequestNumber} {pr}");
+                    }
+
+                    if (t.ProjectId is { } projectId)
+                    {
+                        Output.Line($"project:  {Konduktor.Core.ShortId.Of(projectId)} (`konduktor projects show {Konduktor.Core.ShortId.Of(projectId)}`)");
+                    }
+
+                    if (t.Note is { } note)
+                    {
+                        Output.Line($"note:     {note}");
+                    }
+
                     if (t.LatestSession is { } latest)
                     {
                         Output.Line($"branch:   {t.Branch}");

@@ -88,6 +88,7 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         var after = await _driver.GetTaskAsync(workspace, task.Id);
         Assert.Equal(2, after.SessionCount);
         Assert.Contains("Automatic fixes stopped", after.Note, StringComparison.Ordinal);
+        Assert.Contains("note:     Automatic fixes stopped", (await _up.CliAsync("-w", workspace, "tasks", "show", task.ShortId)).Output, StringComparison.Ordinal);
     }
 
     [Fact]

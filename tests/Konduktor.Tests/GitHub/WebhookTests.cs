@@ -24,6 +24,7 @@ public sealed class WebhookTests(SessionsHost host) : IClassFixture<SessionsHost
         Assert.Equal("PR Submitted", afterOpen.Status);
         Assert.Equal(7, afterOpen.PullRequestNumber);
         Assert.Equal($"https://github.com/{repository}/pull/7", afterOpen.PullRequestUrl);
+        Assert.Contains($"PR:       #7 https://github.com/{repository}/pull/7", (await host.Up.CliAsync("-w", workspace, "tasks", "show", merged.ShortId)).Output, StringComparison.Ordinal);
 
         await http.SendAsync(GitHubPayloads.Delivery(webhook.PayloadUrl, "pull_request", GitHubPayloads.PullRequest("closed", repository, Branch(merged), 7, merged: true), webhook.Secret));
         await http.SendAsync(GitHubPayloads.Delivery(webhook.PayloadUrl, "pull_request", GitHubPayloads.PullRequest("opened", repository, Branch(closed), 8), webhook.Secret));
