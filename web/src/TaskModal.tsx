@@ -48,7 +48,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
     <Modal wide title={<><code>{t.shortId}</code> {t.title}</>} onClose={onClose} actions={<>
       {active
         ? <button onClick={() => act.mutate("stop")} disabled={act.isPending}>Stop</button>
-        : <button onClick={() => act.mutate("run")} disabled={act.isPending}>Run task</button>}
+        : <button onClick={() => act.mutate("run")} disabled={act.isPending} title={t.blocked}>Run task</button>}
     </>}>
       <div className="task-modal">
         <div className="task-details">
@@ -74,6 +74,8 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 {t.pullRequestUrl && <a href={t.pullRequestUrl} target="_blank" rel="noreferrer">Pull request</a>}
                 <button className="quiet" onClick={() => { setDraft({ title: t.title, description: t.description ?? "", tags: t.tags.join(", "), priority: t.priority, status: t.status }); setEditing(true); }}>Edit</button>
               </div>
+              {t.note && <p role="note" className="blocking">{t.note}</p>}
+              {t.blocked && <p role="note" className="blocking">Cannot run yet: {t.blocked}</p>}
               <div className="markdown description"><Markdown>{t.description || "*No description.*"}</Markdown></div>
             </>
           )}
