@@ -81,7 +81,10 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             return failure;
         }
 
-        return found.Entity.ToTask(await texts.LoadAsync(found.Entity.StoredDescription, ct));
+        var task = found.Entity.ToTask(await texts.LoadAsync(found.Entity.StoredDescription, ct));
+        return task.PhaseId is { } phase && (await projects.BlockedPhasesAsync(found.Workspace, ct)).TryGetValue(phase, out var reason)
+            ? task with { Blocked = reason }
+            : task;
     }
 
     public async Task<Result<IReadOnlyList<TaskItem>>> ListAsync(Principal caller, string workspaceRef, TaskFilter filter, CancellationToken ct)

@@ -29,6 +29,7 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
 
         Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, model1.ShortId, Ct)).IsSuccess);
         Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, model2.ShortId, Ct)).IsSuccess);
+        Assert.Contains("waits for phase 1 (Model)", (await core.Tasks.GetAsync(core.Person, workspace.Name, ui.ShortId, Ct)).Value!.Blocked, StringComparison.Ordinal);
         var early = await core.Sessions.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct);
         var refusal = Assert.IsType<Conflict>(early.Failure).Message;
         Assert.Contains("phase 2", refusal, StringComparison.Ordinal);
