@@ -86,23 +86,8 @@ public sealed class ApiClient(HttpClient http)
         }
     }
 
-    private static string ProblemMessage(HttpResponseMessage response, string text)
-    {
-        try
-        {
-            using var problem = JsonDocument.Parse(text);
-            if (problem.RootElement.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } message)
-            {
-                return message;
-            }
-        }
-        catch (JsonException)
-        {
-            // Not problem+json: fall through to the status line.
-        }
-
-        return $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}";
-    }
+    private static string ProblemMessage(HttpResponseMessage response, string text) =>
+        ProblemDetail.Read(text) ?? $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}";
 }
 
 /// <summary>A typed answer, and its JSON exactly as the API sent it (what <c>--json</c> prints).</summary>

@@ -114,20 +114,7 @@ public sealed class RunnerApi : IDisposable
             return;
         }
 
-        var detail = $"{(int)response.StatusCode} {response.ReasonPhrase}";
-        try
-        {
-            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-            if (problem.RootElement.TryGetProperty("detail", out var text) && text.GetString() is { } message)
-            {
-                detail = message;
-            }
-        }
-        catch (JsonException)
-        {
-            // Not problem+json (a proxy's page, say): the status line says enough.
-        }
-
-        throw new RunnerApiException(response.StatusCode, detail);
+        throw new RunnerApiException(response.StatusCode,
+            ProblemDetail.Read(await response.Content.ReadAsStringAsync(ct)) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}");
     }
 }

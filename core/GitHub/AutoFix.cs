@@ -134,8 +134,7 @@ public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubAp
 
     private async Task<TaskItem?> OpenTaskPrAsync(Workspace workspace, string branch, CancellationToken ct)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(branch, "^konduktor/([0-9a-f]{8})-");
-        if (!match.Success || !(await tasks.GetAsync(Konduktor, ShortId.Format(workspace.Id), match.Groups[1].Value, ct)).TryGet(out var task, out _))
+        if (SessionPrompts.TaskShortIdOf(branch) is not { } shortId || !(await tasks.GetAsync(Konduktor, ShortId.Format(workspace.Id), shortId, ct)).TryGet(out var task, out _))
         {
             return null;
         }

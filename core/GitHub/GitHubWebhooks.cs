@@ -1,8 +1,8 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Results;
+using Konduktor.Core.Sessions;
 using Konduktor.Core.Storage;
 using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
@@ -22,7 +22,7 @@ public sealed record WebhookOutcome(string Result);
 /// anything in the delivery is trusted, each delivery id has an effect at most once (a conditional insert), and
 /// typed events from Octokit.Webhooks move tasks with their pull requests.
 /// </summary>
-public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, AutoFix autoFix, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
+public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, AutoFix autoFix, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
 {
     public const int MaxBodyBytes = 25 * 1024 * 1024;
 
@@ -97,7 +97,7 @@ public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskServ
         }
 
         var branch = pullRequest.PullRequest.Head.Ref;
-        if (TaskBranch().Match(branch) is not { Success: true } match)
+        if (SessionPrompts.TaskShortIdOf(branch) is not { } shortId)
         {
             return $"ignored: branch {branch} is not a task's";
         }
@@ -110,7 +110,7 @@ public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskServ
             _ => null,
         };
         var happenedAt = pullRequest.PullRequest.ClosedAt ?? pullRequest.PullRequest.UpdatedAt;
-        var result = await tasks.ApplyPullRequestAsync(workspace, match.Groups[1].Value, (int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, ct);
+        var result = await tasks.ApplyPullRequestAsync(workspace, shortId, (int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, ct);
         if (pullRequest.Action == PullRequestActionValue.Synchronize)
         {
             result += "; " + await autoFix.PullRequestUpdatedAsync(workspace, branch, pullRequest.PullRequest.Base.Sha, ct);
@@ -127,8 +127,6 @@ public sealed partial class GitHubWebhooks(WorkspaceService workspaces, TaskServ
 
     private static string SafeKey(string delivery) => string.Concat(delivery.Where(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
 
-    [GeneratedRegex("^konduktor/([0-9a-f]{8})-")]
-    private static partial Regex TaskBranch();
 
     /// <summary>Octokit.Webhooks' one processor: typed events in, a sentence about what happened out.</summary>
     private sealed class Processor(GitHubWebhooks webhooks, Workspace workspace) : WebhookEventProcessor

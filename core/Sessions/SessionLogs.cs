@@ -46,14 +46,9 @@ public sealed class SessionLogs(SessionService sessions, StorageClients storage,
             return new Invalid($"event {bad.Seq} is not valid: sequence numbers start at 1, the stream is one of {string.Join(", ", Streams)}, text at most {MaxEventChars:N0} characters", "events");
         }
 
-        if (await sessions.FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        if ((await sessions.FindOwnedAsync(caller, workspaceId, sessionId, ct)).Failure is { } failure)
         {
-            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
-        }
-
-        if (caller.Kind != PrincipalKind.Runner || session.RunnerId != (caller.Id is { } id ? ShortId.Format(id) : null))
-        {
-            return new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
+            return failure;
         }
 
         var partition = ShortId.Format(sessionId);

@@ -57,6 +57,12 @@ public static partial class SessionPrompts
         return $"konduktor/{ShortId.Of(taskId)}-{(slug.Length == 0 ? "task" : slug)}";
     }
 
+    /// <summary>The short id a task branch names (the inverse of <see cref="BranchFor"/>), or null for any other branch.</summary>
+    public static string? TaskShortIdOf(string branch) => TaskBranch().Match(branch) is { Success: true } match ? match.Groups[1].Value : null;
+
+    [GeneratedRegex("^konduktor/([0-9a-f]{8})-")]
+    private static partial Regex TaskBranch();
+
     [GeneratedRegex("[^a-z0-9]+")]
     private static partial Regex NotSlug();
 }

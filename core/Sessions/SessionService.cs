@@ -405,14 +405,9 @@ public sealed class SessionService(
     /// <summary>A runner reports a session it runs: started, its Claude session id, or its outcome.</summary>
     public async Task<Result<Session>> ReportAsync(Principal caller, Guid workspaceId, Guid sessionId, SessionReport report, CancellationToken ct)
     {
-        if (await FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        if (!(await FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
         {
-            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
-        }
-
-        if (caller.Kind != PrincipalKind.Runner || session.RunnerId != (caller.Id is { } id ? ShortId.Format(id) : null))
-        {
-            return new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
+            return failure;
         }
 
         if (report.Error is { Length: > MaxErrorLength } || report.ClaudeSessionId is { Length: > 200 })
@@ -474,6 +469,19 @@ public sealed class SessionService(
 
         var table = await storage.Table(TableNames.Sessions);
         return await PrefixLookup.FindAsync<SessionEntity>(table, ShortId.Format(workspace.Id), sessionRef, "session", s => $"{s.RowKey} ({StatusName(s.StatusValue)})", ct);
+    }
+
+    /// <summary>A session, for the runner that claimed it and no one else (reports, logs, transcripts).</summary>
+    internal async Task<Result<SessionEntity>> FindOwnedAsync(Principal caller, Guid workspaceId, Guid sessionId, CancellationToken ct)
+    {
+        if (await FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
+        }
+
+        return caller.Kind == PrincipalKind.Runner && caller.Id is { } runnerId && session.RunnerId == ShortId.Format(runnerId)
+            ? session
+            : new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
     }
 
     internal async Task<SessionEntity?> FindEntityAsync(Guid workspaceId, Guid sessionId, CancellationToken ct)

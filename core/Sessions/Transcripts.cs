@@ -16,7 +16,7 @@ public sealed class Transcripts(SessionService sessions, StorageClients storage)
     /// <summary>Stores the transcript of the conversation a session ran (the latest copy wins).</summary>
     public async Task<Result<Done>> SaveAsync(Principal caller, Guid workspaceId, Guid sessionId, Stream content, CancellationToken ct)
     {
-        if (!(await OwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
+        if (!(await sessions.FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
         {
             return failure;
         }
@@ -34,7 +34,7 @@ public sealed class Transcripts(SessionService sessions, StorageClients storage)
     /// <summary>The transcript a resume session continues, for a runner that does not have it on disk.</summary>
     public async Task<Result<Stream>> OpenAsync(Principal caller, Guid workspaceId, Guid sessionId, CancellationToken ct)
     {
-        if (!(await OwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
+        if (!(await sessions.FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
         {
             return failure;
         }
@@ -47,18 +47,6 @@ public sealed class Transcripts(SessionService sessions, StorageClients storage)
         }
 
         return await blob.OpenReadAsync(cancellationToken: ct);
-    }
-
-    private async Task<Result<SessionEntity>> OwnedAsync(Principal caller, Guid workspaceId, Guid sessionId, CancellationToken ct)
-    {
-        if (await sessions.FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
-        {
-            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
-        }
-
-        return caller.Kind == PrincipalKind.Runner && caller.Id is { } runnerId && session.RunnerId == ShortId.Format(runnerId)
-            ? session
-            : new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
     }
 
     private static string BlobName(Guid workspaceId, string conversation) =>
