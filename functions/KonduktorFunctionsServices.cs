@@ -15,6 +15,9 @@ public static class KonduktorFunctionsServices
     {
         services.AddKonduktorCore(configuration);
         services.AddSingleton<Api>();
+        services.AddSingleton(provider => DurableOptions.From(configuration, provider.GetRequiredService<Konduktor.Core.Storage.StorageOptions>()));
+        services.AddSingleton<DurableEngine>();
+        services.AddSingleton<Konduktor.Core.Projects.IProjectOrchestrations, DurableProjectOrchestrations>();
         return services;
     }
 }

@@ -41,7 +41,7 @@ public static class ProjectCommands
             }),
             CommandFactory.Create("show", "Show a project: phases, their tasks and progress, and what blocks the next phase", async (cli, ct) =>
                 cli.Print(await cli.Api.GetAsync<Project>(Path(cli), ct), Show), id),
-            CommandFactory.Create("start", "Start a project: its first phase opens", async (cli, ct) =>
+            CommandFactory.Create("start", "Start a project: its first phase opens and its orchestration sequences the rest (on an active project: makes sure the orchestration runs)", async (cli, ct) =>
                 cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/start", new { }, ct), Show), id),
             CommandFactory.Create("approve", "Approve the open phase's review (all its tasks Done); the next phase opens", async (cli, ct) =>
                 cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/approve", new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
@@ -70,7 +70,11 @@ public static class ProjectCommands
         Output.Line($"{p.ShortId}  {p.Title}  ({Name(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
         foreach (var phase in p.Phases)
         {
-            Output.Line($"Phase {phase.Number}: {phase.Title}  [{Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done");
+            var since = phase.ApprovedAt is { } approved ? $", approved {Time(approved)}"
+                : phase.ReviewRequestedAt is { } requested ? $", up for review since {Time(requested)}"
+                : phase.OpenedAt is { } opened && phase.State == PhaseState.Open ? $", opened {Time(opened)}"
+                : "";
+            Output.Line($"Phase {phase.Number}: {phase.Title}  [{Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done{since}");
             foreach (var task in phase.Tasks)
             {
                 Output.Line($"  {task.ShortId}  {task.Status,-12} {task.Title}");
@@ -81,7 +85,14 @@ public static class ProjectCommands
         {
             Output.Line($"Blocking: {blocking}");
         }
+
+        if (p.CompletedAt is { } completed)
+        {
+            Output.Line($"Completed {Time(completed)}");
+        }
     }
+
+    private static string Time(DateTimeOffset at) => at.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Name<T>(T value)
         where T : struct, Enum => SessionCommands.Name(value);

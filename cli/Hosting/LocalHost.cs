@@ -20,11 +20,13 @@ public sealed class LocalHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly LocalTimers _timers;
+    private readonly LocalDurable _durable;
 
-    private LocalHost(WebApplication app, LocalTimers timers, int functionCount)
+    private LocalHost(WebApplication app, LocalTimers timers, LocalDurable durable, int functionCount)
     {
         _app = app;
         _timers = timers;
+        _durable = durable;
         FunctionCount = functionCount;
     }
 
@@ -56,6 +58,8 @@ public sealed class LocalHost : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System", LogLevel.Warning);
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
         builder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         builder.Services.AddKonduktorFunctions(builder.Configuration);
 
@@ -82,13 +86,15 @@ public sealed class LocalHost : IAsyncDisposable
         FunctionEndpoints.Map(app, functions);
         app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
         await app.StartAsync(ct);
+        var durable = await LocalDurable.StartAsync(typeof(KonduktorFunctionsServices).Assembly, app.Services, ct);
         var timers = LocalTimers.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
-        return new LocalHost(app, timers, functions.Count + timers.Count);
+        return new LocalHost(app, timers, durable, functions.Count + timers.Count + durable.Count);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _timers.DisposeAsync();
+        await _durable.DisposeAsync();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
     }

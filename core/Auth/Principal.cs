@@ -19,6 +19,9 @@ public sealed record Principal(PrincipalKind Kind, string Name, Guid? WorkspaceS
 {
     public static readonly Principal LocalUser = new(PrincipalKind.User, "local");
 
+    /// <summary>Konduktor itself acting for a started project (its orchestration runs ready tasks). Never authenticated from outside.</summary>
+    public static readonly Principal Orchestration = new(PrincipalKind.User, "konduktor");
+
     /// <summary>People may use every workspace; a session only its own; a runner none through the board routes.</summary>
     public Result<Done> MayUseWorkspace(Guid workspaceId, string workspaceName) => Kind switch
     {

@@ -49,13 +49,18 @@ public sealed record Project
 
     public required DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>When the orchestration completed the project, after the last phase's approval.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
     public required string Version { get; init; }
 
     public string ShortId => Core.ShortId.Of(Id);
 }
 
 /// <param name="Number">1-based, in order.</param>
-public sealed record PhaseView(Guid Id, int Number, string Title, PhaseState State, int TasksDone, int TasksTotal, IReadOnlyList<PhaseTask> Tasks, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null);
+/// <param name="OpenedAt">When the project's orchestration opened the phase (and, with auto-run, ran its tasks).</param>
+/// <param name="ReviewRequestedAt">When the orchestration saw every task Done and put the phase up for review.</param>
+public sealed record PhaseView(Guid Id, int Number, string Title, PhaseState State, int TasksDone, int TasksTotal, IReadOnlyList<PhaseTask> Tasks, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null, DateTimeOffset? OpenedAt = null, DateTimeOffset? ReviewRequestedAt = null);
 
 public sealed record PhaseTask(Guid Id, string ShortId, string Title, string Status, string? SessionStatus = null);
 
@@ -83,7 +88,7 @@ public sealed record ProjectTags(IReadOnlyList<string>? Add = null, IReadOnlyLis
 public sealed record Approval(int? Phase = null, string? Note = null);
 
 /// <summary>A phase as stored in its project's row.</summary>
-internal sealed record StoredPhase(Guid Id, string Title, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null);
+internal sealed record StoredPhase(Guid Id, string Title, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null, DateTimeOffset? OpenedAt = null, DateTimeOffset? ReviewRequestedAt = null);
 
 /// <summary>PartitionKey = workspace UUID, RowKey = project UUID; phases as JSON in the row, the spec as large text.</summary>
 internal sealed class ProjectEntity : ITableEntity
@@ -113,6 +118,8 @@ internal sealed class ProjectEntity : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
 
     [IgnoreDataMember]
     public StoredText StoredSpec => new(Spec, SpecBlob);

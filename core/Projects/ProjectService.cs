@@ -13,7 +13,7 @@ namespace Konduktor.Core.Projects;
 /// Projects and their phases, and the rule that sequences them: a task of phase N+1 runs only once every task of
 /// phases ≤ N is Done and phase N's review was approved. Tasks inside the open phase run in parallel.
 /// </summary>
-public sealed class ProjectService(WorkspaceService workspaces, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<ProjectService> logger)
+public sealed class ProjectService(WorkspaceService workspaces, StorageClients storage, TextStore texts, IProjectOrchestrations orchestrations, TimeProvider clock, IIdGenerator ids, ILogger<ProjectService> logger)
 {
     public const int MaxPhases = 50;
 
@@ -85,7 +85,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             Result.Ok(await ViewAsync(found.Workspace, found.Entity, await texts.LoadAsync(found.Entity.StoredSpec, ct), ct)));
 
     public Task<Result<Project>> AddPhaseAsync(Principal caller, string workspaceRef, string projectRef, NewPhase phase, CancellationToken ct) =>
-        ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>
+        SignalledAsync(caller, workspaceRef, projectRef, (project, _) =>
         {
             if (!TaskRules.Title(phase.Title).TryGet(out var title, out var failure))
             {
@@ -105,7 +105,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
 
     /// <summary>Renames, redescribes or moves a phase that has not been approved (approved history stays as it was).</summary>
     public Task<Result<Project>> UpdatePhaseAsync(Principal caller, string workspaceRef, string projectRef, int number, PhaseChanges changes, CancellationToken ct) =>
-        ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>
+        SignalledAsync(caller, workspaceRef, projectRef, (project, _) =>
         {
             var phases = project.PhaseList;
             if (number < 1 || number > phases.Count)
@@ -136,7 +136,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
 
     /// <summary>Removes a phase with no tasks that has not been approved.</summary>
     public Task<Result<Project>> RemovePhaseAsync(Principal caller, string workspaceRef, string projectRef, int number, CancellationToken ct) =>
-        ChangeAsync(caller, workspaceRef, projectRef, (project, tasks) =>
+        SignalledAsync(caller, workspaceRef, projectRef, (project, tasks) =>
         {
             var phases = project.PhaseList;
             if (number < 1 || number > phases.Count)
@@ -189,27 +189,46 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
         return (found.Workspace, ready);
     }
 
-    /// <summary>Opens the first phase: its tasks may run.</summary>
-    public Task<Result<Project>> StartAsync(Principal caller, string workspaceRef, string projectRef, CancellationToken ct) =>
-        ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>
+    /// <summary>
+    /// Opens the first phase (its tasks may run) and starts the project's orchestration, which sequences the rest.
+    /// Starting an active project again only makes sure its orchestration runs (it is idempotent).
+    /// </summary>
+    public async Task<Result<Project>> StartAsync(Principal caller, string workspaceRef, string projectRef, CancellationToken ct)
+    {
+        if (!(await FindAsync(caller, workspaceRef, projectRef, ct)).TryGet(out var found, out var failure))
         {
-            if (project.StatusValue != ProjectStatus.Draft)
-            {
-                return new Conflict($"project {ShortId.Of(Guid.Parse(project.RowKey))} is already {project.Status.ToLowerInvariant()}");
-            }
+            return failure;
+        }
 
-            if (project.PhaseList.Count == 0)
+        var started = found.Entity.StatusValue == ProjectStatus.Active
+            ? await ViewAsync(found.Workspace, found.Entity, await texts.LoadAsync(found.Entity.StoredSpec, ct), ct)
+            : await ChangeAsync(caller, workspaceRef, projectRef, (project, _) =>
             {
-                return new Conflict("a project needs at least one phase to start: `konduktor projects phases add`");
-            }
+                if (project.StatusValue != ProjectStatus.Draft)
+                {
+                    return new Conflict($"project {ShortId.Of(Guid.Parse(project.RowKey))} is already {project.Status.ToLowerInvariant()}");
+                }
 
-            project.StatusValue = ProjectStatus.Active;
-            return Done.Value;
-        }, ct);
+                if (project.PhaseList.Count == 0)
+                {
+                    return new Conflict("a project needs at least one phase to start: `konduktor projects phases add`");
+                }
+
+                project.StatusValue = ProjectStatus.Active;
+                return Done.Value;
+            }, ct);
+        if (started.TryGet(out var view, out _))
+        {
+            await orchestrations.StartAsync(new ProjectRun(view.WorkspaceId, view.Id), ct);
+            logger.LogInformation("Project {ProjectId} started by {Principal}", view.Id, caller.Name);
+        }
+
+        return started;
+    }
 
     /// <summary>The review gate: approves the open phase once all its tasks are Done, which opens the next one.</summary>
     public Task<Result<Project>> ApproveAsync(Principal caller, string workspaceRef, string projectRef, Approval approval, CancellationToken ct) =>
-        ChangeAsync(caller, workspaceRef, projectRef, async (project, tasksByPhase) =>
+        SignalledAsync(caller, workspaceRef, projectRef, (project, tasksByPhase) =>
         {
             if (project.StatusValue != ProjectStatus.Active)
             {
@@ -218,6 +237,11 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
 
             var phases = project.PhaseList;
             var open = phases.FindIndex(p => p.ApprovedAt is null);
+            if (open < 0)
+            {
+                return new Conflict($"every phase of project {ShortId.Of(Guid.Parse(project.RowKey))} is approved; it is being completed");
+            }
+
             if (approval.Phase is { } number && number != open + 1)
             {
                 return new Conflict($"phase {number} is not the one under review; phase {open + 1} ({phases[open].Title}) is");
@@ -233,12 +257,6 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
 
             phases[open] = phases[open] with { ApprovedAt = clock.GetUtcNow(), ApprovalNote = approval.Note };
             project.PhaseList = phases;
-            if (open == phases.Count - 1)
-            {
-                project.StatusValue = ProjectStatus.Completed;
-            }
-
-            await Task.CompletedTask;
             return Done.Value;
         }, ct);
 
@@ -312,6 +330,128 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             : new Invalid($"project {ShortId.Of(Guid.Parse(project.RowKey))} has phases 1 to {phases.Count}; there is no phase {phase}", "phase");
     }
 
+    /// <summary>Tells a project's orchestration that something it waits on changed. Never fails the caller's change:
+    /// a lost signal costs only time, as the orchestration re-checks on a durable timer.</summary>
+    internal async Task SignalAsync(Guid workspaceId, string? projectId, CancellationToken ct)
+    {
+        if (projectId is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await orchestrations.SignalAsync(new ProjectRun(workspaceId, Guid.Parse(projectId)), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not signal the orchestration of project {ProjectId}; its timer will notice the change", projectId);
+        }
+    }
+
+    /// <summary>
+    /// The orchestration's step at the start of each phase: finds the first phase not approved and marks it opened
+    /// (once). Returns what the orchestration should do next: wait on that phase, or stop — the project completed
+    /// (it is marked so here, once every phase is approved) or is no longer active.
+    /// </summary>
+    public Task<Result<PhaseStep>> OpenCurrentPhaseAsync(ProjectRun run, CancellationToken ct) =>
+        StepAsync(run, (project, tasks, now) =>
+        {
+            if (project.StatusValue != ProjectStatus.Active)
+            {
+                return (false, new PhaseStep(project.StatusValue == ProjectStatus.Completed ? PhaseStep.Completed : PhaseStep.Stopped));
+            }
+
+            var phases = project.PhaseList;
+            var open = phases.FindIndex(p => p.ApprovedAt is null);
+            if (open < 0)
+            {
+                project.StatusValue = ProjectStatus.Completed;
+                project.CompletedAt = now;
+                return (true, new PhaseStep(PhaseStep.Completed));
+            }
+
+            var opened = phases[open].OpenedAt is null;
+            if (opened)
+            {
+                phases[open] = phases[open] with { OpenedAt = now };
+                project.PhaseList = phases;
+            }
+
+            return (opened, new PhaseStep(PhaseStep.Open, phases[open].Id, open + 1, project.AutoRun && opened));
+        }, ct);
+
+    /// <summary>Where a phase stands for its orchestration; <see cref="PhaseCheck.Current"/> is false once it is no longer the phase under way.</summary>
+    public Task<Result<PhaseCheck>> CheckPhaseAsync(ProjectRun run, Guid phaseId, CancellationToken ct) =>
+        StepAsync(run, (project, tasks, _) => (false, Check(project, tasks, phaseId)), ct);
+
+    /// <summary>Puts the phase up for review (records when) if all its tasks are Done; takes it back down if they no longer are.</summary>
+    public Task<Result<PhaseCheck>> SyncReviewAsync(ProjectRun run, Guid phaseId, CancellationToken ct) =>
+        StepAsync(run, (project, tasks, now) =>
+        {
+            var check = Check(project, tasks, phaseId);
+            if (!check.Current || check.Approved || check.AllDone == check.ReviewRequested)
+            {
+                return (false, check);
+            }
+
+            var phases = project.PhaseList;
+            var index = phases.FindIndex(p => p.Id == phaseId);
+            phases[index] = phases[index] with { ReviewRequestedAt = check.AllDone ? now : null };
+            project.PhaseList = phases;
+            return (true, check with { ReviewRequested = check.AllDone });
+        }, ct);
+
+    private static PhaseCheck Check(ProjectEntity project, Dictionary<Guid, List<PhaseTask>> tasks, Guid phaseId)
+    {
+        var phases = project.PhaseList;
+        var index = phases.FindIndex(p => p.Id == phaseId);
+        var current = project.StatusValue == ProjectStatus.Active && index >= 0 && index == phases.FindIndex(p => p.ApprovedAt is null);
+        if (index < 0)
+        {
+            return new PhaseCheck(false, false, false, false);
+        }
+
+        var phase = phases[index];
+        var phaseTasks = tasks[phaseId];
+        var allDone = phaseTasks.Count > 0 && phaseTasks.All(t => t.Status == BoardColumns.Done);
+        return new PhaseCheck(current, allDone, phase.ApprovedAt is not null, phase.ReviewRequestedAt is not null);
+    }
+
+    /// <summary>Reads the project and its tasks, applies one idempotent step, and writes only when the step changed something.</summary>
+    private Task<Result<T>> StepAsync<T>(ProjectRun run, Func<ProjectEntity, Dictionary<Guid, List<PhaseTask>>, DateTimeOffset, (bool Changed, T Outcome)> step, CancellationToken ct) =>
+        Optimistic.UpdateAsync<T>(async token =>
+        {
+            var table = await storage.Table(TableNames.Projects);
+            var found = await table.GetEntityIfExistsAsync<ProjectEntity>(ShortId.Format(run.WorkspaceId), ShortId.Format(run.ProjectId), cancellationToken: token);
+            if (!found.HasValue || found.Value is not { } entity)
+            {
+                return new NotFound($"project {ShortId.Of(run.ProjectId)} no longer exists");
+            }
+
+            var now = clock.GetUtcNow();
+            var (changed, outcome) = step(entity, await TasksByPhaseAsync(run.WorkspaceId, entity, token), now);
+            if (changed)
+            {
+                entity.UpdatedAt = now;
+                await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
+            }
+
+            return outcome;
+        }, "the project", ct);
+
+    /// <summary>A change to the project that its orchestration must hear about (it may change what the current phase waits on).</summary>
+    private async Task<Result<Project>> SignalledAsync(Principal caller, string workspaceRef, string projectRef, Func<ProjectEntity, Dictionary<Guid, List<PhaseTask>>, Result<Done>> change, CancellationToken ct)
+    {
+        var changed = await ChangeAsync(caller, workspaceRef, projectRef, change, ct);
+        if (changed.TryGet(out var project, out _) && project.Status == ProjectStatus.Active)
+        {
+            await SignalAsync(project.WorkspaceId, ShortId.Format(project.Id), ct);
+        }
+
+        return changed;
+    }
+
     private async Task<Result<(Workspace Workspace, ProjectEntity Entity)>> FindAsync(Principal caller, string workspaceRef, string projectRef, CancellationToken ct)
     {
         if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
@@ -333,7 +473,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             }
 
             var (workspace, entity) = found;
-            var tasks = await TasksByPhaseAsync(workspace, entity, token);
+            var tasks = await TasksByPhaseAsync(workspace.Id, entity, token);
             if ((await change(entity, tasks)).Failure is { } refused)
             {
                 return refused;
@@ -348,11 +488,11 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
     private Task<Result<Project>> ChangeAsync(Principal caller, string workspaceRef, string projectRef, Func<ProjectEntity, Dictionary<Guid, List<PhaseTask>>, Result<Done>> change, CancellationToken ct) =>
         ChangeAsync(caller, workspaceRef, projectRef, (entity, tasks) => Task.FromResult(change(entity, tasks)), ct);
 
-    private async Task<Dictionary<Guid, List<PhaseTask>>> TasksByPhaseAsync(Workspace workspace, ProjectEntity project, CancellationToken ct)
+    private async Task<Dictionary<Guid, List<PhaseTask>>> TasksByPhaseAsync(Guid workspaceId, ProjectEntity project, CancellationToken ct)
     {
         var byPhase = project.PhaseList.ToDictionary(p => p.Id, _ => new List<PhaseTask>());
         var table = await storage.Table(TableNames.Tasks);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspace.Id)} and ProjectId eq {project.RowKey}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and ProjectId eq {project.RowKey}");
         await foreach (var task in table.QueryAsync<TaskEntity>(filter, select: ["RowKey", "Title", "Status", "PhaseId", "LatestSessionStatus"], cancellationToken: ct))
         {
             if (task.PhaseId is { } phase && byPhase.TryGetValue(Guid.Parse(phase), out var list))
@@ -367,7 +507,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
     private async Task<Project> ViewAsync(Workspace workspace, ProjectEntity entity, string? spec, CancellationToken ct)
     {
         var status = entity.StatusValue;
-        var tasks = await TasksByPhaseAsync(workspace, entity, ct);
+        var tasks = await TasksByPhaseAsync(workspace.Id, entity, ct);
         var phases = new List<PhaseView>();
         string? blocking = null;
         var openFound = false;
@@ -397,7 +537,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
                 state = PhaseState.Waiting;
             }
 
-            phases.Add(new PhaseView(phase.Id, i + 1, phase.Title, state, done, phaseTasks.Count, phaseTasks, phase.Description, phase.ApprovedAt, phase.ApprovalNote));
+            phases.Add(new PhaseView(phase.Id, i + 1, phase.Title, state, done, phaseTasks.Count, phaseTasks, phase.Description, phase.ApprovedAt, phase.ApprovalNote, phase.OpenedAt, phase.ReviewRequestedAt));
         }
 
         return new Project
@@ -410,9 +550,12 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             Status = status,
             AutoRun = entity.AutoRun,
             Phases = phases,
-            Blocking = status == ProjectStatus.Draft ? "the project has not started" : blocking,
+            Blocking = status == ProjectStatus.Draft ? "the project has not started"
+                : status == ProjectStatus.Active && !openFound ? "every phase is approved; the project is being completed"
+                : blocking,
             CreatedAt = entity.CreatedAt,
             UpdatedAt = entity.UpdatedAt,
+            CompletedAt = entity.CompletedAt,
             Version = entity.ETag.ToString(),
         };
     }

@@ -11,7 +11,7 @@ internal sealed class TaskEntity : ITableEntity
 {
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
-        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt",
+        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt", "StatusChangedAt",
          "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
@@ -107,6 +107,7 @@ internal sealed class TaskEntity : ITableEntity
         Rank = Rank,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
+        StatusChangedAt = StatusChangedAt,
         Version = ETag.ToString(),
         Branch = Branch,
         LatestSession = LatestSessionId is null ? null : new SessionSummary(Guid.Parse(LatestSessionId), LatestSessionStatus ?? "", ActiveSessionId is not null),

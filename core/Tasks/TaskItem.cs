@@ -27,6 +27,9 @@ public sealed record TaskItem
 
     public required DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>When the task last moved to another column (null if it never moved).</summary>
+    public DateTimeOffset? StatusChangedAt { get; init; }
+
     /// <summary>The storage ETag: send it back (If-Match) to update only if nobody changed the task since.</summary>
     public required string Version { get; init; }
 

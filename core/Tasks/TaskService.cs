@@ -71,6 +71,7 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
         }
 
         logger.LogInformation("Task {TaskId} created in workspace {WorkspaceId} by {Principal}", id, workspace.Id, caller.Name);
+        await projects.SignalAsync(workspace.Id, entity.ProjectId, ct);
         return entity.ToTask(description);
     }
 
@@ -134,8 +135,10 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
     public Task<Result<TaskItem>> MoveAsync(Principal caller, string workspaceRef, string taskRef, string status, double? rank, string? ifMatch, CancellationToken ct) =>
         UpdateAsync(caller, workspaceRef, taskRef, new TaskChanges { Status = status, Rank = rank }, ifMatch, ct);
 
-    public Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct) =>
-        Optimistic.UpdateAsync<TaskItem>(async token =>
+    public async Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct)
+    {
+        string? projectBefore = null;
+        var updated = await Optimistic.UpdateAsync<TaskItem>(async token =>
         {
             if (!(await FindAsync(caller, workspaceRef, taskRef, token)).TryGet(out var found, out var failure))
             {
@@ -143,6 +146,7 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             }
 
             var (workspace, entity) = found;
+            projectBefore = entity.ProjectId;
             if (ifMatch is not null && ifMatch != entity.ETag.ToString())
             {
                 return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
@@ -225,6 +229,13 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             var text = changes.Description ?? await texts.LoadAsync(newDescription, token);
             return entity.ToTask(text);
         }, "the task", ct);
+        if (updated.TryGet(out var task, out _))
+        {
+            await SignalProjectsAsync(task.WorkspaceId, projectBefore, task.ProjectId is { } after ? ShortId.Format(after) : null, ct);
+        }
+
+        return updated;
+    }
 
     public async Task<Result<TaskItem>> DeleteAsync(Principal caller, string workspaceRef, string taskRef, string? ifMatch, CancellationToken ct)
     {
@@ -246,6 +257,7 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
 
         await texts.ForgetAsync(entity.StoredDescription);
         logger.LogInformation("Task {TaskId} deleted from workspace {WorkspaceId} by {Principal}", entity.RowKey, entity.PartitionKey, caller.Name);
+        await projects.SignalAsync(found.Workspace.Id, entity.ProjectId, ct);
         return entity.ToTask(null);
     }
 
@@ -266,8 +278,10 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
     /// Applies a change to one task on fresh state, conditionally on its ETag, retrying a lost race: how sessions
     /// (and later webhooks and projects) change a task without ever overwriting someone else's change.
     /// </summary>
-    internal Task<Result<TaskEntity>> ChangeAsync(Guid workspaceId, Guid taskId, Func<TaskEntity, Task<Result<Done>>> change, CancellationToken ct) =>
-        Optimistic.UpdateAsync<TaskEntity>(async token =>
+    internal async Task<Result<TaskEntity>> ChangeAsync(Guid workspaceId, Guid taskId, Func<TaskEntity, Task<Result<Done>>> change, CancellationToken ct)
+    {
+        string? statusBefore = null;
+        var changed = await Optimistic.UpdateAsync<TaskEntity>(async token =>
         {
             var table = await storage.Table(TableNames.Tasks);
             var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), cancellationToken: token);
@@ -276,6 +290,7 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
                 return new NotFound($"no task matches '{ShortId.Of(taskId)}'");
             }
 
+            statusBefore = entity.Status;
             if ((await change(entity)).Failure is { } failure)
             {
                 return failure;
@@ -286,6 +301,13 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             entity.ETag = response.Headers.ETag ?? default;
             return entity;
         }, "the task", ct);
+        if (changed.TryGet(out var task, out _) && task.Status != statusBefore)
+        {
+            await projects.SignalAsync(workspaceId, task.ProjectId, ct);
+        }
+
+        return changed;
+    }
 
     /// <summary>
     /// A task's pull request changed on GitHub: record it and move the task — unless a person (or anything else)
@@ -367,6 +389,16 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
     {
         var index = workspace.Columns.ToList().FindIndex(c => string.Equals(c, status, StringComparison.OrdinalIgnoreCase));
         return index < 0 ? int.MaxValue : index;
+    }
+
+    /// <summary>A task's change may finish (or reopen) a phase of the project it left and of the one it is in.</summary>
+    private async Task SignalProjectsAsync(Guid workspaceId, string? before, string? after, CancellationToken ct)
+    {
+        await projects.SignalAsync(workspaceId, before, ct);
+        if (after != before)
+        {
+            await projects.SignalAsync(workspaceId, after, ct);
+        }
     }
 
     internal static double RankAt(DateTimeOffset time) => time.ToUnixTimeMilliseconds();

@@ -21,6 +21,7 @@ using System.Text.RegularExpressions;
 //   {"echoPrompt": true}                 say the prompt it was given, and its --resume id
 //   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
 //   {"konduktor": ["tasks", "list"]}     run the konduktor CLI on PATH; its output (and exit code) as a tool result
+//                                        (%NAME% in an argument is that environment variable, e.g. %KONDUKTOR_TASK%)
 //   {"result": "success", "isError": false, "cost": 0.01, "turns": 2, "inputTokens": 100, "outputTokens": 50}
 //   {"exit": 3}                          exit at once with this code (no result unless one was emitted)
 // Without a result step it ends with a success result and exit code 0.
@@ -148,7 +149,7 @@ foreach (var step in Script())
     }
     else if (step["konduktor"] is JsonArray arguments)
     {
-        var (code, output) = Run("konduktor", arguments.Select(a => a!.GetValue<string>()).ToArray());
+        var (code, output) = Run("konduktor", arguments.Select(a => Environment.ExpandEnvironmentVariables(a!.GetValue<string>())).ToArray());
         Tool("Bash", new JsonObject { ["command"] = "konduktor " + string.Join(' ', arguments) }, $"exit {code}\n{output}", code != 0);
     }
     else if (step["result"] is { } result)

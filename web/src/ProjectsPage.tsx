@@ -7,6 +7,12 @@ import { toast } from "./Toasts";
 
 const stateLabel: Record<Phase["state"], string> = { waiting: "waiting", open: "open", awaitingReview: "awaiting review", approved: "approved" };
 
+/** When the phase reached its state, as the project's orchestration recorded it. */
+function since(phase: Phase): string {
+  const at = phase.state === "approved" ? phase.approvedAt : phase.state === "awaitingReview" ? phase.reviewRequestedAt : phase.state === "open" ? phase.openedAt : undefined;
+  return at ? ` since ${new Date(at).toLocaleString()}` : "";
+}
+
 /** Projects: a list, and a project's phases as lanes with their tasks, progress, what blocks, and the review gate. */
 export function ProjectsPage({ workspace, project }: { workspace: string; project?: string }) {
   return project ? <ProjectView workspace={workspace} id={project} /> : <ProjectList workspace={workspace} />;
@@ -66,7 +72,7 @@ function ProjectView({ workspace, id }: { workspace: string; id: string }) {
         {p.phases.map((phase) => (
           <section key={phase.id} className={`column phase ${phase.state}`} aria-label={`Phase ${phase.number}`} data-phase={phase.number}>
             <h2>{phase.number}. {phase.title} <span className="count">{phase.tasksDone}/{phase.tasksTotal}</span></h2>
-            <p className="muted phase-state" data-testid={`phase-${phase.number}-state`}>{stateLabel[phase.state]}{phase.approvalNote ? ` — “${phase.approvalNote}”` : ""}</p>
+            <p className="muted phase-state" data-testid={`phase-${phase.number}-state`}>{stateLabel[phase.state]}{since(phase)}{phase.approvalNote ? ` — “${phase.approvalNote}”` : ""}</p>
             <progress max={Math.max(1, phase.tasksTotal)} value={phase.tasksDone} aria-label={`Phase ${phase.number} progress`} />
             <ol className="cards">
               {phase.tasks.map((t) => (

@@ -65,10 +65,10 @@ export interface WorkspaceConfig {
 
 export type PhaseState = "waiting" | "open" | "awaitingReview" | "approved";
 export interface PhaseTask { id: string; shortId: string; title: string; status: string; sessionStatus?: SessionStatus }
-export interface Phase { id: string; number: number; title: string; description?: string; state: PhaseState; tasksDone: number; tasksTotal: number; tasks: PhaseTask[]; approvedAt?: string; approvalNote?: string }
+export interface Phase { id: string; number: number; title: string; description?: string; state: PhaseState; tasksDone: number; tasksTotal: number; tasks: PhaseTask[]; approvedAt?: string; approvalNote?: string; openedAt?: string; reviewRequestedAt?: string }
 export interface Project {
   id: string; workspaceId: string; title: string; spec?: string; tags: string[]; status: "draft" | "active" | "completed"; autoRun: boolean;
-  phases: Phase[]; blocking?: string; shortId: string; version: string;
+  phases: Phase[]; blocking?: string; shortId: string; version: string; completedAt?: string;
 }
 
 export interface NewTask { title: string; description?: string; tags?: string[]; priority?: Priority; status?: string }

@@ -225,13 +225,14 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(later.Locator("button.play")).ToBeDisabledAsync();
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
 
-        await Expect(page.GetByTestId("phase-1-state")).ToHaveTextAsync("awaiting review");
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("awaiting review since", new() { Timeout = 15_000 });
         await Expect(page.GetByTestId("blocking")).ToContainTextAsync("awaits review");
         await page.GetByLabel("Note for phase 1").FillAsync("Model looks right");
         await page.GetByRole(AriaRole.Button, new() { Name = "Approve phase" }).ClickAsync();
 
-        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("approved — “Model looks right”");
-        await Expect(page.GetByTestId("phase-2-state")).ToHaveTextAsync("open");
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("approved since");
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("— “Model looks right”");
+        await Expect(page.GetByTestId("phase-2-state")).ToContainTextAsync("open since", new() { Timeout = 15_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project.png") });
         Assert.Contains("Phase 2: UI  [open]", (await host.Up.CliAsync("-w", workspace, "projects", "show", project.ShortId)).Output, StringComparison.Ordinal);
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");

@@ -29,8 +29,12 @@ public sealed class CoreHarness : IAsyncDisposable
             services.AddSingleton(ids);
         }
 
+        services.AddSingleton<Konduktor.Core.Projects.IProjectOrchestrations>(Orchestrations);
         _services = services.AddKonduktorCore(configuration).BuildServiceProvider();
     }
+
+    /// <summary>No engine runs here: what core asked of it is recorded (tests drive the orchestration's steps themselves).</summary>
+    public RecordingOrchestrations Orchestrations { get; } = new();
 
     public Principal Person { get; } = Principal.LocalUser;
 
@@ -77,5 +81,25 @@ public sealed class ForgedIds(params Guid[] ids) : IIdGenerator
         {
             return _ids.Count > 0 ? _ids.Dequeue() : Guid.NewGuid();
         }
+    }
+}
+
+/// <summary>Stands where the Durable engine would: records the projects core started and signalled.</summary>
+public sealed class RecordingOrchestrations : Konduktor.Core.Projects.IProjectOrchestrations
+{
+    public System.Collections.Concurrent.ConcurrentQueue<Guid> Started { get; } = new();
+
+    public System.Collections.Concurrent.ConcurrentQueue<Guid> Signalled { get; } = new();
+
+    public Task StartAsync(Konduktor.Core.Projects.ProjectRun run, CancellationToken ct)
+    {
+        Started.Enqueue(run.ProjectId);
+        return Task.CompletedTask;
+    }
+
+    public Task SignalAsync(Konduktor.Core.Projects.ProjectRun run, CancellationToken ct)
+    {
+        Signalled.Enqueue(run.ProjectId);
+        return Task.CompletedTask;
     }
 }

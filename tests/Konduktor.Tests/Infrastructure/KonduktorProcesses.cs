@@ -154,6 +154,14 @@ public sealed class KonduktorUp : IAsyncDisposable
 
     public string Output => _process.Output;
 
+    /// <summary>A port nothing listens on now, for an <c>up</c> that must come back on the same address after a restart.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static string NewHome() => Directory.CreateTempSubdirectory("konduktor-home-").FullName;
 
     /// <summary>Starts <c>up</c>; with <paramref name="storage"/> null it starts its own Azurite, data under the home.</summary>

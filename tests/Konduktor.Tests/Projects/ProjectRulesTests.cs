@@ -54,7 +54,7 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Approving_the_last_phase_completes_the_project_and_a_task_needs_a_real_phase()
+    public async Task After_the_last_approval_the_orchestrations_next_step_completes_the_project_and_a_task_needs_a_real_phase()
     {
         await using var core = new CoreHarness(azurite);
         var workspace = await core.NewWorkspaceAsync();
@@ -65,10 +65,74 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "Do it", Project = project.ShortId, Phase = 1, Status = "Done" }, Ct)).Value!;
         await core.Projects.StartAsync(core.Person, workspace.Name, project.ShortId, Ct);
 
-        var done = (await core.Projects.ApproveAsync(core.Person, workspace.Name, project.ShortId, new Approval(), Ct)).Value!;
+        var approved = (await core.Projects.ApproveAsync(core.Person, workspace.Name, project.ShortId, new Approval(), Ct)).Value!;
+        var step = (await core.Projects.OpenCurrentPhaseAsync(new ProjectRun(workspace.Id, project.Id), Ct)).Value!;
+        var done = (await core.Projects.GetAsync(core.Person, workspace.Name, project.ShortId, Ct)).Value!;
 
+        Assert.Equal(ProjectStatus.Active, approved.Status);
+        Assert.Contains("being completed", approved.Blocking, StringComparison.Ordinal);
+        Assert.Equal(PhaseStep.Completed, step.Outcome);
         Assert.Equal(ProjectStatus.Completed, done.Status);
+        Assert.NotNull(done.CompletedAt);
         Assert.Equal(task.Id, Assert.Single(done.Phases[0].Tasks).Id);
+    }
+
+    [Fact]
+    public async Task The_orchestrations_steps_open_a_phase_once_request_review_when_its_tasks_are_done_and_take_it_back_when_one_reopens()
+    {
+        await using var core = new CoreHarness(azurite);
+        var workspace = await core.NewWorkspaceAsync();
+        var project = (await core.Projects.CreateAsync(core.Person, workspace.Name, new NewProject { Title = "Steps", Phases = ["One", "Two"], AutoRun = true }, Ct)).Value!;
+        var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "Only task", Project = project.ShortId, Phase = 1 }, Ct)).Value!;
+        await core.Projects.StartAsync(core.Person, workspace.Name, project.ShortId, Ct);
+        var run = new ProjectRun(workspace.Id, project.Id);
+        var phaseOne = project.Phases[0].Id;
+
+        var first = (await core.Projects.OpenCurrentPhaseAsync(run, Ct)).Value!;
+        var again = (await core.Projects.OpenCurrentPhaseAsync(run, Ct)).Value!;
+        var running = (await core.Projects.SyncReviewAsync(run, phaseOne, Ct)).Value!;
+        await core.Tasks.MoveAsync(core.Person, workspace.Name, task.ShortId, "Done", null, null, Ct);
+        var review = (await core.Projects.SyncReviewAsync(run, phaseOne, Ct)).Value!;
+        var requested = (await core.Projects.GetAsync(core.Person, workspace.Name, project.ShortId, Ct)).Value!.Phases[0];
+        await core.Tasks.MoveAsync(core.Person, workspace.Name, task.ShortId, "In progress", null, null, Ct);
+        var withdrawn = (await core.Projects.SyncReviewAsync(run, phaseOne, Ct)).Value!;
+        await core.Tasks.MoveAsync(core.Person, workspace.Name, task.ShortId, "Done", null, null, Ct);
+        await core.Projects.SyncReviewAsync(run, phaseOne, Ct);
+        await core.Projects.ApproveAsync(core.Person, workspace.Name, project.ShortId, new Approval(1), Ct);
+        var afterApproval = (await core.Projects.SyncReviewAsync(run, phaseOne, Ct)).Value!;
+        var next = (await core.Projects.OpenCurrentPhaseAsync(run, Ct)).Value!;
+
+        Assert.Equal(new PhaseStep(PhaseStep.Open, phaseOne, 1, RunReady: true), first);
+        Assert.Equal(new PhaseStep(PhaseStep.Open, phaseOne, 1, RunReady: false), again);
+        Assert.Equal(new PhaseCheck(Current: true, AllDone: false, Approved: false, ReviewRequested: false), running);
+        Assert.Equal(new PhaseCheck(Current: true, AllDone: true, Approved: false, ReviewRequested: true), review);
+        Assert.NotNull(requested.ReviewRequestedAt);
+        Assert.NotNull(requested.OpenedAt);
+        Assert.Equal(new PhaseCheck(Current: true, AllDone: false, Approved: false, ReviewRequested: false), withdrawn);
+        Assert.False(afterApproval.Current);
+        Assert.Equal(new PhaseStep(PhaseStep.Open, project.Phases[1].Id, 2, RunReady: true), next);
+    }
+
+    [Fact]
+    public async Task Changes_to_a_projects_tasks_and_its_approval_signal_its_orchestration_and_so_does_a_task_leaving_it()
+    {
+        await using var core = new CoreHarness(azurite);
+        var workspace = await core.NewWorkspaceAsync();
+        var project = (await core.Projects.CreateAsync(core.Person, workspace.Name, new NewProject { Title = "Signals", Phases = ["One"] }, Ct)).Value!;
+        var other = (await core.Projects.CreateAsync(core.Person, workspace.Name, new NewProject { Title = "Other", Phases = ["One"] }, Ct)).Value!;
+        await core.Projects.StartAsync(core.Person, workspace.Name, project.ShortId, Ct);
+        var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "Moves", Project = project.ShortId, Phase = 1 }, Ct)).Value!;
+        var unrelated = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "No project" }, Ct)).Value!;
+        Assert.Equal([project.Id], core.Orchestrations.Started);
+        Assert.Equal([project.Id], core.Orchestrations.Signalled);
+
+        await core.Tasks.MoveAsync(core.Person, workspace.Name, unrelated.ShortId, "Done", null, null, Ct);
+        await core.Tasks.MoveAsync(core.Person, workspace.Name, task.ShortId, "Done", null, null, Ct);
+        await core.Projects.ApproveAsync(core.Person, workspace.Name, project.ShortId, new Approval(), Ct);
+        await core.Tasks.UpdateAsync(core.Person, workspace.Name, task.ShortId, new TaskChanges { Project = other.ShortId, Phase = 1 }, null, Ct);
+        await core.Tasks.DeleteAsync(core.Person, workspace.Name, task.ShortId, null, Ct);
+
+        Assert.Equal([project.Id, project.Id, project.Id, project.Id, other.Id, other.Id], core.Orchestrations.Signalled);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class RunnerResilienceTests(AzuriteFixture azurite)
     public async Task With_the_api_host_restarted_mid_stream_nothing_is_lost_or_duplicated()
     {
         var prefix = AzuriteFixture.NewPrefix();
-        var port = FreePort();
+        var port = KonduktorUp.FreePort();
         var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: prefix, extraArguments: ["--no-runner"], port: port);
         try
         {
@@ -153,12 +153,5 @@ public sealed class RunnerResilienceTests(AzuriteFixture azurite)
         }
 
         Assert.Equal(floods * perFlood, said.Count(text => text.StartsWith("event ", StringComparison.Ordinal)));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
