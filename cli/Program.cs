@@ -8,6 +8,7 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     TaskCommands.Build(),
     SessionCommands.Build(),
     ProjectCommands.Build(),
+    DocCommands.Build(),
     RunnerCommands.Build(),
     RunnerCommands.BuildList(),
     ConfigCommands.Build(),

@@ -30,6 +30,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<Projects.ProjectService>();
+        services.AddSingleton<Docs.DocService>();
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
         services.AddSingleton<ActiveSessions>();

@@ -12,4 +12,6 @@ public static class TableNames
     public const string WebhookDeliveries = "webhookdeliveries";
     public const string AutoFixes = "autofixes";
     public const string Projects = "projects";
+    public const string Docs = "docs";
+    public const string DocVersions = "docversions";
 }

@@ -14,12 +14,12 @@ public static partial class TaskRules
     public const int MaxTagLength = 50;
     public const string DefaultStatus = BoardColumns.ToDo;
 
-    public static Result<string> Title(string? title)
+    public static Result<string> Title(string? title, string noun = "task")
     {
         var value = (title ?? "").Trim();
         if (value.Length == 0)
         {
-            return new Invalid("a task needs a title", "title");
+            return new Invalid($"a {noun} needs a title", "title");
         }
 
         if (value.Length > MaxTitleLength)

@@ -56,6 +56,9 @@ public static class Query
             : new SessionFilter { Task = Value(req, "task"), Status = status, Limit = (int)limit });
     }
 
+    /// <summary>A free-text query value, or null when absent.</summary>
+    public static string? Text(HttpRequest req, string name) => Value(req, name);
+
     private static string? Value(HttpRequest req, string name) =>
         req.Query[name].ToString() is { Length: > 0 } value ? value : null;
 }
