@@ -9,6 +9,7 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     SessionCommands.Build(),
     ProjectCommands.Build(),
     DocCommands.Build(),
+    QuestionCommands.Build(),
     RunnerCommands.Build(),
     RunnerCommands.BuildList(),
     ConfigCommands.Build(),

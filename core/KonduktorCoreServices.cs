@@ -31,6 +31,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<TaskService>();
         services.AddSingleton<Projects.ProjectService>();
         services.AddSingleton<Docs.DocService>();
+        services.AddSingleton<Questions.QuestionService>();
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
         services.AddSingleton<ActiveSessions>();

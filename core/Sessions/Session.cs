@@ -41,6 +41,9 @@ public sealed record Session
 
     public Guid? TaskId { get; init; }
 
+    /// <summary>The scheduled agent it runs, for a <c>scheduled-agent</c> session.</summary>
+    public string? AgentName { get; init; }
+
     public required SessionKind Kind { get; init; }
 
     public required SessionStatus Status { get; init; }

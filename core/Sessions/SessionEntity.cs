@@ -19,6 +19,9 @@ internal sealed class SessionEntity : ITableEntity
 
     public string? TaskId { get; set; }
 
+    /// <summary>The scheduled agent this session runs, for a <c>scheduled-agent</c> session.</summary>
+    public string? AgentName { get; set; }
+
     public string Kind { get; set; } = "";
 
     public string Status { get; set; } = "";
@@ -76,6 +79,7 @@ internal sealed class SessionEntity : ITableEntity
         Id = Id,
         WorkspaceId = WorkspaceId,
         TaskId = TaskId is null ? null : Guid.Parse(TaskId),
+        AgentName = AgentName,
         Kind = KindValue,
         Status = StatusValue,
         Message = Message,

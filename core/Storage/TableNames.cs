@@ -13,5 +13,6 @@ public static class TableNames
     public const string AutoFixes = "autofixes";
     public const string Projects = "projects";
     public const string Docs = "docs";
+    public const string Questions = "questions";
     public const string DocVersions = "docversions";
 }

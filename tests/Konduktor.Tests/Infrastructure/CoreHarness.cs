@@ -48,6 +48,8 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public Konduktor.Core.Projects.ProjectService Projects => _services.GetRequiredService<Konduktor.Core.Projects.ProjectService>();
 
+    public Konduktor.Core.Questions.QuestionService Questions => _services.GetRequiredService<Konduktor.Core.Questions.QuestionService>();
+
     public Konduktor.Core.Docs.DocService Docs => _services.GetRequiredService<Konduktor.Core.Docs.DocService>();
 
     public SessionLogs Logs => _services.GetRequiredService<SessionLogs>();
