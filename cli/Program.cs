@@ -10,6 +10,7 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     ProjectCommands.Build(),
     DocCommands.Build(),
     QuestionCommands.Build(),
+    AgentCommands.Build(),
     RunnerCommands.Build(),
     RunnerCommands.BuildList(),
     ConfigCommands.Build(),

@@ -32,6 +32,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<Projects.ProjectService>();
         services.AddSingleton<Docs.DocService>();
         services.AddSingleton<Questions.QuestionService>();
+        services.AddSingleton<Agents.AgentService>();
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
         services.AddSingleton<ActiveSessions>();

@@ -36,8 +36,11 @@ public sealed partial class GitWorkspaces(string workDirectory)
     public string WorktreePath(string repository, string branch) =>
         Path.Combine(workDirectory, "worktrees", RepositoryKey(repository), Sanitize(branch.Replace("konduktor/", "", StringComparison.Ordinal)));
 
-    /// <summary>Fetches the mirror and returns the task's worktree on its branch, creating either when missing.</summary>
-    public async Task<string> PrepareAsync(string repository, string defaultBranch, string branch, Guid workspaceId, Guid taskId, Guid sessionId, CancellationToken ct)
+    /// <summary>
+    /// Fetches the mirror and returns the task's worktree on its branch, creating either when missing. With
+    /// <paramref name="fresh"/> (a scheduled agent's run) the worktree is reset to the default branch as fetched now.
+    /// </summary>
+    public async Task<string> PrepareAsync(string repository, string defaultBranch, string branch, Guid workspaceId, Guid taskId, Guid sessionId, CancellationToken ct, bool fresh = false)
     {
         if (!SafeRef().IsMatch(branch) || !SafeRef().IsMatch(defaultBranch))
         {
@@ -92,6 +95,12 @@ public sealed partial class GitWorkspaces(string workDirectory)
             gate.Release();
         }
 
+        if (fresh)
+        {
+            await Git(worktree, ct, "reset", "--quiet", "--hard", $"refs/remotes/origin/{defaultBranch}");
+            await Git(worktree, ct, "clean", "--quiet", "-fd");
+        }
+
         var gitDirectory = (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, TrailersFile), $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n", ct);
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror)), ct);
@@ -121,7 +130,8 @@ public sealed partial class GitWorkspaces(string workDirectory)
         var finished = states.Where(s => s.Status is null or "Done" or "Closed").Select(s => s.TaskId).ToHashSet();
         var removed = new List<string>();
         var kept = new List<string>();
-        foreach (var (worktree, owner) in worktrees.Where(w => finished.Contains(w.Owner.TaskId) && !busyTasks.Contains(w.Owner.TaskId)))
+        // A scheduled agent's worktree (no task) is refreshed and reused on every run: never removed here.
+        foreach (var (worktree, owner) in worktrees.Where(w => w.Owner.TaskId != Guid.Empty && finished.Contains(w.Owner.TaskId) && !busyTasks.Contains(w.Owner.TaskId)))
         {
             var changes = (await ProcessRunner.RunAsync("git", ["-C", worktree, "status", "--porcelain"], null, ct)).Trim();
             var unpushed = await UnpushedCommitsAsync(worktree, owner.Branch, owner.DefaultBranch, ct);

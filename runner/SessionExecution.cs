@@ -42,7 +42,7 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         try
         {
             shipper.Add("konduktor", $"runner {options.Name} preparing the worktree of branch {job.Branch}");
-            var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.WorkspaceId, session.TaskId ?? Guid.Empty, session.Id, shutdown);
+            var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.WorkspaceId, session.TaskId ?? Guid.Empty, session.Id, shutdown, fresh: job.FreshWorktree);
             if (job.ResumeClaudeSessionId is { } resume)
             {
                 await RestoreTranscriptAsync(worktree, resume, shipper, shutdown);
@@ -237,7 +237,8 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
                 }, logger, "keep the transcript", limit.Token);
             }
 
-            if (await GitWorkspaces.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
+            // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
+            if (!job.FreshWorktree && await GitWorkspaces.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
             {
                 await GitWorkspaces.PushAsync(worktree, job.Branch, limit.Token);
                 shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
@@ -278,6 +279,18 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         {
             yield return "--resume";
             yield return resume;
+        }
+
+        if (job.MaxTurns is { } maxTurns)
+        {
+            yield return "--max-turns";
+            yield return maxTurns.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (job.MaxBudgetUsd is { } budget)
+        {
+            yield return "--max-budget-usd";
+            yield return budget.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 

@@ -103,6 +103,18 @@ public static class SessionCommands
             await PrintLogsAsync(cli, $"{cli.WorkspacePath}/sessions/{latest.Id:D}", ct);
         }, id, Follow, Raw);
 
+    public static Command AgentLogs(Argument<string> name, Func<CliContext, string> agentPath) =>
+        CommandFactory.Create("logs", "Print the logs of the agent's latest run", async (cli, ct) =>
+        {
+            var agent = await cli.Api.GetAsync<Konduktor.Core.Agents.Agent>(agentPath(cli), ct);
+            if (agent.Value.LastSessionId is not { } latest)
+            {
+                throw new CommandFailedException($"agent {agent.Value.Name} has not run yet: `konduktor agents run-now {agent.Value.Name}`");
+            }
+
+            await PrintLogsAsync(cli, $"{cli.WorkspacePath}/sessions/{latest:D}", ct);
+        }, name, Follow, Raw);
+
     private static async Task PrintLogsAsync(CliContext cli, string sessionPath, CancellationToken ct)
     {
         var follow = cli.Get(Follow);

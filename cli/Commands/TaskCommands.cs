@@ -84,7 +84,7 @@ public static class TaskCommands
                     Output.Line($"status:   {t.Status}");
                     Output.Line($"priority: {Label(t.Priority)}");
                     Output.Line($"tags:     {string.Join(", ", t.Tags)}");
-                    Output.Line($"created:  {t.CreatedAt:u}   updated: {t.UpdatedAt:u}");
+                    Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}");
                     if (t.PullRequestUrl is { } pr)
                     {
                         Output.Line($"PR:       #{t.PullRequestNumber} {pr}");

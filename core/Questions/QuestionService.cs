@@ -192,7 +192,7 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
     internal async Task<IReadOnlyList<Question>> AnsweredForAgentAsync(Guid workspaceId, string agentName, DateTimeOffset since, CancellationToken ct)
     {
         var table = await storage.Table(TableNames.Questions);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and AgentName eq {agentName} and Status eq {nameof(QuestionStatus.Answered)} and AnsweredAt gt {since}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and AgentName eq {agentName} and Status eq {nameof(QuestionStatus.Answered)} and AnsweredAt ge {since}");
         var answered = new List<Question>();
         await foreach (var entity in table.QueryAsync<QuestionEntity>(filter, cancellationToken: ct))
         {

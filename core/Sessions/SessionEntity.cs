@@ -22,6 +22,13 @@ internal sealed class SessionEntity : ITableEntity
     /// <summary>The scheduled agent this session runs, for a <c>scheduled-agent</c> session.</summary>
     public string? AgentName { get; set; }
 
+    /// <summary>A scheduled agent's own model and limits, fixed when its run was queued.</summary>
+    public string? Model { get; set; }
+
+    public int? MaxTurns { get; set; }
+
+    public double? MaxBudgetUsd { get; set; }
+
     public string Kind { get; set; } = "";
 
     public string Status { get; set; } = "";

@@ -27,6 +27,15 @@ public sealed record SessionJob
 
     /// <summary>The agent's credential: this workspace only, valid until the session ends.</summary>
     public required string Token { get; init; }
+
+    /// <summary>A scheduled agent's run: the worktree is reset to the default branch first, and nothing is pushed after.</summary>
+    public bool FreshWorktree { get; init; }
+
+    /// <summary>Claude Code's <c>--max-turns</c>, when set (scheduled agents).</summary>
+    public int? MaxTurns { get; init; }
+
+    /// <summary>Claude Code's <c>--max-budget-usd</c>, when set (scheduled agents).</summary>
+    public decimal? MaxBudgetUsd { get; init; }
 }
 
 /// <summary>A runner's report on a session it runs.</summary>

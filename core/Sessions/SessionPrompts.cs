@@ -45,6 +45,20 @@ public static partial class SessionPrompts
         return prompt.ToString();
     }
 
+    /// <summary>A scheduled agent's run: its own prompt, then where it is and how it works (through the CLI).</summary>
+    public static string ForAgent(string agentName, string prompt, string defaultBranch) =>
+        new StringBuilder()
+            .AppendLine(prompt.Trim())
+            .AppendLine()
+            .AppendLine("---")
+            .AppendLine($"You are the scheduled agent '{agentName}'. You are in a git worktree of {defaultBranch} as it is now, refreshed for every run;")
+            .AppendLine("nothing you leave in it is kept. Act through the `konduktor` CLI on your PATH, signed in to this workspace:")
+            .AppendLine("the board and tasks (create, update, move, run), questions (ask people; `--assumption` when you went on without an answer), docs, projects.")
+            .ToString();
+
+    /// <summary>The branch of a scheduled agent's worktree (reset to the default branch on every run).</summary>
+    public static string AgentBranch(string agentName) => $"konduktor/agent-{agentName}";
+
     /// <summary><c>konduktor/&lt;short-id&gt;-&lt;slug&gt;</c>: only lower-case letters, digits and dashes, whatever the title.</summary>
     public static string BranchFor(Guid taskId, string title)
     {

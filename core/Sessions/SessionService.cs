@@ -38,6 +38,31 @@ public sealed class SessionService(
     public Task<Result<Session>> ResumeTaskAsync(Principal caller, string workspaceRef, string taskRef, string? message, CancellationToken ct) =>
         StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct);
 
+    /// <summary>Queues a scheduled agent's run: no task, a worktree of the default branch; the prompt, model and limits fixed now.</summary>
+    internal async Task<Session> StartAgentAsync(Principal caller, Workspace workspace, string agentName, string prompt, string? model, int? maxTurns, decimal? maxBudgetUsd, CancellationToken ct)
+    {
+        var sessionId = ids.NewId();
+        var session = new SessionEntity
+        {
+            PartitionKey = ShortId.Format(workspace.Id),
+            RowKey = ShortId.Format(sessionId),
+            AgentName = agentName,
+            Kind = SessionKind.ScheduledAgent.ToString(),
+            Status = SessionStatus.Queued.ToString(),
+            Message = prompt,
+            Branch = SessionPrompts.AgentBranch(agentName),
+            Model = model,
+            MaxTurns = maxTurns,
+            MaxBudgetUsd = maxBudgetUsd is { } budget ? (double)budget : null,
+            CreatedAt = clock.GetUtcNow(),
+        };
+        var table = await storage.Table(TableNames.Sessions);
+        session.ETag = (await table.AddEntityAsync(session, ct)).Headers.ETag ?? default;
+        await QueueAsync(session, "it runs again when next due", ct);
+        logger.LogInformation("Session {SessionId} queued for scheduled agent {Agent} by {Principal}", sessionId, agentName, caller.Name);
+        return session.ToSession();
+    }
+
     /// <summary>
     /// An automatic fix for a task: started now; or, while a session of the task runs, kept on the task and started
     /// when that session ends; or, past the workspace's limit in a row, not started and a note left on the task.
@@ -284,20 +309,38 @@ public sealed class SessionService(
             session.ETag = updated.Headers.ETag ?? default;
         }
 
+        await QueueAsync(session, "run the task again", ct);
+        logger.LogInformation("Session {SessionId} ({Kind}) queued for task {TaskId} by {Principal}", sessionId, kind, taskEntity.RowKey, caller.Name);
+        return session.ToSession();
+    }
+
+    /// <summary>Indexes the session as active and puts its job on the queue; if the queue refuses, the session fails (it never ran).</summary>
+    private async Task QueueAsync(SessionEntity session, string whatNext, CancellationToken ct)
+    {
         await active.UpsertAsync(session, null, ct);
         try
         {
-            await queue.EnqueueAsync(workspace.Id, sessionId, ct);
+            await queue.EnqueueAsync(session.WorkspaceId, session.Id, ct);
         }
         catch (RequestFailedException e)
         {
-            logger.LogError(e, "Could not queue session {SessionId}; marking it failed", sessionId);
-            await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = "the job could not be put on the queue; run the task again" }, CancellationToken.None);
+            logger.LogError(e, "Could not queue session {SessionId}; marking it failed", session.Id);
+            await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = $"the job could not be put on the queue; {whatNext}" }, CancellationToken.None);
             throw;
         }
+    }
 
-        logger.LogInformation("Session {SessionId} ({Kind}) queued for task {TaskId} by {Principal}", sessionId, kind, taskEntity.RowKey, caller.Name);
-        return session.ToSession();
+    /// <summary>A scheduled agent's sessions, newest first (its runs, their state and cost).</summary>
+    internal async Task<IReadOnlyList<Session>> AgentSessionsAsync(Guid workspaceId, string agentName, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        var sessions = new List<Session>();
+        await foreach (var entity in table.QueryAsync<SessionEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and AgentName eq {agentName}"), cancellationToken: ct))
+        {
+            sessions.Add(entity.ToSession());
+        }
+
+        return sessions.OrderByDescending(s => s.CreatedAt).ToList();
     }
 
     public async Task<Result<Session>> GetAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
@@ -359,7 +402,8 @@ public sealed class SessionService(
 
         var workspace = await workspaces.FindByIdAsync(workspaceId, ct);
         var task = session.TaskId is null ? default : await tasks.FindAsync(Principal.LocalUser, ShortId.Format(workspaceId), session.TaskId, ct);
-        if (workspace is null || task.Value.Entity is not { } taskEntity)
+        var taskEntity = task.Value.Entity;
+        if (workspace is null || (taskEntity is null && session.AgentName is null))
         {
             await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = "its workspace or task was deleted before it started" }, ct);
             return new Conflict($"session {ShortId.Of(sessionId)} cannot run: its workspace or task no longer exists");
@@ -384,6 +428,27 @@ public sealed class SessionService(
 
         await active.UpsertAsync(session, null, ct);
         logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
+        if (taskEntity is null)
+        {
+            // A scheduled agent's run: its prompt, model and limits were fixed when it was queued.
+            return new SessionJob
+            {
+                Session = session.ToSession(),
+                WorkspaceName = workspace.Name,
+                Repository = workspace.Repository,
+                DefaultBranch = workspace.DefaultBranch,
+                Branch = session.Branch!,
+                Prompt = SessionPrompts.ForAgent(session.AgentName!, session.Message ?? "", workspace.DefaultBranch),
+                SystemPrompt = workspace.Config.SystemPrompt,
+                PermissionMode = workspace.Config.PermissionMode,
+                Model = session.Model ?? workspace.Config.Model,
+                Token = token,
+                FreshWorktree = true,
+                MaxTurns = session.MaxTurns,
+                MaxBudgetUsd = session.MaxBudgetUsd is { } budget ? (decimal)budget : null,
+            };
+        }
+
         var description = await tasks.DescriptionOfAsync(taskEntity, ct);
         var branch = session.Branch ?? taskEntity.Branch ?? SessionPrompts.BranchFor(Guid.Parse(taskEntity.RowKey), taskEntity.Title);
         return new SessionJob
@@ -453,7 +518,7 @@ public sealed class SessionService(
         if (parts.Length == 2 && await FindEntityAsync(parts[0], parts[1], ct) is { } session && Secrets.Matches(token, session.TokenHash))
         {
             return SessionStates.IsActive(session.StatusValue)
-                ? new Principal(PrincipalKind.Session, $"session {ShortId.Of(session.Id)}", session.WorkspaceId, session.Id)
+                ? new Principal(PrincipalKind.Session, session.AgentName is { } agent ? $"agent {agent} (session {ShortId.Of(session.Id)})" : $"session {ShortId.Of(session.Id)}", session.WorkspaceId, session.Id)
                 : new Unauthorized($"session {ShortId.Of(session.Id)} has ended; its token is no longer valid");
         }
 

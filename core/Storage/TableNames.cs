@@ -14,5 +14,7 @@ public static class TableNames
     public const string Projects = "projects";
     public const string Docs = "docs";
     public const string Questions = "questions";
+    public const string Agents = "agents";
+    public const string AgentRuns = "agentruns";
     public const string DocVersions = "docversions";
 }

@@ -11,7 +11,7 @@ internal sealed class TaskEntity : ITableEntity
 {
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
-        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "UpdatedAt", "StatusChangedAt",
+        ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "CreatedBy", "UpdatedAt", "StatusChangedAt",
          "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
@@ -41,6 +41,9 @@ internal sealed class TaskEntity : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Who created the task: a person, or an agent's session.</summary>
+    public string? CreatedBy { get; set; }
 
     /// <summary>The task's branch, named at its first run and kept for every later session.</summary>
     public string? Branch { get; set; }
@@ -106,6 +109,7 @@ internal sealed class TaskEntity : ITableEntity
         Priority = PriorityValue,
         Rank = Rank,
         CreatedAt = CreatedAt,
+        CreatedBy = CreatedBy,
         UpdatedAt = UpdatedAt,
         StatusChangedAt = StatusChangedAt,
         Version = ETag.ToString(),

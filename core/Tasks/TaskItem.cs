@@ -25,6 +25,9 @@ public sealed record TaskItem
 
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>Who created the task: a person, or an agent's session (e.g. <c>agent ideator (session 5e1f0a2b)</c>).</summary>
+    public string? CreatedBy { get; init; }
+
     public required DateTimeOffset UpdatedAt { get; init; }
 
     /// <summary>When the task last moved to another column (null if it never moved).</summary>

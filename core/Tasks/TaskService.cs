@@ -51,6 +51,7 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             Priority = (input.Priority ?? Priority.None).ToString(),
             Rank = RankAt(now),
             CreatedAt = now,
+            CreatedBy = caller.Name,
             UpdatedAt = now,
             ProjectId = membership is { } m ? ShortId.Format(m.Project) : null,
             PhaseId = membership is { } p ? ShortId.Format(p.Phase) : null,

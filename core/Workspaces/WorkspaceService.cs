@@ -144,6 +144,11 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
     public Task<Result<Workspace>> UpdateConfigAsync(Principal caller, string reference, ConfigChanges changes, string? ifMatch, CancellationToken ct) =>
         Optimistic.UpdateAsync<Workspace>(async token =>
         {
+            if (caller.Kind != PrincipalKind.User)
+            {
+                return new Forbidden($"a {caller.Kind.ToString().ToLowerInvariant()} credential may read the workspace's configuration but not change it (nor its secrets)");
+            }
+
             if (!(await ResolveAsync(caller, reference, token)).TryGet(out var current, out var failure))
             {
                 return failure;

@@ -5,6 +5,9 @@ import { Home } from "./Home";
 import { BoardPage } from "./BoardPage";
 import { ConfigPage } from "./ConfigPage";
 import { ProjectsPage } from "./ProjectsPage";
+import { QuestionsPage } from "./QuestionsPage";
+import { DocsPage } from "./DocsPage";
+import { AgentsPage } from "./AgentsPage";
 import { CommandBar } from "./CommandBar";
 import { Toasts } from "./Toasts";
 
@@ -22,6 +25,9 @@ export function App() {
           <nav aria-label="Workspace">
             <a href={href({ page: "board", workspace })} aria-current={route.page === "board" ? "page" : undefined}>{workspace}</a>
             <a href={href({ page: "projects", workspace })} aria-current={route.page === "projects" ? "page" : undefined}>Projects</a>
+            <a href={href({ page: "questions", workspace })} aria-current={route.page === "questions" ? "page" : undefined}>Questions</a>
+            <a href={href({ page: "docs", workspace })} aria-current={route.page === "docs" ? "page" : undefined}>Docs</a>
+            <a href={href({ page: "agents", workspace })} aria-current={route.page === "agents" ? "page" : undefined}>Agents</a>
             <a href={href({ page: "config", workspace })} aria-current={route.page === "config" ? "page" : undefined}>Config</a>
           </nav>
         )}
@@ -35,6 +41,9 @@ export function App() {
         {route.page === "board" && <BoardPage workspace={route.workspace} openTask={route.task} />}
         {route.page === "config" && <ConfigPage workspace={route.workspace} />}
         {route.page === "projects" && <ProjectsPage workspace={route.workspace} project={route.project} />}
+        {route.page === "questions" && <QuestionsPage workspace={route.workspace} />}
+        {route.page === "docs" && <DocsPage workspace={route.workspace} doc={route.doc} />}
+        {route.page === "agents" && <AgentsPage workspace={route.workspace} agent={route.agent} />}
       </main>
       <CommandBar workspace={workspace} />
       <Toasts />

@@ -71,6 +71,23 @@ export interface Project {
   phases: Phase[]; blocking?: string; shortId: string; version: string; completedAt?: string;
 }
 
+export type QuestionStatus = "open" | "answered" | "dismissed" | "confirmed";
+export interface Question {
+  id: string; shortId: string; text: string; assumption?: string; taskId?: string; projectId?: string; status: QuestionStatus;
+  askedBy: string; askedBySessionId?: string; agentName?: string; askedAt: string; answer?: string; answeredBy?: string; answeredAt?: string;
+  resumeSessionId?: string; resumeNote?: string;
+}
+export interface Doc {
+  id: string; shortId: string; title: string; slug: string; content?: string; contentLength: number; tags: string[]; versionNumber: number;
+  createdBy: string; updatedBy: string; createdAt: string; updatedAt: string; version: string;
+}
+export interface DocVersion { number: number; title: string; contentLength: number; updatedBy: string; updatedAt: string }
+export interface AgentRun { at: string; outcome: "queued" | "skipped" | "failed"; sessionId?: string; reason?: string; status?: SessionStatus; costUsd?: number }
+export interface Agent {
+  name: string; preset?: string; prompt?: string; every?: string; cron?: string; timeZone: string; enabled: boolean; model?: string; maxTurns?: number;
+  maxBudgetUsd?: number; nextRunAt?: string; lastRunAt?: string; lastSessionId?: string; runCount: number; skippedCount: number; costUsd: number; runs?: AgentRun[];
+}
+
 export interface NewTask { title: string; description?: string; tags?: string[]; priority?: Priority; status?: string }
 
 /** A refusal from the API, with the message a person can act on (problem+json's detail). */
@@ -80,14 +97,14 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`/api/${path}`, {
       method,
       signal,
       credentials: "same-origin",
-      headers: { ...(await auth.headers()), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      headers: { ...(await auth.headers()), ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
@@ -130,6 +147,21 @@ export const api = {
   startProject: (workspace: string, id: string) => call<Project>("POST", `${ws(workspace)}/projects/${id}/start`, {}),
   approvePhase: (workspace: string, id: string, phase: number, note?: string) => call<Project>("POST", `${ws(workspace)}/projects/${id}/approve`, note ? { phase, note } : { phase }),
   runReady: (workspace: string, id: string) => call<Session[]>("POST", `${ws(workspace)}/projects/${id}/run-ready`, {}),
+  questions: (workspace: string) => call<Question[]>("GET", `${ws(workspace)}/questions`),
+  answer: (workspace: string, id: string, text: string, resume?: boolean) =>
+    call<Question>("POST", `${ws(workspace)}/questions/${id}/answer`, resume === undefined ? { text } : { text, resume }),
+  confirm: (workspace: string, id: string) => call<Question>("POST", `${ws(workspace)}/questions/${id}/confirm`, {}),
+  dismiss: (workspace: string, id: string) => call<Question>("POST", `${ws(workspace)}/questions/${id}/dismiss`, {}),
+  docs: (workspace: string) => call<Doc[]>("GET", `${ws(workspace)}/docs`),
+  doc: (workspace: string, ref: string, version?: number) => call<Doc>("GET", `${ws(workspace)}/docs/${encodeURIComponent(ref)}${version ? `?version=${version}` : ""}`),
+  docHistory: (workspace: string, ref: string) => call<DocVersion[]>("GET", `${ws(workspace)}/docs/${encodeURIComponent(ref)}/history`),
+  createDoc: (workspace: string, title: string, content: string) => call<Doc>("POST", `${ws(workspace)}/docs`, { title, content }),
+  updateDoc: (workspace: string, ref: string, content: string, version: string) =>
+    call<Doc>("PATCH", `${ws(workspace)}/docs/${encodeURIComponent(ref)}`, { content }, undefined, { "If-Match": version }),
+  agents: (workspace: string) => call<Agent[]>("GET", `${ws(workspace)}/agents`),
+  agent: (workspace: string, name: string) => call<Agent>("GET", `${ws(workspace)}/agents/${encodeURIComponent(name)}`),
+  setAgentEnabled: (workspace: string, name: string, enabled: boolean) => call<Agent>("PATCH", `${ws(workspace)}/agents/${encodeURIComponent(name)}`, { enabled }),
+  runAgent: (workspace: string, name: string) => call<AgentRun>("POST", `${ws(workspace)}/agents/${encodeURIComponent(name)}/run`, {}),
   config: (workspace: string) => call<WorkspaceConfig>("GET", `${ws(workspace)}/config`),
   setConfig: (workspace: string, changes: Partial<Pick<WorkspaceConfig, "systemPrompt" | "autoFixConflicts" | "autoFixCi">>) =>
     call<WorkspaceConfig>("PATCH", `${ws(workspace)}/config`, changes),

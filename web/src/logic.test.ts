@@ -20,7 +20,9 @@ describe("ranks", () => {
 
 describe("routes", () => {
   it("round-trips every page through the hash", () => {
-    for (const route of [{ page: "home" as const }, { page: "board" as const, workspace: "my app" }, { page: "board" as const, workspace: "w", task: "d8033" }, { page: "config" as const, workspace: "w" }, { page: "projects" as const, workspace: "w" }, { page: "projects" as const, workspace: "w", project: "1a2b3c4d" }]) {
+    for (const route of [{ page: "home" as const }, { page: "board" as const, workspace: "my app" }, { page: "board" as const, workspace: "w", task: "d8033" }, { page: "config" as const, workspace: "w" }, { page: "projects" as const, workspace: "w" }, { page: "projects" as const, workspace: "w", project: "1a2b3c4d" },
+      { page: "questions" as const, workspace: "w" }, { page: "docs" as const, workspace: "w" }, { page: "docs" as const, workspace: "w", doc: "release-plan" },
+      { page: "agents" as const, workspace: "w" }, { page: "agents" as const, workspace: "w", agent: "pr-reviewer" }]) {
       expect(parseRoute(href(route))).toEqual(route);
     }
   });

@@ -239,6 +239,30 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(page.Locator("li.card", new() { HasText = "Cart page" }).Locator("button.play")).ToBeEnabledAsync();
     }
 
+    [Fact]
+    public async Task A_question_is_answered_from_the_board_and_the_answer_resumes_the_agent()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Pick a queue", StandInAgent.Script(new { konduktor = new[] { "questions", "ask", "Storage queues or Service Bus?" } }));
+        var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        Assert.Equal(SessionStatus.Succeeded, first.Status);
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/questions");
+        var question = page.Locator("li.question.open", new() { HasText = "Storage queues or Service Bus?" });
+        await Expect(question).ToContainTextAsync($"asked by session {first.ShortId}");
+
+        await question.GetByRole(AriaRole.Textbox).FillAsync("Storage queues.\n" + StandInAgent.Script(new { echoPrompt = true }));
+        await question.GetByRole(AriaRole.Button, new() { Name = "Answer & resume" }).ClickAsync();
+
+        await Expect(page.Locator("li.question.open")).ToHaveCountAsync(0);
+        var answered = JsonSerializer.Deserialize<List<Konduktor.Core.Questions.Question>>((await host.Up.CliAsync("-w", workspace, "--json", "questions", "list", "--task", task.ShortId)).Output, SessionsHost.Json)!;
+        var resumed = await _driver.WaitForEndAsync(workspace, Assert.Single(answered).ResumeSessionId!.Value);
+        var said = string.Join("\n", (await _driver.LogsAsync(workspace, resumed.Id)).Select(e => e.Text));
+        Assert.Equal(SessionKind.Resume, resumed.Kind);
+        Assert.Contains("Storage queues.", said, StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "questions.png") });
+    }
+
     private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above)
     {
         var start = (await from.BoundingBoxAsync())!;

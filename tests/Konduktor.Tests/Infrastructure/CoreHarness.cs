@@ -15,7 +15,7 @@ public sealed class CoreHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public CoreHarness(AzuriteFixture azurite, IIdGenerator? ids = null)
+    public CoreHarness(AzuriteFixture azurite, IIdGenerator? ids = null, TimeProvider? clock = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -27,6 +27,11 @@ public sealed class CoreHarness : IAsyncDisposable
         if (ids is not null)
         {
             services.AddSingleton(ids);
+        }
+
+        if (clock is not null)
+        {
+            services.AddSingleton(clock);
         }
 
         services.AddSingleton<Konduktor.Core.Projects.IProjectOrchestrations>(Orchestrations);
@@ -49,6 +54,8 @@ public sealed class CoreHarness : IAsyncDisposable
     public Konduktor.Core.Projects.ProjectService Projects => _services.GetRequiredService<Konduktor.Core.Projects.ProjectService>();
 
     public Konduktor.Core.Questions.QuestionService Questions => _services.GetRequiredService<Konduktor.Core.Questions.QuestionService>();
+
+    public Konduktor.Core.Agents.AgentService Agents => _services.GetRequiredService<Konduktor.Core.Agents.AgentService>();
 
     public Konduktor.Core.Docs.DocService Docs => _services.GetRequiredService<Konduktor.Core.Docs.DocService>();
 
