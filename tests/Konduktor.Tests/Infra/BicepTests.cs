@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Reflection;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.Infra;
+
+/// <summary>infra/ builds and lints clean with the real Bicep CLI, and azd finds what it deploys.</summary>
+public sealed class BicepTests
+{
+    private static readonly string Infra = Path.Combine(KonduktorCli.RepositoryRoot, "infra");
+
+    private static string Bicep => typeof(BicepTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!.Replace('\\', '/');
+
+    public static TheoryData<string> BicepFiles() => new(Directory.EnumerateFiles(Infra, "*.bicep", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Infra, f)).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(BicepFiles))]
+    public async Task Every_bicep_file_builds_and_lints_without_an_error_or_a_warning(string file)
+    {
+        var path = Path.Combine(Infra, file);
+        var lint = await RunAsync("lint", path);
+        var build = await RunAsync("build", path, "--stdout");
+
+        Assert.True(lint.Code == 0 && (lint.Output + lint.Error).Trim().Length == 0, $"bicep lint {file}:\n{lint.Output}{lint.Error}");
+        Assert.True(build.Code == 0 && build.Error.Trim().Length == 0, $"bicep build {file}:\n{build.Error}");
+    }
+
+    [Fact]
+    public async Task The_template_gives_the_api_and_board_urls_and_azd_deploys_projects_that_exist()
+    {
+        var template = (await RunAsync("build", Path.Combine(Infra, "main.bicep"), "--stdout")).Output;
+        var azure = await File.ReadAllTextAsync(Path.Combine(KonduktorCli.RepositoryRoot, "azure.yaml"));
+        var storage = await File.ReadAllTextAsync(Path.Combine(Infra, "modules", "storage.bicep"));
+
+        Assert.Contains("\"KONDUKTOR_API_URL\"", template, StringComparison.Ordinal);
+        Assert.Contains("\"KONDUKTOR_BOARD_URL\"", template, StringComparison.Ordinal);
+        Assert.Contains("allowSharedKeyAccess: false", storage, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(KonduktorCli.RepositoryRoot, "functions", "Konduktor.Functions.csproj")));
+        Assert.True(File.Exists(Path.Combine(KonduktorCli.RepositoryRoot, "web", "package.json")));
+        Assert.Contains("project: ./functions", azure, StringComparison.Ordinal);
+        Assert.Contains("project: ./web", azure, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Bicep) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["BICEP_TRACING_ENABLED"] = "false";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await error);
+    }
+}
