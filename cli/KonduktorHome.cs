@@ -30,6 +30,9 @@ public sealed class KonduktorHome(string root)
     /// <summary>A runner's mirrors, worktrees and log spool.</summary>
     public string RunnerWorkDirectory(string name) => Path.Combine(Root, "runners", name);
 
+    /// <summary>The credential a runner bought with a registration secret (user-only permissions).</summary>
+    public string RunnerCredentialFile(string name) => Path.Combine(Root, "runner-credentials", name + ".json");
+
     public static KonduktorHome FromEnvironment() =>
         new(Environment.GetEnvironmentVariable("KONDUKTOR_HOME") is { Length: > 0 } home
             ? home
@@ -66,25 +69,8 @@ public sealed class KonduktorHome(string root)
         return token;
     }
 
-    /// <summary>Writes a file only the user can read, atomically (write to a temp file, then rename).</summary>
-    public static void WritePrivate(string path, string content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + "." + Environment.ProcessId + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-
-        File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes a file only the user can read, atomically.</summary>
+    public static void WritePrivate(string path, string content) => Konduktor.Runner.PrivateFile.Write(path, content);
 
     private static T? Read<T>(string path)
         where T : class

@@ -17,6 +17,31 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
     public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners")] HttpRequest req) =>
         api.Run<RegisterRunner, RunnerRegistration>(req, (caller, input, ct) => runners.RegisterAsync(caller, input, ct), JsonReply.Created);
 
+    /// <summary>An admin prepares a runner's registration: a one-time secret, shown once.</summary>
+    [Function("AddRunner")]
+    public Task<IActionResult> Add([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners/registrations")] HttpRequest req) =>
+        api.Run<NewRunnerTicket, RunnerTicket>(req, (caller, input, ct) => runners.AddAsync(caller, input, ct), JsonReply.Created);
+
+    /// <summary>A runner trades its one-time registration secret (its bearer credential here, checked in core) for its own credential.</summary>
+    [Function("ExchangeRunnerSecret")]
+    public Task<IActionResult> Exchange([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners/exchange")] HttpRequest req) =>
+        api.RunSigned(req, async ct =>
+        {
+            if (req.Headers.Authorization.ToString() is not { } header || !header.StartsWith("Bearer " + Konduktor.Core.Auth.Secrets.RegistrationPrefix, StringComparison.Ordinal))
+            {
+                return new Unauthorized("send the runner's one-time registration secret as the bearer token (from `konduktor runners add NAME`)");
+            }
+
+            return await RequestBody.ReadAsync<RegisterRunner>(req, ct) is var body && body.TryGet(out var runner, out var failure)
+                ? await runners.ExchangeAsync(header["Bearer ".Length..], runner, ct)
+                : failure;
+        });
+
+    /// <summary>Revokes a runner's credential.</summary>
+    [Function("RemoveRunner")]
+    public Task<IActionResult> Remove([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "runners/{name}")] HttpRequest req, string name) =>
+        api.Run(req, (caller, ct) => runners.RemoveAsync(caller, name, ct));
+
     [Function("ListRunners")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runners")] HttpRequest req) =>
         api.Run(req, (caller, ct) => runners.ListAsync(caller, ct));

@@ -1,7 +1,9 @@
+using System.Text.Json;
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using Konduktor.Core.Json;
 using Konduktor.Core.Runners;
 using Konduktor.Core.Sessions;
 using Konduktor.Core.Storage;
@@ -39,10 +41,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
-        _api.UseToken(options.UserToken);
-        var registration = await Retry.UntilAcceptedAsync(
-            token => _api.RegisterAsync(new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version }, token),
-            logger, "register the runner", ct);
+        var registration = await Retry.UntilAcceptedAsync(RegisterAsync, logger, "register the runner", ct);
         RunnerId = registration.RunnerId;
         _api.UseToken(registration.Token);
         UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
@@ -69,6 +68,39 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     {
         _api.Dispose();
     }
+
+    /// <summary>
+    /// Who the runner is: the credential it kept from an earlier registration (its queue access comes with a heartbeat),
+    /// else a one-time registration secret traded for a credential it then keeps, else a person's credential.
+    /// </summary>
+    private async Task<RunnerRegistration> RegisterAsync(CancellationToken ct)
+    {
+        var self = new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version };
+        if (options.CredentialFile is { } file && File.Exists(file))
+        {
+            var kept = JsonSerializer.Deserialize<KeptCredential>(await File.ReadAllTextAsync(file, ct), KonduktorJson.Options)!;
+            _api.UseToken(kept.Token);
+            var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue }, ct);
+            return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, reply.QueueUrl!, reply.QueueUrlExpiresAt!.Value, RunnerService.HeartbeatSeconds);
+        }
+
+        if (options.RegistrationSecret is { } secret)
+        {
+            var registration = await _api.ExchangeAsync(secret, self, ct);
+            if (options.CredentialFile is { } keep)
+            {
+                PrivateFile.Write(keep, JsonSerializer.Serialize(new KeptCredential(registration.RunnerId, registration.Token), KonduktorJson.Options));
+            }
+
+            _api.UseToken(registration.Token);
+            return registration;
+        }
+
+        _api.UseToken(options.UserToken ?? throw new InvalidOperationException("a runner needs a person's token, a registration secret or a kept credential"));
+        return await _api.RegisterAsync(self, ct);
+    }
+
+    private sealed record KeptCredential(Guid RunnerId, string Token);
 
     private async Task PollLoopAsync(CancellationToken ct)
     {

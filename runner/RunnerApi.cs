@@ -31,6 +31,13 @@ public sealed class RunnerApi : IDisposable
 
     public Task<RunnerRegistration> RegisterAsync(RegisterRunner input, CancellationToken ct) => SendAsync<RunnerRegistration>(HttpMethod.Post, "runners", input, ct);
 
+    /// <summary>Trades a one-time registration secret (sent as the bearer token) for the runner's own credential.</summary>
+    public Task<RunnerRegistration> ExchangeAsync(string secret, RegisterRunner runner, CancellationToken ct)
+    {
+        UseToken(secret);
+        return SendAsync<RunnerRegistration>(HttpMethod.Post, "runners/exchange", runner, ct);
+    }
+
     public Task<HeartbeatReply> HeartbeatAsync(Guid runnerId, RunnerHeartbeat beat, CancellationToken ct) =>
         SendAsync<HeartbeatReply>(HttpMethod.Post, $"runners/{runnerId:D}/heartbeat", beat, ct);
 

@@ -5,8 +5,14 @@ public sealed record RunnerOptions
 {
     public required Uri ApiUrl { get; init; }
 
-    /// <summary>A person's credential, used once to register the runner (which then has its own).</summary>
-    public required string UserToken { get; init; }
+    /// <summary>A person's credential, used to register the runner (which then has its own); null with a registration secret.</summary>
+    public string? UserToken { get; init; }
+
+    /// <summary>A one-time secret from <c>konduktor runners add</c>, traded for the runner's own credential.</summary>
+    public string? RegistrationSecret { get; init; }
+
+    /// <summary>Where the credential a registration secret bought is kept (user-only permissions); reused on later starts.</summary>
+    public string? CredentialFile { get; init; }
 
     public required string Name { get; init; }
 

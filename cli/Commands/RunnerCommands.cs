@@ -19,12 +19,17 @@ public static class RunnerCommands
         var workDir = new Option<string?>("--work-dir") { Description = "Where mirrors and worktrees live (default: KONDUKTOR_HOME/runners/NAME)" };
         var statusName = new Option<string?>("--name") { Description = "Show this runner (default: all)" };
         var cleanup = new Option<int>("--cleanup-interval") { Description = "Seconds between cleanups of finished tasks' worktrees", DefaultValueFactory = _ => 600 };
+        var url = new Option<string?>("--url") { Description = "The Konduktor API (default: this home's `up`, or KONDUKTOR_URL)" };
+        var secret = new Option<string?>("--registration-secret") { Description = "The one-time secret from `konduktor runners add NAME` (the credential it buys is kept under KONDUKTOR_HOME)" };
 
         return CommandFactory.Group("runner", "Run sessions on this machine",
             CommandFactory.Create("start", "Start a runner: take session jobs from the queue and run agents until Ctrl+C", async (cli, ct) =>
             {
-                var url = cli.Home.ApiUrl() ?? throw new CommandFailedException("Konduktor is not running for this home: start it with `./konduktor up` (or set KONDUKTOR_URL)");
-                var token = cli.Home.Token() ?? throw new CommandFailedException("no token: start Konduktor with `./konduktor up` (or set KONDUKTOR_TOKEN)");
+                var apiUrl = cli.Get(url) ?? cli.Home.ApiUrl() ?? throw new CommandFailedException("Konduktor is not running for this home: start it with `./konduktor up`, or give --url");
+                var runnerName = cli.Get(name) ?? Environment.MachineName;
+                var credential = cli.Home.RunnerCredentialFile(runnerName);
+                var token = cli.Get(secret) is not null || File.Exists(credential) ? null
+                    : cli.Home.Token() ?? throw new CommandFailedException("no credential: give --registration-secret (from `konduktor runners add NAME`), or start Konduktor with `./konduktor up`");
                 if (cli.Get(capacity) is < 1 or > RunnerService.MaxCapacity)
                 {
                     throw new CommandFailedException($"--capacity must be between 1 and {RunnerService.MaxCapacity}");
@@ -35,22 +40,36 @@ public static class RunnerCommands
                     throw new CommandFailedException("--cleanup-interval must be at least 1 second");
                 }
 
-                var options = LocalRunner.Options(cli.Home, url, token, cli.Get(name) ?? Environment.MachineName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir))
-                    with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)) };
+                var options = LocalRunner.Options(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir))
+                    with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential };
                 using var shutdown = new ShutdownSignal();
                 using var logging = LocalRunner.Logging();
                 using var runner = new KonduktorRunner(options, logging.CreateLogger<KonduktorRunner>());
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
-            }, name, capacity, agentCommand, workDir, cleanup),
+            }, name, capacity, agentCommand, workDir, cleanup, url, secret),
             CommandFactory.Create("status", "Show runners: capacity, sessions, last heartbeat", async (cli, ct) =>
                 await ListAsync(cli, cli.Get(statusName), ct), statusName));
     }
 
-    public static Command BuildList() =>
-        CommandFactory.Group("runners", "The runners that take session jobs",
-            CommandFactory.Create("list", "List runners: online, capacity, sessions, last heartbeat", (cli, ct) => ListAsync(cli, null, ct)));
+    public static Command BuildList()
+    {
+        var runnerName = new Argument<string>("name") { Description = "The runner's name" };
+        return CommandFactory.Group("runners", "The runners that take session jobs",
+            CommandFactory.Create("list", "List runners: online, capacity, sessions, last heartbeat", (cli, ct) => ListAsync(cli, null, ct)),
+            CommandFactory.Create("add", "Prepare a runner's registration: prints a one-time secret (valid 24 hours) for `konduktor runner start`", async (cli, ct) =>
+            {
+                var ticket = await cli.Api.PostAsync<RunnerTicket>("runners/registrations", new NewRunnerTicket(cli.Get(runnerName)), ct);
+                cli.Print(ticket, t =>
+                {
+                    Output.Line($"Runner {t.Name} may register until {t.ExpiresAt:u}, once. On the runner's machine:");
+                    Output.Line($"  konduktor runner start --url {cli.Home.ApiUrl()} --name {t.Name} --registration-secret {t.Secret}");
+                });
+            }, runnerName),
+            CommandFactory.Create("remove", "Revoke a runner's credential: its next call is refused", async (cli, ct) =>
+                cli.Print(await cli.Api.DeleteAsync<RunnerInfo>($"runners/{ApiClient.Segment(cli.Get(runnerName))}", ct), r => Output.Line($"Runner {r.Name} removed; its credential no longer works.")), runnerName));
+    }
 
     private static async Task ListAsync(CliContext cli, string? only, CancellationToken ct)
     {

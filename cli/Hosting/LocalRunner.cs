@@ -9,7 +9,7 @@ public static class LocalRunner
 {
     public const string DefaultAgentCommand = "claude";
 
-    public static RunnerOptions Options(KonduktorHome home, string url, string token, string name, int capacity, string? agentCommand, string? workDirectory)
+    public static RunnerOptions Options(KonduktorHome home, string url, string? token, string name, int capacity, string? agentCommand, string? workDirectory)
     {
         var command = agentCommand
             ?? (Environment.GetEnvironmentVariable("KONDUKTOR_AGENT_COMMAND") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultAgentCommand);

@@ -14,6 +14,11 @@ public static class Secrets
 
     public static string NewRunnerToken(Guid runnerId) => $"{RunnerPrefix}{runnerId:N}_{Random()}";
 
+    /// <summary>A one-time runner registration secret: traded once for a runner credential.</summary>
+    public static string NewRegistrationSecret() => $"{RegistrationPrefix}{Random()}";
+
+    public const string RegistrationPrefix = "krr_";
+
     public static string NewSessionToken(Guid workspaceId, Guid sessionId) => $"{SessionPrefix}{workspaceId:N}_{sessionId:N}_{Random()}";
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));

@@ -46,6 +46,11 @@ public sealed record RegisterRunner
     public string? Version { get; init; }
 }
 
+/// <summary>A registration an admin made for a runner: its one-time secret, shown once.</summary>
+public sealed record RunnerTicket(string Name, string Secret, DateTimeOffset ExpiresAt);
+
+public sealed record NewRunnerTicket(string Name);
+
 /// <summary>What a runner gets once: its credential and where to read jobs.</summary>
 public sealed record RunnerRegistration(Guid RunnerId, string Name, string Token, Uri QueueUrl, DateTimeOffset QueueUrlExpiresAt, int HeartbeatSeconds);
 
@@ -66,6 +71,26 @@ public sealed record RunnerHeartbeat
 /// <param name="StopSessions">Sessions this runner runs that must be stopped.</param>
 /// <param name="QueueUrl">A fresh queue URL when the runner's is close to expiring.</param>
 public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null);
+
+/// <summary>PartitionKey <c>registration</c>, RowKey = the runner's name: a pending one-time registration.</summary>
+internal sealed class RunnerTicketEntity : ITableEntity
+{
+    public const string Partition = "registration";
+
+    public string PartitionKey { get; set; } = Partition;
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string SecretHash { get; set; } = "";
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public string CreatedBy { get; set; } = "";
+}
 
 internal sealed class RunnerEntity : ITableEntity
 {

@@ -19,14 +19,95 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
     private static readonly TimeSpan CredentialMemory = TimeSpan.FromMinutes(1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Principal Runner, DateTimeOffset Until)> _recent = new();
 
+    private static readonly TimeSpan TicketLifetime = TimeSpan.FromHours(24);
+
     /// <summary>Registers a runner, or re-registers the one with that name (its old credential stops working).</summary>
-    public async Task<Result<RunnerRegistration>> RegisterAsync(Principal caller, RegisterRunner input, CancellationToken ct)
+    public Task<Result<RunnerRegistration>> RegisterAsync(Principal caller, RegisterRunner input, CancellationToken ct) =>
+        caller.Kind == PrincipalKind.User
+            ? IssueAsync(caller.Name, input, ct)
+            : Task.FromResult<Result<RunnerRegistration>>(new Forbidden("only a person can register a runner: use your own credential with `konduktor runner start`, or a registration secret from `konduktor runners add`"));
+
+    /// <summary>An admin prepares a runner's registration: a one-time secret (valid 24 hours) the runner trades for its credential.</summary>
+    public async Task<Result<RunnerTicket>> AddAsync(Principal caller, NewRunnerTicket input, CancellationToken ct)
     {
         if (caller.Kind != PrincipalKind.User)
         {
-            return new Forbidden("only a person can register a runner: use your own credential with `konduktor runner start`");
+            return new Forbidden("only a person can add a runner");
         }
 
+        var name = input.Name.Trim();
+        if (!Workspaces.WorkspaceRules.NamePattern().IsMatch(name))
+        {
+            return new Invalid($"'{ShortId.Shorten(name)}' is not a runner name: use 1-100 letters, digits, '.', '_' or '-'", "name");
+        }
+
+        var secret = Secrets.NewRegistrationSecret();
+        var expiresAt = clock.GetUtcNow() + TicketLifetime;
+        var table = await storage.Table(TableNames.Runners);
+        await table.UpsertEntityAsync(new RunnerTicketEntity { RowKey = name.ToLowerInvariant(), SecretHash = Secrets.Hash(secret), ExpiresAt = expiresAt, CreatedBy = caller.Name }, TableUpdateMode.Replace, ct);
+        logger.LogInformation("Runner registration for {RunnerName} added by {Principal}, valid until {ExpiresAt}", name, caller.Name, expiresAt);
+        return new RunnerTicket(name, secret, expiresAt);
+    }
+
+    /// <summary>A runner trades its one-time secret for its own credential (stored hashed); the secret is spent.</summary>
+    public async Task<Result<RunnerRegistration>> ExchangeAsync(string secret, RegisterRunner runner, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Runners);
+        var name = runner.Name.Trim().ToLowerInvariant();
+        var found = name.Length == 0 || name.Length > 100 ? default : await table.GetEntityIfExistsAsync<RunnerTicketEntity>(RunnerTicketEntity.Partition, name, cancellationToken: ct);
+        if (found is not { HasValue: true, Value: { } ticket } || !Secrets.Matches(secret, ticket.SecretHash) || ticket.ExpiresAt < clock.GetUtcNow())
+        {
+            return new Unauthorized($"this registration secret is not valid for a runner named {ShortId.Shorten(runner.Name)} (used already, expired, or for another name); ask an admin for a new one: `konduktor runners add NAME`");
+        }
+
+        try
+        {
+            await table.DeleteEntityAsync(ticket.PartitionKey, ticket.RowKey, ticket.ETag, ct);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return new Unauthorized("this registration secret was just used by another runner");
+        }
+
+        return await IssueAsync($"registration ({ticket.CreatedBy})", runner, ct);
+    }
+
+    /// <summary>Revokes a runner: its credential stops working at once (its next call gets 401).</summary>
+    public async Task<Result<RunnerInfo>> RemoveAsync(Principal caller, string name, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.User)
+        {
+            return new Forbidden("only a person can remove a runner");
+        }
+
+        var table = await storage.Table(TableNames.Runners);
+        RunnerEntity? runner = null;
+        await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition} and Name eq {name.Trim()}"), cancellationToken: ct))
+        {
+            runner = row;
+        }
+
+        if (runner is null)
+        {
+            return new NotFound($"no runner is named {ShortId.Shorten(name)}: `konduktor runners list`");
+        }
+
+        await table.DeleteEntityAsync(runner.PartitionKey, runner.RowKey, Azure.ETag.All, ct);
+        Forget(runner.Id);
+        logger.LogInformation("Runner {RunnerName} ({RunnerId}) removed by {Principal}", runner.Name, runner.Id, caller.Name);
+        return runner.ToInfo(clock.GetUtcNow(), OnlineWindow);
+    }
+
+    private void Forget(Guid runnerId)
+    {
+        foreach (var stale in _recent.Where(r => r.Value.Runner.Id == runnerId).Select(r => r.Key).ToList())
+        {
+            _recent.TryRemove(stale, out _);
+        }
+    }
+
+    private async Task<Result<RunnerRegistration>> IssueAsync(string registeredBy, RegisterRunner input, CancellationToken ct)
+    {
         var name = input.Name.Trim();
         if (!Workspaces.WorkspaceRules.NamePattern().IsMatch(name))
         {
@@ -54,17 +135,14 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         entity.Version = input.Version;
         entity.Capacity = input.Capacity;
         entity.TokenHash = Secrets.Hash(token);
-        foreach (var stale in _recent.Where(r => r.Value.Runner.Id == id).Select(r => r.Key).ToList())
-        {
-            _recent.TryRemove(stale, out _);
-        }
+        Forget(id);
 
         entity.LastHeartbeatAt = now;
         entity.ActiveSessions = "[]";
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
 
         var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
-        logger.LogInformation("Runner {RunnerName} ({RunnerId}) registered by {Principal} with capacity {Capacity}", name, id, caller.Name, input.Capacity);
+        logger.LogInformation("Runner {RunnerName} ({RunnerId}) registered by {Principal} with capacity {Capacity}", name, id, registeredBy, input.Capacity);
         return new RunnerRegistration(id, name, token, url, expiresAt, HeartbeatSeconds);
     }
 

@@ -71,6 +71,8 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "GET", "api/workspaces/app/questions/not-an-id", null, HttpStatusCode.BadRequest },
             { "POST", "api/workspaces/app/questions/00000000/answer", "{\"text\":\"yes\"}", HttpStatusCode.NotFound },
             { "POST", "api/workspaces/app/questions/00000000/dismiss", null, HttpStatusCode.NotFound },
+            { "POST", "api/runners/registrations", "{\"name\":\"bad name!\"}", HttpStatusCode.BadRequest },
+            { "DELETE", "api/runners/nobody", null, HttpStatusCode.NotFound },
             { "POST", "api/workspaces/app/agents", "{}", HttpStatusCode.BadRequest },
             { "POST", "api/workspaces/app/agents", "{\"preset\":\"poet\"}", HttpStatusCode.BadRequest },
             { "POST", "api/workspaces/app/agents", "{\"name\":\"x\",\"prompt\":\"p\",\"every\":\"often\"}", HttpStatusCode.BadRequest },

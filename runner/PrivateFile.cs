@@ -1,0 +1,24 @@
+namespace Konduktor.Runner;
+
+/// <summary>Files only the user may read (tokens, credentials), written atomically: a temp file, then a rename.</summary>
+public static class PrivateFile
+{
+    public static void Write(string path, string content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + "." + Environment.ProcessId + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}
