@@ -15,6 +15,7 @@ public static class KonduktorFunctionsServices
     {
         services.AddKonduktorCore(configuration);
         services.AddSingleton<Api>();
+        EntraUserAuthenticator.AddTo(services, configuration);
         services.AddSingleton(provider => DurableOptions.From(configuration, provider.GetRequiredService<Konduktor.Core.Storage.StorageOptions>()));
         services.AddSingleton<DurableEngine>();
         services.AddSingleton<Konduktor.Core.Projects.IProjectOrchestrations, DurableProjectOrchestrations>();

@@ -57,10 +57,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       Konduktor__Storage__AccountName: storage.name
       Konduktor__KeyVaultUri: keyVaultUri
       APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
-      AzureAd__Instance: environment().authentication.loginEndpoint
-      AzureAd__TenantId: entraTenantId
-      AzureAd__ClientId: entraApiClientId
-      AzureAd__Audience: 'api://${entraApiClientId}'
+      Konduktor__Auth__Entra__Instance: environment().authentication.loginEndpoint
+      Konduktor__Auth__Entra__TenantId: entraTenantId
+      Konduktor__Auth__Entra__ClientId: entraApiClientId
+      Konduktor__Auth__Entra__Audience: 'api://${entraApiClientId}'
       Konduktor__Auth__RequiredRole: requiredRole
     }
   }
