@@ -30,6 +30,9 @@ public sealed class KonduktorHome(string root)
     /// <summary>A runner's mirrors, worktrees and log spool.</summary>
     public string RunnerWorkDirectory(string name) => Path.Combine(Root, "runners", name);
 
+    /// <summary>MSAL's token cache for <c>konduktor login</c> (user-only permissions).</summary>
+    public string SignInCacheFile => Path.Combine(Root, "entra-token-cache.bin");
+
     /// <summary>The credential a runner bought with a registration secret (user-only permissions).</summary>
     public string RunnerCredentialFile(string name) => Path.Combine(Root, "runner-credentials", name + ".json");
 
@@ -49,9 +52,10 @@ public sealed class KonduktorHome(string root)
     /// <summary>The API URL: KONDUKTOR_URL, else the config file (which <c>up</c> writes).</summary>
     public string? ApiUrl() => Environment.GetEnvironmentVariable("KONDUKTOR_URL") is { Length: > 0 } url ? url : ReadConfig().Url;
 
-    /// <summary>The token: KONDUKTOR_TOKEN, else the config file, else the local token <c>up</c> created.</summary>
+    /// <summary>The token: KONDUKTOR_TOKEN, else the config file, else the local token <c>up</c> created (none after `login`: Entra ID then).</summary>
     public string? Token() =>
         Environment.GetEnvironmentVariable("KONDUKTOR_TOKEN") is { Length: > 0 } token ? token
+        : ReadConfig().Entra is not null ? null
         : ReadConfig().Token is { Length: > 0 } configured ? configured
         : File.Exists(TokenFile) ? File.ReadAllText(TokenFile).Trim() : null;
 
@@ -93,7 +97,13 @@ public sealed record CliConfig
     public string? Token { get; init; }
 
     public string? DefaultWorkspace { get; init; }
+
+    /// <summary>Set by <c>konduktor login</c>: the CLI signs in with Entra ID (Azure) instead of a token.</summary>
+    public EntraSettings? Entra { get; init; }
 }
+
+/// <param name="Scope">The API's scope, e.g. <c>api://CLIENT-ID/user_impersonation</c>.</param>
+public sealed record EntraSettings(string TenantId, string ClientId, string Scope);
 
 /// <summary>What a running <c>konduktor up</c> writes about itself.</summary>
 public sealed record UpState(int Pid, string Url, DateTimeOffset StartedAt, int? AzuritePid, string? AzuriteEndpoints, string StoragePrefix);

@@ -17,6 +17,11 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     StatusCommand.Build(),
     UpCommand.Build(),
 };
+foreach (var command in AuthCommands.Build())
+{
+    root.Subcommands.Add(command);
+}
+
 root.Options.Add(CommonOptions.Json);
 root.Options.Add(CommonOptions.Workspace);
 

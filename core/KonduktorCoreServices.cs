@@ -15,11 +15,17 @@ public static class KonduktorCoreServices
     /// <summary>Registers core's services. Storage comes from <c>Konduktor:Storage:*</c> (or <c>AzureWebJobsStorage</c>).</summary>
     public static IServiceCollection AddKonduktorCore(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration[$"{StorageOptions.Section}:ConnectionString"] ?? configuration["AzureWebJobsStorage"]
-            ?? throw new InvalidOperationException($"no storage configured: set {StorageOptions.Section}:ConnectionString or AzureWebJobsStorage");
+        var connectionString = configuration[$"{StorageOptions.Section}:ConnectionString"] ?? configuration["AzureWebJobsStorage"];
+        var accountName = configuration[$"{StorageOptions.Section}:AccountName"] ?? configuration["AzureWebJobsStorage:accountName"];
+        if (connectionString is null && accountName is null)
+        {
+            throw new InvalidOperationException($"no storage configured: set {StorageOptions.Section}:ConnectionString (or AzureWebJobsStorage), or {StorageOptions.Section}:AccountName for an identity");
+        }
+
         services.AddSingleton(new StorageOptions
         {
             ConnectionString = connectionString,
+            AccountName = accountName,
             Prefix = configuration[$"{StorageOptions.Section}:Prefix"] ?? "",
         });
         services.TryAddSingleton(TimeProvider.System);

@@ -39,7 +39,9 @@ public sealed class DurableEngine(StorageOptions storage, DurableOptions options
 {
     private readonly Lazy<AzureStorageOrchestrationService> _service = new(() => new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
     {
-        StorageAccountClientProvider = new StorageAccountClientProvider(storage.ConnectionString),
+        StorageAccountClientProvider = storage.ConnectionString is { } connection
+            ? new StorageAccountClientProvider(connection)
+            : new StorageAccountClientProvider(storage.AccountName!, new Azure.Identity.DefaultAzureCredential()),
         TaskHubName = options.TaskHub,
         MaxQueuePollingInterval = options.MaxQueuePollingInterval,
         LoggerFactory = loggers,

@@ -3,7 +3,9 @@ namespace Konduktor.Runner;
 /// <summary>Files only the user may read (tokens, credentials), written atomically: a temp file, then a rename.</summary>
 public static class PrivateFile
 {
-    public static void Write(string path, string content)
+    public static void Write(string path, string content) => Write(path, System.Text.Encoding.UTF8.GetBytes(content));
+
+    public static void Write(string path, byte[] content)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Environment.ProcessId + ".tmp";
@@ -14,9 +16,8 @@ public static class PrivateFile
         }
 
         using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
         {
-            writer.Write(content);
+            stream.Write(content);
         }
 
         File.Move(temp, path, overwrite: true);

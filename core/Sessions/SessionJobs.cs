@@ -51,7 +51,7 @@ public sealed class SessionJobs(StorageClients storage, TimeProvider clock)
         QueueClient queue = await storage.Queue(Name);
         if (!queue.CanGenerateSasUri)
         {
-            throw new InvalidOperationException("the storage connection cannot sign queue URLs for runners: configure a connection string with an account key");
+            throw new InvalidOperationException("the storage connection cannot sign queue URLs for runners (queues have no user-delegation SAS): configure a connection string with an account key");
         }
 
         var expiresAt = clock.GetUtcNow() + lifetime;

@@ -28,9 +28,21 @@ public sealed class StorageClients
         }
 
         _prefix = options.Prefix;
-        _tables = new TableServiceClient(options.ConnectionString, Configure(new TableClientOptions(), counter, "table"));
-        _queues = new QueueServiceClient(options.ConnectionString, Configure(new QueueClientOptions(), counter, "queue"));
-        _blobs = new BlobServiceClient(options.ConnectionString, Configure(new BlobClientOptions(), counter, "blob"));
+        if (options.ConnectionString is { } connection)
+        {
+            _tables = new TableServiceClient(connection, Configure(new TableClientOptions(), counter, "table"));
+            _queues = new QueueServiceClient(connection, Configure(new QueueClientOptions(), counter, "queue"));
+            _blobs = new BlobServiceClient(connection, Configure(new BlobClientOptions(), counter, "blob"));
+        }
+        else
+        {
+            // Azure: the account's endpoints with the host's identity and its data roles; the account allows no shared key.
+            var account = options.AccountName ?? throw new ArgumentException("storage needs a connection string or an account name", nameof(options));
+            var credential = new Azure.Identity.DefaultAzureCredential();
+            _tables = new TableServiceClient(new Uri($"https://{account}.table.core.windows.net"), credential, Configure(new TableClientOptions(), counter, "table"));
+            _queues = new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), credential, Configure(new QueueClientOptions(), counter, "queue"));
+            _blobs = new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), credential, Configure(new BlobClientOptions(), counter, "blob"));
+        }
         Counter = counter;
     }
 

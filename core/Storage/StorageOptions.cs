@@ -5,7 +5,11 @@ public sealed record StorageOptions
 {
     public const string Section = "Konduktor:Storage";
 
-    public required string ConnectionString { get; init; }
+    /// <summary>A connection string (Azurite, or an account key); null in Azure, where <see cref="AccountName"/> and the app's identity are used.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>The storage account reached with the host's Entra ID identity (managed identity in Azure); no keys.</summary>
+    public string? AccountName { get; init; }
 
     /// <summary>Lower-case letters and digits put before every table, queue and container name.</summary>
     public string Prefix { get; init; } = "";
