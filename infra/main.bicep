@@ -64,6 +64,16 @@ module vault 'modules/keyvault.bicep' = {
   }
 }
 
+module board 'modules/static-web-app.bicep' = {
+  name: 'board'
+  scope: group
+  params: {
+    location: location
+    tags: union(tags, { 'azd-service-name': 'web' })
+    name: 'swa-konduktor-${token}'
+  }
+}
+
 module api 'modules/function-app.bicep' = {
   name: 'api'
   scope: group
@@ -78,6 +88,7 @@ module api 'modules/function-app.bicep' = {
     entraTenantId: entraTenantId
     entraApiClientId: entraApiClientId
     requiredRole: requiredRole
+    boardUrl: board.outputs.url
   }
 }
 
@@ -92,16 +103,6 @@ module access 'modules/access.bicep' = {
   }
 }
 
-module board 'modules/static-web-app.bicep' = {
-  name: 'board'
-  scope: group
-  params: {
-    location: location
-    tags: union(tags, { 'azd-service-name': 'web' })
-    name: 'swa-konduktor-${token}'
-  }
-}
-
 @description('The API the CLI and runners use (konduktor login --url ..., konduktor runner start --url ...).')
 output KONDUKTOR_API_URL string = api.outputs.url
 
@@ -112,4 +113,5 @@ output KONDUKTOR_BOARD_URL string = board.outputs.url
 output VITE_ENTRA_CLIENT_ID string = empty(entraBoardClientId) ? entraApiClientId : entraBoardClientId
 output VITE_ENTRA_TENANT_ID string = entraTenantId
 output VITE_API_SCOPE string = 'api://${entraApiClientId}/user_impersonation'
+output VITE_API_URL string = api.outputs.url
 output AZURE_RESOURCE_GROUP string = group.name

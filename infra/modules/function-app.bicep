@@ -10,6 +10,9 @@ param entraTenantId string
 param entraApiClientId string
 param requiredRole string
 
+@description('The board\'s origin: the only one allowed to call the API from a browser.')
+param boardUrl string
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -34,7 +37,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
-      cors: { allowedOrigins: [ 'https://portal.azure.com' ], supportCredentials: false }
+      cors: { allowedOrigins: [ boardUrl ], supportCredentials: false }
     }
     functionAppConfig: {
       deployment: {

@@ -97,10 +97,13 @@ export class ApiError extends Error {
   }
 }
 
+/** The API's origin: the same as the board's under `konduktor up`; the Functions app's in Azure (VITE_API_URL). */
+const apiBase = ((import.meta.env.VITE_API_URL as string | undefined) ?? "").replace(/\/$/, "");
+
 async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`/api/${path}`, {
+    response = await fetch(`${apiBase}/api/${path}`, {
       method,
       signal,
       credentials: "same-origin",

@@ -1,6 +1,6 @@
 // How the board proves who it is. Local mode: `konduktor up` prints a sign-in URL that trades the local token for
-// an HttpOnly, SameSite=Strict cookie, so requests carry no header and scripts never see the token. Entra ID
-// (MSAL) plugs in later as another provider that returns a bearer header.
+// an HttpOnly, SameSite=Strict cookie, so requests carry no header and scripts never see the token. In Azure the
+// build carries Entra ID settings and entraAuth.ts (MSAL) is the provider: it returns a bearer header.
 export interface AuthProvider {
   headers(): Promise<Record<string, string>>;
   signedOut(reason: string): void;
@@ -23,4 +23,14 @@ export function useAuthProvider(provider: AuthProvider) {
 export function onSignedOut(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+export interface EntraConfig { clientId: string; tenantId: string; apiScope: string }
+
+/** The sign-in settings azd writes into the build (VITE_ENTRA_CLIENT_ID, VITE_ENTRA_TENANT_ID, VITE_API_SCOPE), if any. */
+export function entraConfigFrom(env: Record<string, string | undefined>): EntraConfig | undefined {
+  const clientId = env.VITE_ENTRA_CLIENT_ID?.trim();
+  const tenantId = env.VITE_ENTRA_TENANT_ID?.trim();
+  if (!clientId || !tenantId) return undefined;
+  return { clientId, tenantId, apiScope: env.VITE_API_SCOPE?.trim() || `api://${clientId}/user_impersonation` };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { moveItem, rankBetween } from "./ranks";
 import { href, parseRoute } from "./router";
+import { entraConfigFrom } from "./auth";
 import { toEntries } from "./transcript";
 import { place } from "./BoardPage";
 import type { Board, LogEvent, TaskItem } from "./api";
@@ -15,6 +16,15 @@ describe("ranks", () => {
   });
   it("moves an item within a list", () => {
     expect(moveItem(["a", "b", "c"], 0, 2)).toEqual(["b", "c", "a"]);
+  });
+});
+
+describe("entra sign-in settings", () => {
+  it("is off without a client and tenant, and defaults the API scope from the client id", () => {
+    expect(entraConfigFrom({})).toBeUndefined();
+    expect(entraConfigFrom({ VITE_ENTRA_CLIENT_ID: "abc" })).toBeUndefined();
+    expect(entraConfigFrom({ VITE_ENTRA_CLIENT_ID: "abc", VITE_ENTRA_TENANT_ID: "t" })).toEqual({ clientId: "abc", tenantId: "t", apiScope: "api://abc/user_impersonation" });
+    expect(entraConfigFrom({ VITE_ENTRA_CLIENT_ID: "abc", VITE_ENTRA_TENANT_ID: "t", VITE_API_SCOPE: "api://x/y" })?.apiScope).toBe("api://x/y");
   });
 });
 
