@@ -26,6 +26,7 @@ public static class KonduktorCoreServices
         {
             ConnectionString = connectionString,
             AccountName = accountName,
+            RunnersThroughApi = configuration.GetValue($"{StorageOptions.Section}:RunnersThroughApi", false),
             Prefix = configuration[$"{StorageOptions.Section}:Prefix"] ?? "",
         });
         services.TryAddSingleton(TimeProvider.System);

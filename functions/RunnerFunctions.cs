@@ -42,6 +42,15 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
     public Task<IActionResult> Remove([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "runners/{name}")] HttpRequest req, string name) =>
         api.Run(req, (caller, ct) => runners.RemoveAsync(caller, name, ct));
 
+    /// <summary>Job messages for a runner that reads the queue through the API (an account without keys cannot sign it a SAS).</summary>
+    [Function("ReceiveJobs")]
+    public Task<IActionResult> ReceiveJobs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/jobs/receive")] HttpRequest req) =>
+        api.Run<JobRequest, IReadOnlyList<JobMessage>>(req, (caller, request, ct) => runners.ReceiveJobsAsync(caller, request, ct));
+
+    [Function("DeleteJob")]
+    public Task<IActionResult> DeleteJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/jobs/delete")] HttpRequest req) =>
+        api.Run<JobMessage, Done>(req, (caller, message, ct) => runners.DeleteJobAsync(caller, message, ct));
+
     [Function("ListRunners")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runners")] HttpRequest req) =>
         api.Run(req, (caller, ct) => runners.ListAsync(caller, ct));

@@ -18,7 +18,6 @@ namespace Konduktor.Runner;
 /// </summary>
 public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunner> logger) : IDisposable
 {
-    private static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>After work (a job taken or a session ended) more tends to follow: poll briskly this long before backing off.</summary>
     private static readonly TimeSpan WarmPeriod = TimeSpan.FromSeconds(10);
@@ -45,7 +44,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         RunnerId = registration.RunnerId;
         _api.UseToken(registration.Token);
         UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
-        logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory);
+        logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}, jobs {JobSource}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory, _queue is null ? "through the API" : "from the queue");
 
         await EndLeftoverAgentsAsync();
         var leftovers = ShipLeftoverLogsAsync(ct);
@@ -81,7 +80,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             var kept = JsonSerializer.Deserialize<KeptCredential>(await File.ReadAllTextAsync(file, ct), KonduktorJson.Options)!;
             _api.UseToken(kept.Token);
             var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue }, ct);
-            return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, reply.QueueUrl!, reply.QueueUrlExpiresAt!.Value, RunnerService.HeartbeatSeconds);
+            return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, RunnerService.HeartbeatSeconds, reply.QueueUrl, reply.QueueUrlExpiresAt);
         }
 
         if (options.RegistrationSecret is { } secret)
@@ -118,21 +117,25 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 continue;
             }
 
-            QueueMessage[] messages;
+            List<JobMessage> messages;
             try
             {
-                messages = (await _queue!.ReceiveMessagesAsync(Math.Min(free, 32), VisibilityTimeout, ct)).Value;
+                messages = _queue is { } queue
+                    ? (await queue.ReceiveMessagesAsync(Math.Min(free, 32), SessionJobs.VisibilityTimeout, ct)).Value.Select(m => new JobMessage(m.MessageId, m.PopReceipt, m.MessageText, m.DequeueCount)).ToList()
+                    : await _api.ReceiveJobsAsync(new JobRequest(Math.Min(free, 32)), ct);
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (e is RequestFailedException or RunnerApiException)
             {
                 logger.LogWarning("Could not read the session queue: {Reason}", e.Message);
                 messages = [];
             }
 
-            if (messages.Length == 0)
+            if (messages.Count == 0)
             {
+                // Through the API every poll is a function execution: at rest it polls less often.
+                var idleMax = _queue is null ? Math.Max(options.IdlePollMax.TotalMilliseconds, ApiIdlePollMax.TotalMilliseconds) : options.IdlePollMax.TotalMilliseconds;
                 var warm = Environment.TickCount64 - Interlocked.Read(ref _lastActivity) < WarmPeriod.TotalMilliseconds;
-                idleDelay = warm ? WarmPoll : TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, options.IdlePollMax.TotalMilliseconds));
+                idleDelay = warm ? WarmPoll : TimeSpan.FromMilliseconds(Math.Clamp(idleDelay.TotalMilliseconds * 2, 50, idleMax));
 
                 await Task.Delay(idleDelay, ct);
                 continue;
@@ -147,7 +150,9 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         }
     }
 
-    private async Task TakeAsync(QueueMessage message, CancellationToken ct)
+    private static readonly TimeSpan ApiIdlePollMax = TimeSpan.FromSeconds(10);
+
+    private async Task TakeAsync(JobMessage message, CancellationToken ct)
     {
         if (SessionJobMessage.TryParse(message.MessageText) is not { } job)
         {
@@ -213,13 +218,20 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         }, CancellationToken.None);
     }
 
-    private async Task DeleteAsync(QueueMessage message, CancellationToken ct)
+    private async Task DeleteAsync(JobMessage message, CancellationToken ct)
     {
         try
         {
-            await _queue!.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+            if (_queue is { } queue)
+            {
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+            }
+            else
+            {
+                await _api.DeleteJobAsync(message, ct);
+            }
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or RunnerApiException)
         {
             logger.LogWarning("Could not delete message {MessageId}: {Reason} (a second delivery is harmless: its claim fails)", message.MessageId, e.Message);
         }
@@ -332,11 +344,18 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         }
     }
 
-    private void UseQueue(Uri url, DateTimeOffset expiresAt)
+    /// <summary>The runner's own SAS URL for the job queue; null: it reads jobs through the API.</summary>
+    private void UseQueue(Uri? url, DateTimeOffset? expiresAt)
     {
+        if (url is null || expiresAt is null)
+        {
+            _queue = null;
+            return;
+        }
+
         var queueOptions = new QueueClientOptions();
         queueOptions.AddPolicy(_storageOperations.PolicyFor("queue"), Azure.Core.HttpPipelinePosition.PerRetry);
         _queue = new QueueClient(url, queueOptions);
-        _queueExpiresAt = expiresAt;
+        _queueExpiresAt = expiresAt.Value;
     }
 }

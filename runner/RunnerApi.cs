@@ -41,6 +41,10 @@ public sealed class RunnerApi : IDisposable
     public Task<HeartbeatReply> HeartbeatAsync(Guid runnerId, RunnerHeartbeat beat, CancellationToken ct) =>
         SendAsync<HeartbeatReply>(HttpMethod.Post, $"runners/{runnerId:D}/heartbeat", beat, ct);
 
+    public Task<List<JobMessage>> ReceiveJobsAsync(JobRequest request, CancellationToken ct) => SendAsync<List<JobMessage>>(HttpMethod.Post, "runner/jobs/receive", request, ct);
+
+    public Task<Konduktor.Core.Results.Done> DeleteJobAsync(JobMessage message, CancellationToken ct) => SendAsync<Konduktor.Core.Results.Done>(HttpMethod.Post, "runner/jobs/delete", message, ct);
+
     public Task<SessionJob> ClaimAsync(Guid workspaceId, Guid sessionId, CancellationToken ct) =>
         SendAsync<SessionJob>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/claim", null, ct);
 

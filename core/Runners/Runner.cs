@@ -52,7 +52,8 @@ public sealed record RunnerTicket(string Name, string Secret, DateTimeOffset Exp
 public sealed record NewRunnerTicket(string Name);
 
 /// <summary>What a runner gets once: its credential and where to read jobs.</summary>
-public sealed record RunnerRegistration(Guid RunnerId, string Name, string Token, Uri QueueUrl, DateTimeOffset QueueUrlExpiresAt, int HeartbeatSeconds);
+/// <param name="QueueUrl">Null when the runner reads jobs through the API (<c>runner/jobs/receive</c>).</param>
+public sealed record RunnerRegistration(Guid RunnerId, string Name, string Token, int HeartbeatSeconds, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null);
 
 public sealed record RunnerHeartbeat
 {

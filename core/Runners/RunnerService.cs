@@ -143,7 +143,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
 
         var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
         logger.LogInformation("Runner {RunnerName} ({RunnerId}) registered by {Principal} with capacity {Capacity}", name, id, registeredBy, input.Capacity);
-        return new RunnerRegistration(id, name, token, url, expiresAt, HeartbeatSeconds);
+        return new RunnerRegistration(id, name, token, HeartbeatSeconds, url, expiresAt);
     }
 
     public async Task<Result<HeartbeatReply>> HeartbeatAsync(Principal caller, Guid runnerId, RunnerHeartbeat beat, CancellationToken ct)
@@ -179,6 +179,31 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         }
 
         return new HeartbeatReply(stop);
+    }
+
+    /// <summary>Job messages for a runner that reads the queue through the API (no SAS on an account without keys).</summary>
+    public async Task<Result<IReadOnlyList<JobMessage>>> ReceiveJobsAsync(Principal caller, JobRequest request, CancellationToken ct) =>
+        caller.Kind != PrincipalKind.Runner
+            ? new Forbidden("only a runner takes session jobs")
+            : Result.Ok(await queue.ReceiveAsync(request.Max, SessionJobs.VisibilityTimeout, ct));
+
+    public async Task<Result<Done>> DeleteJobAsync(Principal caller, JobMessage message, CancellationToken ct)
+    {
+        if (caller.Kind != PrincipalKind.Runner)
+        {
+            return new Forbidden("only a runner takes session jobs");
+        }
+
+        try
+        {
+            await queue.DeleteAsync(message.MessageId, message.PopReceipt, ct);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status is 404 or 400)
+        {
+            return new Conflict("that job message is gone or was received again by someone else (a second delivery is harmless: its claim fails)");
+        }
+
+        return Done.Value;
     }
 
     public async Task<Result<IReadOnlyList<RunnerInfo>>> ListAsync(Principal caller, CancellationToken ct)

@@ -11,6 +11,9 @@ public sealed record StorageOptions
     /// <summary>The storage account reached with the host's Entra ID identity (managed identity in Azure); no keys.</summary>
     public string? AccountName { get; init; }
 
+    /// <summary>Runners read the job queue through the API even when a SAS could be signed (tests use it to run the Azure path).</summary>
+    public bool RunnersThroughApi { get; init; }
+
     /// <summary>Lower-case letters and digits put before every table, queue and container name.</summary>
     public string Prefix { get; init; } = "";
 }

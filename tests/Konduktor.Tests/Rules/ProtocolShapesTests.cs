@@ -13,7 +13,12 @@ public sealed class ProtocolShapesTests
     {
         new HeartbeatReply([]),
         new HeartbeatReply([Guid.NewGuid()], new Uri("http://127.0.0.1:1/q?sig=x"), DateTimeOffset.UnixEpoch),
-        new RunnerRegistration(Guid.NewGuid(), "r", "kr_x", new Uri("http://127.0.0.1:1/q"), DateTimeOffset.UnixEpoch, 15),
+        new RunnerRegistration(Guid.NewGuid(), "r", "kr_x", 15, new Uri("http://127.0.0.1:1/q"), DateTimeOffset.UnixEpoch),
+        new RunnerRegistration(Guid.NewGuid(), "r", "kr_x", 15),
+        new JobMessage("m", "p", "{}", 1),
+        new Konduktor.Core.Agents.AgentRun(DateTimeOffset.UnixEpoch, "skipped", Reason: "busy"),
+        new Konduktor.Core.Questions.NewQuestion("Why?"),
+        new Konduktor.Core.Docs.DocChanges(Content: "x"),
         new LogPage([new LogEvent(1, DateTimeOffset.UnixEpoch, "stdout", "{}")], 1, SessionStatus.Running, false),
         new Session { Id = Guid.NewGuid(), WorkspaceId = Guid.NewGuid(), Kind = SessionKind.AutoFixCi, Status = SessionStatus.Queued, CreatedAt = DateTimeOffset.UnixEpoch, Version = "v" },
         new SessionJob

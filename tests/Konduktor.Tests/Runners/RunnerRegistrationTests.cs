@@ -58,4 +58,22 @@ public sealed class RunnerRegistrationTests(AzuriteFixture azurite)
         Assert.NotEqual(0, again.ExitCode);
         Assert.Contains("not valid", again.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task On_storage_that_cannot_sign_a_queue_url_a_runner_takes_its_jobs_through_the_api()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: new Dictionary<string, string> { ["Konduktor__Storage__RunnersThroughApi"] = "true" });
+        await using var runner = await RunnerProcess.StartAsync(up.Home, "keyless");
+        var driver = new SessionDriver(up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+
+        var tasks = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => driver.CreateTaskAsync(workspace, $"Through the API {i}", StandInAgent.Script(new { say = $"job {i}" }))));
+        var ended = await Task.WhenAll((await Task.WhenAll(tasks.Select(t => driver.RunAsync(workspace, t)))).Select(s => driver.WaitForEndAsync(workspace, s.Id)));
+
+        Assert.Contains("jobs through the API", runner.Output, StringComparison.Ordinal);
+        Assert.All(ended, s => Assert.Equal(SessionStatus.Succeeded, s.Status));
+        using var http = up.Http();
+        var stranger = await http.PostAsync("api/runner/jobs/receive", new StringContent("{\"max\":1}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Forbidden, stranger.StatusCode);
+    }
 }
