@@ -33,6 +33,9 @@ public static class KonduktorCoreServices
         services.TryAddSingleton<IIdGenerator, RandomIdGenerator>();
         services.AddSingleton<StorageOperationCounter>();
         services.AddSingleton<StorageClients>();
+        services.AddSingleton(provider => new SecretVault(
+            configuration["Konduktor:KeyVaultUri"] is { Length: > 0 } vaultUri ? new Azure.Security.KeyVault.Secrets.SecretClient(new Uri(vaultUri), new Azure.Identity.DefaultAzureCredential()) : null,
+            provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TextStore>();
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<TaskService>();

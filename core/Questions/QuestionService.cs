@@ -146,19 +146,13 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
             return new Conflict($"question {ShortId.Of(Guid.Parse(question.RowKey))} is not about a task; there is no conversation to resume");
         }
 
-        question.StatusValue = QuestionStatus.Answered;
         question.Answer = text;
-        question.AnsweredBy = caller.Name;
-        question.AnsweredAt = clock.GetUtcNow();
+        if ((await SaveClosedAsync(question, QuestionStatus.Answered, caller, ct)).Failure is { } lost)
+        {
+            return lost;
+        }
+
         var table = await storage.Table(TableNames.Questions);
-        try
-        {
-            question.ETag = (await table.UpdateEntityAsync(question, question.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
-        }
-        catch (Azure.RequestFailedException e) when (Optimistic.IsLostRace(e))
-        {
-            return new Conflict($"question {ShortId.Of(Guid.Parse(question.RowKey))} was answered or dismissed at the same time; reload it");
-        }
 
         if (resume)
         {
@@ -220,6 +214,12 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
             return refused;
         }
 
+        return (await SaveClosedAsync(question, status, caller, ct)).Map(_ => question.ToQuestion());
+    }
+
+    /// <summary>Records who closed the question and how, only over the version that was read: two people never both answer.</summary>
+    private async Task<Result<Done>> SaveClosedAsync(QuestionEntity question, QuestionStatus status, Principal caller, CancellationToken ct)
+    {
         question.StatusValue = status;
         question.AnsweredBy = caller.Name;
         question.AnsweredAt = clock.GetUtcNow();
@@ -227,13 +227,12 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
         try
         {
             question.ETag = (await table.UpdateEntityAsync(question, question.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
+            return Done.Value;
         }
         catch (Azure.RequestFailedException e) when (Optimistic.IsLostRace(e))
         {
-            return new Conflict($"question {ShortId.Of(Guid.Parse(question.RowKey))} changed at the same time; reload it");
+            return new Conflict($"question {ShortId.Of(Guid.Parse(question.RowKey))} was answered, confirmed or dismissed at the same time; reload it");
         }
-
-        return question.ToQuestion();
     }
 
     private async Task<Result<(Workspace Workspace, QuestionEntity Entity)>> FindAsync(Principal caller, string workspaceRef, string questionRef, CancellationToken ct)

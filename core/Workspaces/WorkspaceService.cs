@@ -46,7 +46,7 @@ public sealed record ConfigChanges
     public int? AutoFixLimit { get; init; }
 }
 
-public sealed class WorkspaceService(StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
+public sealed class WorkspaceService(StorageClients storage, TextStore texts, SecretVault vault, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
 {
     public async Task<Result<Workspace>> CreateAsync(Principal caller, NewWorkspace input, CancellationToken ct)
     {
@@ -80,7 +80,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             Name = name,
             Repository = repository.Url,
             GitHubRepository = repository.GitHubFullName,
-            WebhookSecret = NewWebhookSecret(),
+            WebhookSecret = await vault.KeepAsync(WebhookSecretName(id), NewWebhookSecret(), ct),
             DefaultBranch = branch,
             Columns = JsonSerializer.Serialize(BoardColumns.Defaults),
             SystemPrompt = DefaultSystemPrompt.Text,
@@ -102,6 +102,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
         }
         catch (TableTransactionFailedException e) when (e.Status == 409)
         {
+            await vault.ForgetAsync(entity.WebhookSecret, ct);
             return new Conflict($"a workspace named '{name}' already exists; choose another with --name");
         }
 
@@ -185,7 +186,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             entity.PermissionMode = permissionMode;
             if (changes.GitHubToken is { } gitHubToken)
             {
-                entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : gitHubToken.Trim();
+                entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : await vault.KeepAsync(GitHubTokenName(current.Id), gitHubToken.Trim(), token);
             }
 
             if (changes.AutoFixLimit is { } limit)
@@ -264,6 +265,9 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             return new Conflict($"workspace {workspace.Name} changed while it was being deleted; nothing was deleted, try again");
         }
 
+        await vault.ForgetAsync(WebhookSecretReference(workspace.Id), ct);
+        await vault.ForgetAsync(GitHubTokenReference(workspace.Id), ct);
+
         // The workspace is gone atomically above; its task rows are now unreachable and are removed in batches.
         foreach (var batch in taskKeys.Chunk(100))
         {
@@ -302,7 +306,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
 
         if (entity.WebhookSecret is null)
         {
-            entity.WebhookSecret = NewWebhookSecret();
+            entity.WebhookSecret = await vault.KeepAsync(WebhookSecretName(workspaceId), NewWebhookSecret(), ct);
             try
             {
                 await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
@@ -313,8 +317,16 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
             }
         }
 
-        return entity.WebhookSecret;
+        return await vault.ReadAsync(entity.WebhookSecret, ct);
     }
+
+    private static string WebhookSecretName(Guid workspaceId) => $"ws-{workspaceId:N}-webhook";
+
+    private static string GitHubTokenName(Guid workspaceId) => $"ws-{workspaceId:N}-github";
+
+    private string? WebhookSecretReference(Guid workspaceId) => vault.UsesKeyVault ? "kv:" + WebhookSecretName(workspaceId) : null;
+
+    private string? GitHubTokenReference(Guid workspaceId) => vault.UsesKeyVault ? "kv:" + GitHubTokenName(workspaceId) : null;
 
     private static string NewWebhookSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
@@ -323,7 +335,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Ti
     {
         var table = await storage.Table(TableNames.Workspaces);
         var found = await table.GetEntityIfExistsAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(workspaceId), select: ["GitHubToken"], cancellationToken: ct);
-        return found.HasValue ? found.Value?.GitHubToken : null;
+        return found.HasValue ? await vault.ReadAsync(found.Value?.GitHubToken, ct) : null;
     }
 
     /// <summary>A workspace by its id, for the system's own work (claims, sessions); callers are checked by the caller.</summary>
