@@ -9,7 +9,19 @@ public sealed class BicepTests
 {
     private static readonly string Infra = Path.Combine(KonduktorCli.RepositoryRoot, "infra");
 
-    private static string Bicep => typeof(BicepTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!.Replace('\\', '/');
+    private static readonly Lazy<string> BicepPath = new(() =>
+    {
+        var path = typeof(BicepTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!.Replace('\\', '/');
+        // NuGet does not always keep the executable bit of the native binary it unpacks.
+        if (!OperatingSystem.IsWindows() && !File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute))
+        {
+            File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
+        return path;
+    });
+
+    private static string Bicep => BicepPath.Value;
 
     public static TheoryData<string> BicepFiles() => new(Directory.EnumerateFiles(Infra, "*.bicep", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Infra, f)).Order(StringComparer.Ordinal));
 
