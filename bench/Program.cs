@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N] | web [--tasks N --runs N] | webhooks [--deliveries N] | projects [--phases N --tasks N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --runs N] | webhooks [--deliveries N] | projects [--phases N --tasks N]
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -31,7 +31,7 @@ switch (which)
         await ProjectBench.RunAsync(Option("--phases", 20), Option("--tasks", 10));
         return 0;
     case "idle":
-        await SessionBenches.IdleAsync(Option("--seconds", 120));
+        await SessionBenches.IdleAsync(Option("--seconds", 120), args.Contains("--through-api"));
         return 0;
     default:
         Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, projects");

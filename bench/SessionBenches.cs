@@ -141,23 +141,40 @@ public static class SessionBenches
         Console.WriteLine($"runner SIGKILL -> session orphaned: {Figures.Summary(times, 0.5, 1.0)}");
     }
 
-    public static async Task IdleAsync(int seconds)
+    /// <param name="throughApi">The Azure path: runners read jobs through the API (each poll a function execution).</param>
+    public static async Task IdleAsync(int seconds, bool throughApi)
     {
-        await using var host = await BenchHost.StartAsync("--no-runner");
+        var environment = throughApi ? new Dictionary<string, string> { ["Konduktor__Storage__RunnersThroughApi"] = "true" } : [];
+        await using var host = await BenchHost.StartAsync(environment, "--no-runner");
         using var runner = Process.Start(BenchHost.StartInfo(host.Home, ["runner", "start", "--name", "idle", "--agent-command", BenchHost.StandIn]))!;
         _ = runner.StandardOutput.ReadToEndAsync();
         _ = runner.StandardError.ReadToEndAsync();
-        Console.WriteLine($"bench idle: a `konduktor runner start` with nothing to do, measured over {seconds} s after it settles");
+        Console.WriteLine($"bench idle: a `konduktor runner start` with nothing to do{(throughApi ? ", reading jobs through the API" : "")}, measured over {seconds} s after it settles");
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(20));
             var (hostOps0, runnerOps0, beat0) = await OperationsAsync(host);
+            var byOperation0 = await ByOperationAsync(host);
             var watch = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var (hostOps1, runnerOps1, beat1) = await OperationsAsync(host);
-            var hostRate = (hostOps1 - hostOps0 - 1) / watch.Elapsed.TotalHours;
+            var byOperation1 = await ByOperationAsync(host);
+            var hours = watch.Elapsed.TotalHours;
+            var hostRate = (hostOps1 - hostOps0 - 1) / hours;
             var runnerRate = (runnerOps1 - runnerOps0) / (beat1 - beat0).TotalHours;
-            Console.WriteLine($"storage transactions per idle hour: {hostRate + runnerRate:N0} (runner's queue polls {runnerRate:N0}, host for heartbeats {hostRate:N0})");
+            Console.WriteLine($"storage transactions per idle hour: {hostRate + runnerRate:N0} (runner's own queue polls {runnerRate:N0}, host {hostRate:N0})");
+            foreach (var (operation, count) in byOperation1.Select(p => (p.Key, p.Value - byOperation0.GetValueOrDefault(p.Key))).Where(p => p.Item2 > 0))
+            {
+                Console.WriteLine($"  host {operation}: {count / hours:N0} per hour");
+            }
+
+            if (throughApi)
+            {
+                var polls = byOperation1.Where(p => p.Key.StartsWith("queue ", StringComparison.Ordinal)).Sum(p => p.Value - byOperation0.GetValueOrDefault(p.Key));
+                var beats = byOperation1.GetValueOrDefault("table merge") - byOperation0.GetValueOrDefault("table merge");
+                Console.WriteLine($"runner API calls per idle hour (function executions in Azure): about {(polls + beats) / hours:N0} ({polls / hours:N0} job polls, {beats / hours:N0} heartbeats); the host's timers (janitor every 30 s, scheduler every minute) add 180");
+            }
+
             var rss = File.ReadLines($"/proc/{runner.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
             Console.WriteLine($"runner idle RSS: {long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0:0.0} MB");
         }
@@ -165,6 +182,12 @@ public static class SessionBenches
         {
             await Konduktor.Runner.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
         }
+    }
+
+    private static async Task<Dictionary<string, long>> ByOperationAsync(BenchHost host)
+    {
+        using var diagnostics = System.Text.Json.JsonDocument.Parse(await host.Http.GetStringAsync("api/diagnostics/storage"));
+        return diagnostics.RootElement.GetProperty("operations").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
     }
 
     private static async Task<(long Host, long Runner, DateTimeOffset Heartbeat)> OperationsAsync(BenchHost host)
