@@ -263,6 +263,48 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "questions.png") });
     }
 
+    [Fact]
+    public async Task A_doc_is_read_edited_and_its_earlier_version_opened_from_the_board()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        Assert.Equal(0, (await host.Up.CliWithInputAsync("# Runbook\n\nRestart the **worker**.\n", "-w", workspace, "docs", "create", "--title", "Runbook", "--file", "-")).ExitCode);
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/docs");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Runbook" }).ClickAsync();
+        await Expect(page.Locator(".markdown strong")).ToHaveTextAsync("worker");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await page.GetByLabel("Markdown").FillAsync("# Runbook\n\nRestart the **scheduler** instead.\n");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.Locator(".markdown strong")).ToHaveTextAsync("scheduler");
+        await Expect(page.Locator(".page-head h1")).ToContainTextAsync("v2");
+        await page.GetByText("History (2 versions)").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "v1" }).ClickAsync();
+
+        await Expect(page.Locator(".markdown strong")).ToHaveTextAsync("worker");
+        await Expect(page.Locator(".page-head h1")).ToContainTextAsync("an earlier version");
+        Assert.Contains("scheduler", (await host.Up.CliAsync("-w", workspace, "docs", "show", "runbook")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_scheduled_agent_is_run_from_its_page_and_its_run_and_logs_show_up()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var created = await host.Up.CliWithInputAsync("Look around.\n" + StandInAgent.Script(new { say = "nothing to report today" }), "-w", workspace, "agents", "create", "--name", "scout", "--prompt-file", "-", "--every", "1d");
+        Assert.Equal(0, created.ExitCode);
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/agents");
+        await Expect(page.Locator("table.agents")).ToContainTextAsync("every 1d");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "scout" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run now" }).ClickAsync();
+
+        await Expect(page.Locator("table.runs")).ToContainTextAsync("queued", new() { Timeout = 15_000 });
+        await Expect(page.Locator("table.runs")).ToContainTextAsync("succeeded", new() { Timeout = 30_000 });
+        await Expect(page.Locator(".task-logs")).ToContainTextAsync("nothing to report today", new() { Timeout = 15_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "agent.png") });
+    }
+
     private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above)
     {
         var start = (await from.BoundingBoxAsync())!;
