@@ -56,7 +56,7 @@ function AgentView({ workspace, name }: { workspace: string; name: string }) {
           <button className="secondary" onClick={() => toggle.mutate(!a.enabled)}>{a.enabled ? "Disable" : "Enable"}</button>
         </div>
       </div>
-      <p>{schedule(a)} · next run {a.enabled ? when(a.nextRunAt) : "-"} · {a.runCount} runs, {a.skippedCount} skipped · cost {money(a.costUsd)}</p>
+      <p>{schedule(a)} · next run {a.enabled ? when(a.nextRunAt) : "-"} · {a.runCount} run{a.runCount === 1 ? "" : "s"}, {a.skippedCount} skipped · cost {money(a.costUsd)}</p>
       <p className="muted">model {a.model ?? "the workspace's"} · max turns {a.maxTurns ?? "-"} · budget per run {money(a.maxBudgetUsd)}{a.preset ? ` · preset ${a.preset}` : ""}</p>
       <table className="runs">
         <thead><tr><th>At</th><th>Outcome</th><th>State</th><th>Cost</th><th>Note</th></tr></thead>
