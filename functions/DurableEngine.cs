@@ -53,8 +53,9 @@ public sealed class DurableEngine(StorageOptions storage, DurableOptions options
 
     public DurableOptions Options => options;
 
-    /// <summary>Inputs as plain JSON (no .NET type names), as the Microsoft.DurableTask worker reads them.</summary>
-    public TaskHubClient Client => _client ??= new TaskHubClient(Service, new JsonDataConverter(new Newtonsoft.Json.JsonSerializerSettings { TypeNameHandling = Newtonsoft.Json.TypeNameHandling.None }), loggers);
+    /// <summary>One client, made on first use; inputs as plain JSON (no .NET type names), as the Microsoft.DurableTask worker reads them.</summary>
+    public TaskHubClient Client => LazyInitializer.EnsureInitialized(ref _client, () => new TaskHubClient(
+        Service, new JsonDataConverter(new Newtonsoft.Json.JsonSerializerSettings { TypeNameHandling = Newtonsoft.Json.TypeNameHandling.None }), loggers));
 }
 
 /// <summary>Core's view of the engine: start a project's orchestration, signal it.</summary>

@@ -169,7 +169,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         }
 
         var run = await RunAsync(found.Workspace, found.Entity, $"run now by {caller.Name}", ct);
-        return run.Outcome == "skipped" ? new Conflict($"agent {name} is still running (session {ShortId.Of(found.Entity.LastSessionId is { } id ? Guid.Parse(id) : Guid.Empty)}); stop it or wait for it to end") : run;
+        return run.Outcome == "skipped" ? new Conflict($"agent {name} is still running: {run.Reason}; stop it or wait for it to end") : run;
     }
 
     public async Task<Result<Agent>> DeleteAsync(Principal caller, string workspaceRef, string name, CancellationToken ct)
@@ -238,7 +238,6 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         if (entity.LastSessionId is { } last && await sessions.FindEntityAsync(workspace.Id, Guid.Parse(last), ct) is { } previous && SessionStates.IsActive(previous.StatusValue))
         {
             run = new AgentRun(now, "skipped", Reason: $"the previous run (session {ShortId.Of(previous.Id)}) is still {SessionService.StatusName(previous.StatusValue)}");
-            entity.SkippedCount++;
         }
         else
         {
@@ -247,9 +246,6 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
                 var session = await sessions.StartAgentAsync(new Principal(PrincipalKind.User, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
                     await PromptAsync(workspace, entity, ct), entity.Model, entity.MaxTurns, entity.MaxBudgetUsd is { } budget ? (decimal)budget : null, ct);
                 run = new AgentRun(now, "queued", session.Id, trigger);
-                entity.LastSessionId = ShortId.Format(session.Id);
-                entity.LastRunAt = now;
-                entity.RunCount++;
             }
             catch (RequestFailedException e)
             {
@@ -269,11 +265,38 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
             SessionId = run.SessionId is { } id ? ShortId.Format(id) : null,
             Reason = run.Reason,
         }, TableUpdateMode.Replace, ct);
-        var table = await storage.Table(TableNames.Agents);
-        entity.UpdatedAt = now;
-        await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, ct);
+        await CountRunAsync(entity, run, ct);
         logger.LogInformation("Agent {Agent} ({Trigger}): {Outcome} {Reason}", entity.RowKey, trigger, run.Outcome, run.Reason);
         return run;
+    }
+
+    /// <summary>Counts the run on the agent's fresh row, conditionally: a person's change made meanwhile (enable, schedule) is kept.</summary>
+    private async Task CountRunAsync(AgentEntity agent, AgentRun run, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Agents);
+        await Optimistic.UpdateAsync<Done>(async token =>
+        {
+            var found = await table.GetEntityIfExistsAsync<AgentEntity>(agent.PartitionKey, agent.RowKey, cancellationToken: token);
+            if (!found.HasValue || found.Value is not { } current)
+            {
+                return Done.Value;
+            }
+
+            if (run.SessionId is { } sessionId)
+            {
+                current.LastSessionId = ShortId.Format(sessionId);
+                current.LastRunAt = run.At;
+                current.RunCount++;
+            }
+            else if (run.Outcome == "skipped")
+            {
+                current.SkippedCount++;
+            }
+
+            current.UpdatedAt = run.At;
+            await table.UpdateEntityAsync(current, current.ETag, TableUpdateMode.Replace, token);
+            return Done.Value;
+        }, "the agent", ct);
     }
 
     /// <summary>Its prompt, then what people answered since its last run to the questions it asked.</summary>

@@ -381,10 +381,6 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             return (opened, new PhaseStep(PhaseStep.Open, phases[open].Id, open + 1, project.AutoRun && opened));
         }, ct);
 
-    /// <summary>Where a phase stands for its orchestration; <see cref="PhaseCheck.Current"/> is false once it is no longer the phase under way.</summary>
-    public Task<Result<PhaseCheck>> CheckPhaseAsync(ProjectRun run, Guid phaseId, CancellationToken ct) =>
-        StepAsync(run, (project, tasks, _) => (false, Check(project, tasks, phaseId)), ct);
-
     /// <summary>Puts the phase up for review (records when) if all its tasks are Done; takes it back down if they no longer are.</summary>
     public Task<Result<PhaseCheck>> SyncReviewAsync(ProjectRun run, Guid phaseId, CancellationToken ct) =>
         StepAsync(run, (project, tasks, now) =>

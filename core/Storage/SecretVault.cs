@@ -49,14 +49,26 @@ public sealed class SecretVault(SecretClient? keyVault, TimeProvider clock)
         return value;
     }
 
-    /// <summary>Removes a kept secret (Key Vault keeps it soft-deleted for its retention period).</summary>
-    public async Task ForgetAsync(string? stored, CancellationToken ct)
+    /// <summary>Removes the secret an entity's field stands for (Key Vault keeps it soft-deleted for its retention period).</summary>
+    public Task ForgetAsync(string? stored, CancellationToken ct) =>
+        stored is not null && stored.StartsWith(Reference, StringComparison.Ordinal) ? ForgetNamedAsync(stored[Reference.Length..], ct) : Task.CompletedTask;
+
+    /// <summary>Removes the secret kept under <paramref name="name"/>, if Key Vault keeps any (a row inline keeps its own).</summary>
+    public async Task ForgetNamedAsync(string name, CancellationToken ct)
     {
-        if (keyVault is not null && stored is not null && stored.StartsWith(Reference, StringComparison.Ordinal))
+        if (keyVault is null)
         {
-            var name = stored[Reference.Length..];
-            _recent.TryRemove(name, out _);
+            return;
+        }
+
+        _recent.TryRemove(name, out _);
+        try
+        {
             await keyVault.StartDeleteSecretAsync(name, ct);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            // Never kept (e.g. no GitHub token was set).
         }
     }
 }

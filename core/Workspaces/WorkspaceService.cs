@@ -265,8 +265,8 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             return new Conflict($"workspace {workspace.Name} changed while it was being deleted; nothing was deleted, try again");
         }
 
-        await vault.ForgetAsync(WebhookSecretReference(workspace.Id), ct);
-        await vault.ForgetAsync(GitHubTokenReference(workspace.Id), ct);
+        await vault.ForgetNamedAsync(WebhookSecretName(workspace.Id), ct);
+        await vault.ForgetNamedAsync(GitHubTokenName(workspace.Id), ct);
 
         // The workspace is gone atomically above; its task rows are now unreachable and are removed in batches.
         foreach (var batch in taskKeys.Chunk(100))
@@ -323,10 +323,6 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
     private static string WebhookSecretName(Guid workspaceId) => $"ws-{workspaceId:N}-webhook";
 
     private static string GitHubTokenName(Guid workspaceId) => $"ws-{workspaceId:N}-github";
-
-    private string? WebhookSecretReference(Guid workspaceId) => vault.UsesKeyVault ? "kv:" + WebhookSecretName(workspaceId) : null;
-
-    private string? GitHubTokenReference(Guid workspaceId) => vault.UsesKeyVault ? "kv:" + GitHubTokenName(workspaceId) : null;
 
     private static string NewWebhookSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
