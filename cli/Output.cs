@@ -48,5 +48,11 @@ public static class Output
         Console.Out.Write(builder.ToString());
     }
 
+    /// <summary>A time as the CLI prints it everywhere: universal sortable ("2026-11-25 21:03:00Z"), or "-".</summary>
+    public static string Time(DateTimeOffset? at) => at?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>Money as the CLI prints it everywhere (costs are often fractions of a cent), or "-".</summary>
+    public static string Cost(decimal? usd) => usd is { } value ? "$" + value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
     public static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

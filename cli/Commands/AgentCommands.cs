@@ -33,11 +33,11 @@ public static class AgentCommands
                     Name = cli.Get(newName), Preset = cli.Get(preset), Prompt = CommandFactory.ReadText(null, cli.Get(promptFile)), Every = cli.Get(every), Cron = cli.Get(cron),
                     TimeZone = cli.Get(zone), Model = cli.Get(model), MaxTurns = cli.Get(maxTurns), MaxBudgetUsd = cli.Get(budget),
                 };
-                cli.Print(await cli.Api.PostAsync<Agent>($"{cli.WorkspacePath}/agents", input, ct), a => Output.Line($"Agent created: {a.Name} ({Schedule(a)}), next run {When(a.NextRunAt)}"));
+                cli.Print(await cli.Api.PostAsync<Agent>($"{cli.WorkspacePath}/agents", input, ct), a => Output.Line($"Agent created: {a.Name} ({Schedule(a)}), next run {Output.Time(a.NextRunAt)}"));
             }, newName, preset, promptFile, every, cron, zone, model, maxTurns, budget),
             CommandFactory.Create("list", "List the workspace's agents", async (cli, ct) =>
                 cli.Print(await cli.Api.GetAsync<List<Agent>>($"{cli.WorkspacePath}/agents", ct), list => Output.Table(["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "RUNS", "SKIPPED", "COST"], list.Select(a => (IReadOnlyList<string>)
-                    [a.Name, Schedule(a), a.Enabled ? "yes" : "no", When(a.NextRunAt), a.RunCount.ToString(CultureInfo.InvariantCulture), a.SkippedCount.ToString(CultureInfo.InvariantCulture), Cost(a.CostUsd)])))),
+                    [a.Name, Schedule(a), a.Enabled ? "yes" : "no", Output.Time(a.NextRunAt), a.RunCount.ToString(CultureInfo.InvariantCulture), a.SkippedCount.ToString(CultureInfo.InvariantCulture), Output.Cost(a.CostUsd)])))),
             CommandFactory.Create("show", "Show an agent: schedule, limits, latest runs and cost", async (cli, ct) =>
                 cli.Print(await cli.Api.GetAsync<Agent>(Path(cli), ct), Show), name),
             CommandFactory.Create("update", "Change an agent's prompt, schedule, model or limits", async (cli, ct) =>
@@ -46,7 +46,7 @@ public static class AgentCommands
                 cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), changes, ct), Show);
             }, name, promptFile, every, cron, zone, model, maxTurns, budget),
             CommandFactory.Create("enable", "Let the scheduler run the agent again", async (cli, ct) =>
-                cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = true }, ct), a => Output.Line($"Agent {a.Name} enabled; next run {When(a.NextRunAt)}")), name),
+                cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = true }, ct), a => Output.Line($"Agent {a.Name} enabled; next run {Output.Time(a.NextRunAt)}")), name),
             CommandFactory.Create("disable", "Stop scheduling the agent (a running session goes on)", async (cli, ct) =>
                 cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = false }, ct), a => Output.Line($"Agent {a.Name} disabled")), name),
             CommandFactory.Create("run-now", "Queue a run now (the schedule stays as it is)", async (cli, ct) =>
@@ -59,19 +59,16 @@ public static class AgentCommands
     private static void Show(Agent a)
     {
         Output.Line($"{a.Name}  {(a.Enabled ? "enabled" : "disabled")}  {Schedule(a)}{(a.Preset is null ? "" : $"  (preset {a.Preset}{(a.Prompt is null ? "" : ", own prompt")})")}");
-        Output.Line($"next run: {When(a.NextRunAt)}   last run: {When(a.LastRunAt)}   runs: {a.RunCount}, skipped: {a.SkippedCount}, cost: {Cost(a.CostUsd)}");
-        Output.Line($"model: {a.Model ?? "the workspace's"}   max turns: {a.MaxTurns?.ToString(CultureInfo.InvariantCulture) ?? "-"}   budget per run: {(a.MaxBudgetUsd is { } b ? Cost(b) : "-")}");
+        Output.Line($"next run: {Output.Time(a.NextRunAt)}   last run: {Output.Time(a.LastRunAt)}   runs: {a.RunCount}, skipped: {a.SkippedCount}, cost: {Output.Cost(a.CostUsd)}");
+        Output.Line($"model: {a.Model ?? "the workspace's"}   max turns: {a.MaxTurns?.ToString(CultureInfo.InvariantCulture) ?? "-"}   budget per run: {Output.Cost(a.MaxBudgetUsd)}");
         if (a.Runs is { Count: > 0 } runs)
         {
             Output.Line("");
             Output.Table(["AT", "OUTCOME", "SESSION", "STATE", "COST", "NOTE"], runs.Select(r => (IReadOnlyList<string>)
-                [r.At.ToString("u", CultureInfo.InvariantCulture), r.Outcome, r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", r.CostUsd is { } c ? Cost(c) : "-", r.Reason ?? ""]));
+                [Output.Time(r.At), r.Outcome, r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]));
         }
     }
 
     private static string Schedule(Agent a) => a.Every is { } every ? $"every {every}" : $"cron \"{a.Cron}\" {a.TimeZone}";
 
-    private static string When(DateTimeOffset? at) => at?.ToString("u", CultureInfo.InvariantCulture) ?? "-";
-
-    private static string Cost(decimal usd) => "$" + usd.ToString("0.00", CultureInfo.InvariantCulture);
 }

@@ -70,9 +70,9 @@ public static class ProjectCommands
         Output.Line($"{p.ShortId}  {p.Title}  ({Name(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
         foreach (var phase in p.Phases)
         {
-            var since = phase.ApprovedAt is { } approved ? $", approved {Time(approved)}"
-                : phase.ReviewRequestedAt is { } requested ? $", up for review since {Time(requested)}"
-                : phase.OpenedAt is { } opened && phase.State == PhaseState.Open ? $", opened {Time(opened)}"
+            var since = phase.ApprovedAt is { } approved ? $", approved {Output.Time(approved)}"
+                : phase.ReviewRequestedAt is { } requested ? $", up for review since {Output.Time(requested)}"
+                : phase.OpenedAt is { } opened && phase.State == PhaseState.Open ? $", opened {Output.Time(opened)}"
                 : "";
             Output.Line($"Phase {phase.Number}: {phase.Title}  [{Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done{since}");
             foreach (var task in phase.Tasks)
@@ -88,11 +88,9 @@ public static class ProjectCommands
 
         if (p.CompletedAt is { } completed)
         {
-            Output.Line($"Completed {Time(completed)}");
+            Output.Line($"Completed {Output.Time(completed)}");
         }
     }
-
-    private static string Time(DateTimeOffset at) => at.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Name<T>(T value)
         where T : struct, Enum => SessionCommands.Name(value);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Konduktor.Core;
 using Konduktor.Core.Questions;
 
@@ -43,7 +42,7 @@ public static class QuestionCommands
 
                 var all = await cli.Api.GetAsync<List<Question>>($"{cli.WorkspacePath}/questions{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", ct);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "ABOUT", "ASKED BY", "ASKED", "QUESTION"], list.Select(q => (IReadOnlyList<string>)
-                    [q.ShortId, Status(q), About(q), q.AskedBy, q.AskedAt.ToString("u", CultureInfo.InvariantCulture), OneLine(q.Text)])));
+                    [q.ShortId, Status(q), About(q), q.AskedBy, Output.Time(q.AskedAt), OneLine(q.Text)])));
             }, open, task),
             CommandFactory.Create("show", "Show a question and its answer", async (cli, ct) =>
                 cli.Print(await cli.Api.GetAsync<Question>(Path(cli), ct), Show), id),

@@ -89,7 +89,7 @@ public static class RunnerCommands
                 r.Online ? "online" : "offline",
                 r.Capacity.ToString(CultureInfo.InvariantCulture),
                 r.ActiveSessions.Count == 0 ? "-" : $"{r.ActiveSessions.Count}: {string.Join(",", r.ActiveSessions.Select(ShortId.Of))}",
-                r.LastHeartbeatAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-",
+                Output.Time(r.LastHeartbeatAt),
                 r.Host ?? "-",
             ]));
             foreach (var runner in shown.Where(r => r.Note is not null))

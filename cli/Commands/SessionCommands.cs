@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Konduktor.Core;
 using Konduktor.Core.Json;
@@ -46,7 +45,7 @@ public static class SessionCommands
                     }
 
                     Output.Table(["ID", "TASK", "KIND", "STATUS", "RUNNER", "CREATED", "COST"], all.Select(x => (IReadOnlyList<string>)
-                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", Name(x.Kind), Name(x.Status), x.RunnerName ?? "-", x.CreatedAt.ToString("u", CultureInfo.InvariantCulture), Cost(x.Outcome?.CostUsd)]));
+                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", Name(x.Kind), Name(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]));
                 });
             }, task, status),
             CommandFactory.Create("show", "Show a session: state, runner, outcome, cost", async (cli, ct) =>
@@ -161,7 +160,7 @@ public static class SessionCommands
         Output.Line($"created:  {s.CreatedAt:u}{(s.StartedAt is { } started ? $"   started: {started:u}" : "")}{(s.EndedAt is { } ended ? $"   ended: {ended:u}" : "")}");
         if (s.Outcome is { } o)
         {
-            Output.Line($"outcome:  {o.Subtype}{(o.IsError ? " (error)" : "")}, {o.NumTurns} turns, {Cost(o.CostUsd)}, {o.InputTokens:N0} in / {o.OutputTokens:N0} out tokens");
+            Output.Line($"outcome:  {o.Subtype}{(o.IsError ? " (error)" : "")}, {o.NumTurns} turns, {Output.Cost(o.CostUsd)}, {o.InputTokens:N0} in / {o.OutputTokens:N0} out tokens");
         }
 
         if (s.ExitCode is { } code)
@@ -179,5 +178,5 @@ public static class SessionCommands
     internal static string Name<T>(T value)
         where T : struct, Enum => JsonSerializer.Serialize(value, KonduktorJson.Options).Trim('"');
 
-    internal static string Cost(decimal? usd) => usd is { } value ? "$" + value.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+
 }

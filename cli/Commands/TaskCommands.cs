@@ -103,7 +103,7 @@ public static class TaskCommands
                     if (t.LatestSession is { } latest)
                     {
                         Output.Line($"branch:   {t.Branch}");
-                        Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {SessionCommands.Cost(t.CostUsd)}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
+                        Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
                     }
 
                     if (!string.IsNullOrEmpty(t.Description))
