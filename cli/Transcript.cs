@@ -19,8 +19,13 @@ public static class Transcript
         ClaudeEvent.Init init => $"● Claude session {init.SessionId}{(init.Model is null ? "" : $" ({init.Model})")}",
         ClaudeEvent.Message message => string.Join('\n', message.Parts.Select(Part).Where(p => p is not null)) is { Length: > 0 } text ? text : null,
         ClaudeEvent.Result result => Outcome(result.Outcome),
-        ClaudeEvent.RateLimit => "… rate limit event",
+        ClaudeEvent.RateLimit limit => $"… usage limit {limit.Status.Replace('_', ' ')}{(limit.Window is { } window ? $" ({window.Replace('_', ' ')})" : "")}{(limit.ResetsAt is { } at ? $", resets {Output.Time(at)}" : "")}",
+        ClaudeEvent.Notice { Kind: NoticeKind.PermissionDenied } notice => $"⚠ permission denied: {notice.Text}",
+        ClaudeEvent.Notice { Kind: NoticeKind.ApiRetry } notice => $"… API retry, {notice.Text}",
+        ClaudeEvent.Notice { Kind: NoticeKind.Git } notice => $"● git {notice.Text}",
+        ClaudeEvent.Notice notice => $"ℹ {notice.Text}",
         ClaudeEvent.PlainText plain => plain.Text,
+        ClaudeEvent.Other other => $"· {other.Type}{(other.Subtype is { } subtype ? "/" + subtype : "")}",
         _ => null,
     };
 
@@ -53,29 +58,26 @@ public static class Transcript
         }
 
         parts.Add($"{o.InputTokens.ToString("N0", CultureInfo.InvariantCulture)} in / {o.OutputTokens.ToString("N0", CultureInfo.InvariantCulture)} out tokens");
-        return $"{mark} {string.Join(" · ", parts)}{(string.IsNullOrWhiteSpace(o.Result) ? "" : "\n" + o.Result)}";
+        if (o.PermissionDenials is { Count: > 0 } denials)
+        {
+            parts.Add($"{denials.Count} tool call{(denials.Count == 1 ? "" : "s")} refused");
+        }
+
+        var said = o.Succeeded ? o.Result : o.Reason;
+        return $"{(o.Succeeded && o.PermissionDenials is { Count: > 0 } ? "⚠" : mark)} {string.Join(" · ", parts)}{(string.IsNullOrWhiteSpace(said) ? "" : "\n" + said)}";
     }
 
-    /// <summary>The most telling field of a tool call (command, file path, pattern) rather than its whole JSON.</summary>
     private static string ToolInput(string json)
     {
         try
         {
             using var document = JsonDocument.Parse(json);
-            foreach (var name in new[] { "command", "file_path", "path", "pattern", "url", "description" })
-            {
-                if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
-                {
-                    return value.GetString() ?? "";
-                }
-            }
+            return ClaudeEvent.ToolInputGist(document.RootElement);
         }
         catch (JsonException)
         {
-            // Shown as it is.
+            return json;
         }
-
-        return json;
     }
 
     private static string LineCount(string text)

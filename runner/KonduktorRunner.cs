@@ -23,6 +23,9 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private static readonly TimeSpan WarmPeriod = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WarmPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan BusyHeartbeat = TimeSpan.FromSeconds(2);
+
+    /// <summary>While its agent cannot run, the runner takes no jobs and looks again this often (installing it is enough).</summary>
+    private static readonly TimeSpan AgentRecheck = TimeSpan.FromSeconds(30);
     private readonly RunnerApi _api = new(options.ApiUrl);
     private readonly GitWorkspaces _git = new(options.WorkDirectory);
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
@@ -35,11 +38,23 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
     public Guid? RunnerId { get; private set; }
 
+    /// <summary>What the runner's preflight found of its agent; the runner runs it when it starts, unless asked before.</summary>
+    public AgentReadiness? Agent { get; private set; }
+
+    /// <summary>Checks the agent command (found, version, signed in): what <c>up</c> and <c>runner start</c> print before starting.</summary>
+    public async Task<AgentReadiness> CheckAgentAsync(CancellationToken ct) => Agent = await AgentPreflight.CheckAsync(options.AgentCommand, ct);
+
     public int ActiveSessions => _running.Count;
 
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
+        if (Agent is null)
+        {
+            await CheckAgentAsync(ct);
+            LogAgent();
+        }
+
         var registration = await Retry.UntilAcceptedAsync(RegisterAsync, logger, "register the runner", ct);
         RunnerId = registration.RunnerId;
         _api.UseToken(registration.Token);
@@ -48,7 +63,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         await EndLeftoverAgentsAsync();
         var leftovers = ShipLeftoverLogsAsync(ct);
-        var heartbeat = HeartbeatLoopAsync(registration.RunnerId, TimeSpan.FromSeconds(registration.HeartbeatSeconds), ct);
+        var heartbeat = HeartbeatLoopAsync(TimeSpan.FromSeconds(registration.HeartbeatSeconds), ct);
         var cleanup = CleanupLoopAsync(ct);
         try
         {
@@ -74,12 +89,12 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     /// </summary>
     private async Task<RunnerRegistration> RegisterAsync(CancellationToken ct)
     {
-        var self = new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version };
+        var self = new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version, Agent = Agent?.Description, AgentProblem = Agent?.Problem };
         if (options.CredentialFile is { } file && File.Exists(file))
         {
             var kept = JsonSerializer.Deserialize<KeptCredential>(await File.ReadAllTextAsync(file, ct), KonduktorJson.Options)!;
             _api.UseToken(kept.Token);
-            var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue }, ct);
+            var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue, Agent = Agent?.Description, AgentProblem = Agent?.Problem }, ct);
             return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, RunnerService.HeartbeatSeconds, reply.QueueUrl, reply.QueueUrlExpiresAt);
         }
 
@@ -106,6 +121,18 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         var idleDelay = TimeSpan.Zero;
         while (!ct.IsCancellationRequested)
         {
+            if (Agent is { Ready: false })
+            {
+                await Task.Delay(AgentRecheck, ct);
+                if ((await CheckAgentAsync(ct)).Ready)
+                {
+                    LogAgent();
+                    await HeartbeatAsync(ct);
+                }
+
+                continue;
+            }
+
             var free = options.Capacity - _running.Count;
             if (free <= 0)
             {
@@ -197,7 +224,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         await DeleteAsync(message, ct);
         logger.LogInformation("Session {SessionId} claimed: task branch {Branch}", job.SessionId, claimed.Branch);
-        var execution = new SessionExecution(options, _api, _git, claimed, logger);
+        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, logger);
         _executions[job.SessionId] = execution;
         _running[job.SessionId] = Task.Run(async () =>
         {
@@ -237,7 +264,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         }
     }
 
-    private async Task HeartbeatLoopAsync(Guid runnerId, TimeSpan interval, CancellationToken ct)
+    private async Task HeartbeatLoopAsync(TimeSpan interval, CancellationToken ct)
     {
         var lastBeat = Environment.TickCount64;
         while (!ct.IsCancellationRequested)
@@ -250,38 +277,72 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             }
 
             lastBeat = Environment.TickCount64;
-            try
-            {
-                var beat = new RunnerHeartbeat
-                {
-                    ActiveSessions = _running.Keys.ToList(),
-                    Capacity = options.Capacity,
-                    StorageOperations = _storageOperations.Total,
-                    QueueUrlExpiresAt = _queueExpiresAt,
-                    Note = _note,
-                };
-                var reply = await _api.HeartbeatAsync(runnerId, beat, ct);
-                foreach (var stop in reply.StopSessions)
-                {
-                    if (_executions.TryGetValue(stop, out var execution))
-                    {
-                        execution.RequestStop();
-                    }
-                }
+            await HeartbeatAsync(ct);
+        }
+    }
 
-                if (reply.QueueUrl is { } url && reply.QueueUrlExpiresAt is { } expiresAt)
+    private async Task HeartbeatAsync(CancellationToken ct)
+    {
+        if (RunnerId is not { } runnerId)
+        {
+            return;
+        }
+
+        try
+        {
+            var beat = new RunnerHeartbeat
+            {
+                ActiveSessions = _running.Keys.ToList(),
+                Capacity = options.Capacity,
+                StorageOperations = _storageOperations.Total,
+                QueueUrlExpiresAt = _queueExpiresAt,
+                Note = _note,
+                Agent = Agent?.Description,
+                AgentProblem = Agent?.Problem,
+            };
+            var reply = await _api.HeartbeatAsync(runnerId, beat, ct);
+            foreach (var stop in reply.StopSessions)
+            {
+                if (_executions.TryGetValue(stop, out var execution))
                 {
-                    UseQueue(url, expiresAt);
+                    execution.RequestStop();
                 }
             }
-            catch (RunnerApiException e)
+
+            if (reply.QueueUrl is { } url && reply.QueueUrlExpiresAt is { } expiresAt)
             {
-                logger.LogWarning("Heartbeat not delivered: {Reason}", e.Message);
+                UseQueue(url, expiresAt);
             }
-            catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
-            {
-                logger.LogError("Heartbeat reply not understood ({Reason}); are the runner and the API the same version?", e.Message);
-            }
+        }
+        catch (RunnerApiException e)
+        {
+            logger.LogWarning("Heartbeat not delivered: {Reason}", e.Message);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
+        {
+            logger.LogError("Heartbeat reply not understood ({Reason}); are the runner and the API the same version?", e.Message);
+        }
+    }
+
+    private void LogAgent()
+    {
+        if (Agent is not { } agent)
+        {
+            return;
+        }
+
+        if (agent.Ready)
+        {
+            logger.LogInformation("Agent: {Agent}", agent.Description);
+        }
+        else
+        {
+            logger.LogWarning("Agent not ready, no sessions are taken until it is: {Problem}", agent.Problem);
+        }
+
+        foreach (var note in agent.Notes)
+        {
+            logger.LogWarning("Agent: {Note}", note);
         }
     }
 

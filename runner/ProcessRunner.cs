@@ -10,6 +10,20 @@ public static class ProcessRunner
 {
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct)
     {
+        var list = arguments.ToList();
+        var (exitCode, stdout, stderr) = await CaptureAsync(fileName, list, workingDirectory, ct);
+        if (exitCode != 0)
+        {
+            var error = stderr.Trim();
+            throw new CommandFailedException($"{fileName} {Describe(list)} failed (exit code {exitCode}): {(error.Length > 2000 ? error[^2000..] : error)}");
+        }
+
+        return stdout;
+    }
+
+    /// <summary>Runs a command to its end and returns its exit code and both outputs, whatever the exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> CaptureAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct)
+    {
         var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -18,8 +32,11 @@ public static class ProcessRunner
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        var list = arguments.ToList();
-        list.ForEach(start.ArgumentList.Add);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
         using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start {fileName}");
         process.StandardInput.Close();
@@ -35,13 +52,7 @@ public static class ProcessRunner
             throw;
         }
 
-        if (process.ExitCode != 0)
-        {
-            var error = (await stderr).Trim();
-            throw new CommandFailedException($"{fileName} {Describe(list)} failed (exit code {process.ExitCode}): {(error.Length > 2000 ? error[^2000..] : error)}");
-        }
-
-        return await stdout;
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Whether a command succeeds, for questions like "does this ref exist".</summary>

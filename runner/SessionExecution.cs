@@ -1,21 +1,23 @@
 using System.Diagnostics;
-using Konduktor.Core;
 using Konduktor.Core.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Runner;
 
 /// <summary>
-/// One claimed session on this runner: worktree, the agent process with the session's environment, every line
-/// it writes shipped as a log event, stream-json understood (Claude session id, outcome), the result reported.
+/// One claimed session on this runner: worktree, the conversation to start or continue, the agent process with the
+/// session's environment, every line it writes shipped as a log event, stream-json understood (Claude session id,
+/// outcome), the result reported with why it failed when it did.
 /// </summary>
-public sealed partial class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, ILogger logger)
+public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, ILogger logger)
 {
     private const int StderrTailLines = 30;
+    private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopRequested;
     private string? _worktree;
+    private Task _claudeSessionReported = Task.CompletedTask;
 
     public Guid SessionId => job.Session.Id;
 
@@ -39,22 +41,19 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         var session = job.Session;
         await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger);
         SessionReport report;
+        Conversation? conversation = null;
         try
         {
             shipper.Add("konduktor", $"runner {options.Name} preparing the worktree of branch {job.Branch}");
             var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.WorkspaceId, session.TaskId ?? Guid.Empty, session.Id, shutdown, fresh: job.FreshWorktree);
-            if (job.ResumeClaudeSessionId is { } resume)
-            {
-                await RestoreTranscriptAsync(worktree, resume, shipper, shutdown);
-            }
-
-            report = await RunAgentAsync(worktree, shipper, shutdown);
+            conversation = await ChooseConversationAsync(worktree, shipper, shutdown);
+            report = await RunAgentAsync(worktree, conversation, shipper, shutdown);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             report = new SessionReport { Status = SessionStatus.Failed, Error = $"runner {options.Name} shut down while the session ran; resume the task to continue" };
         }
-        catch (Exception e) when (e is CommandFailedException or RunnerApiException or IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
+        catch (Exception e) when (e is CommandFailedException or RunnerApiException or IOException or UnauthorizedAccessException)
         {
             shipper.Add("konduktor", e.Message);
             report = new SessionReport { Status = SessionStatus.Failed, Error = e.Message };
@@ -62,48 +61,76 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
 
         if (_worktree is { } kept)
         {
-            await KeepWorkAsync(kept, report.ClaudeSessionId ?? job.ResumeClaudeSessionId, shipper);
+            await KeepWorkAsync(kept, report.ClaudeSessionId ?? conversation?.Id, shipper);
         }
 
+        await _claudeSessionReported;
         await shipper.CompleteAsync();
         using var grace = new CancellationTokenSource(shutdown.IsCancellationRequested ? TimeSpan.FromSeconds(10) : Timeout.InfiniteTimeSpan);
         await Retry.UntilAcceptedAsync(ct => api.ReportAsync(session.WorkspaceId, session.Id, report with { LastSequence = shipper.LastSequence }, ct), logger, "report the outcome of session " + session.ShortId, grace.Token);
         logger.LogInformation("Session {SessionId} ended {Status}", session.Id, report.Status);
     }
 
-    private async Task<SessionReport> RunAgentAsync(string worktree, LogShipper shipper, CancellationToken shutdown)
+    /// <summary>
+    /// A new conversation gets Konduktor's own id (<c>--session-id</c>), so its transcript is found by that id. A resume
+    /// continues the conversation when its transcript is on this machine or kept in storage; when it is kept nowhere, a
+    /// fresh conversation starts on the branch with what is known of the earlier ones — never a <c>--resume</c> into
+    /// Claude Code's "No conversation found".
+    /// </summary>
+    private async Task<Conversation> ChooseConversationAsync(string worktree, LogShipper shipper, CancellationToken ct)
+    {
+        if (job.ResumeClaudeSessionId is not { } resume)
+        {
+            return new Conversation(Guid.NewGuid().ToString(), Resumed: false, job.Prompt);
+        }
+
+        if (ClaudeTranscripts.IsConversationId(resume))
+        {
+            if (ClaudeTranscripts.Find(agent.ProjectsDirectory, resume) is not null)
+            {
+                return new Conversation(resume, Resumed: true, job.Prompt);
+            }
+
+            var file = ClaudeTranscripts.RestorePath(agent.ProjectsDirectory, worktree, resume);
+            if (await Retry.UntilAcceptedAsync(token => api.LoadTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, file, token), logger, "restore the transcript", ct))
+            {
+                shipper.Add("konduktor", $"restored the transcript of conversation {resume} from storage");
+                return new Conversation(resume, Resumed: true, job.Prompt);
+            }
+        }
+
+        var fresh = job.PromptWithoutConversation
+            ?? throw new CommandFailedException($"conversation {resume} cannot be continued: its transcript is neither on runner {options.Name} nor kept in storage");
+        shipper.Add("konduktor", $"warning: the transcript of conversation {resume} is kept nowhere, so it cannot be continued; a new conversation starts on the branch with the task and the last session's summary");
+        logger.LogWarning("Session {SessionId}: conversation {Conversation} has no transcript anywhere; starting a new one", job.Session.Id, resume);
+        return new Conversation(Guid.NewGuid().ToString(), Resumed: false, fresh);
+    }
+
+    private async Task<SessionReport> RunAgentAsync(string worktree, Conversation conversation, LogShipper shipper, CancellationToken shutdown)
     {
         var session = job.Session;
-        var start = new ProcessStartInfo(options.AgentCommand[0])
-        {
-            WorkingDirectory = worktree,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in AgentArguments())
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["KONDUKTOR_URL"] = options.ApiUrl.ToString().TrimEnd('/');
-        start.Environment["KONDUKTOR_TOKEN"] = job.Token;
-        start.Environment["KONDUKTOR_WORKSPACE"] = ShortId.Format(session.WorkspaceId);
-        start.Environment["KONDUKTOR_TASK"] = session.TaskId is { } taskId ? ShortId.Format(taskId) : "";
-        start.Environment["KONDUKTOR_SESSION"] = ShortId.Format(session.Id);
-        if (options.KonduktorDirectory is { } konduktor)
-        {
-            start.Environment["PATH"] = konduktor + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
-        }
-
-        using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start the agent '{options.AgentCommand[0]}'");
+        var systemPromptFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "system-prompt.md");
+        PrivateFile.Write(systemPromptFile, job.SystemPrompt);
+        using var process = StartAgent(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile));
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
         await File.WriteAllTextAsync(pidFile, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
-        process.StandardInput.Close();
-        shipper.Add("konduktor", $"agent started (pid {process.Id}) in {worktree}");
+        shipper.Add("konduktor", $"agent started (pid {process.Id}) in {worktree}, {(conversation.Resumed ? "continuing" : "starting")} conversation {conversation.Id}");
+
+        // The prompt goes on stdin: it may be far longer than a command line allows, and `ps` shows nothing of it.
+        var prompt = Task.Run(async () =>
+        {
+            try
+            {
+                await process.StandardInput.WriteAsync(conversation.Prompt);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The agent ended before it read its prompt; its exit code and stderr say why.
+            }
+        }, CancellationToken.None);
         try
         {
             await Retry.UntilAcceptedAsync(ct => api.ReportAsync(session.WorkspaceId, session.Id, new SessionReport { Status = SessionStatus.Running }, ct), logger, "report session " + session.ShortId + " running", shutdown);
@@ -114,31 +141,48 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
             throw;
         }
 
-        string? claudeSessionId = null;
+        string? claudeSessionId = conversation.Resumed ? conversation.Id : null;
         SessionOutcome? outcome = null;
         var stderrTail = new Queue<string>();
         var stdout = Task.Run(async () =>
         {
+            var lines = new StreamJsonLines();
             while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
             {
-                shipper.Add("stdout", line);
-                if (line.Length == 0 || line[0] != '{')
+                foreach (var whole in lines.Add(line))
                 {
-                    continue;
-                }
-
-                switch (ClaudeEvent.Parse(line))
-                {
-                    case ClaudeEvent.Init init when init.SessionId.Length > 0 && claudeSessionId is null:
-                        claudeSessionId = init.SessionId;
-                        _ = ReportClaudeSessionAsync(init.SessionId, shutdown);
-                        break;
-                    case ClaudeEvent.Result result:
-                        outcome = result.Outcome;
-                        break;
+                    Understand(whole);
                 }
             }
+
+            if (lines.Flush() is { } rest)
+            {
+                Understand(rest);
+            }
         }, CancellationToken.None);
+        void Understand(string line)
+        {
+            shipper.Add("stdout", line);
+            if (line.Length == 0 || line[0] != '{')
+            {
+                return;
+            }
+
+            switch (ClaudeEvent.Parse(line))
+            {
+                case ClaudeEvent.Init init when ClaudeTranscripts.IsConversationId(init.SessionId) && init.SessionId != claudeSessionId:
+                    claudeSessionId = init.SessionId;
+                    _claudeSessionReported = ReportClaudeSessionAsync(init.SessionId, shutdown);
+                    break;
+                case ClaudeEvent.Init init when !ClaudeTranscripts.IsConversationId(init.SessionId):
+                    shipper.Add("konduktor", "warning: the agent's init named a conversation id that is not a UUID; it is ignored");
+                    break;
+                case ClaudeEvent.Result result:
+                    outcome = result.Outcome;
+                    break;
+            }
+        }
+
         var stderr = Task.Run(async () =>
         {
             while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
@@ -163,12 +207,14 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
-            await Task.WhenAll(stdout, stderr);
+            await Task.WhenAll(stdout, stderr, prompt);
             throw;
         }
 
+        await prompt;
         await Task.WhenAll(stdout, stderr);
         File.Delete(pidFile);
+        File.Delete(systemPromptFile);
         var exitCode = process.ExitCode;
         shipper.Add("konduktor", $"agent exited with code {exitCode}");
         string tail;
@@ -177,47 +223,63 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
             tail = string.Join('\n', stderrTail);
         }
 
+        outcome = outcome?.WithRunCost(conversation.Resumed ? job.EarlierConversationCostUsd : null);
+        var report = new SessionReport { Status = SessionStatus.Failed, ClaudeSessionId = claudeSessionId, ExitCode = exitCode, Outcome = outcome };
         if (_stopRequested)
         {
-            return new SessionReport { Status = SessionStatus.Stopped, ClaudeSessionId = claudeSessionId, ExitCode = exitCode, Error = "stopped as asked", Outcome = outcome };
+            return report with { Status = SessionStatus.Stopped, Error = "stopped as asked" };
         }
 
-        var succeeded = outcome is { Succeeded: true } && exitCode == 0;
-        var error = succeeded ? null
-            : outcome is { } o ? $"the agent's result was {o.Subtype}{(o.IsError ? " (is_error)" : "")}{(exitCode != 0 ? $", exit code {exitCode}" : "")}: {o.Result}"
-            : $"the agent exited with code {exitCode} without a result{(tail.Length > 0 ? ":\n" + tail : "")}";
-        return new SessionReport
+        if (outcome is { Succeeded: true } && exitCode == 0)
         {
-            Status = succeeded ? SessionStatus.Succeeded : SessionStatus.Failed,
-            ClaudeSessionId = claudeSessionId,
-            ExitCode = exitCode,
-            Error = error is { Length: > 4000 } ? error[^4000..] : error,
-            Outcome = outcome,
-        };
+            return outcome.PermissionDenials is { Count: > 0 } denials
+                ? report with { Status = SessionStatus.NeedsAttention, Error = Shorten(DeniedReason(denials)) }
+                : report with { Status = SessionStatus.Succeeded };
+        }
+
+        return report with { Error = Shorten(FailureReason(outcome, exitCode, tail)) };
     }
+
+    private Process StartAgent(ProcessStartInfo start)
+    {
+        try
+        {
+            return Process.Start(start) ?? throw new CommandFailedException($"could not start the agent `{options.AgentCommand[0]}`");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new CommandFailedException(Executable.Find(options.AgentCommand[0]) is null
+                ? $"the agent command `{options.AgentCommand[0]}` was not found on runner {options.Name}: install Claude Code with `{AgentPreflight.InstallCommand}`, or start the runner with --agent-command PATH"
+                : $"the agent command `{options.AgentCommand[0]}` could not be started on runner {options.Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Why the session failed, from whatever exists: Claude Code's errors, its result text, the stderr tail.</summary>
+    public static string FailureReason(SessionOutcome? outcome, int exitCode, string stderrTail)
+    {
+        var exit = exitCode != 0 ? $", exit code {exitCode}" : "";
+        if (outcome is null)
+        {
+            return $"the agent exited with code {exitCode} without a result{(stderrTail.Length > 0 ? ":\n" + stderrTail : "")}";
+        }
+
+        var why = outcome.Reason ?? (stderrTail.Length > 0 ? stderrTail : "it gave no reason");
+        var api = outcome.ApiErrorStatus is { } status ? $", API status {status}" : "";
+        return $"the agent's result was {outcome.Subtype}{(outcome.IsError ? " (is_error)" : "")}{api}{exit}: {why}";
+    }
+
+    /// <summary>What a person needs to see when the agent was refused tool calls: which, and what to change.</summary>
+    public string DeniedReason(IReadOnlyList<PermissionDenial> denials)
+    {
+        var shown = string.Join("; ", denials.Take(5).Select(d => d.Input is { Length: > 0 } input ? $"{d.Tool} ({input})" : d.Tool));
+        return $"Claude Code refused {denials.Count} tool call{(denials.Count == 1 ? "" : "s")} under permission mode {job.PermissionMode}: {shown}{(denials.Count > 5 ? "; …" : "")}. "
+            + "The agent may not have done what it was asked: look at its log, allow what it needs (`konduktor config set --permission-mode bypassPermissions`), and resume the task.";
+    }
+
+    private static string Shorten(string text) => text.Length > MaxErrorLength ? text[..(MaxErrorLength - 1)] + "…" : text;
 
     /// <summary>Where a running agent's pid is noted, so a runner restarted after a crash can end agents left behind.</summary>
     public static string AgentPidFile(string workDirectory, Guid sessionId) => Path.Combine(workDirectory, "agents", $"{sessionId:N}.pid");
-
-    /// <summary>Where Claude Code keeps a conversation's transcript for a working directory.</summary>
-    public static string TranscriptPath(string worktree, string claudeSessionId) =>
-        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
-            ".claude", "projects", NotAlphanumeric().Replace(worktree, "-"), claudeSessionId + ".jsonl");
-
-    /// <summary>A resume on a runner that never had the conversation: bring its transcript back from storage first.</summary>
-    private async Task RestoreTranscriptAsync(string worktree, string claudeSessionId, LogShipper shipper, CancellationToken ct)
-    {
-        var file = TranscriptPath(worktree, claudeSessionId);
-        if (File.Exists(file))
-        {
-            return;
-        }
-
-        var restored = await Retry.UntilAcceptedAsync(token => api.LoadTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, file, token), logger, "restore the transcript", ct);
-        shipper.Add("konduktor", restored
-            ? $"restored the transcript of conversation {claudeSessionId} from storage"
-            : $"no transcript of conversation {claudeSessionId} is kept; the agent starts without it");
-    }
 
     /// <summary>
     /// After every session: the transcript goes to storage (so any runner can resume), and commits the agent left
@@ -228,13 +290,22 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
         {
-            if (claudeSessionId is not null && File.Exists(TranscriptPath(worktree, claudeSessionId)))
+            if (claudeSessionId is not null)
             {
-                await Retry.UntilAcceptedAsync(async token =>
+                if (ClaudeTranscripts.Find(agent.ProjectsDirectory, claudeSessionId) is { } transcript)
                 {
-                    await api.SaveTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, TranscriptPath(worktree, claudeSessionId), token);
-                    return true;
-                }, logger, "keep the transcript", limit.Token);
+                    await _claudeSessionReported.WaitAsync(limit.Token);
+                    await Retry.UntilAcceptedAsync(async token =>
+                    {
+                        await api.SaveTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, transcript, token);
+                        return true;
+                    }, logger, "keep the transcript", limit.Token);
+                }
+                else
+                {
+                    shipper.Add("konduktor", $"warning: no transcript of conversation {claudeSessionId} under {agent.ProjectsDirectory}; only this runner's agent could have continued it, and a resume elsewhere starts afresh");
+                    logger.LogWarning("Session {SessionId}: no transcript of conversation {Conversation} under {Projects}", job.Session.Id, claudeSessionId, agent.ProjectsDirectory);
+                }
             }
 
             // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
@@ -250,50 +321,6 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("[^A-Za-z0-9]")]
-    private static partial System.Text.RegularExpressions.Regex NotAlphanumeric();
-
-    private IEnumerable<string> AgentArguments()
-    {
-        foreach (var argument in options.AgentCommand.Skip(1))
-        {
-            yield return argument;
-        }
-
-        yield return "-p";
-        yield return job.Prompt;
-        yield return "--output-format";
-        yield return "stream-json";
-        yield return "--verbose";
-        yield return "--append-system-prompt";
-        yield return job.SystemPrompt;
-        yield return "--permission-mode";
-        yield return job.PermissionMode;
-        if (job.Model is { Length: > 0 } model)
-        {
-            yield return "--model";
-            yield return model;
-        }
-
-        if (job.ResumeClaudeSessionId is { Length: > 0 } resume)
-        {
-            yield return "--resume";
-            yield return resume;
-        }
-
-        if (job.MaxTurns is { } maxTurns)
-        {
-            yield return "--max-turns";
-            yield return maxTurns.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        if (job.MaxBudgetUsd is { } budget)
-        {
-            yield return "--max-budget-usd";
-            yield return budget.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-    }
-
     private async Task ReportClaudeSessionAsync(string claudeSessionId, CancellationToken ct)
     {
         try
@@ -306,3 +333,6 @@ public sealed partial class SessionExecution(RunnerOptions options, RunnerApi ap
         }
     }
 }
+
+/// <summary>The Claude conversation a session runs: Konduktor's id for a new one, or the one it continues.</summary>
+public sealed record Conversation(string Id, bool Resumed, string Prompt);

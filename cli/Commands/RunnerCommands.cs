@@ -46,6 +46,10 @@ public static class RunnerCommands
                 using var logging = LocalRunner.Logging();
                 using var runner = new KonduktorRunner(options, logging.CreateLogger<KonduktorRunner>());
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
+                foreach (var line in LocalRunner.Describe(await runner.CheckAgentAsync(shutdown.Token)))
+                {
+                    Output.Line(line);
+                }
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
             }, name, capacity, agentCommand, workDir, cleanup, url, secret),
@@ -83,15 +87,21 @@ public static class RunnerCommands
                 return;
             }
 
-            Output.Table(["NAME", "STATE", "CAPACITY", "SESSIONS", "LAST HEARTBEAT", "HOST"], shown.Select(r => (IReadOnlyList<string>)
+            Output.Table(["NAME", "STATE", "CAPACITY", "SESSIONS", "LAST HEARTBEAT", "HOST", "AGENT"], shown.Select(r => (IReadOnlyList<string>)
             [
                 r.Name,
-                r.Online ? "online" : "offline",
+                !r.Online ? "offline" : r.Ready ? "online" : "not ready",
                 r.Capacity.ToString(CultureInfo.InvariantCulture),
                 r.ActiveSessions.Count == 0 ? "-" : $"{r.ActiveSessions.Count}: {string.Join(",", r.ActiveSessions.Select(ShortId.Of))}",
                 Output.Time(r.LastHeartbeatAt),
                 r.Host ?? "-",
+                r.Agent ?? "-",
             ]));
+            foreach (var runner in shown.Where(r => r is { Online: true, AgentProblem: not null }))
+            {
+                Output.Line($"{runner.Name}: agent not ready: {runner.AgentProblem}");
+            }
+
             foreach (var runner in shown.Where(r => r.Note is not null))
             {
                 Output.Line($"{runner.Name}: {runner.Note}");

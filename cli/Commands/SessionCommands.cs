@@ -76,6 +76,7 @@ public static class SessionCommands
         {
             var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/resume", new { message = CommandFactory.ReadText(cli.Get(message), null) }, ct);
             cli.Print(session, s => Output.Line($"Session {s.ShortId} queued to resume task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
+            TellNotice(session.Value);
         }, id, message);
     }
 
@@ -88,7 +89,17 @@ public static class SessionCommands
         {
             var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/run", new { }, ct);
             cli.Print(session, s => Output.Line($"Session {s.ShortId} queued for task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
+            TellNotice(session.Value);
         }, id);
+
+    /// <summary>What the person should know about a session just queued (no runner can take it), on stderr so --json stays clean.</summary>
+    private static void TellNotice(Session session)
+    {
+        if (session.Notice is { } notice)
+        {
+            Console.Error.WriteLine($"note: {notice}");
+        }
+    }
 
     public static Command TaskLogs(Argument<string> id, Func<CliContext, string> taskPath) =>
         CommandFactory.Create("logs", "Print the logs of the task's latest session", async (cli, ct) =>
@@ -151,7 +162,7 @@ public static class SessionCommands
 
     private static void Show(Session s)
     {
-        Output.Line($"{s.ShortId}  {Name(s.Kind)} session, {Name(s.Status)}");
+        Output.Line($"{s.ShortId}  {Name(s.Kind)} session, {Name(s.Status).Replace('-', ' ')}");
         Output.Line($"id:       {s.Id}");
         Output.Line($"task:     {(s.TaskId is { } t ? t.ToString() : "-")}");
         Output.Line($"branch:   {s.Branch ?? "-"}");
@@ -160,7 +171,11 @@ public static class SessionCommands
         Output.Line($"created:  {s.CreatedAt:u}{(s.StartedAt is { } started ? $"   started: {started:u}" : "")}{(s.EndedAt is { } ended ? $"   ended: {ended:u}" : "")}");
         if (s.Outcome is { } o)
         {
-            Output.Line($"outcome:  {o.Subtype}{(o.IsError ? " (error)" : "")}, {o.NumTurns} turns, {Output.Cost(o.CostUsd)}, {o.InputTokens:N0} in / {o.OutputTokens:N0} out tokens");
+            Output.Line($"outcome:  {o.Subtype}{(o.IsError ? " (error)" : "")}, {o.NumTurns} turns, {Output.Cost(o.CostUsd)}{(o.ConversationCostUsd is { } total && total != o.CostUsd ? $" (conversation so far {Output.Cost(total)})" : "")}, {o.InputTokens:N0} in / {o.OutputTokens:N0} out tokens");
+            foreach (var denial in o.PermissionDenials ?? [])
+            {
+                Output.Line($"refused:  {denial.Tool}{(denial.Input is { } input ? $" ({input})" : "")}");
+            }
         }
 
         if (s.ExitCode is { } code)

@@ -94,8 +94,13 @@ public static class UpCommand
             {
                 var options = LocalRunner.Options(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null);
                 runner = new KonduktorRunner(options, runnerLogging.CreateLogger<KonduktorRunner>());
+                var agent = await runner.CheckAgentAsync(stopping.Token);
                 runnerTask = runner.RunAsync(runnerStopping.Token);
                 Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
+                foreach (var line in LocalRunner.Describe(agent))
+                {
+                    Step(line);
+                }
             }
 
             if (board is not null)

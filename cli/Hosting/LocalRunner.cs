@@ -32,5 +32,17 @@ public static class LocalRunner
         };
     }
 
+    /// <summary>What the preflight found of the agent, in lines a person reads before the runner starts (each problem with its fix).</summary>
+    public static IEnumerable<string> Describe(AgentReadiness agent)
+    {
+        yield return agent.Ready
+            ? $"Agent: {agent.Description}"
+            : $"Agent not ready: {agent.Problem} (the runner takes no sessions until it is, and looks again every 30 s)";
+        foreach (var note in agent.Notes)
+        {
+            yield return $"Agent: {note}";
+        }
+    }
+
     public static ILoggerFactory Logging() => new LoggerFactory([new LineLoggerProvider(LogLevel.Information)]);
 }

@@ -32,6 +32,15 @@ public sealed record RunnerInfo
     /// <summary>Worktree disk use and kept worktrees, as the runner last reported (filled in by the cleanup).</summary>
     public string? Note { get; init; }
 
+    /// <summary>The agent it runs, as its preflight found it ("Claude Code 2.1.328, signed in with an API key").</summary>
+    public string? Agent { get; init; }
+
+    /// <summary>Why it cannot run sessions now (the agent is missing or not signed in), with the fix; null when it can.</summary>
+    public string? AgentProblem { get; init; }
+
+    /// <summary>Online, and its agent can run: it takes jobs.</summary>
+    public bool Ready => Online && AgentProblem is null;
+
     public string ShortId => Core.ShortId.Of(Id);
 }
 
@@ -44,6 +53,10 @@ public sealed record RegisterRunner
     public string? Host { get; init; }
 
     public string? Version { get; init; }
+
+    public string? Agent { get; init; }
+
+    public string? AgentProblem { get; init; }
 }
 
 /// <summary>A registration an admin made for a runner: its one-time secret, shown once.</summary>
@@ -64,6 +77,10 @@ public sealed record RunnerHeartbeat
     public long StorageOperations { get; init; }
 
     public string? Note { get; init; }
+
+    public string? Agent { get; init; }
+
+    public string? AgentProblem { get; init; }
 
     /// <summary>When the runner's queue URL expires; a fresh one comes back when it is close.</summary>
     public DateTimeOffset? QueueUrlExpiresAt { get; init; }
@@ -125,6 +142,10 @@ internal sealed class RunnerEntity : ITableEntity
 
     public string? Note { get; set; }
 
+    public string? Agent { get; set; }
+
+    public string? AgentProblem { get; set; }
+
     [IgnoreDataMember]
     public Guid Id => Guid.Parse(RowKey);
 
@@ -141,5 +162,7 @@ internal sealed class RunnerEntity : ITableEntity
         Online = LastHeartbeatAt is { } last && now - last < onlineWindow,
         StorageOperations = StorageOperations,
         Note = Note,
+        Agent = Agent,
+        AgentProblem = AgentProblem,
     };
 }

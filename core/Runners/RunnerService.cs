@@ -119,6 +119,11 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
             return new Invalid($"capacity must be between 1 and {MaxCapacity}", "capacity");
         }
 
+        if (TooLong(input.Agent, input.AgentProblem, null) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         var table = await storage.Table(TableNames.Runners);
         RunnerEntity? existing = null;
         await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition} and Name eq {name}"), cancellationToken: ct))
@@ -134,6 +139,8 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         entity.Host = input.Host;
         entity.Version = input.Version;
         entity.Capacity = input.Capacity;
+        entity.Agent = input.Agent;
+        entity.AgentProblem = input.AgentProblem;
         entity.TokenHash = Secrets.Hash(token);
         Forget(id);
 
@@ -153,6 +160,16 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
             return new Forbidden("only the runner itself can report its heartbeat");
         }
 
+        if (beat.Capacity is < 1 or > MaxCapacity)
+        {
+            return new Invalid($"capacity must be between 1 and {MaxCapacity}", "capacity");
+        }
+
+        if (TooLong(beat.Agent, beat.AgentProblem, beat.Note) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         var now = clock.GetUtcNow();
         var table = await storage.Table(TableNames.Runners);
         var entity = new TableEntity(RunnerEntity.Partition, ShortId.Format(runnerId))
@@ -162,6 +179,8 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
             [nameof(RunnerEntity.Capacity)] = beat.Capacity,
             [nameof(RunnerEntity.StorageOperations)] = beat.StorageOperations,
             [nameof(RunnerEntity.Note)] = beat.Note,
+            [nameof(RunnerEntity.Agent)] = beat.Agent,
+            [nameof(RunnerEntity.AgentProblem)] = beat.AgentProblem,
         };
         await table.UpdateEntityAsync(entity, Azure.ETag.All, TableUpdateMode.Merge, ct);
 
@@ -179,6 +198,30 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         }
 
         return new HeartbeatReply(stop);
+    }
+
+    private static Invalid? TooLong(string? agent, string? agentProblem, string? note) =>
+        agent is { Length: > 300 } ? new Invalid("the agent's description is longer than 300 characters", "agent")
+        : agentProblem is { Length: > 2000 } ? new Invalid("the agent's problem is longer than 2,000 characters", "agentProblem")
+        : note is { Length: > 4000 } ? new Invalid("the note is longer than 4,000 characters", "note")
+        : null;
+
+    /// <summary>
+    /// What a person who just queued a session should know when no runner can take it now: none online, or every
+    /// online one unable to run its agent (with their reasons). Null when some runner is ready.
+    /// </summary>
+    public async Task<string?> WhyNoRunnerIsReadyAsync(CancellationToken ct)
+    {
+        var runners = await ListAsync(Principal.LocalUser, ct);
+        var online = runners.Value?.Where(r => r.Online).ToList() ?? [];
+        if (online.Any(r => r.Ready))
+        {
+            return null;
+        }
+
+        return online.Count == 0
+            ? "no runner is online: the session waits in the queue until one starts (`konduktor runner start`, or `konduktor up` starts one)"
+            : "no runner can run it now, so it waits in the queue: " + string.Join("; ", online.Select(r => $"runner {r.Name}: {r.AgentProblem}"));
     }
 
     /// <summary>Job messages for a runner that reads the queue through the API (no SAS on an account without keys).</summary>

@@ -30,15 +30,28 @@ public abstract record ClaudeEvent
             }
 
             var type = Str(root, "type") ?? "";
-            return type switch
+            var subtype = Str(root, "subtype");
+            return (type, subtype) switch
             {
-                "system" when Str(root, "subtype") == "init" => new Init(Str(root, "session_id") ?? "", Str(root, "model"), Str(root, "cwd")),
-                "assistant" or "user" => new Message(type, ReadParts(root)),
-                "result" => new Result(ReadOutcome(root)),
-                "rate_limit_event" => new RateLimit(root.GetRawText()),
-                _ => new Other(type, Str(root, "subtype")),
+                ("system", "init") => new Init(Str(root, "session_id") ?? "", Str(root, "model"), Str(root, "cwd")),
+                ("system", "permission_denied") => new Notice(NoticeKind.PermissionDenied, $"{Str(root, "tool_name") ?? "a tool"}{(Str(root, "message") is { } why ? ": " + why : "")}"),
+                ("system", "api_retry") => new Notice(NoticeKind.ApiRetry,
+                    $"attempt {Number(root, "attempt")}/{Number(root, "max_retries")} in {(Number(root, "retry_delay_ms") ?? 0) / 1000:0.#} s after {(Number(root, "error_status") is { } status ? status + " " : "")}{Str(root, "error") ?? "an error"}"),
+                ("system", "vcs_state_changed") => new Notice(NoticeKind.Git, $"{Str(root, "kind") ?? "change"}{(Str(root, "branch") is { } branch ? " " + branch : "")}"),
+                ("system", "informational") => new Notice(NoticeKind.Information, Str(root, "content") ?? ""),
+                ("assistant" or "user", _) => new Message(type, ReadParts(root)),
+                ("result", _) => new Result(ReadOutcome(root)),
+                ("rate_limit_event", _) => ReadRateLimit(root),
+                _ => new Other(type, subtype),
             };
         }
+    }
+
+    private static RateLimit ReadRateLimit(JsonElement root)
+    {
+        var info = root.TryGetProperty("rate_limit_info", out var i) && i.ValueKind == JsonValueKind.Object ? i : default;
+        return new RateLimit(Str(info, "status") ?? "unknown", Str(info, "rateLimitType"),
+            Number(info, "resetsAt") is { } epoch && epoch is > 0 and < 253402300800 ? DateTimeOffset.FromUnixTimeSeconds((long)epoch) : null);
     }
 
     private static List<MessagePart> ReadParts(JsonElement root)
@@ -102,14 +115,55 @@ public abstract record ClaudeEvent
             IsError = root.TryGetProperty("is_error", out var isError) && isError.ValueKind == JsonValueKind.True,
             NumTurns = Number(root, "num_turns") is { } turns ? (int)turns : null,
             DurationMs = Number(root, "duration_ms") is { } ms ? (long)ms : null,
-            CostUsd = Number(root, "total_cost_usd"),
+            CostUsd = RunCost(root),
+            ConversationCostUsd = Number(root, "total_cost_usd"),
             InputTokens = (long)(Number(usage, "input_tokens") ?? 0),
             OutputTokens = (long)(Number(usage, "output_tokens") ?? 0),
             CacheReadTokens = (long)(Number(usage, "cache_read_input_tokens") ?? 0),
             CacheCreationTokens = (long)(Number(usage, "cache_creation_input_tokens") ?? 0),
-            Result = result is { Length: > 2000 } ? result[..2000] + "…" : result,
+            Result = Shorten(result, MaxText),
+            Errors = root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
+                ? errors.EnumerateArray().Select(e => Shorten(e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText(), MaxText)!).Take(10).ToList()
+                : null,
+            ApiErrorStatus = Number(root, "api_error_status") is { } status ? (int)status : null,
+            PermissionDenials = root.TryGetProperty("permission_denials", out var denials) && denials.ValueKind == JsonValueKind.Array && denials.GetArrayLength() > 0
+                ? denials.EnumerateArray().Select(d => new PermissionDenial(Str(d, "tool_name") ?? "tool",
+                    d.TryGetProperty("tool_input", out var input) ? Shorten(ToolInputGist(input), 300) : null)).Take(50).ToList()
+                : null,
         };
     }
+
+    private const int MaxText = 2000;
+
+    /// <summary>
+    /// This run's cost: the per-model costs Claude Code reports since the last result (<c>model_usage_since_last_result</c>);
+    /// null when it does not say, for the caller to derive from the conversation's total.
+    /// </summary>
+    private static decimal? RunCost(JsonElement root)
+    {
+        if (!root.TryGetProperty("model_usage_since_last_result", out var models) || models.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        return models.EnumerateObject().Sum(model => Number(model.Value, "costUSD") ?? 0);
+    }
+
+    /// <summary>The most telling field of a tool call (command, file path, pattern, URL) rather than its whole JSON.</summary>
+    public static string ToolInputGist(JsonElement input)
+    {
+        foreach (var name in new[] { "command", "file_path", "path", "pattern", "url", "description" })
+        {
+            if (Str(input, name) is { } value)
+            {
+                return value;
+            }
+        }
+
+        return input.GetRawText();
+    }
+
+    private static string? Shorten(string? text, int max) => text is { Length: > 0 } && text.Length > max ? text[..max] + "…" : text;
 
     private static string? Str(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
@@ -125,11 +179,23 @@ public abstract record ClaudeEvent
 
     public sealed record Result(SessionOutcome Outcome) : ClaudeEvent;
 
-    public sealed record RateLimit(string Json) : ClaudeEvent;
+    /// <summary>A <c>rate_limit_event</c>: allowed, allowed_warning or rejected, for which window, and when it resets.</summary>
+    public sealed record RateLimit(string Status, string? Window, DateTimeOffset? ResetsAt) : ClaudeEvent;
+
+    /// <summary>A <c>system</c> event worth a line of its own: a refused tool call, an API retry, a git change, a notice.</summary>
+    public sealed record Notice(NoticeKind Kind, string Text) : ClaudeEvent;
 
     public sealed record Other(string Type, string? Subtype) : ClaudeEvent;
 
     public sealed record PlainText(string Text) : ClaudeEvent;
+}
+
+public enum NoticeKind
+{
+    PermissionDenied,
+    ApiRetry,
+    Git,
+    Information,
 }
 
 /// <param name="Kind">text, thinking, tool_use or tool_result.</param>

@@ -27,6 +27,10 @@ public enum SessionStatus
     Claimed,
     Running,
     Succeeded,
+
+    /// <summary>The agent finished, but Claude Code refused some of its tool calls (permission mode): a person should look.</summary>
+    [JsonStringEnumMemberName("needs-attention")]
+    NeedsAttention,
     Failed,
     Stopped,
     Orphaned,
@@ -80,6 +84,9 @@ public sealed record Session
 
     public DateTimeOffset? StopRequestedAt { get; init; }
 
+    /// <summary>Not stored: what the person who just queued it should know (no runner can take it now, and why).</summary>
+    public string? Notice { get; init; }
+
     public required string Version { get; init; }
 
     public string ShortId => Core.ShortId.Of(Id);
@@ -98,7 +105,11 @@ public sealed record SessionOutcome
 
     public long? DurationMs { get; init; }
 
+    /// <summary>This run's cost: what a task or an agent adds up. Never the conversation's total (a resume would count earlier runs again).</summary>
     public decimal? CostUsd { get; init; }
+
+    /// <summary>The whole conversation's cost so far, as Claude Code reports it (<c>total_cost_usd</c>, earlier runs included).</summary>
+    public decimal? ConversationCostUsd { get; init; }
 
     public long InputTokens { get; init; }
 
@@ -111,9 +122,32 @@ public sealed record SessionOutcome
     /// <summary>The agent's final text, shortened.</summary>
     public string? Result { get; init; }
 
+    /// <summary>Why an error result ended the run (Claude Code's <c>errors</c>), shortened.</summary>
+    public IReadOnlyList<string>? Errors { get; init; }
+
+    /// <summary>The HTTP status of the API failure that ended the run, if one did.</summary>
+    public int? ApiErrorStatus { get; init; }
+
+    /// <summary>Tool calls Claude Code refused under the session's permission mode.</summary>
+    public IReadOnlyList<PermissionDenial>? PermissionDenials { get; init; }
+
     /// <summary><c>success</c> with <c>is_error: true</c> is a failure too.</summary>
     public bool Succeeded => Subtype == "success" && !IsError;
+
+    /// <summary>
+    /// Fills in this run's cost when Claude Code reported only the conversation's total (versions before
+    /// <c>model_usage_since_last_result</c>): the total less what the conversation had cost before this run.
+    /// </summary>
+    public SessionOutcome WithRunCost(decimal? earlierConversationCost) =>
+        CostUsd is null && ConversationCostUsd is { } total ? this with { CostUsd = Math.Max(0, total - (earlierConversationCost ?? 0)) } : this;
+
+    /// <summary>Why the run failed, in Claude Code's words: its errors, else its result text; null when it says nothing.</summary>
+    public string? Reason => Errors is { Count: > 0 } errors ? string.Join("; ", errors)
+        : string.IsNullOrWhiteSpace(Result) ? null : Result;
 }
+
+/// <summary>A tool call Claude Code refused: the tool and the gist of what it was asked to do.</summary>
+public sealed record PermissionDenial(string Tool, string? Input);
 
 /// <summary>The life of a session: which changes are allowed, enforced here and nowhere else.</summary>
 public static class SessionStates
@@ -122,8 +156,9 @@ public static class SessionStates
     {
         [SessionStatus.Queued] = [SessionStatus.Claimed, SessionStatus.Failed, SessionStatus.Stopped],
         [SessionStatus.Claimed] = [SessionStatus.Running, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
-        [SessionStatus.Running] = [SessionStatus.Succeeded, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
+        [SessionStatus.Running] = [SessionStatus.Succeeded, SessionStatus.NeedsAttention, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
         [SessionStatus.Succeeded] = [],
+        [SessionStatus.NeedsAttention] = [],
         [SessionStatus.Failed] = [],
         [SessionStatus.Stopped] = [],
         [SessionStatus.Orphaned] = [],

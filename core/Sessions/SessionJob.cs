@@ -25,6 +25,15 @@ public sealed record SessionJob
     /// <summary>The Claude conversation to continue (<c>--resume</c>), for resume and auto-fix sessions.</summary>
     public string? ResumeClaudeSessionId { get; init; }
 
+    /// <summary>
+    /// For a resume whose conversation cannot be continued (its transcript is kept nowhere): the prompt of a fresh
+    /// conversation on the same branch, with the task and what the earlier sessions said.
+    /// </summary>
+    public string? PromptWithoutConversation { get; init; }
+
+    /// <summary>What the resumed conversation had cost before this session, for a Claude Code that reports only totals.</summary>
+    public decimal? EarlierConversationCostUsd { get; init; }
+
     /// <summary>The agent's credential: this workspace only, valid until the session ends.</summary>
     public required string Token { get; init; }
 

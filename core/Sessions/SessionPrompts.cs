@@ -45,6 +45,31 @@ public static partial class SessionPrompts
         return prompt.ToString();
     }
 
+    /// <summary>
+    /// A resume whose conversation is lost (no runner and no storage holds its transcript): a fresh conversation on the
+    /// same branch, told the task, that earlier work is on the branch, what the last session said, and why it runs now.
+    /// </summary>
+    public static string ForLostConversation(SessionKind kind, Guid taskId, string title, string description, string branch, string? message, string? lastWords)
+    {
+        var why = kind == SessionKind.Resume
+            ? (string.IsNullOrWhiteSpace(message) ? null : "The person you work for says:\n" + message.Trim())
+            : message?.Trim();
+        var earlier = new StringBuilder()
+            .AppendLine("Earlier sessions already worked on this task on this branch, but their conversation cannot be continued")
+            .AppendLine("(its transcript was not kept), so you start afresh: read the branch's commits (`git log`) and files for what was done.");
+        if (!string.IsNullOrWhiteSpace(lastWords))
+        {
+            earlier.AppendLine().AppendLine("What the last session said when it ended:").AppendLine(lastWords.Trim());
+        }
+
+        if (why is not null)
+        {
+            earlier.AppendLine().AppendLine(why);
+        }
+
+        return For(SessionKind.Task, taskId, title, description, branch, earlier.ToString());
+    }
+
     /// <summary>A scheduled agent's run: its own prompt, then where it is and how it works (through the CLI).</summary>
     public static string ForAgent(string agentName, string prompt, string defaultBranch) =>
         new StringBuilder()

@@ -22,6 +22,7 @@ public sealed class SessionService(
     StorageClients storage,
     SessionJobs queue,
     ActiveSessions active,
+    Runners.RunnerService runners,
     SessionSignals signals,
     TimeProvider clock,
     IIdGenerator ids,
@@ -31,12 +32,16 @@ public sealed class SessionService(
     private const int MaxMessageLength = 20_000;
 
     /// <summary>Runs a task: a queued session, a job on the queue, the task In progress. Refused while a session of the task is active.</summary>
-    public Task<Result<Session>> RunTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
-        StartAsync(caller, workspaceRef, taskRef, SessionKind.Task, null, ct);
+    public async Task<Result<Session>> RunTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
+        await WithRunnerNoticeAsync(await StartAsync(caller, workspaceRef, taskRef, SessionKind.Task, null, ct), ct);
 
     /// <summary>Continues the task's Claude conversation in its worktree, with what the person adds.</summary>
-    public Task<Result<Session>> ResumeTaskAsync(Principal caller, string workspaceRef, string taskRef, string? message, CancellationToken ct) =>
-        StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct);
+    public async Task<Result<Session>> ResumeTaskAsync(Principal caller, string workspaceRef, string taskRef, string? message, CancellationToken ct) =>
+        await WithRunnerNoticeAsync(await StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct), ct);
+
+    /// <summary>A session queued by a person says so when no runner can take it now, rather than waiting silently.</summary>
+    private async Task<Result<Session>> WithRunnerNoticeAsync(Result<Session> started, CancellationToken ct) =>
+        started.TryGet(out var session, out var failure) ? session with { Notice = await runners.WhyNoRunnerIsReadyAsync(ct) } : failure;
 
     /// <summary>Queues a scheduled agent's run: no task, a worktree of the default branch; the prompt, model and limits fixed now.</summary>
     internal async Task<Session> StartAgentAsync(Principal caller, Workspace workspace, string agentName, string prompt, string? model, int? maxTurns, decimal? maxBudgetUsd, CancellationToken ct)
@@ -451,6 +456,7 @@ public sealed class SessionService(
 
         var description = await tasks.DescriptionOfAsync(taskEntity, ct);
         var branch = session.Branch ?? taskEntity.Branch ?? SessionPrompts.BranchFor(Guid.Parse(taskEntity.RowKey), taskEntity.Title);
+        var resumes = session.KindValue != SessionKind.Task;
         return new SessionJob
         {
             Session = session.ToSession(),
@@ -462,9 +468,30 @@ public sealed class SessionService(
             SystemPrompt = workspace.Config.SystemPrompt,
             PermissionMode = workspace.Config.PermissionMode,
             Model = workspace.Config.Model,
-            ResumeClaudeSessionId = session.KindValue == SessionKind.Task ? null : session.ClaudeSessionId,
+            ResumeClaudeSessionId = resumes ? session.ClaudeSessionId : null,
+            PromptWithoutConversation = resumes
+                ? SessionPrompts.ForLostConversation(session.KindValue, Guid.Parse(taskEntity.RowKey), taskEntity.Title, description, branch, session.Message, await LastWordsAsync(session, ct))
+                : null,
+            EarlierConversationCostUsd = resumes && taskEntity.ConversationCostUsd is { } earlier ? (decimal)earlier : null,
             Token = token,
         };
+    }
+
+    /// <summary>What the task's latest session that said anything said at its end: a lost conversation's summary.</summary>
+    private async Task<string?> LastWordsAsync(SessionEntity resuming, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {resuming.PartitionKey} and TaskId eq {resuming.TaskId}");
+        SessionEntity? latest = null;
+        await foreach (var earlier in table.QueryAsync<SessionEntity>(filter, select: ["RowKey", "CreatedAt", "Outcome"], cancellationToken: ct))
+        {
+            if (earlier.RowKey != resuming.RowKey && earlier.Outcome is not null && (latest is null || earlier.CreatedAt > latest.CreatedAt))
+            {
+                latest = earlier;
+            }
+        }
+
+        return latest?.Outcome is { } outcome ? JsonSerializer.Deserialize<SessionOutcome>(outcome, KonduktorJson.Options)?.Result : null;
     }
 
     /// <summary>A runner reports a session it runs: started, its Claude session id, or its outcome.</summary>
@@ -558,7 +585,7 @@ public sealed class SessionService(
 
     internal static string KindName(SessionKind kind) => JsonSerializer.Serialize(kind, KonduktorJson.Options).Trim('"');
 
-    internal static string StatusName(SessionStatus status) => JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
+    internal static string StatusName(SessionStatus status) => JsonSerializer.Serialize(status, KonduktorJson.Options).Trim('"');
 
     private async Task<Result<Session>> FinishAsync(SessionEntity session, SessionReport report, CancellationToken ct)
     {
@@ -584,6 +611,7 @@ public sealed class SessionService(
 
                 task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId;
                 task.CostUsd += (double)(report.Outcome?.CostUsd ?? 0);
+                task.ConversationCostUsd = report.Outcome?.ConversationCostUsd is { } total ? (double)total : task.ConversationCostUsd;
                 task.InputTokens += report.Outcome?.InputTokens ?? 0;
                 task.OutputTokens += report.Outcome?.OutputTokens ?? 0;
             }, ct);

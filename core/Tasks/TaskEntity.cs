@@ -88,6 +88,9 @@ internal sealed class TaskEntity : ITableEntity
 
     public long OutputTokens { get; set; }
 
+    /// <summary>What the task's current Claude conversation had cost when its last run ended (Claude Code's own total).</summary>
+    public double? ConversationCostUsd { get; set; }
+
     [IgnoreDataMember]
     public StoredText StoredDescription => new(Description, DescriptionBlob);
 

@@ -43,9 +43,10 @@ public static class Query
         SessionStatus? status = null;
         if (Value(req, "status") is { } text)
         {
-            if (!Enum.TryParse<SessionStatus>(text, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+            var names = Enum.GetValues<SessionStatus>().ToDictionary(v => System.Text.Json.JsonSerializer.Serialize(v, Konduktor.Core.Json.KonduktorJson.Options).Trim('"'), StringComparer.OrdinalIgnoreCase);
+            if (!names.TryGetValue(text, out var parsed))
             {
-                return new Invalid($"'{text}' is not a session status; use one of {string.Join(", ", Enum.GetNames<SessionStatus>().Select(n => n.ToLowerInvariant()))}", "status");
+                return new Invalid($"'{(text.Length > 40 ? text[..40] : text)}' is not a session status; use one of {string.Join(", ", names.Keys)}", "status");
             }
 
             status = parsed;

@@ -22,28 +22,67 @@ using System.Text.RegularExpressions;
 //   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
 //   {"konduktor": ["tasks", "list"]}     run the konduktor CLI on PATH; its output (and exit code) as a tool result
 //                                        (%NAME% in an argument is that environment variable, e.g. %KONDUKTOR_TASK%)
+//   {"deny": "Bash", "command": "git push"}   a tool call Claude Code refuses (permission mode): listed in the result
 //   {"result": "success", "isError": false, "cost": 0.01, "turns": 2, "inputTokens": 100, "outputTokens": 50}
+//                                        (cost is this run's; total_cost_usd adds the conversation's earlier runs)
 //   {"exit": 3}                          exit at once with this code (no result unless one was emitted)
-// Without a result step it ends with a success result and exit code 0.
-var prompt = Arg("-p") ?? "";
+// Without a result step it ends with a success result and exit code 0. Like Claude Code 2.1.328 it reads the prompt from
+// stdin, takes --session-id / --resume (finding the transcript under any folder of $CLAUDE_CONFIG_DIR/projects or
+// ~/.claude/projects), --append-system-prompt-file, and answers --version and `auth status` (STANDIN_SIGNED_OUT=1: signed out).
+if (args is ["--version"])
+{
+    Console.WriteLine("0.0.1 (Konduktor stand-in)");
+    return 0;
+}
+
+var configDirectory = Environment.GetEnvironmentVariable("CLAUDE_CONFIG_DIR") is { Length: > 0 } config ? config
+    : Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? Environment.CurrentDirectory, ".claude");
+var projects = Path.Combine(configDirectory, "projects");
+if (args is ["auth", "status", ..])
+{
+    var signedIn = Environment.GetEnvironmentVariable("STANDIN_SIGNED_OUT") is not { Length: > 0 };
+    Console.WriteLine(JsonSerializer.Serialize(new { loggedIn = signedIn, authMethod = signedIn ? "api_key" : "none", projectsDirectory = projects, configDirectory }));
+    return signedIn ? 0 : 1;
+}
+
+// Like Claude Code: the prompt from stdin when -p has no text after it, the system prompt also from a file.
+var prompt = Arg("-p") is { } inline && !inline.StartsWith("--", StringComparison.Ordinal) ? inline : Console.In.ReadToEnd();
+var appendedSystemPrompt = Arg("--append-system-prompt") ?? (Arg("--append-system-prompt-file") is { } systemFile ? File.ReadAllText(systemFile) : null);
 var resume = Arg("--resume");
 var cwd = Environment.CurrentDirectory;
-var home = Environment.GetEnvironmentVariable("HOME") ?? cwd;
-var transcriptDir = Path.Combine(home, ".claude", "projects", Regex.Replace(cwd, "[^A-Za-z0-9]", "-"));
-Directory.CreateDirectory(transcriptDir);
-var sessionId = resume ?? Guid.NewGuid().ToString();
-var transcript = Path.Combine(transcriptDir, sessionId + ".jsonl");
-if (resume is not null && !File.Exists(transcript))
+var sessionId = resume ?? Arg("--session-id") ?? Guid.NewGuid().ToString();
+var transcript = resume is null ? null
+    : Directory.Exists(projects) ? Directory.GetDirectories(projects).Select(d => Path.Combine(d, resume + ".jsonl")).FirstOrDefault(File.Exists) : null;
+if (resume is not null && transcript is null)
 {
-    Console.Error.WriteLine($"No conversation found with session ID: {resume}");
+    // What Claude Code does: a line on stdout, an error result with the reason in `errors`, and exit code 1.
+    Console.WriteLine($"No conversation found with session ID: {resume}");
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["type"] = "result", ["subtype"] = "error_during_execution", ["is_error"] = true, ["num_turns"] = 0, ["session_id"] = resume,
+        ["total_cost_usd"] = 0, ["errors"] = new[] { $"No conversation found with session ID: {resume}" },
+    }));
     return 1;
 }
+
+if (transcript is null)
+{
+    var transcriptDir = Path.Combine(projects, Regex.Replace(cwd, "[^A-Za-z0-9]", "-"));
+    Directory.CreateDirectory(transcriptDir);
+    transcript = Path.Combine(transcriptDir, sessionId + ".jsonl");
+}
+
+// The conversation's cost so far: Claude Code reports totals per conversation, and this run's cost apart.
+var earlierCost = File.Exists(transcript)
+    ? File.ReadLines(transcript).Where(l => l.Contains("\"type\":\"result\"", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l)?["total_cost_usd"]?.GetValue<decimal>() ?? 0).LastOrDefault()
+    : 0m;
 
 var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
 using var transcriptWriter = new StreamWriter(transcript, append: true);
 var started = Stopwatch.StartNew();
 var turns = 0;
 var resultSent = false;
+var denials = new JsonArray();
 
 Emit(new JsonObject
 {
@@ -52,6 +91,10 @@ Emit(new JsonObject
     ["model"] = Arg("--model") ?? "stand-in", ["permissionMode"] = Arg("--permission-mode") ?? "default", ["apiKeySource"] = "none",
 });
 transcriptWriter.WriteLine(JsonSerializer.Serialize(new { type = "user", message = new { role = "user", content = prompt } }));
+if (appendedSystemPrompt is not null && Environment.GetEnvironmentVariable("STANDIN_SYSTEM_PROMPT_TO") is { Length: > 0 } systemPromptCopy)
+{
+    File.WriteAllText(systemPromptCopy, appendedSystemPrompt);
+}
 
 foreach (var step in Script())
 {
@@ -152,6 +195,24 @@ foreach (var step in Script())
         var (code, output) = Run("konduktor", arguments.Select(a => Environment.ExpandEnvironmentVariables(a!.GetValue<string>())).ToArray());
         Tool("Bash", new JsonObject { ["command"] = "konduktor " + string.Join(' ', arguments) }, $"exit {code}\n{output}", code != 0);
     }
+    else if (step["deny"] is { } deny)
+    {
+        var id = "toolu_" + Guid.NewGuid().ToString("N")[..20];
+        var input = new JsonObject { ["command"] = step["command"]?.GetValue<string>() ?? "" };
+        var refusal = $"Permission to use {deny.GetValue<string>()} has been denied.";
+        Emit(new JsonObject
+        {
+            ["type"] = "assistant", ["session_id"] = sessionId,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = new JsonArray(new JsonObject { ["type"] = "tool_use", ["id"] = id, ["name"] = deny.GetValue<string>(), ["input"] = input.DeepClone() }) },
+        });
+        Emit(new JsonObject { ["type"] = "system", ["subtype"] = "permission_denied", ["tool_name"] = deny.GetValue<string>(), ["tool_use_id"] = id, ["message"] = refusal, ["session_id"] = sessionId });
+        Emit(new JsonObject
+        {
+            ["type"] = "user", ["session_id"] = sessionId,
+            ["message"] = new JsonObject { ["role"] = "user", ["content"] = new JsonArray(new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = id, ["content"] = refusal, ["is_error"] = true }) },
+        });
+        denials.Add(new JsonObject { ["tool_name"] = deny.GetValue<string>(), ["tool_use_id"] = id, ["tool_input"] = input });
+    }
     else if (step["result"] is { } result)
     {
         Result(result.GetValue<string>(), step["isError"]?.GetValue<bool>() ?? false, step["cost"]?.GetValue<decimal>() ?? 0.0123m,
@@ -242,13 +303,26 @@ void Tool(string name, JsonNode input, string output, bool isError)
 void Result(string subtype, bool isError, decimal cost, int numTurns, long inputTokens, long outputTokens)
 {
     resultSent = true;
-    Emit(new JsonObject
+    var result = new JsonObject
     {
         ["type"] = "result", ["subtype"] = subtype, ["is_error"] = isError, ["duration_ms"] = started.ElapsedMilliseconds,
-        ["duration_api_ms"] = started.ElapsedMilliseconds, ["num_turns"] = numTurns, ["result"] = isError ? "It did not work out." : "Done.",
-        ["session_id"] = sessionId, ["total_cost_usd"] = cost,
+        ["duration_api_ms"] = started.ElapsedMilliseconds, ["num_turns"] = numTurns,
+        ["session_id"] = sessionId, ["total_cost_usd"] = earlierCost + cost,
         ["usage"] = new JsonObject { ["input_tokens"] = inputTokens, ["cache_creation_input_tokens"] = 0, ["cache_read_input_tokens"] = 0, ["output_tokens"] = outputTokens },
-    });
+        ["model_usage_since_last_result"] = new JsonObject { ["stand-in"] = new JsonObject { ["inputTokens"] = inputTokens, ["outputTokens"] = outputTokens, ["costUSD"] = cost } },
+        ["permission_denials"] = denials.DeepClone(),
+    };
+    // Like Claude Code: error results carry `errors` and no `result` text.
+    if (subtype == "success")
+    {
+        result["result"] = isError ? "It did not work out." : "Done.";
+    }
+    else
+    {
+        result["errors"] = new JsonArray($"the stand-in ended with {subtype}");
+    }
+
+    Emit(result);
 }
 
 static (int Code, string Output) Run(string file, string[] arguments)

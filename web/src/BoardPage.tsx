@@ -39,7 +39,10 @@ export function BoardPage({ workspace, openTask }: { workspace: string; openTask
   });
   const run = useMutation({
     mutationFn: (task: TaskItem) => api.runTask(workspace, task.id),
-    onSuccess: (s) => { toast(`Session ${s.shortId} queued.`, "info"); void queryClient.invalidateQueries({ queryKey: ["board", workspace] }); },
+    onSuccess: (s) => {
+      toast(s.notice ? `Session ${s.shortId} queued, but ${s.notice}` : `Session ${s.shortId} queued.`, s.notice ? "error" : "info");
+      void queryClient.invalidateQueries({ queryKey: ["board", workspace] });
+    },
     onError: (e) => toast((e as ApiError).message),
   });
 
@@ -153,7 +156,7 @@ function CardBody({ task }: { task: TaskItem }) {
         <code>{task.shortId}</code>
         {task.priority !== "none" && <span className={`priority ${task.priority}`}>{task.priority}</span>}
         {task.tags.map((t) => <span key={t} className="tag">{t}</span>)}
-        {task.latestSession && <span className={`session ${task.latestSession.status}`} data-session-status={task.latestSession.status}>{task.latestSession.status}</span>}
+        {task.latestSession && <span className={`session ${task.latestSession.status}`} data-session-status={task.latestSession.status}>{task.latestSession.status.replace("-", " ")}</span>}
         {task.pullRequestUrl && <a href={task.pullRequestUrl} target="_blank" rel="noreferrer" onPointerDown={(e) => e.stopPropagation()}>PR</a>}
       </div>
       {task.blocked && <div className="card-blocked" data-testid="blocked">⏸ {task.blocked}</div>}

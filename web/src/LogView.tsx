@@ -3,6 +3,8 @@ import Markdown from "react-markdown";
 import { api, type LogEvent } from "./api";
 import { toEntries } from "./transcript";
 
+const noticeMarks = { denied: "⚠", retry: "…", git: "●", info: "ℹ", limit: "…", other: "·" } as const;
+
 /** A session's log, read from the start and followed (long-poll) while the session runs; rendered or raw. */
 export function LogView({ workspace, sessionId }: { workspace: string; sessionId: string }) {
   const [events, setEvents] = useState<LogEvent[]>([]);
@@ -57,12 +59,15 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
                 </details>
               );
               case "stderr": return <div key={entry.seq} className="log-stderr">{entry.text}</div>;
+              case "notice": return <div key={entry.seq} className={`log-notice ${entry.tone}`}>{noticeMarks[entry.tone]} {entry.text}</div>;
               case "result": return (
-                <div key={entry.seq} className={`log-result ${entry.ok ? "ok" : "failed"}`} data-testid="log-result">
-                  {entry.ok ? "✓" : "✗"} {entry.subtype}{entry.turns !== undefined ? ` · ${entry.turns} turns` : ""}
+                <div key={entry.seq} className={`log-result ${!entry.ok ? "failed" : entry.denied > 0 ? "attention" : "ok"}`} data-testid="log-result">
+                  {!entry.ok ? "✗" : entry.denied > 0 ? "⚠" : "✓"} {entry.subtype}{entry.turns !== undefined ? ` · ${entry.turns} turns` : ""}
                   {entry.durationMs !== undefined ? ` · ${(entry.durationMs / 1000).toFixed(1)} s` : ""}
                   {entry.costUsd !== undefined ? ` · $${entry.costUsd.toFixed(4)}` : ""}
                   {entry.inputTokens !== undefined ? ` · ${entry.inputTokens} in / ${entry.outputTokens ?? 0} out tokens` : ""}
+                  {entry.denied > 0 ? ` · ${entry.denied} tool call${entry.denied === 1 ? "" : "s"} refused` : ""}
+                  {!entry.ok && entry.text ? <div className="log-result-reason">{entry.text}</div> : null}
                 </div>
               );
               case "raw": return <pre key={entry.seq}>{entry.text}</pre>;

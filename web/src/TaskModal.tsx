@@ -28,7 +28,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
     mutationFn: (action: "run" | "resume" | "stop") => action === "run" ? api.runTask(workspace, task.data!.id)
       : action === "resume" ? api.resumeTask(workspace, task.data!.id, message.trim() || undefined)
       : api.stopTask(workspace, task.data!.id),
-    onSuccess: (s: Session) => { setSelected(s.id); setMessage(""); refresh(); },
+    onSuccess: (s: Session) => { setSelected(s.id); setMessage(""); refresh(); if (s.notice) toast(`Session ${s.shortId} queued, but ${s.notice}`); },
     onError: (e) => toast((e as ApiError).message),
   });
   const save = useMutation({
@@ -88,11 +88,11 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
             {sessions.data?.map((s) => (
               <li key={s.id}>
                 <button className={s.id === shown ? "" : "quiet"} onClick={() => setSelected(s.id)} data-session={s.shortId}>
-                  <code>{s.shortId}</code> {s.kind} <span className={`session ${s.status}`}>{s.status}</span> {duration(s)}
+                  <code>{s.shortId}</code> {s.kind} <span className={`session ${s.status}`}>{s.status.replace("-", " ")}</span> {duration(s)}
                   {s.outcome?.costUsd !== undefined ? ` · $${s.outcome.costUsd.toFixed(4)}` : ""}
                   {s.outcome ? ` · ${s.outcome.inputTokens}/${s.outcome.outputTokens} tokens` : ""}
                 </button>
-                {s.id === shown && s.error && <p className="error">{s.error}</p>}
+                {s.id === shown && s.error && <p role={s.status === "needs-attention" ? "note" : "alert"} className={s.status === "needs-attention" ? "attention" : "error"}>{s.error}</p>}
               </li>
             ))}
           </ul>

@@ -3,7 +3,7 @@ import { auth } from "./auth";
 
 export type Priority = "none" | "low" | "medium" | "high" | "urgent";
 export const priorities: Priority[] = ["none", "low", "medium", "high", "urgent"];
-export type SessionStatus = "queued" | "claimed" | "running" | "succeeded" | "failed" | "stopped" | "orphaned";
+export type SessionStatus = "queued" | "claimed" | "running" | "succeeded" | "needs-attention" | "failed" | "stopped" | "orphaned";
 
 export interface Workspace {
   id: string;
@@ -44,15 +44,19 @@ export interface TaskItem {
 
 export interface Board { workspaceId: string; workspaceName: string; columns: { name: string; tasks: TaskItem[] }[] }
 
+export interface PermissionDenial { tool: string; input?: string }
 export interface SessionOutcome {
-  subtype: string; isError: boolean; numTurns?: number; durationMs?: number; costUsd?: number;
-  inputTokens: number; outputTokens: number; result?: string;
+  subtype: string; isError: boolean; numTurns?: number; durationMs?: number; costUsd?: number; conversationCostUsd?: number;
+  inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheCreationTokens: number; result?: string;
+  errors?: string[]; apiErrorStatus?: number; permissionDenials?: PermissionDenial[];
 }
 
 export interface Session {
   id: string; workspaceId: string; taskId?: string; kind: string; status: SessionStatus; message?: string;
   runnerName?: string; claudeSessionId?: string; branch?: string; createdAt: string; startedAt?: string; endedAt?: string;
   exitCode?: number; error?: string; outcome?: SessionOutcome; shortId: string; isActive: boolean;
+  /** Not stored: set on a session just queued when no runner can take it now, and why. */
+  notice?: string;
 }
 
 export interface LogEvent { seq: number; time: string; stream: "stdout" | "stderr" | "konduktor"; text: string }

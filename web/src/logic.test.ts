@@ -57,6 +57,34 @@ describe("transcript", () => {
   });
 });
 
+describe("transcript of the real Claude Code's events", () => {
+  it("shows refused tool calls, retries, git changes and unknown events, and a run's own cost", () => {
+    const entries = toEntries([
+      event(1, JSON.stringify({ type: "system", subtype: "permission_denied", tool_name: "Bash", tool_use_id: "t1", message: "needs approval" })),
+      event(2, JSON.stringify({ type: "system", subtype: "api_retry", attempt: 2, max_retries: 10, retry_delay_ms: 1500, error_status: 529, error: "overloaded" })),
+      event(3, JSON.stringify({ type: "system", subtype: "vcs_state_changed", kind: "push", branch: "konduktor/abc" })),
+      event(4, JSON.stringify({ type: "rate_limit_event", rate_limit_info: { status: "allowed_warning", rateLimitType: "five_hour", resetsAt: 1900000000 } })),
+      event(5, JSON.stringify({ type: "something_new", subtype: "later" })),
+      event(6, JSON.stringify({
+        type: "result", subtype: "success", is_error: false, total_cost_usd: 0.9, result: "done",
+        model_usage_since_last_result: { a: { costUSD: 0.1 }, b: { costUSD: 0.05 } }, permission_denials: [{ tool_name: "Bash" }],
+      })),
+      event(7, JSON.stringify({ type: "result", subtype: "error_max_turns", is_error: true, total_cost_usd: 0.2, errors: ["Reached maximum number of turns (1)"] })),
+    ]);
+    const notices = entries.filter((e) => e.kind === "notice") as Extract<typeof entries[number], { kind: "notice" }>[];
+    expect(notices.map((n) => n.tone)).toEqual(["denied", "retry", "git", "limit", "other"]);
+    expect(notices[0]?.text).toBe("Permission denied: Bash — needs approval");
+    expect(notices[1]?.text).toContain("2/10 in 1.5 s after 529 overloaded");
+    expect(notices[4]?.text).toBe("something_new/later");
+    const [ok, failed] = entries.filter((e) => e.kind === "result") as Extract<typeof entries[number], { kind: "result" }>[];
+    expect(ok?.costUsd).toBeCloseTo(0.15);
+    expect(ok?.denied).toBe(1);
+    expect(failed?.ok).toBe(false);
+    expect(failed?.costUsd).toBe(0.2);
+    expect(failed?.text).toBe("Reached maximum number of turns (1)");
+  });
+});
+
 describe("optimistic move", () => {
   it("moves the card to its new column in rank order and leaves the others alone", () => {
     const task = (id: string, status: string, rank: number) => ({ id, status, rank, title: id }) as unknown as TaskItem;

@@ -9,13 +9,43 @@ export type Entry =
   | { kind: "thinking"; seq: number; text: string }
   | { kind: "tool"; seq: number; id: string; name: string; input: string; output?: string; isError?: boolean }
   | { kind: "stderr"; seq: number; text: string }
-  | { kind: "result"; seq: number; ok: boolean; subtype: string; turns?: number; durationMs?: number; costUsd?: number; inputTokens?: number; outputTokens?: number; text?: string }
+  | { kind: "notice"; seq: number; tone: "denied" | "retry" | "git" | "info" | "limit" | "other"; text: string }
+  | {
+    kind: "result"; seq: number; ok: boolean; subtype: string; turns?: number; durationMs?: number; costUsd?: number; inputTokens?: number;
+    outputTokens?: number; text?: string; denied: number;
+  }
   | { kind: "raw"; seq: number; text: string };
 
 interface Block { type?: string; text?: string; thinking?: string; id?: string; name?: string; input?: unknown; tool_use_id?: string; content?: unknown; is_error?: boolean }
 interface StreamEvent {
   type?: string; subtype?: string; session_id?: string; model?: string; is_error?: boolean; num_turns?: number; duration_ms?: number;
-  total_cost_usd?: number; result?: string; usage?: { input_tokens?: number; output_tokens?: number }; message?: { content?: Block[] | string };
+  total_cost_usd?: number; model_usage_since_last_result?: Record<string, { costUSD?: number }>; result?: string; errors?: unknown[];
+  permission_denials?: unknown[]; usage?: { input_tokens?: number; output_tokens?: number }; message?: { content?: Block[] | string };
+  tool_name?: string; attempt?: number; max_retries?: number; retry_delay_ms?: number; error_status?: number; error?: string;
+  kind?: string; branch?: string; content?: string; rate_limit_info?: { status?: string; rateLimitType?: string; resetsAt?: number };
+}
+
+/** This run's cost: Claude Code's total_cost_usd is the whole conversation's, so a resume would count earlier runs again. */
+function runCost(event: StreamEvent): number | undefined {
+  const models = event.model_usage_since_last_result;
+  if (models) return Object.values(models).reduce((sum, m) => sum + (m.costUSD ?? 0), 0);
+  return event.total_cost_usd;
+}
+
+/** The system events worth a line: a refused tool call, an API retry, a git change, a notice; anything else by its name. */
+function notice(event: StreamEvent): Omit<Extract<Entry, { kind: "notice" }>, "seq" | "kind"> {
+  if (event.type === "rate_limit_event") {
+    const info = event.rate_limit_info ?? {};
+    const resets = info.resetsAt ? `, resets ${new Date(info.resetsAt * 1000).toLocaleTimeString()}` : "";
+    return { tone: "limit", text: `Usage limit ${(info.status ?? "unknown").replace("_", " ")}${info.rateLimitType ? ` (${info.rateLimitType.replace("_", " ")})` : ""}${resets}` };
+  }
+  switch (event.subtype) {
+    case "permission_denied": return { tone: "denied", text: `Permission denied: ${event.tool_name ?? "a tool"}${event.message ? ` — ${String(event.message)}` : ""}` };
+    case "api_retry": return { tone: "retry", text: `API retry ${event.attempt ?? "?"}/${event.max_retries ?? "?"} in ${((event.retry_delay_ms ?? 0) / 1000).toFixed(1)} s after ${event.error_status ?? ""} ${event.error ?? "an error"}` };
+    case "vcs_state_changed": return { tone: "git", text: `git ${event.kind ?? "change"}${event.branch ? ` ${event.branch}` : ""}` };
+    case "informational": return { tone: "info", text: event.content ?? "" };
+    default: return { tone: "other", text: [event.type, event.subtype].filter(Boolean).join("/") };
+  }
 }
 
 function text(content: unknown): string {
@@ -55,11 +85,16 @@ export function toEntries(events: LogEvent[]): Entry[] {
         }
       }
     } else if (event.type === "result") {
+      const ok = event.subtype === "success" && event.is_error !== true;
+      const errors = Array.isArray(event.errors) ? event.errors.map(String).join("; ") : undefined;
       entries.push({
-        kind: "result", seq: e.seq, ok: event.subtype === "success" && event.is_error !== true, subtype: event.subtype ?? "unknown",
-        turns: event.num_turns, durationMs: event.duration_ms, costUsd: event.total_cost_usd,
-        inputTokens: event.usage?.input_tokens, outputTokens: event.usage?.output_tokens, text: event.result,
+        kind: "result", seq: e.seq, ok, subtype: event.subtype ?? "unknown",
+        turns: event.num_turns, durationMs: event.duration_ms, costUsd: runCost(event),
+        inputTokens: event.usage?.input_tokens, outputTokens: event.usage?.output_tokens, text: ok ? event.result : errors || event.result,
+        denied: Array.isArray(event.permission_denials) ? event.permission_denials.length : 0,
       });
+    } else if (event.type !== undefined) {
+      entries.push({ kind: "notice", seq: e.seq, ...notice(event) });
     }
   }
   return entries;

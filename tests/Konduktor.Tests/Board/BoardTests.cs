@@ -113,6 +113,24 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     [Fact]
+    public async Task A_session_whose_tool_calls_were_refused_shows_needs_attention_on_the_card_and_why_in_the_task()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Refused push", StandInAgent.Script(new { say = "pushing" }, new { deny = "Bash", command = "git push origin HEAD" }));
+        var session = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        Assert.Equal(SessionStatus.NeedsAttention, session.Status);
+        var page = await OpenBoardAsync(workspace);
+
+        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
+        await Expect(card.Locator(".session")).ToHaveTextAsync("needs attention");
+        await card.GetByRole(AriaRole.Button, new() { Name = "Open Refused push" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Note).Filter(new() { HasText = "refused 1 tool call" })).ToContainTextAsync("Bash (git push origin HEAD)");
+        await Expect(page.GetByTestId("log-lines")).ToContainTextAsync("Permission denied: Bash");
+        await Expect(page.GetByTestId("log-result")).ToContainTextAsync("1 tool call refused");
+    }
+
+    [Fact]
     public async Task Config_toggles_are_saved_and_still_set_after_a_reload()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
@@ -187,9 +205,10 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         var page = await OpenBoardAsync(workspace);
         var card = page.Locator($"li.card[data-task='{task.ShortId}']");
         await Expect(card).ToBeVisibleAsync();
-        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "delete", task.ShortId)).ExitCode);
 
-        await DragAsync(page, card, page.Locator("section.column[data-column='Done'] ol"), above: false);
+        // Deleted once the drag has begun: the board does not re-read while a card is in the hand, so the card is still there to drop.
+        await DragAsync(page, card, page.Locator("section.column[data-column='Done'] ol"), above: false,
+            whileHeld: async () => Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "delete", task.ShortId)).ExitCode));
 
         await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "The move was undone" })).ToContainTextAsync($"no task matches '{task.Id}'");
     }
@@ -305,13 +324,18 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "agent.png") });
     }
 
-    private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above)
+    private static async Task DragAsync(IPage page, ILocator from, ILocator to, bool above, Func<Task>? whileHeld = null)
     {
         var start = (await from.BoundingBoxAsync())!;
         var end = (await to.BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(start.X + 20, start.Y + 10);
         await page.Mouse.DownAsync();
         await page.Mouse.MoveAsync(start.X + 25, start.Y + 20, new() { Steps = 5 });
+        if (whileHeld is not null)
+        {
+            await whileHeld();
+        }
+
         await page.Mouse.MoveAsync(end.X + end.Width / 2, above ? end.Y + 2 : end.Y + 20, new() { Steps = 20 });
         await page.Mouse.UpAsync();
     }

@@ -237,9 +237,11 @@ public sealed class RunnerProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null, IEnumerable<string>? extraArguments = null)
+    /// <param name="userHome">The runner's own HOME (so its agent's ~/.claude too), as on another machine; default: one inside the Konduktor home.</param>
+    public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null, IEnumerable<string>? extraArguments = null,
+        string? userHome = null, string? agentCommand = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandInAgent.Executable };
+        var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", agentCommand ?? StandInAgent.Executable };
         arguments.AddRange(extraArguments ?? []);
         if (workDirectory is not null)
         {
@@ -248,6 +250,16 @@ public sealed class RunnerProcess : IAsyncDisposable
 
         var start = KonduktorCli.StartInfo(home, arguments);
         StandInAgent.Prepare(start, home);
+        if (userHome is not null)
+        {
+            start.Environment["HOME"] = userHome;
+        }
+
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[variable] = value;
+        }
+
         var runner = new RunnerProcess(new CapturedProcess(start));
         await Eventually.WaitAsync(() => runner.Output.Contains($"Runner {name} registered", StringComparison.Ordinal) || runner._process.HasExited, $"runner {name} to register");
         Assert.False(runner._process.HasExited, runner.Output);

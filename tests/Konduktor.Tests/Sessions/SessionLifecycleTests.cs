@@ -83,7 +83,8 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(SessionStatus.Succeeded, first.Status);
         Assert.Contains("First half", await remote.GitAsync("log", "--format=%s", first.Branch!), StringComparison.Ordinal);
 
-        await using var two = await RunnerProcess.StartAsync(up.Home, "two", workDirectory: Directory.CreateTempSubdirectory("konduktor-runner-two-").FullName);
+        await using var two = await RunnerProcess.StartAsync(up.Home, "two", workDirectory: Directory.CreateTempSubdirectory("konduktor-runner-two-").FullName,
+            userHome: Directory.CreateTempSubdirectory("konduktor-user-two-").FullName);
         var resumed = await up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", StandInAgent.Script(new { write = "second.txt", content = "from runner two\n" }, new { commit = "Second half" }, new { push = true }));
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Session second;
