@@ -18,7 +18,8 @@ namespace Konduktor.Tests.Infrastructure;
 /// Steps (one assistant reply each):
 ///   {"text": "..."}                          a text reply that ends the turn
 ///   {"bash": "command"}                      a Bash tool call (text too, when given); Claude Code runs it and asks again
-///   {"tool": "Name", "input": {...}}         any other tool call
+///   {"tool": "Name", "input": {...}}         any other tool call (Write, Read, Edit…); "%cwd%" in a string of the input is
+///                                            the agent's working directory, as Claude Code tells the model
 ///   {"waitFor": "path", ...}                 hold this step's reply until the file exists (the agent is "thinking")
 ///   {"status": 429, "errorType": "rate_limit_error", "message": "...", "headers": {"name": "value"}}   an error reply
 ///   {"usage": {"input": 1000, "output": 200}}   tokens the reply reports (cost follows from them); default 100 / 20
@@ -114,7 +115,8 @@ public sealed partial class FakeAnthropic : IAsyncDisposable
             }
             else if (step["tool"] is { } tool)
             {
-                blocks.Add(ToolUse(tool.GetValue<string>(), step["input"]?.DeepClone() ?? new JsonObject()));
+                var toolInput = JsonNode.Parse((step["input"] ?? new JsonObject()).ToJsonString().Replace("%cwd%", WorkingDirectory(request), StringComparison.Ordinal))!;
+                blocks.Add(ToolUse(tool.GetValue<string>(), toolInput));
             }
         }
 
@@ -201,6 +203,13 @@ public sealed partial class FakeAnthropic : IAsyncDisposable
 
         return null;
     }
+
+    /// <summary>The agent's working directory, as Claude Code tells the model ("Primary working directory: …").</summary>
+    private static string WorkingDirectory(JsonObject request) =>
+        WorkingDirectoryLine().Match(request.ToJsonString()) is { Success: true } match ? match.Groups[1].Value : "";
+
+    [GeneratedRegex(@"Primary working directory: ([^\\""\s]+)")]
+    private static partial Regex WorkingDirectoryLine();
 
     private static string TextOf(JsonNode? content) => content switch
     {

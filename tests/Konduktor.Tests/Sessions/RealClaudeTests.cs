@@ -91,6 +91,59 @@ public sealed class RealClaudeTests(RealClaudeHost host, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_agent_writes_reads_and_edits_files_with_claude_codes_own_tools()
+    {
+        var (workspace, remote) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Use the file tools", FakeAnthropic.Script(
+            new { tool = "Write", input = new { file_path = "%cwd%/notes.md", content = "# Notes\nfirst draft\n" } },
+            new { tool = "Read", input = new { file_path = "%cwd%/notes.md" } },
+            new { tool = "Edit", input = new { file_path = "%cwd%/notes.md", old_string = "first draft", new_string = "final text" } },
+            new { bash = "git add notes.md && git commit -qm 'Write the notes'" },
+            new { text = "The notes are written." }));
+
+        var session = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+
+        Assert.True(session.Status == SessionStatus.Succeeded, $"{session.Status}: {session.Error}");
+        Assert.Equal("# Notes\nfinal text\n", await remote.GitAsync("show", $"{session.Branch}:notes.md"));
+        var transcript = await host.Up.CliAsync("-w", workspace, "tasks", "logs", task.ShortId);
+        Assert.Contains("→ Edit: ", transcript.Output, StringComparison.Ordinal);
+        Assert.Contains("notes.md", transcript.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_usage_limit_on_a_subscription_ends_the_session_at_once_with_the_limit_and_its_reset_in_the_log()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
+        var driver = new SessionDriver(up);
+        var subscription = new Dictionary<string, string>(RealClaude.Environment(host.Api)) { ["ANTHROPIC_API_KEY"] = "", ["CLAUDE_CODE_OAUTH_TOKEN"] = "sk-ant-oat01-fake-for-tests" };
+        await using var runner = await RunnerProcess.StartAsync(up.Home, "subscriber", agentCommand: RealClaude.Executable, environment: subscription,
+            userHome: Directory.CreateTempSubdirectory("konduktor-user-subscriber-").FullName);
+        Assert.Contains("signed in with a subscription token", runner.Output, StringComparison.Ordinal);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        var reset = DateTimeOffset.UtcNow.AddHours(2);
+        var task = await driver.CreateTaskAsync(workspace, "Hits the limit", FakeAnthropic.Script(new
+        {
+            status = 429, errorType = "rate_limit_error", message = "usage limit reached",
+            headers = new Dictionary<string, string>
+            {
+                ["anthropic-ratelimit-unified-status"] = "rejected",
+                ["anthropic-ratelimit-unified-reset"] = reset.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["anthropic-ratelimit-unified-representative-claim"] = "five_hour",
+            },
+        }));
+
+        var session = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
+
+        Assert.Equal(SessionStatus.Failed, session.Status);
+        Assert.Equal(429, session.Outcome?.ApiErrorStatus);
+        Assert.Contains("API status 429", session.Error, StringComparison.Ordinal);
+        var logs = await driver.LogsAsync(workspace, session.Id);
+        var limit = Assert.Single(logs.Select(e => ClaudeEvent.Parse(e.Text)).OfType<ClaudeEvent.RateLimit>());
+        Assert.Equal(new ClaudeEvent.RateLimit("rejected", "five_hour", DateTimeOffset.FromUnixTimeSeconds(reset.ToUnixTimeSeconds())), limit);
+        Assert.DoesNotContain(logs, e => e.Text.Contains("\"subtype\":\"api_retry\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_resume_on_the_same_runner_continues_the_conversation_and_each_session_costs_only_its_own_run()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
