@@ -20,7 +20,7 @@ public sealed class ApiClient(HttpClient http)
             throw new CommandFailedException($"'{url}' is not an http(s) URL; fix KONDUKTOR_URL or {home.ConfigFile}");
         }
 
-        var signIn = Environment.GetEnvironmentVariable("KONDUKTOR_TOKEN") is { Length: > 0 } ? null : home.ReadConfig().Entra;
+        var signIn = Environment.GetEnvironmentVariable("KONDUKTOR_TOKEN") is { Length: > 0 } || KonduktorHome.InsideSession ? null : home.ReadConfig().Entra;
         var http = signIn is null ? new HttpClient() : new HttpClient(new EntraTokenHandler(home, signIn));
         http.BaseAddress = baseUri;
         http.Timeout = TimeSpan.FromSeconds(100);

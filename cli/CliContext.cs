@@ -17,9 +17,10 @@ public sealed class CliContext(ParseResult parse)
 
     /// <summary>-w/--workspace, else KONDUKTOR_WORKSPACE (set for agents), else the default from <c>workspaces set-default</c>.</summary>
     public string Workspace =>
-        Parse.GetValue(CommonOptions.Workspace) is { Length: > 0 } given ? given
+        (Parse.GetValue(CommonOptions.Workspace) is { Length: > 0 } given ? given
         : Environment.GetEnvironmentVariable("KONDUKTOR_WORKSPACE") is { Length: > 0 } fromEnvironment ? fromEnvironment
-        : Home.ReadConfig().DefaultWorkspace
+        : KonduktorHome.InsideSession ? null
+        : Home.ReadConfig().DefaultWorkspace)
           ?? throw new CommandFailedException("no workspace given: pass -w NAME, or set a default with `konduktor workspaces set-default NAME`");
 
     public string WorkspacePath => $"workspaces/{ApiClient.Segment(Workspace)}";

@@ -23,6 +23,9 @@ public sealed class KonduktorHome(string root)
 
     public string AzuriteData => Path.Combine(Root, "azurite");
 
+    /// <summary>This home's Azurite account key (user-only), made on first start.</summary>
+    public string AzuriteKeyFile => Path.Combine(Root, "azurite-key");
+
     public string Logs => Path.Combine(Root, "logs");
 
     public string Tools => Path.Combine(Root, "tools");
@@ -49,15 +52,57 @@ public sealed class KonduktorHome(string root)
 
     public void WriteUpState(UpState state) => WritePrivate(UpStateFile, JsonSerializer.Serialize(state, ConfigJson));
 
-    /// <summary>The API URL: KONDUKTOR_URL, else the config file (which <c>up</c> writes).</summary>
-    public string? ApiUrl() => Environment.GetEnvironmentVariable("KONDUKTOR_URL") is { Length: > 0 } url ? url : ReadConfig().Url;
+    /// <summary>
+    /// Inside an agent's session (<c>KONDUKTOR_SESSION</c> set by the runner) the CLI uses the session's own URL and token
+    /// and nothing on disk: an agent that unsets its token must not fall back to a person's.
+    /// </summary>
+    public static bool InsideSession => Environment.GetEnvironmentVariable("KONDUKTOR_SESSION") is { Length: > 0 };
 
-    /// <summary>The token: KONDUKTOR_TOKEN, else the config file, else the local token <c>up</c> created (none after `login`: Entra ID then).</summary>
+    /// <summary>The API URL: KONDUKTOR_URL, else the config file (which <c>up</c> writes) — never the file inside a session.</summary>
+    public string? ApiUrl() =>
+        Environment.GetEnvironmentVariable("KONDUKTOR_URL") is { Length: > 0 } url ? url
+        : InsideSession ? null
+        : ReadConfig().Url;
+
+    /// <summary>
+    /// The token: KONDUKTOR_TOKEN, else the config file, else the local token <c>up</c> created (none after `login`: Entra ID
+    /// then). Inside a session only KONDUKTOR_TOKEN counts.
+    /// </summary>
     public string? Token() =>
         Environment.GetEnvironmentVariable("KONDUKTOR_TOKEN") is { Length: > 0 } token ? token
+        : InsideSession ? throw new CommandFailedException("inside an agent's session the CLI signs in with KONDUKTOR_TOKEN only, and it is not set")
         : ReadConfig().Entra is not null ? null
         : ReadConfig().Token is { Length: > 0 } configured ? configured
         : File.Exists(TokenFile) ? File.ReadAllText(TokenFile).Trim() : null;
+
+    /// <summary>
+    /// Creates the home readable by the user only (0700), and takes back a home an older version made readable to others:
+    /// it holds the person's token, runner credentials and Azurite's data.
+    /// </summary>
+    public void EnsurePrivate()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(Root);
+            return;
+        }
+
+        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>This home's Azurite account key, made on first use (64 random bytes) and kept user-only.</summary>
+    public string EnsureAzuriteKey()
+    {
+        if (File.Exists(AzuriteKeyFile) && File.ReadAllText(AzuriteKeyFile).Trim() is { Length: >= 64 } existing)
+        {
+            return existing;
+        }
+
+        var key = Hosting.Azurite.NewAccountKey();
+        WritePrivate(AzuriteKeyFile, key);
+        return key;
+    }
 
     /// <summary>The local token, created on first use: 256 random bits, readable by the user only.</summary>
     public string EnsureLocalToken()

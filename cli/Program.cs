@@ -39,7 +39,9 @@ if (parse.Errors.Count > 0)
 
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // No termination handling by System.CommandLine: after two seconds it would end the process with 143 while `up` or a
+    // runner is still shutting down in order (ShutdownSignal and `up` own SIGTERM and Ctrl+C); short commands just end.
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
 }
 catch (CommandFailedException e)
 {

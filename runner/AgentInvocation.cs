@@ -27,6 +27,13 @@ public static class AgentInvocation
             start.ArgumentList.Add(argument);
         }
 
+        // Nothing of Konduktor's own reaches the agent from the runner's environment: not its home, not a person's token,
+        // not storage settings. It gets its session's URL, token and ids, and nothing more of ours.
+        foreach (var name in start.Environment.Keys.Where(IsKonduktorsOwn).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
         var session = job.Session;
         start.Environment["KONDUKTOR_URL"] = options.ApiUrl.ToString().TrimEnd('/');
         start.Environment["KONDUKTOR_TOKEN"] = job.Token;
@@ -46,6 +53,10 @@ public static class AgentInvocation
 
         return start;
     }
+
+    private static bool IsKonduktorsOwn(string variable) =>
+        variable.StartsWith("KONDUKTOR_", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("Konduktor__", StringComparison.OrdinalIgnoreCase)
+        || variable.StartsWith("AzureWebJobs", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("AZURITE_", StringComparison.OrdinalIgnoreCase);
 
     private static IEnumerable<string> Arguments(RunnerOptions options, SessionJob job, Conversation conversation, string systemPromptFile)
     {

@@ -31,6 +31,15 @@ public sealed partial class GitWorkspaces(string workDirectory)
 
     public string WorkDirectory => workDirectory;
 
+    /// <summary>
+    /// Where the runner's own git runs: agents write to mirrors and worktrees (config, hooks, attributes), and git can be
+    /// made to run programs from those, so the runner's git runs in the agents' sandbox, with hooks and fsmonitor off.
+    /// </summary>
+    public Func<System.Diagnostics.ProcessStartInfo, System.Diagnostics.ProcessStartInfo>? Confine { get; set; }
+
+    /// <summary>The folders the runner's git works in: every mirror and every worktree, nothing else of the work dir.</summary>
+    public IReadOnlyList<string> GitFolders => [Path.Combine(workDirectory, "repos"), Path.Combine(workDirectory, "worktrees")];
+
     public string MirrorPath(string repository) => Path.Combine(workDirectory, "repos", RepositoryKey(repository) + ".git");
 
     public string WorktreePath(string repository, string branch) =>
@@ -73,11 +82,11 @@ public sealed partial class GitWorkspaces(string workDirectory)
             {
                 await Git(mirror, ct, "worktree", "prune");
                 Directory.CreateDirectory(Path.GetDirectoryName(worktree)!);
-                if (await ProcessRunner.SucceedsAsync("git", ["-C", mirror, "show-ref", "--verify", "--quiet", $"refs/heads/{branch}"], null, ct))
+                if (await GitSucceedsAsync(mirror, ct, "show-ref", "--verify", "--quiet", $"refs/heads/{branch}"))
                 {
                     await Git(mirror, ct, "worktree", "add", "--quiet", worktree, branch);
                 }
-                else if (await ProcessRunner.SucceedsAsync("git", ["-C", mirror, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}"], null, ct))
+                else if (await GitSucceedsAsync(mirror, ct, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}"))
                 {
                     await Git(mirror, ct, "worktree", "add", "--quiet", "-b", branch, worktree, $"refs/remotes/origin/{branch}");
                 }
@@ -155,16 +164,16 @@ public sealed partial class GitWorkspaces(string workDirectory)
     }
 
     /// <summary>Commits on the task branch that its remote does not have (all of them past the default branch when it has none).</summary>
-    public static async Task<int> UnpushedCommitsAsync(string worktree, string branch, string defaultBranch, CancellationToken ct)
+    public async Task<int> UnpushedCommitsAsync(string worktree, string branch, string defaultBranch, CancellationToken ct)
     {
-        var remote = await ProcessRunner.SucceedsAsync("git", ["-C", worktree, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}"], null, ct)
+        var remote = await GitSucceedsAsync(worktree, ct, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}")
             ? $"refs/remotes/origin/{branch}"
             : $"refs/remotes/origin/{defaultBranch}";
         var count = await Git(worktree, ct, "rev-list", "--count", $"{remote}..HEAD");
         return int.Parse(count.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public static async Task PushAsync(string worktree, string branch, CancellationToken ct)
+    public async Task PushAsync(string worktree, string branch, CancellationToken ct)
     {
         await Git(worktree, ct, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");
         await Git(worktree, ct, "fetch", "--quiet", "origin", $"+refs/heads/{branch}:refs/remotes/origin/{branch}");
@@ -181,8 +190,15 @@ public sealed partial class GitWorkspaces(string workDirectory)
 
     private static string Sanitize(string text) => NotSafe().Replace(text, "-").Trim('-', '.');
 
-    private static Task<string> Git(string? directory, CancellationToken ct, params string[] arguments) =>
-        ProcessRunner.RunAsync("git", directory is null ? arguments : ["-C", directory, .. arguments], null, ct);
+    private Task<string> Git(string? directory, CancellationToken ct, params string[] arguments) =>
+        ProcessRunner.RunAsync("git", GitArguments(directory, arguments), null, ct, Confine);
+
+    private Task<bool> GitSucceedsAsync(string directory, CancellationToken ct, params string[] arguments) =>
+        ProcessRunner.SucceedsAsync("git", GitArguments(directory, arguments), null, ct, Confine);
+
+    /// <summary>Hooks and fsmonitor off for the runner's own git: an agent may have put programs there.</summary>
+    private static string[] GitArguments(string? directory, string[] arguments) =>
+        ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", .. directory is null ? Array.Empty<string>() : ["-C", directory], .. arguments];
 
     [GeneratedRegex("[^A-Za-z0-9._-]+")]
     private static partial Regex NotSafe();

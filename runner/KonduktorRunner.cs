@@ -41,8 +41,23 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     /// <summary>What the runner's preflight found of its agent; the runner runs it when it starts, unless asked before.</summary>
     public AgentReadiness? Agent { get; private set; }
 
-    /// <summary>Checks the agent command (found, version, signed in): what <c>up</c> and <c>runner start</c> print before starting.</summary>
-    public async Task<AgentReadiness> CheckAgentAsync(CancellationToken ct) => Agent = await AgentPreflight.CheckAsync(options.AgentCommand, ct);
+    /// <summary>How agents are kept from Konduktor's files here; found with the agent's preflight.</summary>
+    public AgentSandbox? Sandbox { get; private set; }
+
+    /// <summary>
+    /// Checks the agent command (found, version, signed in) and the sandbox it will run in: what <c>up</c> and
+    /// <c>runner start</c> print before starting.
+    /// </summary>
+    public async Task<AgentReadiness> CheckAgentAsync(CancellationToken ct)
+    {
+        if (Sandbox is null)
+        {
+            var sandbox = Sandbox = await AgentSandbox.DetectAsync(ct);
+            _git.Confine = start => sandbox.Wrap(start, options.HiddenFromAgents, _git.GitFolders, []);
+        }
+
+        return Agent = await AgentPreflight.CheckAsync(options.AgentCommand, ct);
+    }
 
     public int ActiveSessions => _running.Count;
 
@@ -224,7 +239,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         await DeleteAsync(message, ct);
         logger.LogInformation("Session {SessionId} claimed: task branch {Branch}", job.SessionId, claimed.Branch);
-        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, logger);
+        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, Sandbox!, logger);
         _executions[job.SessionId] = execution;
         _running[job.SessionId] = Task.Run(async () =>
         {
@@ -343,6 +358,11 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         foreach (var note in agent.Notes)
         {
             logger.LogWarning("Agent: {Note}", note);
+        }
+
+        if (Sandbox is { Risk: { } risk })
+        {
+            logger.LogWarning("{Risk}", risk);
         }
     }
 

@@ -8,10 +8,10 @@ public sealed class CommandFailedException(string message) : Exception(message);
 /// <summary>Runs git and friends with argument lists (never a shell line) and reports failures with their stderr.</summary>
 public static class ProcessRunner
 {
-    public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct)
+    public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
     {
         var list = arguments.ToList();
-        var (exitCode, stdout, stderr) = await CaptureAsync(fileName, list, workingDirectory, ct);
+        var (exitCode, stdout, stderr) = await CaptureAsync(fileName, list, workingDirectory, ct, confine);
         if (exitCode != 0)
         {
             var error = stderr.Trim();
@@ -22,7 +22,8 @@ public static class ProcessRunner
     }
 
     /// <summary>Runs a command to its end and returns its exit code and both outputs, whatever the exit code.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> CaptureAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct)
+    /// <param name="confine">Runs the command inside the agents' sandbox (git over what agents touched).</param>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> CaptureAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -38,6 +39,11 @@ public static class ProcessRunner
         }
 
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        if (confine is not null)
+        {
+            start = confine(start);
+        }
+
         using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start {fileName}");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
@@ -56,11 +62,11 @@ public static class ProcessRunner
     }
 
     /// <summary>Whether a command succeeds, for questions like "does this ref exist".</summary>
-    public static async Task<bool> SucceedsAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct)
+    public static async Task<bool> SucceedsAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
     {
         try
         {
-            await RunAsync(fileName, arguments, workingDirectory, ct);
+            await RunAsync(fileName, arguments, workingDirectory, ct, confine);
             return true;
         }
         catch (CommandFailedException)

@@ -24,6 +24,9 @@ public sealed record RunnerOptions
     /// <summary>Mirrors, worktrees and the log spool live here.</summary>
     public required string WorkDirectory { get; init; }
 
+    /// <summary>Folders agents must never see (KONDUKTOR_HOME, the work dir): empty inside the sandbox but for their own worktree.</summary>
+    public IReadOnlyList<string> HiddenFromAgents { get; init; } = [];
+
     /// <summary>Put first on the agent's PATH so it finds <c>konduktor</c>.</summary>
     public string? KonduktorDirectory { get; init; }
 

@@ -9,7 +9,7 @@ namespace Konduktor.Runner;
 /// session's environment, every line it writes shipped as a log event, stream-json understood (Claude session id,
 /// outcome), the result reported with why it failed when it did.
 /// </summary>
-public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, ILogger logger)
+public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, ILogger logger)
 {
     private const int StderrTailLines = 30;
     private const int MaxErrorLength = 4000;
@@ -111,7 +111,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         var session = job.Session;
         var systemPromptFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "system-prompt.md");
         PrivateFile.Write(systemPromptFile, job.SystemPrompt);
-        using var process = StartAgent(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile));
+        var invocation = AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile);
+        var agentHome = invocation.Environment.TryGetValue("HOME", out var home) && home is { Length: > 0 } ? home : null;
+        using var process = StartAgent(sandbox.Wrap(invocation, options.HiddenFromAgents,
+            [worktree, git.MirrorPath(job.Repository), .. agentHome is null ? Array.Empty<string>() : [agentHome], Path.GetDirectoryName(agent.ProjectsDirectory)!],
+            [systemPromptFile]));
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
@@ -309,9 +313,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             }
 
             // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
-            if (!job.FreshWorktree && await GitWorkspaces.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
+            if (!job.FreshWorktree && await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
             {
-                await GitWorkspaces.PushAsync(worktree, job.Branch, limit.Token);
+                await git.PushAsync(worktree, job.Branch, limit.Token);
                 shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
             }
         }

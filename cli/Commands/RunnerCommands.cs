@@ -46,7 +46,7 @@ public static class RunnerCommands
                 using var logging = LocalRunner.Logging();
                 using var runner = new KonduktorRunner(options, logging.CreateLogger<KonduktorRunner>());
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
-                foreach (var line in LocalRunner.Describe(await runner.CheckAgentAsync(shutdown.Token)))
+                foreach (var line in LocalRunner.Describe(await runner.CheckAgentAsync(shutdown.Token), runner.Sandbox!))
                 {
                     Output.Line(line);
                 }

@@ -35,7 +35,7 @@ public static class UpCommand
     private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix, string? agentCommand)
     {
         var home = cli.Home;
-        Directory.CreateDirectory(home.Root);
+        home.EnsurePrivate();
         using var upLock = TakeLock(home);
 
         using var stopping = new CancellationTokenSource();
@@ -60,7 +60,7 @@ public static class UpCommand
             {
                 var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, stopping.Token);
                 Step("Starting Azurite");
-                azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), stopping.Token);
+                azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), stopping.Token, accountKey: home.EnsureAzuriteKey());
                 Step($"Azurite is running on {azurite.Endpoints} (data in {home.AzuriteData})");
                 storage = azurite.ConnectionString;
             }
@@ -97,7 +97,7 @@ public static class UpCommand
                 var agent = await runner.CheckAgentAsync(stopping.Token);
                 runnerTask = runner.RunAsync(runnerStopping.Token);
                 Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
-                foreach (var line in LocalRunner.Describe(agent))
+                foreach (var line in LocalRunner.Describe(agent, runner.Sandbox!))
                 {
                     Step(line);
                 }

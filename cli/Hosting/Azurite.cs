@@ -8,19 +8,32 @@ namespace Konduktor.Cli.Hosting;
 /// <summary>
 /// The Storage emulator, from the npm package pinned in the repository's package.json. Started with <c>node</c> on
 /// Azurite's own entry script (so the pid we hold is the server's), on free loopback ports, with its data on disk.
+/// Its account key is a random one per home (<c>AZURITE_ACCOUNTS</c>), never the public development key: anything
+/// else on the machine that can reach the ports still cannot read or write Konduktor's data without it.
 /// </summary>
 public sealed class Azurite : IAsyncDisposable
 {
     public const string Version = "3.37.0";
-    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>The emulator's usual account name, kept so data written before the key became private stays readable.</summary>
+    public const string AccountName = "devstoreaccount1";
+
+    /// <summary>The development key every Azurite accepts by default; Konduktor's never does.</summary>
+    public const string PublicDevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private readonly Process _process;
     private readonly IReadOnlyList<int> _ports;
 
-    private Azurite(Process process, IReadOnlyList<int> ports)
+    private Azurite(Process process, IReadOnlyList<int> ports, string accountKey)
     {
         _process = process;
         _ports = ports;
+        AccountKey = accountKey;
     }
+
+    public string AccountKey { get; }
+
+    /// <summary>A fresh account key: 64 random bytes, base64, as Azure's own are.</summary>
+    public static string NewAccountKey() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
 
     public int Pid => _process.Id;
 
@@ -29,9 +42,9 @@ public sealed class Azurite : IAsyncDisposable
     public string Endpoints => $"127.0.0.1:{_ports[0]}/{_ports[1]}/{_ports[2]}";
 
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{_ports[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_ports[1]}/devstoreaccount1;" +
-        $"TableEndpoint=http://127.0.0.1:{_ports[2]}/devstoreaccount1;";
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{_ports[0]}/{AccountName};QueueEndpoint=http://127.0.0.1:{_ports[1]}/{AccountName};" +
+        $"TableEndpoint=http://127.0.0.1:{_ports[2]}/{AccountName};";
 
     /// <summary>Finds Azurite's entry script, installing the pinned package when it is missing.</summary>
     public static async Task<string> EnsureInstalledAsync(string toolsFolder, Action<string> step, CancellationToken ct)
@@ -58,15 +71,18 @@ public sealed class Azurite : IAsyncDisposable
 
     /// <summary>Starts Azurite; <paramref name="dataFolder"/> null keeps everything in memory (tests).</summary>
     /// <param name="ports">Blob, queue and table ports (default: free ones); given to start again where a stopped one was.</param>
-    public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct, IReadOnlyList<int>? ports = null)
+    /// <param name="accountKey">The account's key (default: a new random one); the same key for data kept on disk.</param>
+    public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct, IReadOnlyList<int>? ports = null, string? accountKey = null)
     {
         ports ??= [FreePort(), FreePort(), FreePort()];
+        accountKey ??= NewAccountKey();
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.Environment["AZURITE_ACCOUNTS"] = $"{AccountName}:{accountKey}";
         foreach (var argument in new[]
         {
             script, "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
@@ -108,7 +124,7 @@ public sealed class Azurite : IAsyncDisposable
         process.Exited += (_, _) => log.Dispose();
         process.EnableRaisingEvents = true;
 
-        var azurite = new Azurite(process, ports);
+        var azurite = new Azurite(process, ports, accountKey);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!ports.All(Listening))
         {

@@ -19,6 +19,7 @@ public static class LocalRunner
             throw new CommandFailedException("the agent command is empty; give --agent-command CMD (default: claude)");
         }
 
+        var work = Path.GetFullPath(workDirectory ?? home.RunnerWorkDirectory(name));
         return new RunnerOptions
         {
             ApiUrl = new Uri(url),
@@ -26,15 +27,17 @@ public static class LocalRunner
             Name = name,
             Capacity = capacity,
             AgentCommand = arguments,
-            WorkDirectory = Path.GetFullPath(workDirectory ?? home.RunnerWorkDirectory(name)),
+            WorkDirectory = work,
+            HiddenFromAgents = [home.Root, work],
             KonduktorDirectory = Path.GetDirectoryName(Environment.ProcessPath),
             Version = typeof(LocalRunner).Assembly.GetName().Version?.ToString(),
         };
     }
 
-    /// <summary>What the preflight found of the agent, in lines a person reads before the runner starts (each problem with its fix).</summary>
-    public static IEnumerable<string> Describe(AgentReadiness agent)
+    /// <summary>What the preflight found of the agent and its isolation, in lines a person reads before the runner starts (each problem with its fix).</summary>
+    public static IEnumerable<string> Describe(AgentReadiness agent, AgentSandbox sandbox)
     {
+        yield return sandbox.Isolates ? $"Agents: {sandbox.Description}" : $"Warning: {sandbox.Risk}";
         yield return agent.Ready
             ? $"Agent: {agent.Description}"
             : $"Agent not ready: {agent.Problem} (the runner takes no sessions until it is, and looks again every 30 s)";

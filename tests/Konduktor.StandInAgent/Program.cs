@@ -20,6 +20,7 @@ using System.Text.RegularExpressions;
 //   {"append": "path", "text": "line"}   append a line to a file (counts runs across processes)
 //   {"echoPrompt": true}                 say the prompt it was given, and its --resume id
 //   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
+//   {"sh": "command"}                    run a shell command (as Claude Code's Bash tool would); exit code and output as its result
 //   {"konduktor": ["tasks", "list"]}     run the konduktor CLI on PATH; its output (and exit code) as a tool result
 //                                        (%NAME% in an argument is that environment variable, e.g. %KONDUKTOR_TASK%)
 //   {"deny": "Bash", "command": "git push"}   a tool call Claude Code refuses (permission mode): listed in the result
@@ -189,6 +190,11 @@ foreach (var step in Script())
     else if (step["env"] is JsonArray names)
     {
         Say(string.Join('\n', names.Select(n => $"{n!.GetValue<string>()}={Environment.GetEnvironmentVariable(n.GetValue<string>())}")));
+    }
+    else if (step["sh"] is { } shell)
+    {
+        var (code, output) = Run("/bin/sh", ["-c", shell.GetValue<string>()]);
+        Tool("Bash", new JsonObject { ["command"] = shell.GetValue<string>() }, $"exit {code}\n{output}", code != 0);
     }
     else if (step["konduktor"] is JsonArray arguments)
     {

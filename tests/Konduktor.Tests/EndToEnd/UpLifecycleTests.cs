@@ -23,7 +23,8 @@ public sealed class UpLifecycleTests
             var status = await first.CliAsync("status");
             Assert.Contains("is ok", status.Output, StringComparison.Ordinal);
 
-            Assert.Equal(0, await first.StopAsync());
+            var exitCode = await first.StopAsync();
+            Assert.True(exitCode == 0, $"up exited with {exitCode}:\n{first.Output}");
             Assert.Contains("Konduktor stopped.", first.Output, StringComparison.Ordinal);
         }
 

@@ -68,6 +68,46 @@ public sealed class GitRemote
     }
 }
 
+/// <summary>
+/// Processes found by an argument only they carry (e.g. <c>sleep 600.4711</c>): agents run in their own pid namespace,
+/// so a pid an agent reports is not the machine's; the test looks them up itself (Linux /proc, as the tests run there).
+/// </summary>
+public static class MarkedProcesses
+{
+    /// <summary>A <c>sleep</c> argument no other process has: ten minutes and a unique fraction.</summary>
+    public static string NewSleep() => "600." + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static IReadOnlyList<int> WithArgument(string argument)
+    {
+        var found = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0').Contains(argument))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // Gone while we looked.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours.
+            }
+        }
+
+        return found;
+    }
+}
+
 /// <summary>Waiting on a condition, never on the clock: polls until it holds or the timeout says what did not happen.</summary>
 public static class Eventually
 {

@@ -225,12 +225,11 @@ public sealed class RealClaudeTests(RealClaudeHost host, AzuriteFixture azurite)
     public async Task Stopping_a_real_claude_session_ends_the_commands_it_runs_and_a_resume_picks_the_conversation_up()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
-        var pidFile = SessionDriver.Signal("tool-pid");
-        var task = await _driver.CreateTaskAsync(workspace, "Runs long", FakeAnthropic.Script(new { bash = $"echo $$ > {pidFile} && exec sleep 600" }));
+        var sleep = MarkedProcesses.NewSleep();
+        var task = await _driver.CreateTaskAsync(workspace, "Runs long", FakeAnthropic.Script(new { bash = $"echo waiting && sleep {sleep}" }));
         var session = await _driver.RunAsync(workspace, task);
-        await Eventually.WaitAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, "the agent's command to start");
-        var toolPid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(ProcessSignals.IsAlive(toolPid));
+        await Eventually.WaitAsync(() => MarkedProcesses.WithArgument(sleep).Count == 1, "the agent's command to start");
+        var toolPid = MarkedProcesses.WithArgument(sleep)[0];
 
         var stop = await host.Up.CliAsync("-w", workspace, "tasks", "stop", task.ShortId);
         Assert.True(stop.ExitCode == 0, stop.ToString());

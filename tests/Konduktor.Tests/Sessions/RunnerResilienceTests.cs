@@ -70,7 +70,7 @@ public sealed class RunnerResilienceTests(AzuriteFixture azurite)
             await storage.DisposeAsync();
             await File.WriteAllTextAsync(go, "go");
             await Eventually.WaitAsync(() => up.Output.Contains("not shipped yet", StringComparison.Ordinal), "the runner to spool while storage is away");
-            storage = await Azurite.StartAsync(script, Path.Combine(data, "azurite"), log, CancellationToken.None, ports);
+            storage = await Azurite.StartAsync(script, Path.Combine(data, "azurite"), log, CancellationToken.None, ports, storage.AccountKey);
 
             var ended = await driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(120));
             Assert.True(ended.Status == SessionStatus.Succeeded, $"{ended.Status}: {ended.Error}");

@@ -15,25 +15,24 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
         var started = SessionDriver.Signal("started");
+        var sleep = MarkedProcesses.NewSleep();
         var task = await driver.CreateTaskAsync(workspace, "Runs forever", StandInAgent.Script(
             new { write = "notes.txt", content = "work in progress\n" },
-            new { spawn = new[] { "sleep", "600" } },
+            new { spawn = new[] { "sleep", sleep } },
             new { touch = started },
             new { waitFor = started + ".never" }));
         var session = await driver.RunAsync(workspace, task);
         await Eventually.WaitAsync(() => File.Exists(started), "the agent to start its child");
+        var child = Assert.Single(MarkedProcesses.WithArgument(sleep));
 
         var stop = await up.CliAsync("-w", workspace, "tasks", "stop", task.ShortId);
         Assert.True(stop.ExitCode == 0, stop.ToString());
         var ended = await driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(20));
 
         Assert.Equal(SessionStatus.Stopped, ended.Status);
-        var logs = await driver.LogsAsync(workspace, session.Id);
-        var pids = logs.Select(e => ClaudeEvent.Parse(e.Text)).OfType<ClaudeEvent.Message>().SelectMany(m => m.Parts)
-            .Select(p => p.Text).Where(t => t.StartsWith("spawned pid ", StringComparison.Ordinal)).Select(t => int.Parse(t["spawned pid ".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        pids.Add(await driver.AgentPidAsync(workspace, session.Id));
-        Assert.Equal(2, pids.Count);
+        var pids = new[] { child, await driver.AgentPidAsync(workspace, session.Id) };
         Assert.All(pids, pid => Assert.False(ProcessSignals.IsAlive(pid), $"pid {pid} survived the stop"));
+        Assert.Empty(MarkedProcesses.WithArgument(sleep));
         var worktree = Directory.GetDirectories(Path.Combine(up.Home, "runners", "local", "worktrees"), "*", SearchOption.AllDirectories).Single(d => File.Exists(Path.Combine(d, "notes.txt")));
         Assert.Equal("work in progress\n", await File.ReadAllTextAsync(Path.Combine(worktree, "notes.txt")));
         Assert.False((await driver.GetTaskAsync(workspace, task.Id)).LatestSession!.Active);
