@@ -1,3 +1,4 @@
+using Konduktor.Core.Auth;
 using Konduktor.Core.Docs;
 using Konduktor.Functions.Http;
 using Microsoft.AspNetCore.Http;
@@ -14,26 +15,26 @@ public sealed class DocFunctions(Api api, DocService docs)
 
     [Function("CreateDoc")]
     public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Docs)] HttpRequest req, string workspace) =>
-        api.Run<NewDoc, Doc>(req, (caller, input, ct) => docs.CreateAsync(caller, workspace, input, ct), JsonReply.Created);
+        api.Run<NewDoc, Doc>(req, Act.WriteDocs, (caller, input, ct) => docs.CreateAsync(caller, workspace, input, ct), JsonReply.Created);
 
     [Function("ListDocs")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Docs)] HttpRequest req, string workspace) =>
-        api.Run(req, (caller, ct) => docs.ListAsync(caller, workspace, Query.Text(req, "tag"), ct));
+        api.Run(req, Act.ReadWorkspace, (caller, ct) => docs.ListAsync(caller, workspace, Query.Text(req, "tag"), ct));
 
     /// <summary><c>?version=N</c> reads a kept version.</summary>
     [Function("GetDoc")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run(req, async (caller, ct) => await Query.Number(req, "version", 0).Then(version => docs.GetAsync(caller, workspace, doc, version > 0 ? (int)Math.Min(version, int.MaxValue) : null, ct)));
+        api.Run(req, Act.ReadWorkspace, async (caller, ct) => await Query.Number(req, "version", 0).Then(version => docs.GetAsync(caller, workspace, doc, version > 0 ? (int)Math.Min(version, int.MaxValue) : null, ct)));
 
     [Function("DocHistory")]
     public Task<IActionResult> History([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneDoc + "/history")] HttpRequest req, string workspace, string doc) =>
-        api.Run(req, (caller, ct) => docs.HistoryAsync(caller, workspace, doc, ct));
+        api.Run(req, Act.ReadWorkspace, (caller, ct) => docs.HistoryAsync(caller, workspace, doc, ct));
 
     [Function("UpdateDoc")]
     public Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run<DocChanges, Doc>(req, (caller, changes, ct) => docs.UpdateAsync(caller, workspace, doc, changes, Query.IfMatch(req), ct));
+        api.Run<DocChanges, Doc>(req, Act.WriteDocs, (caller, changes, ct) => docs.UpdateAsync(caller, workspace, doc, changes, Query.IfMatch(req), ct));
 
     [Function("DeleteDoc")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run(req, (caller, ct) => docs.DeleteAsync(caller, workspace, doc, ct));
+        api.Run(req, Act.DeleteDocs, (caller, ct) => docs.DeleteAsync(caller, workspace, doc, ct));
 }

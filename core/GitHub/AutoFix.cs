@@ -16,7 +16,7 @@ namespace Konduktor.Core.GitHub;
 /// </summary>
 public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubApi gitHub, StorageClients storage, ILogger<AutoFix> logger)
 {
-    private static readonly Principal Konduktor = new(PrincipalKind.User, "konduktor (auto-fix)");
+    private static readonly Principal Konduktor = Principal.Konduktor("auto-fix");
 
     public async Task<string> CiFailedAsync(Workspace workspace, string branch, string headSha, string checkName, CancellationToken ct)
     {

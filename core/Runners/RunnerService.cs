@@ -22,19 +22,11 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
     private static readonly TimeSpan TicketLifetime = TimeSpan.FromHours(24);
 
     /// <summary>Registers a runner, or re-registers the one with that name (its old credential stops working).</summary>
-    public Task<Result<RunnerRegistration>> RegisterAsync(Principal caller, RegisterRunner input, CancellationToken ct) =>
-        caller.Kind == PrincipalKind.User
-            ? IssueAsync(caller.Name, input, ct)
-            : Task.FromResult<Result<RunnerRegistration>>(new Forbidden("only a person can register a runner: use your own credential with `konduktor runner start`, or a registration secret from `konduktor runners add`"));
+    public Task<Result<RunnerRegistration>> RegisterAsync(Principal caller, RegisterRunner input, CancellationToken ct) => IssueAsync(caller.Name, input, ct);
 
     /// <summary>An admin prepares a runner's registration: a one-time secret (valid 24 hours) the runner trades for its credential.</summary>
     public async Task<Result<RunnerTicket>> AddAsync(Principal caller, NewRunnerTicket input, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.User)
-        {
-            return new Forbidden("only a person can add a runner");
-        }
-
         var name = input.Name.Trim();
         if (!Workspaces.WorkspaceRules.NamePattern().IsMatch(name))
         {
@@ -75,11 +67,6 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
     /// <summary>Revokes a runner: its credential stops working at once (its next call gets 401).</summary>
     public async Task<Result<RunnerInfo>> RemoveAsync(Principal caller, string name, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.User)
-        {
-            return new Forbidden("only a person can remove a runner");
-        }
-
         var table = await storage.Table(TableNames.Runners);
         RunnerEntity? runner = null;
         await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition} and Name eq {name.Trim()}"), cancellationToken: ct))
@@ -155,7 +142,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
 
     public async Task<Result<HeartbeatReply>> HeartbeatAsync(Principal caller, Guid runnerId, RunnerHeartbeat beat, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.Runner || caller.Id != runnerId)
+        if (caller.Id != runnerId)
         {
             return new Forbidden("only the runner itself can report its heartbeat");
         }
@@ -212,7 +199,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
     /// </summary>
     public async Task<string?> WhyNoRunnerIsReadyAsync(CancellationToken ct)
     {
-        var runners = await ListAsync(Principal.LocalUser, ct);
+        var runners = await ListAsync(ct);
         var online = runners.Value?.Where(r => r.Online).ToList() ?? [];
         if (online.Any(r => r.Ready))
         {
@@ -225,18 +212,11 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
     }
 
     /// <summary>Job messages for a runner that reads the queue through the API (no SAS on an account without keys).</summary>
-    public async Task<Result<IReadOnlyList<JobMessage>>> ReceiveJobsAsync(Principal caller, JobRequest request, CancellationToken ct) =>
-        caller.Kind != PrincipalKind.Runner
-            ? new Forbidden("only a runner takes session jobs")
-            : Result.Ok(await queue.ReceiveAsync(request.Max, SessionJobs.VisibilityTimeout, ct));
+    public async Task<Result<IReadOnlyList<JobMessage>>> ReceiveJobsAsync(JobRequest request, CancellationToken ct) =>
+        Result.Ok(await queue.ReceiveAsync(request.Max, SessionJobs.VisibilityTimeout, ct));
 
-    public async Task<Result<Done>> DeleteJobAsync(Principal caller, JobMessage message, CancellationToken ct)
+    public async Task<Result<Done>> DeleteJobAsync(JobMessage message, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.Runner)
-        {
-            return new Forbidden("only a runner takes session jobs");
-        }
-
         try
         {
             await queue.DeleteAsync(message.MessageId, message.PopReceipt, ct);
@@ -249,13 +229,8 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         return Done.Value;
     }
 
-    public async Task<Result<IReadOnlyList<RunnerInfo>>> ListAsync(Principal caller, CancellationToken ct)
+    public async Task<Result<IReadOnlyList<RunnerInfo>>> ListAsync(CancellationToken ct)
     {
-        if (caller.Kind == PrincipalKind.Session)
-        {
-            return new Forbidden("an agent session may not list runners");
-        }
-
         var table = await storage.Table(TableNames.Runners);
         var now = clock.GetUtcNow();
         var runners = new List<RunnerInfo>();

@@ -184,17 +184,12 @@ public sealed class SessionService(
     /// </summary>
     public async Task<Result<Session>> PoisonAsync(Principal caller, PoisonedJob job, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.Runner)
+        if (await FindEntityAsync(job.WorkspaceId, job.SessionId, ct) is not { } session)
         {
-            return new Forbidden("only a runner reports undeliverable jobs");
+            return new NotFound($"no session matches '{ShortId.Of(job.SessionId)}'; drop its message");
         }
 
         await queue.PoisonAsync(job.MessageText, ct);
-        if (await FindEntityAsync(job.WorkspaceId, job.SessionId, ct) is not { } session)
-        {
-            return new NotFound($"no session matches '{ShortId.Of(job.SessionId)}'");
-        }
-
         logger.LogWarning("Job of session {SessionId} poisoned after {Count} deliveries: {Reason}", job.SessionId, job.DequeueCount, job.Reason);
         return session.StatusValue == SessionStatus.Queued
             ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = $"its job message was delivered {job.DequeueCount} times without being run ({job.Reason}); it was moved to the poison queue — run the task again" }, ct)
@@ -204,11 +199,6 @@ public sealed class SessionService(
     /// <summary>The board column of each task a runner keeps a worktree for (null when the task is gone): its cleanup.</summary>
     public async Task<Result<IReadOnlyList<WorktreeTask>>> TaskStatesAsync(Principal caller, WorktreeTasks query, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.Runner)
-        {
-            return new Forbidden("only a runner asks about its worktrees' tasks");
-        }
-
         if (query.Tasks.Count > 500)
         {
             return new TooLarge("at most 500 tasks per question");
@@ -392,7 +382,7 @@ public sealed class SessionService(
     {
         if (caller is not { Kind: PrincipalKind.Runner, Id: { } runnerId })
         {
-            return new Forbidden("only a runner can claim a session");
+            return new Forbidden("only a registered runner can claim a session");
         }
 
         if (await FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
@@ -641,7 +631,7 @@ public sealed class SessionService(
         }, ct);
         if (pending is not null)
         {
-            var result = await StartAutoFixAsync(new Principal(PrincipalKind.User, "konduktor (auto-fix)"), workspace, Guid.Parse(ended.TaskId), pending.Kind, pending.Prompt, workspace.Config.AutoFixLimit, ct);
+            var result = await StartAutoFixAsync(Principal.Konduktor("auto-fix"), workspace, Guid.Parse(ended.TaskId), pending.Kind, pending.Prompt, workspace.Config.AutoFixLimit, ct);
             logger.LogInformation("After session {SessionId}: {Result}", ended.Id, result);
         }
     }

@@ -50,11 +50,6 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
 {
     public async Task<Result<Workspace>> CreateAsync(Principal caller, NewWorkspace input, CancellationToken ct)
     {
-        if (caller.MayAdministerWorkspaces().Failure is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (!RepositoryAddress.Parse(input.Repository).TryGet(out var repository, out var failure)
             || !WorkspaceRules.Name(input.Name?.Trim() ?? repository.Name).TryGet(out var name, out failure)
             || !WorkspaceRules.Branch(input.DefaultBranch ?? "main").TryGet(out var branch, out failure))
@@ -145,11 +140,6 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
     public Task<Result<Workspace>> UpdateConfigAsync(Principal caller, string reference, ConfigChanges changes, string? ifMatch, CancellationToken ct) =>
         Optimistic.UpdateAsync<Workspace>(async token =>
         {
-            if (caller.Kind != PrincipalKind.User)
-            {
-                return new Forbidden($"a {caller.Kind.ToString().ToLowerInvariant()} credential may read the workspace's configuration but not change it (nor its secrets)");
-            }
-
             if (!(await ResolveAsync(caller, reference, token)).TryGet(out var current, out var failure))
             {
                 return failure;
@@ -227,11 +217,6 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
     /// <summary>Deletes a workspace. One with tasks is only deleted with <paramref name="force"/>, which deletes its tasks too.</summary>
     public async Task<Result<Workspace>> DeleteAsync(Principal caller, string reference, bool force, CancellationToken ct)
     {
-        if (caller.MayAdministerWorkspaces().Failure is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (!(await ResolveAsync(caller, reference, ct)).TryGet(out var workspace, out var failure))
         {
             return failure;
@@ -281,11 +266,6 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
     /// <summary>What to paste into the repository's webhook settings (people only: it holds the secret).</summary>
     public async Task<Result<(Workspace Workspace, string Secret)>> WebhookAsync(Principal caller, string reference, CancellationToken ct)
     {
-        if (caller.Kind != PrincipalKind.User)
-        {
-            return new Forbidden("only a person can see a workspace's webhook secret");
-        }
-
         if (!(await ResolveAsync(caller, reference, ct)).TryGet(out var workspace, out var failure))
         {
             return failure;

@@ -8,16 +8,19 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Functions.Http;
 
 /// <summary>
-/// What every HTTP function does around its one call into core: authenticate the principal, read the body,
-/// turn a <see cref="Failure"/> into problem+json, and keep the unexpected from leaking a stack trace.
+/// What every HTTP function does around its one call into core: authenticate the principal, authorize what the route
+/// does against the one <see cref="Policy"/>, read the body, turn a <see cref="Failure"/> into problem+json, and keep
+/// the unexpected from leaking a stack trace.
 /// </summary>
 public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
 {
-    public Task<IActionResult> Run<TOut>(HttpRequest request, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
+    public Task<IActionResult> Run<TOut>(HttpRequest request, Act act, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
         where TOut : notnull =>
         Guard(request, async ct =>
         {
-            if (!(await authenticator.AuthenticateAsync(Credential(request), ct)).TryGet(out var caller, out var failure))
+            if (!Credential(request).TryGet(out var credential, out var failure)
+                || !(await authenticator.AuthenticateAsync(credential, ct)).TryGet(out var caller, out failure)
+                || !Policy.Authorize(caller, act).TryGet(out _, out failure))
             {
                 return Problems.From(failure);
             }
@@ -31,20 +34,54 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
         where TOut : notnull =>
         Guard(request, async ct => (await action(ct)).TryGet(out var value, out var failure) ? JsonReply.Ok(value) : Problems.From(failure));
 
-    public Task<IActionResult> Run<TIn, TOut>(HttpRequest request, Func<Principal, TIn, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
+    public Task<IActionResult> Run<TIn, TOut>(HttpRequest request, Act act, Func<Principal, TIn, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
         where TOut : notnull =>
-        Run(request, async (caller, ct) => (await RequestBody.ReadAsync<TIn>(request, ct)).TryGet(out var input, out var failure)
+        Run(request, act, async (caller, ct) => (await RequestBody.ReadAsync<TIn>(request, ct)).TryGet(out var input, out var failure)
             ? await action(caller, input, ct)
             : failure, reply);
 
-    /// <summary>The Authorization header, or the board's HttpOnly sign-in cookie (local mode) as a bearer token.</summary>
-    private static string? Credential(HttpRequest request) =>
-        request.Headers.Authorization.ToString() is { Length: > 0 } header ? header
-        : request.Cookies.TryGetValue(BoardCookie, out var token) && token.Length > 0 ? "Bearer " + token
-        : null;
+    /// <summary>
+    /// The Authorization header, or the board's HttpOnly sign-in cookie (local mode) as a bearer token. A browser sends
+    /// the cookie to 127.0.0.1 from any page on any port (SameSite does not separate ports), so a request that changes
+    /// something on the cookie's word must come from the board's own page (<c>Sec-Fetch-Site: same-origin</c>, or an
+    /// <c>Origin</c> equal to the API's) and carry JSON: a form or a <c>text/plain</c> post from an agent's dev server
+    /// is refused. The cookie's name carries the port, so two <c>up</c>s on one machine never share a sign-in.
+    /// </summary>
+    private static Result<string?> Credential(HttpRequest request)
+    {
+        if (request.Headers.Authorization.ToString() is { Length: > 0 } header)
+        {
+            return header;
+        }
 
-    /// <summary>Set by <c>konduktor up</c>'s sign-in link: HttpOnly, SameSite=Strict.</summary>
-    public const string BoardCookie = "konduktor_token";
+        if (!request.Cookies.TryGetValue(BoardCookieFor(request), out var token) || token.Length == 0)
+        {
+            return Result.Ok<string?>(null);
+        }
+
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        {
+            return "Bearer " + token;
+        }
+
+        if (!FromOwnPage(request))
+        {
+            return new Forbidden("a change signed in with the board's cookie must come from the board's own page; other pages (and scripts) send an Authorization header");
+        }
+
+        var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+        return hasBody && !(request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ?? false)
+            ? new Forbidden("a change signed in with the board's cookie must send JSON (Content-Type: application/json)")
+            : "Bearer " + token;
+    }
+
+    private static bool FromOwnPage(HttpRequest request) =>
+        request.Headers["Sec-Fetch-Site"].ToString() is { Length: > 0 } site
+            ? site == "same-origin"
+            : request.Headers.Origin.ToString() is { Length: > 0 } origin && string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The board's sign-in cookie for the host on this port (set by <c>up</c>'s sign-in link: HttpOnly, SameSite=Strict).</summary>
+    public static string BoardCookieFor(HttpRequest request) => $"konduktor_token_{request.Host.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "80"}";
 
     private async Task<IActionResult> Guard(HttpRequest request, Func<CancellationToken, Task<IActionResult>> handle)
     {

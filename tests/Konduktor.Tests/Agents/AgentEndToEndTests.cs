@@ -49,8 +49,8 @@ public sealed class AgentEndToEndTests(SessionsHost host) : IClassFixture<Sessio
         Assert.Null(question.TaskId);
         Assert.Contains("KONDUKTOR_TASK=", logs, StringComparison.Ordinal);
         Assert.Contains($"may not use workspace {other}", logs, StringComparison.Ordinal);
-        Assert.Contains("configuration but not change it", logs, StringComparison.Ordinal);
-        Assert.Contains("may read scheduled agents but not create, change, run or delete them", logs, StringComparison.Ordinal);
+        Assert.Contains("may not change a workspace", logs, StringComparison.Ordinal);
+        Assert.Contains("may not create, change, run or delete scheduled agents: only people may", logs, StringComparison.Ordinal);
         Assert.Equal(1, shown.RunCount);
         Assert.Equal("queued", Assert.Single(shown.Runs!).Outcome);
         Assert.Equal("succeeded", shown.Runs![0].Status);

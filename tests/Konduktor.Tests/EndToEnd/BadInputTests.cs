@@ -19,11 +19,17 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
 
         public string TaskId { get; private set; } = "";
 
+        /// <summary>A registered runner's credential: the runner protocol's routes are fed bad input by a runner, as in life.</summary>
+        public string RunnerToken { get; private set; } = "";
+
         public async ValueTask InitializeAsync()
         {
             Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: Prefix, extraArguments: ["--no-runner"]);
             await Up.CliAsync("workspaces", "create", "someone/app");
             TaskId = JsonDocument.Parse((await Up.CliAsync("-w", "app", "tasks", "create", "--title", "existing", "--json")).Output).RootElement.GetProperty("id").GetString()!;
+            using var http = Up.Http();
+            var registered = await http.PostAsync("api/runners", new StringContent("{\"name\":\"bad-input-runner\"}", Encoding.UTF8, "application/json"));
+            RunnerToken = JsonDocument.Parse(await registered.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
         }
 
         public ValueTask DisposeAsync() => Up.DisposeAsync();
@@ -120,7 +126,7 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "POST", "api/runners/abcd/heartbeat", "{}", HttpStatusCode.NotFound },
             { "POST", "api/runners/00000000-0000-0000-0000-000000000001/heartbeat", "{}", HttpStatusCode.Forbidden },
             { "POST", "api/runner/workspaces/x/sessions/y/claim", null, HttpStatusCode.NotFound },
-            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/claim", null, HttpStatusCode.Forbidden },
+            { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/claim", null, HttpStatusCode.NotFound },
             { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/report", "{\"status\":\"running\"}", HttpStatusCode.NotFound },
             { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/report", "{\"status\":\"sleeping\"}", HttpStatusCode.BadRequest },
             { "POST", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/logs", "{\"events\":[{\"seq\":0,\"time\":\"2026-01-01T00:00:00Z\",\"stream\":\"stdout\",\"text\":\"x\"}]}", HttpStatusCode.BadRequest },
@@ -134,8 +140,9 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "GET", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/transcript", null, HttpStatusCode.NotFound },
             { "PUT", "api/runner/workspaces/00000000-0000-0000-0000-000000000001/sessions/00000000-0000-0000-0000-000000000002/transcript", "{}", HttpStatusCode.NotFound },
             { "POST", "api/runner/poison", "{}", HttpStatusCode.BadRequest },
-            { "POST", "api/runner/poison", "{\"workspaceId\":\"00000000-0000-0000-0000-000000000001\",\"sessionId\":\"00000000-0000-0000-0000-000000000002\",\"dequeueCount\":6,\"messageText\":\"x\",\"reason\":\"r\"}", HttpStatusCode.Forbidden },
-            { "POST", "api/runner/worktree-tasks", "{\"tasks\":[]}", HttpStatusCode.Forbidden },
+            { "POST", "api/runner/poison", "{\"workspaceId\":\"00000000-0000-0000-0000-000000000001\",\"sessionId\":\"00000000-0000-0000-0000-000000000002\",\"dequeueCount\":6,\"messageText\":\"x\",\"reason\":\"r\"}", HttpStatusCode.NotFound },
+            { "POST", "api/runner/worktree-tasks", "{\"tasks\":\"x\"}", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/projects/abcd1234/approve", "not even json", HttpStatusCode.BadRequest },
             { "POST", "api/workspaces/app/projects", "{}", HttpStatusCode.BadRequest },
             { "POST", "api/workspaces/app/projects", "{\"title\":\"p\",\"phases\":[\"\"]}", HttpStatusCode.BadRequest },
             { "GET", "api/workspaces/app/projects/abcd1234", null, HttpStatusCode.NotFound },
@@ -153,7 +160,7 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
     {
         var before = await SnapshotAsync(host.Prefix);
 
-        using var http = host.Up.Http();
+        using var http = host.Up.Http(path.StartsWith("api/runner/", StringComparison.Ordinal) || path.EndsWith("/heartbeat", StringComparison.Ordinal) ? host.RunnerToken : "");
         using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{task}", host.TaskId, StringComparison.Ordinal));
         if (body is not null)
         {
