@@ -23,13 +23,14 @@ public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceS
                 return new Invalid("set the webhook's content type to application/json in the repository's settings");
             }
 
-            if (!(await RequestBody.ReadBytesAsync(req, GitHubWebhooks.MaxBodyBytes, ct)).TryGet(out var body, out var failure))
+            var headers = req.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+            if (!(await webhooks.TargetAsync(workspace, headers, ct)).TryGet(out var target, out var failure)
+                || !(await SignedDeliveryReader.ReadAsync(req.Body, req.ContentLength, target.Signature, target.Secret, GitHubWebhooks.MaxBodyBytes, ct)).TryGet(out var delivery, out failure))
             {
                 return failure;
             }
 
-            var headers = req.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
-            return await webhooks.ReceiveAsync(workspace, headers, body, ct);
+            return await webhooks.ReceiveAsync(target, headers, delivery, ct);
         });
 
     [Function("GetWebhook")]

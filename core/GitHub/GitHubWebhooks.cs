@@ -17,6 +17,9 @@ namespace Konduktor.Core.GitHub;
 /// <summary>What a delivery did (or why it did nothing): GitHub shows it in the repository's webhook log.</summary>
 public sealed record WebhookOutcome(string Result);
 
+/// <summary>A delivery's workspace and headers, known before its body is read; <paramref name="Signature"/> is the expected HMAC.</summary>
+public sealed record WebhookTarget(Workspace Workspace, string Secret, byte[] Signature, string Delivery, string Event);
+
 /// <summary>
 /// GitHub webhook deliveries for one workspace: the signature is checked (with the workspace's own secret) before
 /// anything in the delivery is trusted, each delivery id has an effect at most once (a conditional insert), and
@@ -31,61 +34,92 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
     /// <summary>The events a workspace's webhook should send; others are acknowledged and not even parsed.</summary>
     public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push" };
 
-    public async Task<Result<WebhookOutcome>> ReceiveAsync(string workspaceId, IDictionary<string, StringValues> headers, byte[] body, CancellationToken ct)
+    /// <summary>
+    /// Whose delivery is it, before a byte of its body is read: the workspace, its secret, the signature, the delivery id
+    /// and event. A delivery for no workspace, or without these headers, is refused here.
+    /// </summary>
+    public async Task<Result<WebhookTarget>> TargetAsync(string workspaceId, IDictionary<string, StringValues> headers, CancellationToken ct)
     {
         if (!Guid.TryParse(workspaceId, out var id) || await workspaces.FindByIdAsync(id, ct) is not { } workspace)
         {
             return new NotFound($"no workspace matches '{ShortId.Shorten(workspaceId)}': use the payload URL `konduktor workspaces webhook` prints");
         }
 
-        var secret = await workspaces.WebhookSecretAsync(workspace.Id, ct);
-        var signature = Header(headers, "X-Hub-Signature-256");
-        if (string.IsNullOrEmpty(signature) || string.IsNullOrEmpty(secret)
-            || WebhookSignatureValidator.Verify(signature, secret, body.AsSpan()) != WebhookSignatureValidationResult.Valid)
+        if (!SignedDeliveryReader.ExpectedSignature(Header(headers, "X-Hub-Signature-256")).TryGet(out var signature, out var failure))
         {
-            return new Unauthorized("the delivery's X-Hub-Signature-256 does not match this workspace's webhook secret; nothing was done");
+            return failure;
+        }
+
+        var secret = await workspaces.WebhookSecretAsync(workspace.Id, ct);
+        if (string.IsNullOrEmpty(secret))
+        {
+            return new Unauthorized("this workspace has no webhook secret; nothing was done");
         }
 
         var delivery = Header(headers, "X-GitHub-Delivery");
         var eventName = Header(headers, "X-GitHub-Event");
-        if (string.IsNullOrWhiteSpace(delivery) || delivery.Length > 100 || string.IsNullOrWhiteSpace(eventName))
+        if (string.IsNullOrWhiteSpace(delivery) || delivery.Length > 100 || string.IsNullOrWhiteSpace(eventName) || eventName.Length > 100)
         {
             return new Invalid("the delivery has no X-GitHub-Delivery or X-GitHub-Event header");
         }
 
+        return new WebhookTarget(workspace, secret, signature, delivery, eventName);
+    }
+
+    /// <summary>
+    /// A delivery whose signature matched: it has an effect at most once — recognised by its delivery id and by its
+    /// body's hash, so a signed body replayed under a new delivery id does nothing again.
+    /// </summary>
+    public async Task<Result<WebhookOutcome>> ReceiveAsync(WebhookTarget target, IDictionary<string, StringValues> headers, SignedDelivery verified, CancellationToken ct)
+    {
+        var (workspace, delivery, eventName) = (target.Workspace, target.Delivery, target.Event);
         if (!UsedEvents.Contains(eventName))
         {
             return new WebhookOutcome($"ignored: Konduktor does not use {eventName} events");
         }
 
         var deliveries = await storage.Table(TableNames.WebhookDeliveries);
-        var record = new TableEntity(ShortId.Format(workspace.Id), SafeKey(delivery)) { ["Event"] = eventName, ["ReceivedAt"] = clock.GetUtcNow() };
+        var partition = ShortId.Format(workspace.Id);
+        var now = clock.GetUtcNow();
+        TableTransactionAction[] seen =
+        [
+            new(TableTransactionActionType.Add, new TableEntity(partition, SafeKey(delivery)) { ["Event"] = eventName, ["ReceivedAt"] = now }),
+            new(TableTransactionActionType.Add, new TableEntity(partition, "body-" + verified.Sha256) { ["Event"] = eventName, ["Delivery"] = SafeKey(delivery), ["ReceivedAt"] = now }),
+        ];
         try
         {
-            await deliveries.AddEntityAsync(record, ct);
+            await deliveries.SubmitTransactionAsync(seen, ct);
         }
-        catch (RequestFailedException e) when (e.Status == 409)
+        catch (TableTransactionFailedException e) when (e.Status == 409)
         {
-            return new WebhookOutcome($"delivery {delivery} was already processed; nothing done again");
+            return new WebhookOutcome($"delivery {delivery} (or the same payload under another delivery id) was already processed; nothing done again");
         }
 
         try
         {
             var processor = new Processor(this, workspace);
-            await processor.ProcessWebhookAsync(headers, new ReadOnlyMemory<byte>(body), ct);
+            await processor.ProcessWebhookAsync(headers, new ReadOnlyMemory<byte>(verified.Body), ct);
             logger.LogInformation("GitHub {Event} delivery {Delivery} for workspace {Workspace}: {Result}", eventName, delivery, workspace.Name, processor.Result);
             return new WebhookOutcome(processor.Result);
         }
         catch (JsonException e)
         {
-            await deliveries.DeleteEntityAsync(record.PartitionKey, record.RowKey, ETag.All, CancellationToken.None);
+            await ForgetAsync(deliveries, seen);
             return new Invalid($"the {eventName} payload is not valid JSON of that event's shape{(e.Path is null ? "" : $" (at {e.Path})")}");
         }
         catch
         {
             // Not done: GitHub's redelivery must be able to try again.
-            await deliveries.DeleteEntityAsync(record.PartitionKey, record.RowKey, ETag.All, CancellationToken.None);
+            await ForgetAsync(deliveries, seen);
             throw;
+        }
+    }
+
+    private static async Task ForgetAsync(TableClient deliveries, IEnumerable<TableTransactionAction> seen)
+    {
+        foreach (var action in seen)
+        {
+            await deliveries.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, CancellationToken.None);
         }
     }
 

@@ -102,7 +102,7 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         var replay = await SendAsync(webhook, "push", GitHubPayloads.Push(repository, "refs/heads/main", new string('c', 40)));
 
         Assert.True(response.Contains("auto-fix-conflicts session", StringComparison.Ordinal), $"{response}\n{string.Join('\n', _gitHub.Requests)}");
-        Assert.Contains("no task pull request conflicts", replay, StringComparison.Ordinal);
+        Assert.Contains("same payload under another delivery id", replay, StringComparison.Ordinal);
         var fix = await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixConflicts);
         Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, fix.Id)).Status);
         Assert.True(_gitHub.Requests.Count(r => r.EndsWith("/pulls/24", StringComparison.Ordinal)) >= 2, "mergeable was asked again after null");

@@ -56,12 +56,13 @@ public static class GitHubPayloads
         return payload.ToJsonString();
     }
 
+    /// <summary>A check suite that completed; each call is a suite of its own (a re-run gets a new id, as on GitHub).</summary>
     public static string CheckSuiteCompleted(string repository, string branch, string headSha, string conclusion) => new JsonObject
     {
         ["action"] = "completed",
         ["check_suite"] = new JsonObject
         {
-            ["id"] = 118578147, ["node_id"] = "MDEwOkNoZWNrU3VpdGUxMTg1NzgxNDc=", ["head_branch"] = branch, ["head_sha"] = headSha, ["status"] = "completed",
+            ["id"] = Random.Shared.NextInt64(100_000_000, 999_999_999), ["node_id"] = "MDEwOkNoZWNrU3VpdGUxMTg1NzgxNDc=", ["head_branch"] = branch, ["head_sha"] = headSha, ["status"] = "completed",
             ["conclusion"] = conclusion, ["url"] = $"https://api.github.com/repos/{repository}/check-suites/118578147", ["before"] = "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
             ["after"] = headSha, ["pull_requests"] = new JsonArray(), ["app"] = App(), ["created_at"] = "2019-05-15T15:20:31Z", ["updated_at"] = "2019-05-15T15:21:14Z",
             ["latest_check_runs_count"] = 1, ["check_runs_url"] = $"https://api.github.com/repos/{repository}/check-suites/118578147/check-runs",

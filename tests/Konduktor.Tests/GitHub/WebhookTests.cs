@@ -56,6 +56,58 @@ public sealed class WebhookTests(SessionsHost host) : IClassFixture<SessionsHost
     }
 
     [Fact]
+    public async Task A_signed_body_replayed_under_a_new_delivery_id_has_no_second_effect()
+    {
+        var (workspace, repository, webhook) = await GitHubWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Replayed", "");
+        var body = GitHubPayloads.PullRequest("opened", repository, Branch(task), 4);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(GitHubPayloads.Delivery(webhook.PayloadUrl, "pull_request", body, webhook.Secret))).StatusCode);
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", task.ShortId, "In progress")).ExitCode);
+        var before = await _driver.GetTaskAsync(workspace, task.Id);
+
+        var replay = await http.SendAsync(GitHubPayloads.Delivery(webhook.PayloadUrl, "pull_request", body, webhook.Secret, Guid.NewGuid().ToString()));
+
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Contains("same payload under another delivery id", await ResultOf(replay), StringComparison.Ordinal);
+        Assert.Equal(before.Version, (await _driver.GetTaskAsync(workspace, task.Id)).Version);
+    }
+
+    [Theory]
+    [InlineData("unknown workspace", 404)]
+    [InlineData("no signature", 401)]
+    [InlineData("no delivery id", 400)]
+    public async Task A_delivery_that_is_nobodys_is_refused_before_its_body_is_sent(string what, int expected)
+    {
+        var (_, _, webhook) = await GitHubWorkspaceAsync();
+        var url = new Uri(what == "unknown workspace" ? webhook.PayloadUrl[..webhook.PayloadUrl.LastIndexOf('/')] + "/" + Guid.NewGuid() : webhook.PayloadUrl);
+        var headers = new List<string>
+        {
+            $"POST {url.PathAndQuery} HTTP/1.1", $"Host: {url.Authority}", "Content-Type: application/json", $"Content-Length: {25 * 1024 * 1024}",
+            "X-GitHub-Event: pull_request",
+        };
+        if (what != "no delivery id")
+        {
+            headers.Add($"X-GitHub-Delivery: {Guid.NewGuid()}");
+        }
+
+        if (what != "no signature")
+        {
+            headers.Add("X-Hub-Signature-256: sha256=" + new string('0', 64));
+        }
+
+        // Only the headers go out: were the body read, no answer would come until the read timed out.
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(url.Host, url.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(string.Join("\r\n", headers) + "\r\n\r\n"));
+        using var reader = new StreamReader(stream);
+        var status = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.StartsWith($"HTTP/1.1 {expected} ", status, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_persons_later_move_wins_over_a_stale_event()
     {
         var (workspace, repository, webhook) = await GitHubWorkspaceAsync();
