@@ -32,7 +32,7 @@ public sealed class DocFunctions(Api api, DocService docs)
 
     [Function("UpdateDoc")]
     public Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run<DocChanges, Doc>(req, Act.WriteDocs, (caller, changes, ct) => docs.UpdateAsync(caller, workspace, doc, changes, Query.IfMatch(req), ct));
+        api.Run<DocChanges, Doc>(req, Act.WriteDocs, async (caller, changes, ct) => await Query.IfMatch(req).Then(version => docs.UpdateAsync(caller, workspace, doc, changes, version, ct)));
 
     [Function("DeleteDoc")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>

@@ -26,15 +26,15 @@ public sealed class TaskFunctions(Api api, TaskService tasks)
 
     [Function("UpdateTask")]
     public Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneTask)] HttpRequest req, string workspace, string task) =>
-        api.Run<TaskChanges, TaskItem>(req, Act.ChangeTasks, (caller, changes, ct) => tasks.UpdateAsync(caller, workspace, task, changes, Query.IfMatch(req), ct));
+        api.Run<TaskChanges, TaskItem>(req, Act.ChangeTasks, async (caller, changes, ct) => await Query.IfMatch(req).Then(version => tasks.UpdateAsync(caller, workspace, task, changes, version, ct)));
 
     [Function("MoveTask")]
     public Task<IActionResult> Move([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneTask + "/move")] HttpRequest req, string workspace, string task) =>
-        api.Run<MoveRequest, TaskItem>(req, Act.ChangeTasks, (caller, move, ct) => tasks.MoveAsync(caller, workspace, task, move.Status, move.Rank, Query.IfMatch(req), ct));
+        api.Run<MoveRequest, TaskItem>(req, Act.ChangeTasks, async (caller, move, ct) => await Query.IfMatch(req).Then(version => tasks.MoveAsync(caller, workspace, task, move.Status, move.Rank, version, ct)));
 
     [Function("DeleteTask")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneTask)] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Act.DeleteTasks, (caller, ct) => tasks.DeleteAsync(caller, workspace, task, Query.IfMatch(req), ct));
+        api.Run(req, Act.DeleteTasks, async (caller, ct) => await Query.IfMatch(req).Then(version => tasks.DeleteAsync(caller, workspace, task, version, ct)));
 
     [Function("GetBoard")]
     public Task<IActionResult> Board([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/board")] HttpRequest req, string workspace) =>

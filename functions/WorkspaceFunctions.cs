@@ -32,7 +32,7 @@ public sealed class WorkspaceFunctions(Api api, WorkspaceService workspaces)
     [Function("SetConfig")]
     public Task<IActionResult> SetConfig([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "workspaces/{workspace}/config")] HttpRequest req, string workspace) =>
         api.Run<ConfigChanges, ConfigView>(req, Act.Configure, async (caller, changes, ct) =>
-            (await workspaces.UpdateConfigAsync(caller, workspace, changes, Query.IfMatch(req), ct)).Map(ConfigView.Of));
+            (await Query.IfMatch(req).Then(version => workspaces.UpdateConfigAsync(caller, workspace, changes, version, ct))).Map(ConfigView.Of));
 }
 
 /// <summary>A workspace's configuration as the API shows it.</summary>

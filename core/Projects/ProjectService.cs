@@ -87,7 +87,8 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
     public Task<Result<Project>> AddPhaseAsync(Principal caller, string workspaceRef, string projectRef, NewPhase phase, CancellationToken ct) =>
         SignalledAsync(caller, workspaceRef, projectRef, (project, _) =>
         {
-            if (!TaskRules.Title(phase.Title).TryGet(out var title, out var failure))
+            if (!TaskRules.Title(phase.Title).TryGet(out var title, out var failure)
+                || !PhaseRules.Text(phase.Description, "description").TryGet(out var description, out failure))
             {
                 return failure;
             }
@@ -98,15 +99,19 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
                 return new TooLarge($"at most {MaxPhases} phases");
             }
 
-            phases.Add(new StoredPhase(ids.NewId(), title, phase.Description, null, null));
-            project.PhaseList = phases;
-            return Done.Value;
+            phases.Add(new StoredPhase(ids.NewId(), title, description, null, null));
+            return Store(project, phases);
         }, ct);
 
     /// <summary>Renames, redescribes or moves a phase that has not been approved (approved history stays as it was).</summary>
     public Task<Result<Project>> UpdatePhaseAsync(Principal caller, string workspaceRef, string projectRef, int number, PhaseChanges changes, CancellationToken ct) =>
         SignalledAsync(caller, workspaceRef, projectRef, (project, _) =>
         {
+            if (PhaseRules.Text(changes.Description, "description").Failure is { } tooLong)
+            {
+                return tooLong;
+            }
+
             var phases = project.PhaseList;
             if (number < 1 || number > phases.Count)
             {
@@ -130,8 +135,7 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
 
             phases.RemoveAt(number - 1);
             phases.Insert((changes.MoveTo ?? number) - 1, phase with { Title = title, Description = changes.Description ?? phase.Description });
-            project.PhaseList = phases;
-            return Done.Value;
+            return Store(project, phases);
         }, ct);
 
     /// <summary>Removes a phase with no tasks that has not been approved.</summary>
@@ -230,6 +234,11 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
     public Task<Result<Project>> ApproveAsync(Principal caller, string workspaceRef, string projectRef, Approval approval, CancellationToken ct) =>
         SignalledAsync(caller, workspaceRef, projectRef, (project, tasksByPhase) =>
         {
+            if (PhaseRules.Text(approval.Note, "approval note").Failure is { } tooLong)
+            {
+                return tooLong;
+            }
+
             if (project.StatusValue != ProjectStatus.Active)
             {
                 return new Conflict($"project {ShortId.Of(Guid.Parse(project.RowKey))} is {project.Status.ToLowerInvariant()}; only an active project's phases are reviewed");
@@ -256,9 +265,20 @@ public sealed class ProjectService(WorkspaceService workspaces, StorageClients s
             }
 
             phases[open] = phases[open] with { ApprovedAt = clock.GetUtcNow(), ApprovalNote = approval.Note };
-            project.PhaseList = phases;
-            return Done.Value;
+            return Store(project, phases);
         }, ct);
+
+    /// <summary>Keeps the changed phases on the project, when they fit in its row.</summary>
+    private static Result<Done> Store(ProjectEntity project, List<StoredPhase> phases)
+    {
+        if (PhaseRules.Fit(phases).Failure is { } tooLarge)
+        {
+            return tooLarge;
+        }
+
+        project.PhaseList = phases;
+        return Done.Value;
+    }
 
     /// <summary>Whether a task may run now; the refusal names the blocking tasks or gate.</summary>
     internal async Task<Result<Done>> MayRunAsync(Workspace workspace, TaskEntity task, CancellationToken ct)

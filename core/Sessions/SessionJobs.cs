@@ -46,6 +46,9 @@ public sealed class SessionJobs(StorageClients storage, StorageOptions options, 
     /// <summary>A runner gives a message up after this many deliveries without a claim.</summary>
     public const int MaxDeliveries = 5;
 
+    /// <summary>Konduktor's job messages are a few ids; anything longer was never one of them (a queue message holds 64 KiB).</summary>
+    public const int MaxMessageChars = 8_000;
+
     public async Task EnqueueAsync(Guid workspaceId, Guid sessionId, CancellationToken ct)
     {
         var queue = await storage.Queue(Name);

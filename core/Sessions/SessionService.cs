@@ -184,6 +184,11 @@ public sealed class SessionService(
     /// </summary>
     public async Task<Result<Session>> PoisonAsync(Principal caller, PoisonedJob job, CancellationToken ct)
     {
+        if (job.MessageText.Length > SessionJobs.MaxMessageChars || job.Reason.Length > MaxErrorLength)
+        {
+            return new TooLarge($"a job message is at most {SessionJobs.MaxMessageChars:N0} characters and its reason {MaxErrorLength:N0}; this is not one of Konduktor's jobs — drop it");
+        }
+
         if (await FindEntityAsync(job.WorkspaceId, job.SessionId, ct) is not { } session)
         {
             return new NotFound($"no session matches '{ShortId.Of(job.SessionId)}'; drop its message");

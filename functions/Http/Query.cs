@@ -13,8 +13,14 @@ public static class Query
         req.Query[name].ToString() is "true" or "1" or "yes";
 
     /// <summary>The If-Match header: update only if the entity is still at this version.</summary>
-    public static string? IfMatch(HttpRequest req) =>
-        req.Headers.IfMatch.ToString() is { Length: > 0 } value && value != "*" ? value : null;
+    /// <summary>
+    /// The version the caller changes from (<c>If-Match</c>): an ETag this API returned, or none ("*" too). Anything else
+    /// is refused as malformed rather than taken for a version that merely no longer matches.
+    /// </summary>
+    public static Result<string?> IfMatch(HttpRequest req) =>
+        req.Headers.IfMatch.ToString() is not { Length: > 0 } value || value == "*" ? Result.Ok<string?>(null)
+        : value.Length <= 200 && (value.StartsWith("W/\"", StringComparison.Ordinal) || value.StartsWith('"')) && value.EndsWith('"') && value.Count(c => c == '"') == 2 ? value
+        : new Invalid("If-Match must be a version this API returned (the `version` of what you read, e.g. W/\"datetime'…'\"), or be left out", "If-Match");
 
     public static Result<TaskFilter> TaskFilter(HttpRequest req)
     {

@@ -19,6 +19,13 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
 
         public string TaskId { get; private set; } = "";
 
+        public string ProjectId { get; private set; } = "";
+
+        /// <summary>A session waiting in the queue (no runner takes it): what a runner's poison report is about.</summary>
+        public string QueuedSession { get; private set; } = "";
+
+        public string WorkspaceId { get; private set; } = "";
+
         /// <summary>A registered runner's credential: the runner protocol's routes are fed bad input by a runner, as in life.</summary>
         public string RunnerToken { get; private set; } = "";
 
@@ -28,6 +35,10 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             await Up.CliAsync("workspaces", "create", "someone/app");
             TaskId = JsonDocument.Parse((await Up.CliAsync("-w", "app", "tasks", "create", "--title", "existing", "--json")).Output).RootElement.GetProperty("id").GetString()!;
             using var http = Up.Http();
+            WorkspaceId = JsonDocument.Parse((await Up.CliAsync("--json", "workspaces", "show", "app")).Output).RootElement.GetProperty("id").GetString()!;
+            ProjectId = JsonDocument.Parse((await Up.CliAsync("-w", "app", "--json", "projects", "create", "--title", "Checkout", "--phase", "Model")).Output).RootElement.GetProperty("id").GetString()!;
+            var queuedTask = JsonDocument.Parse((await Up.CliAsync("-w", "app", "tasks", "create", "--title", "waits in the queue", "--json")).Output).RootElement.GetProperty("id").GetString()!;
+            QueuedSession = JsonDocument.Parse((await Up.CliAsync("-w", "app", "--json", "tasks", "run", queuedTask)).Output).RootElement.GetProperty("id").GetString()!;
             var registered = await http.PostAsync("api/runners", new StringContent("{\"name\":\"bad-input-runner\"}", Encoding.UTF8, "application/json"));
             RunnerToken = JsonDocument.Parse(await registered.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
         }
@@ -151,6 +162,13 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
             { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"project\":\"abcd1234\"}", HttpStatusCode.BadRequest },
             { "POST", "api/workspaces/app/tasks", "{\"title\":\"t\",\"project\":\"abcd1234\",\"phase\":1}", HttpStatusCode.NotFound },
             { "GET", "api/no-such-route", null, HttpStatusCode.NotFound },
+            { "PATCH", "api/workspaces/app/tasks/{task}", "{\"title\":\"renamed\"}|If-Match: garbage", HttpStatusCode.BadRequest },
+            { "PATCH", "api/workspaces/app/tasks/{task}", "{\"title\":\"renamed\"}|If-Match: W/\"datetime'2020-01-01T00%3A00%3A00.0000000Z'\"", HttpStatusCode.Conflict },
+            { "PATCH", "api/workspaces/app/config", "{\"autoFixCi\":true}|If-Match: garbage", HttpStatusCode.BadRequest },
+            { "POST", "api/workspaces/app/projects/{project}/phases", JsonSerializer.Serialize(new { title = "Long", description = new string('d', 40_000) }), HttpStatusCode.RequestEntityTooLarge },
+            { "PATCH", "api/workspaces/app/projects/{project}/phases/1", JsonSerializer.Serialize(new { description = new string('d', 40_000) }), HttpStatusCode.RequestEntityTooLarge },
+            { "POST", "api/workspaces/app/projects/{project}/approve", JsonSerializer.Serialize(new { note = new string('n', 40_000) }), HttpStatusCode.RequestEntityTooLarge },
+            { "POST", "api/runner/poison", "{\"workspaceId\":\"{workspaceId}\",\"sessionId\":\"{queued}\",\"dequeueCount\":6,\"messageText\":\"" + new string('x', 70_000) + "\",\"reason\":\"r\"}", HttpStatusCode.RequestEntityTooLarge },
         };
     }
 
@@ -161,9 +179,16 @@ public sealed class BadInputTests(AzuriteFixture azurite, BadInputTests.Host hos
         var before = await SnapshotAsync(host.Prefix);
 
         using var http = host.Up.Http(path.StartsWith("api/runner/", StringComparison.Ordinal) || path.EndsWith("/heartbeat", StringComparison.Ordinal) ? host.RunnerToken : "");
-        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{task}", host.TaskId, StringComparison.Ordinal));
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{task}", host.TaskId, StringComparison.Ordinal).Replace("{project}", host.ProjectId, StringComparison.Ordinal));
+        if (body?.Split('|') is [var json, var header])
+        {
+            body = json;
+            request.Headers.TryAddWithoutValidation(header.Split(": ")[0], header.Split(": ")[1]);
+        }
+
         if (body is not null)
         {
+            body = body.Replace("{workspaceId}", host.WorkspaceId, StringComparison.Ordinal).Replace("{queued}", host.QueuedSession, StringComparison.Ordinal);
             request.Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
 
             // As curl does for large bodies: the server can refuse before the body is sent.
