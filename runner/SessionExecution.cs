@@ -11,7 +11,6 @@ namespace Konduktor.Runner;
 /// </summary>
 public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, ILogger logger)
 {
-    private const int StderrTailLines = 30;
     private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -111,30 +110,13 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         var session = job.Session;
         var systemPromptFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "system-prompt.md");
         PrivateFile.Write(systemPromptFile, job.SystemPrompt);
-        var invocation = AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile);
-        var agentHome = invocation.Environment.TryGetValue("HOME", out var home) && home is { Length: > 0 } ? home : null;
-        using var process = StartAgent(sandbox.Wrap(invocation, options.HiddenFromAgents,
-            [worktree, git.MirrorPath(job.Repository), .. agentHome is null ? Array.Empty<string>() : [agentHome], Path.GetDirectoryName(agent.ProjectsDirectory)!],
-            [systemPromptFile]));
+        using var process = StartAgent(Confined(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile), worktree, systemPromptFile));
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
         await File.WriteAllTextAsync(pidFile, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
         shipper.Add("konduktor", $"agent started (pid {process.Id}) in {worktree}, {(conversation.Resumed ? "continuing" : "starting")} conversation {conversation.Id}");
-
-        // The prompt goes on stdin: it may be far longer than a command line allows, and `ps` shows nothing of it.
-        var prompt = Task.Run(async () =>
-        {
-            try
-            {
-                await process.StandardInput.WriteAsync(conversation.Prompt);
-                process.StandardInput.Close();
-            }
-            catch (IOException)
-            {
-                // The agent ended before it read its prompt; its exit code and stderr say why.
-            }
-        }, CancellationToken.None);
+        var prompt = WritePromptAsync(process, conversation.Prompt);
         try
         {
             await Retry.UntilAcceptedAsync(ct => api.ReportAsync(session.WorkspaceId, session.Id, new SessionReport { Status = SessionStatus.Running }, ct), logger, "report session " + session.ShortId + " running", shutdown);
@@ -145,64 +127,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             throw;
         }
 
-        string? claudeSessionId = conversation.Resumed ? conversation.Id : null;
-        SessionOutcome? outcome = null;
-        var stderrTail = new Queue<string>();
-        var stdout = Task.Run(async () =>
-        {
-            var lines = new StreamJsonLines();
-            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                foreach (var whole in lines.Add(line))
-                {
-                    Understand(whole);
-                }
-            }
-
-            if (lines.Flush() is { } rest)
-            {
-                Understand(rest);
-            }
-        }, CancellationToken.None);
-        void Understand(string line)
-        {
-            shipper.Add("stdout", line);
-            if (line.Length == 0 || line[0] != '{')
-            {
-                return;
-            }
-
-            switch (ClaudeEvent.Parse(line))
-            {
-                case ClaudeEvent.Init init when ClaudeTranscripts.IsConversationId(init.SessionId) && init.SessionId != claudeSessionId:
-                    claudeSessionId = init.SessionId;
-                    _claudeSessionReported = ReportClaudeSessionAsync(init.SessionId, shutdown);
-                    break;
-                case ClaudeEvent.Init init when !ClaudeTranscripts.IsConversationId(init.SessionId):
-                    shipper.Add("konduktor", "warning: the agent's init named a conversation id that is not a UUID; it is ignored");
-                    break;
-                case ClaudeEvent.Result result:
-                    outcome = result.Outcome;
-                    break;
-            }
-        }
-
-        var stderr = Task.Run(async () =>
-        {
-            while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                shipper.Add("stderr", line);
-                lock (stderrTail)
-                {
-                    stderrTail.Enqueue(line);
-                    if (stderrTail.Count > StderrTailLines)
-                    {
-                        stderrTail.Dequeue();
-                    }
-                }
-            }
-        }, CancellationToken.None);
-
+        var output = new AgentOutput(process, shipper, conversation.Resumed ? conversation.Id : null, id => _claudeSessionReported = ReportClaudeSessionAsync(id, shutdown));
         try
         {
             await process.WaitForExitAsync(shutdown);
@@ -211,24 +136,45 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
-            await Task.WhenAll(stdout, stderr, prompt);
+            await Task.WhenAll(output.Completion, prompt);
             throw;
         }
 
-        await prompt;
-        await Task.WhenAll(stdout, stderr);
+        await Task.WhenAll(output.Completion, prompt);
         File.Delete(pidFile);
         File.Delete(systemPromptFile);
-        var exitCode = process.ExitCode;
-        shipper.Add("konduktor", $"agent exited with code {exitCode}");
-        string tail;
-        lock (stderrTail)
-        {
-            tail = string.Join('\n', stderrTail);
-        }
+        shipper.Add("konduktor", $"agent exited with code {process.ExitCode}");
+        return Report(output, process.ExitCode, conversation);
+    }
 
-        outcome = outcome?.WithRunCost(conversation.Resumed ? job.EarlierConversationCostUsd : null);
-        var report = new SessionReport { Status = SessionStatus.Failed, ClaudeSessionId = claudeSessionId, ExitCode = exitCode, Outcome = outcome };
+    /// <summary>The agent inside the sandbox, with what it needs of the hidden folders bound back.</summary>
+    private ProcessStartInfo Confined(ProcessStartInfo invocation, string worktree, string systemPromptFile)
+    {
+        var home = invocation.Environment.TryGetValue("HOME", out var value) && value is { Length: > 0 } ? value : null;
+        return sandbox.Wrap(invocation, options.HiddenFromAgents,
+            [worktree, git.MirrorPath(job.Repository), .. home is null ? Array.Empty<string>() : [home], Path.GetDirectoryName(agent.ProjectsDirectory)!],
+            [systemPromptFile]);
+    }
+
+    /// <summary>The prompt goes on stdin: it may be far longer than a command line allows, and `ps` shows nothing of it.</summary>
+    private static Task WritePromptAsync(Process process, string prompt) => Task.Run(async () =>
+    {
+        try
+        {
+            await process.StandardInput.WriteAsync(prompt);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The agent ended before it read its prompt; its exit code and stderr say why.
+        }
+    }, CancellationToken.None);
+
+    /// <summary>How the session ended: stopped, succeeded, needing attention (refused tool calls), or failed with why.</summary>
+    private SessionReport Report(AgentOutput output, int exitCode, Conversation conversation)
+    {
+        var outcome = output.Outcome?.WithRunCost(conversation.Resumed ? job.EarlierConversationCostUsd : null);
+        var report = new SessionReport { Status = SessionStatus.Failed, ClaudeSessionId = output.ConversationId, ExitCode = exitCode, Outcome = outcome };
         if (_stopRequested)
         {
             return report with { Status = SessionStatus.Stopped, Error = "stopped as asked" };
@@ -241,7 +187,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                 : report with { Status = SessionStatus.Succeeded };
         }
 
-        return report with { Error = Shorten(FailureReason(outcome, exitCode, tail)) };
+        return report with { Error = Shorten(FailureReason(outcome, exitCode, output.StderrTail)) };
     }
 
     private Process StartAgent(ProcessStartInfo start)

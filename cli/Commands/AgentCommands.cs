@@ -65,7 +65,7 @@ public static class AgentCommands
         {
             Output.Line("");
             Output.Table(["AT", "OUTCOME", "SESSION", "STATE", "COST", "NOTE"], runs.Select(r => (IReadOnlyList<string>)
-                [Output.Time(r.At), r.Outcome, r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]));
+                [Output.Time(r.At), SessionCommands.Name(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]));
         }
     }
 

@@ -61,8 +61,20 @@ public sealed record Agent
 }
 
 /// <summary>One time the agent was due (or asked to run now): queued as a session, or skipped and why.</summary>
-/// <param name="Outcome"><c>queued</c>, <c>skipped</c> or <c>failed</c>.</param>
-public sealed record AgentRun(DateTimeOffset At, string Outcome, Guid? SessionId = null, string? Reason = null, string? Status = null, decimal? CostUsd = null);
+/// <summary>What became of a due or asked-for run of a scheduled agent.</summary>
+public enum AgentRunOutcome
+{
+    /// <summary>Its session was queued.</summary>
+    Queued,
+
+    /// <summary>Not run: the previous run is still going.</summary>
+    Skipped,
+
+    /// <summary>Storage refused the run; it is tried again when next due.</summary>
+    Failed,
+}
+
+public sealed record AgentRun(DateTimeOffset At, AgentRunOutcome Outcome, Guid? SessionId = null, string? Reason = null, string? Status = null, decimal? CostUsd = null);
 
 /// <summary>A preset: a good prompt for a common job, kept as a file in the repository.</summary>
 public sealed record AgentPreset(string Name, string Every, string Description, string Prompt);

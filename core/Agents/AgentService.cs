@@ -117,7 +117,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         await foreach (var run in table.QueryAsync<AgentRunEntity>(filter, maxPerPage: RunsShown, cancellationToken: ct))
         {
             var session = run.SessionId is null ? null : sessionsById.GetValueOrDefault(Guid.Parse(run.SessionId));
-            runs.Add(new AgentRun(run.At, run.Outcome, session?.Id, run.Reason, session is null ? null : SessionService.StatusName(session.Status), session?.Outcome?.CostUsd));
+            runs.Add(new AgentRun(run.At, Enum.TryParse<AgentRunOutcome>(run.Outcome, ignoreCase: true, out var outcome) ? outcome : AgentRunOutcome.Failed, session?.Id, run.Reason, session is null ? null : SessionService.StatusName(session.Status), session?.Outcome?.CostUsd));
             if (runs.Count == RunsShown)
             {
                 break;
@@ -169,7 +169,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         }
 
         var run = await RunAsync(found.Workspace, found.Entity, $"run now by {caller.Name}", ct);
-        return run.Outcome == "skipped" ? new Conflict($"agent {name} is still running: {run.Reason}; stop it or wait for it to end") : run;
+        return run.Outcome == AgentRunOutcome.Skipped ? new Conflict($"agent {name} is still running: {run.Reason}; stop it or wait for it to end") : run;
     }
 
     public async Task<Result<Agent>> DeleteAsync(Principal caller, string workspaceRef, string name, CancellationToken ct)
@@ -191,138 +191,6 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
 
         logger.LogInformation("Agent {Agent} deleted by {Principal}", name, caller.Name);
         return found.Entity.ToAgent();
-    }
-
-    /// <summary>
-    /// The scheduler's pass (a timer function): every enabled agent whose time has come is claimed by moving its next
-    /// time on (conditionally, so two hosts never both run it), then queued — or skipped while its previous run is active.
-    /// </summary>
-    public async Task<SchedulerPass> RunDueAsync(CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        var table = await storage.Table(TableNames.Agents);
-        var (queued, skipped, failed) = (0, 0, 0);
-        await foreach (var entity in table.QueryAsync<AgentEntity>(TableClient.CreateQueryFilter($"Enabled eq true and NextRunAt le {now}"), cancellationToken: ct))
-        {
-            entity.NextRunAt = AgentSchedule.Next(entity, now);
-            try
-            {
-                entity.ETag = (await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
-            }
-            catch (RequestFailedException e) when (e.Status is 412 or 404)
-            {
-                continue;
-            }
-
-            if (await workspaces.FindByIdAsync(entity.WorkspaceId, ct) is not { } workspace)
-            {
-                continue;
-            }
-
-            var run = await RunAsync(workspace, entity, "schedule", ct);
-            (queued, skipped, failed) = run.Outcome switch
-            {
-                "queued" => (queued + 1, skipped, failed),
-                "skipped" => (queued, skipped + 1, failed),
-                _ => (queued, skipped, failed + 1),
-            };
-        }
-
-        return new SchedulerPass(queued, skipped, failed);
-    }
-
-    private async Task<AgentRun> RunAsync(Workspace workspace, AgentEntity entity, string trigger, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        AgentRun run;
-        if (entity.LastSessionId is { } last && await sessions.FindEntityAsync(workspace.Id, Guid.Parse(last), ct) is { } previous && SessionStates.IsActive(previous.StatusValue))
-        {
-            run = new AgentRun(now, "skipped", Reason: $"the previous run (session {ShortId.Of(previous.Id)}) is still {SessionService.StatusName(previous.StatusValue)}");
-        }
-        else
-        {
-            try
-            {
-                var session = await sessions.StartAgentAsync(new Principal(PrincipalKind.System, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
-                    await PromptAsync(workspace, entity, ct), entity.Model, entity.MaxTurns, entity.MaxBudgetUsd is { } budget ? (decimal)budget : null, ct);
-                run = new AgentRun(now, "queued", session.Id, trigger);
-            }
-            catch (RequestFailedException e)
-            {
-                logger.LogError(e, "Agent {Agent}'s run could not be queued", entity.RowKey);
-                run = new AgentRun(now, "failed", Reason: "storage refused the run; it is tried again when next due");
-            }
-        }
-
-        var runs = await storage.Table(TableNames.AgentRuns);
-        await runs.UpsertEntityAsync(new AgentRunEntity
-        {
-            PartitionKey = entity.PartitionKey,
-            RowKey = AgentRunEntity.Row(entity.RowKey, now),
-            Agent = entity.RowKey,
-            At = now,
-            Outcome = run.Outcome,
-            SessionId = run.SessionId is { } id ? ShortId.Format(id) : null,
-            Reason = run.Reason,
-        }, TableUpdateMode.Replace, ct);
-        await CountRunAsync(entity, run, ct);
-        logger.LogInformation("Agent {Agent} ({Trigger}): {Outcome} {Reason}", entity.RowKey, trigger, run.Outcome, run.Reason);
-        return run;
-    }
-
-    /// <summary>Counts the run on the agent's fresh row, conditionally: a person's change made meanwhile (enable, schedule) is kept.</summary>
-    private async Task CountRunAsync(AgentEntity agent, AgentRun run, CancellationToken ct)
-    {
-        var table = await storage.Table(TableNames.Agents);
-        await Optimistic.UpdateAsync<Done>(async token =>
-        {
-            var found = await table.GetEntityIfExistsAsync<AgentEntity>(agent.PartitionKey, agent.RowKey, cancellationToken: token);
-            if (!found.HasValue || found.Value is not { } current)
-            {
-                return Done.Value;
-            }
-
-            if (run.SessionId is { } sessionId)
-            {
-                current.LastSessionId = ShortId.Format(sessionId);
-                current.LastRunAt = run.At;
-                current.RunCount++;
-            }
-            else if (run.Outcome == "skipped")
-            {
-                current.SkippedCount++;
-            }
-
-            current.UpdatedAt = run.At;
-            await table.UpdateEntityAsync(current, current.ETag, TableUpdateMode.Replace, token);
-            return Done.Value;
-        }, "the agent", ct);
-    }
-
-    /// <summary>Its prompt, then what people answered since its last run to the questions it asked.</summary>
-    private async Task<string> PromptAsync(Workspace workspace, AgentEntity entity, CancellationToken ct)
-    {
-        var prompt = new StringBuilder(entity.Prompt ?? Presets.First(p => p.Name == entity.Preset).Prompt);
-        var answered = await questions.AnsweredForAgentAsync(workspace.Id, entity.RowKey, entity.LastRunAt ?? entity.CreatedAt, ct);
-        if (answered.Count > 0)
-        {
-            var section = new StringBuilder().AppendLine().AppendLine().AppendLine("People answered questions you asked since your last run:");
-            foreach (var question in answered)
-            {
-                var item = $"- {question.ShortId} ({(question.TaskId is { } task ? $"task {ShortId.Of(task)}" : "workspace")}): {question.Text}\n  Answer ({question.AnsweredBy}): {question.Answer}\n";
-                if (section.Length + item.Length > MaxAnswersLength)
-                {
-                    section.AppendLine("- (more: `konduktor questions list`)");
-                    break;
-                }
-
-                section.Append(item);
-            }
-
-            prompt.Append(section);
-        }
-
-        return prompt.ToString();
     }
 
     private Task<Result<Agent>> ChangeAsync(Principal caller, string workspaceRef, string name, Func<AgentEntity, Result<Done>> change, CancellationToken ct) =>

@@ -169,22 +169,9 @@ public sealed partial class DocService(WorkspaceService workspaces, StorageClien
                 return failure;
             }
 
-            // The version being replaced is kept first (an upsert: a retried update keeps it once).
-            var versions = await storage.Table(TableNames.DocVersions);
-            await versions.UpsertEntityAsync(new DocVersionEntity
-            {
-                PartitionKey = doc.PartitionKey,
-                RowKey = DocVersionEntity.Row(Guid.Parse(doc.RowKey), doc.VersionNumber),
-                Number = doc.VersionNumber,
-                Title = doc.Title,
-                Content = doc.Content,
-                ContentBlob = doc.ContentBlob,
-                ContentLength = doc.ContentLength,
-                UpdatedBy = doc.UpdatedBy,
-                UpdatedAt = doc.UpdatedAt,
-            }, TableUpdateMode.Replace, token);
-
-            var newText = changes.Content is null ? doc.StoredContent : await texts.SaveAsync($"docs/{doc.PartitionKey}/{doc.RowKey}/{doc.VersionNumber + 1}", content, token);
+            await KeepVersionAsync(doc, token);
+            var oldText = doc.StoredContent;
+            var newText = changes.Content is null ? oldText : await texts.SaveAsync($"docs/{doc.PartitionKey}/{doc.RowKey}/{doc.VersionNumber + 1}", content, token);
             doc.Title = title;
             (doc.Content, doc.ContentBlob) = (newText.Inline, newText.BlobName);
             doc.ContentLength = changes.Content is null ? doc.ContentLength : content.Length;
@@ -199,7 +186,7 @@ public sealed partial class DocService(WorkspaceService workspaces, StorageClien
             }
             catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
             {
-                if (newText != doc.StoredContent)
+                if (newText != oldText)
                 {
                     await texts.ForgetAsync(newText);
                 }
@@ -215,6 +202,24 @@ public sealed partial class DocService(WorkspaceService workspaces, StorageClien
             logger.LogInformation("Doc {DocId} updated to version {Version} by {Principal}", doc.RowKey, doc.VersionNumber, caller.Name);
             return doc.ToDoc(changes.Content ?? await texts.LoadAsync(doc.StoredContent, token));
         }, "the doc", ct);
+
+    /// <summary>The version being replaced is kept first (an upsert: a retried update keeps it once); its text stays where it is.</summary>
+    private async Task KeepVersionAsync(DocEntity doc, CancellationToken ct)
+    {
+        var versions = await storage.Table(TableNames.DocVersions);
+        await versions.UpsertEntityAsync(new DocVersionEntity
+        {
+            PartitionKey = doc.PartitionKey,
+            RowKey = DocVersionEntity.Row(Guid.Parse(doc.RowKey), doc.VersionNumber),
+            Number = doc.VersionNumber,
+            Title = doc.Title,
+            Content = doc.Content,
+            ContentBlob = doc.ContentBlob,
+            ContentLength = doc.ContentLength,
+            UpdatedBy = doc.UpdatedBy,
+            UpdatedAt = doc.UpdatedAt,
+        }, TableUpdateMode.Replace, ct);
+    }
 
     /// <summary>Deletes the doc and its history. People only: an agent may rewrite a doc (its history keeps the past), never remove one.</summary>
     public async Task<Result<Doc>> DeleteAsync(Principal caller, string workspaceRef, string docRef, CancellationToken ct)

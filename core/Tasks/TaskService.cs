@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Tasks;
 
-public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
 {
     public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
     {
@@ -22,20 +22,9 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             return failure;
         }
 
-        (Guid Project, Guid Phase)? membership = null;
-        if (input.Project is not null || input.Phase is not null)
+        if (!(await MembershipAsync(workspace, input.Project, input.Phase, ct)).TryGet(out var membership, out failure))
         {
-            if (input.Project is null || input.Phase is null)
-            {
-                return new Invalid("give both a project and a phase (--project ID --phase N)", "phase");
-            }
-
-            if (!(await projects.PhaseOfAsync(workspace, input.Project, input.Phase.Value, ct)).TryGet(out var found, out failure))
-            {
-                return failure;
-            }
-
-            membership = found;
+            return failure;
         }
 
         var id = ids.NewId();
@@ -74,6 +63,22 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
         logger.LogInformation("Task {TaskId} created in workspace {WorkspaceId} by {Principal}", id, workspace.Id, caller.Name);
         await projects.SignalAsync(workspace.Id, entity.ProjectId, ct);
         return entity.ToTask(description);
+    }
+
+    /// <summary>The project phase a new task joins: none, or both a project and a phase that exist.</summary>
+    private async Task<Result<(Guid Project, Guid Phase)?>> MembershipAsync(Workspace workspace, string? project, int? phase, CancellationToken ct)
+    {
+        if (project is null && phase is null)
+        {
+            return Result.Ok<(Guid Project, Guid Phase)?>(null);
+        }
+
+        if (project is null || phase is null)
+        {
+            return new Invalid("give both a project and a phase (--project ID --phase N)", "phase");
+        }
+
+        return (await projects.PhaseOfAsync(workspace, project, phase.Value, ct)).Map(found => ((Guid Project, Guid Phase)?)found);
     }
 
     public async Task<Result<TaskItem>> GetAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
@@ -133,111 +138,6 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
         return new Board(workspace.Id, workspace.Name, columns);
     }
 
-    public Task<Result<TaskItem>> MoveAsync(Principal caller, string workspaceRef, string taskRef, string status, double? rank, string? ifMatch, CancellationToken ct) =>
-        UpdateAsync(caller, workspaceRef, taskRef, new TaskChanges { Status = status, Rank = rank }, ifMatch, ct);
-
-    public async Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct)
-    {
-        string? projectBefore = null;
-        var updated = await Optimistic.UpdateAsync<TaskItem>(async token =>
-        {
-            if (!(await FindAsync(caller, workspaceRef, taskRef, token)).TryGet(out var found, out var failure))
-            {
-                return failure;
-            }
-
-            var (workspace, entity) = found;
-            projectBefore = entity.ProjectId;
-            if (ifMatch is not null && ifMatch != entity.ETag.ToString())
-            {
-                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
-            }
-
-            var tags = (changes.Tags ?? entity.TagList).Concat(changes.AddTags ?? []).ToList();
-            if (!TaskRules.Title(changes.Title ?? entity.Title).TryGet(out var title, out failure)
-                || !TaskRules.Description(changes.Description ?? "").TryGet(out var description, out failure)
-                || !TaskRules.Tags(tags).TryGet(out var validTags, out failure)
-                || !TaskRules.Tags(changes.RemoveTags ?? []).TryGet(out var removedTags, out failure)
-                || !TaskRules.Status(workspace, changes.Status ?? entity.Status).TryGet(out var status, out failure))
-            {
-                return failure;
-            }
-
-            if (changes.Project == "")
-            {
-                (entity.ProjectId, entity.PhaseId) = (null, null);
-            }
-            else if (changes.Project is not null || changes.Phase is not null)
-            {
-                var projectRef = changes.Project ?? entity.ProjectId;
-                if (projectRef is null || changes.Phase is null)
-                {
-                    return new Invalid("give both a project and a phase (--project ID --phase N)", "phase");
-                }
-
-                if (!(await projects.PhaseOfAsync(workspace, projectRef, changes.Phase.Value, token)).TryGet(out var membership, out failure))
-                {
-                    return failure;
-                }
-
-                (entity.ProjectId, entity.PhaseId) = (ShortId.Format(membership.Project), ShortId.Format(membership.Phase));
-            }
-
-            var now = clock.GetUtcNow();
-            var oldDescription = entity.StoredDescription;
-            var newDescription = changes.Description is null ? oldDescription : await texts.SaveAsync(TextOwner(entity), description, token);
-            entity.Title = title;
-            (entity.Description, entity.DescriptionBlob) = (newDescription.Inline, newDescription.BlobName);
-            entity.DescriptionLength = changes.Description is null ? entity.DescriptionLength : description.Length;
-            entity.Tags = JsonSerializer.Serialize(validTags.Except(removedTags).ToList());
-            entity.Priority = (changes.Priority ?? entity.PriorityValue).ToString();
-            if (changes.Rank is { } rank && !double.IsFinite(rank))
-            {
-                return new Invalid("rank must be a finite number", "rank");
-            }
-
-            entity.Rank = changes.Rank ?? (string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now));
-            entity.StatusChangedAt = string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.StatusChangedAt : now;
-            entity.Status = status;
-            entity.UpdatedAt = now;
-
-            var table = await storage.Table(TableNames.Tasks);
-            try
-            {
-                var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
-                entity.ETag = response.Headers.ETag ?? default;
-            }
-            catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
-            {
-                if (newDescription != oldDescription)
-                {
-                    await texts.ForgetAsync(newDescription);
-                }
-
-                if (ifMatch is not null)
-                {
-                    return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
-                }
-
-                throw;
-            }
-
-            if (newDescription != oldDescription)
-            {
-                await texts.ForgetAsync(oldDescription);
-            }
-
-            var text = changes.Description ?? await texts.LoadAsync(newDescription, token);
-            return entity.ToTask(text);
-        }, "the task", ct);
-        if (updated.TryGet(out var task, out _))
-        {
-            await SignalProjectsAsync(task.WorkspaceId, projectBefore, task.ProjectId is { } after ? ShortId.Format(after) : null, ct);
-        }
-
-        return updated;
-    }
-
     public async Task<Result<TaskItem>> DeleteAsync(Principal caller, string workspaceRef, string taskRef, string? ifMatch, CancellationToken ct)
     {
         if (!(await FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
@@ -274,84 +174,6 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
             table, ShortId.Format(workspace.Id), taskRef, "task", e => $"{e.RowKey} \"{e.Title}\"", ct);
         return found.Map(entity => (workspace, entity));
     }
-
-    /// <summary>
-    /// Applies a change to one task on fresh state, conditionally on its ETag, retrying a lost race: how sessions
-    /// (and later webhooks and projects) change a task without ever overwriting someone else's change.
-    /// </summary>
-    internal async Task<Result<TaskEntity>> ChangeAsync(Guid workspaceId, Guid taskId, Func<TaskEntity, Task<Result<Done>>> change, CancellationToken ct)
-    {
-        string? statusBefore = null;
-        var changed = await Optimistic.UpdateAsync<TaskEntity>(async token =>
-        {
-            var table = await storage.Table(TableNames.Tasks);
-            var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), cancellationToken: token);
-            if (!found.HasValue || found.Value is not { } entity)
-            {
-                return new NotFound($"no task matches '{ShortId.Of(taskId)}'");
-            }
-
-            statusBefore = entity.Status;
-            if ((await change(entity)).Failure is { } failure)
-            {
-                return failure;
-            }
-
-            entity.UpdatedAt = clock.GetUtcNow();
-            var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
-            entity.ETag = response.Headers.ETag ?? default;
-            return entity;
-        }, "the task", ct);
-        if (changed.TryGet(out var task, out _) && task.Status != statusBefore)
-        {
-            await projects.SignalAsync(workspaceId, task.ProjectId, ct);
-        }
-
-        return changed;
-    }
-
-    /// <summary>
-    /// A task's pull request changed on GitHub: record it and move the task — unless a person (or anything else)
-    /// moved the task after the event happened, in which case the later move wins.
-    /// </summary>
-    internal async Task<string> ApplyPullRequestAsync(Workspace workspace, string shortId, int number, string url, string? status, DateTimeOffset happenedAt, CancellationToken ct)
-    {
-        var table = await storage.Table(TableNames.Tasks);
-        var found = await PrefixLookup.FindAsync<TaskEntity>(table, ShortId.Format(workspace.Id), shortId, "task", e => e.RowKey, ct);
-        if (!found.TryGet(out var task, out _))
-        {
-            return $"ignored: no task {shortId} in this workspace";
-        }
-
-        var outcome = "";
-        var changed = await ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), entity =>
-        {
-            entity.PullRequestNumber = number;
-            entity.PullRequestUrl = url;
-            var target = status is null ? null : workspace.FindColumn(status);
-            if (target is null || target == entity.Status)
-            {
-                outcome = $"task {shortId}: pull request #{number} recorded";
-            }
-            else if (entity.StatusChangedAt is { } moved && moved > happenedAt + GitHubTimePrecision)
-            {
-                outcome = $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event";
-            }
-            else
-            {
-                entity.Status = target;
-                entity.Rank = RankAt(clock.GetUtcNow());
-                entity.StatusChangedAt = happenedAt;
-                outcome = $"task {shortId} moved to {target} (pull request #{number})";
-            }
-
-            return Task.FromResult<Result<Done>>(Done.Value);
-        }, ct);
-        return changed.IsSuccess ? outcome : $"ignored: {changed.Failure!.Message}";
-    }
-
-    /// <summary>GitHub's timestamps are whole seconds.</summary>
-    private static readonly TimeSpan GitHubTimePrecision = TimeSpan.FromSeconds(1);
 
     internal async Task<string?> StatusOfAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
     {
@@ -405,4 +227,11 @@ public sealed class TaskService(WorkspaceService workspaces, Projects.ProjectSer
     internal static double RankAt(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 
     private static string TextOwner(TaskEntity entity) => $"tasks/{entity.PartitionKey}/{entity.RowKey}";
+}
+
+/// <summary>What a change to a task decided: save the edited entity, or keep the task as it was.</summary>
+internal enum TaskEdit
+{
+    Save,
+    Keep,
 }

@@ -150,6 +150,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return new Conflict($"workspace {current.Name} was changed since you read it; reload and try again");
             }
 
+            // Everything is checked before anything is stored (prompt blob, secret), so a refusal writes nothing.
             var prompt = changes.ResetSystemPrompt == true ? DefaultSystemPrompt.Text : changes.SystemPrompt ?? current.Config.SystemPrompt;
             if (!WorkspaceRules.SystemPrompt(prompt).TryGet(out prompt, out failure)
                 || !WorkspaceRules.Branch(changes.DefaultBranch ?? current.DefaultBranch).TryGet(out var branch, out failure)
@@ -159,6 +160,11 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return failure;
             }
 
+            if (changes.AutoFixLimit is < 0 or > 50)
+            {
+                return new Invalid("the auto-fix limit must be between 0 and 50", "autoFixLimit");
+            }
+
             var table = await storage.Table(TableNames.Workspaces);
             var entity = (await table.GetEntityAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(current.Id), cancellationToken: token)).Value;
             if (entity.ETag.ToString() != current.Version)
@@ -166,53 +172,49 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 throw new RequestFailedException(412, "changed between reads");
             }
 
-            var oldPrompt = entity.StoredSystemPrompt;
-            var newPrompt = prompt == current.Config.SystemPrompt ? oldPrompt : await texts.SaveAsync($"workspaces/{entity.RowKey}", prompt, token);
-            entity.SystemPrompt = newPrompt.Inline;
-            entity.SystemPromptBlob = newPrompt.BlobName;
             entity.AutoFixConflicts = changes.AutoFixConflicts ?? entity.AutoFixConflicts;
             entity.AutoFixCi = changes.AutoFixCi ?? entity.AutoFixCi;
+            entity.AutoFixLimit = changes.AutoFixLimit ?? entity.AutoFixLimit;
             entity.DefaultBranch = branch;
             entity.PermissionMode = permissionMode;
+            entity.Model = model.Length == 0 ? null : model;
             if (changes.GitHubToken is { } gitHubToken)
             {
                 entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : await vault.KeepAsync(GitHubTokenName(current.Id), gitHubToken.Trim(), token);
             }
 
-            if (changes.AutoFixLimit is { } limit)
-            {
-                if (limit is < 0 or > 50)
-                {
-                    return new Invalid("the auto-fix limit must be between 0 and 50", "autoFixLimit");
-                }
+            return await SaveConfigAsync(table, entity, prompt, prompt != current.Config.SystemPrompt, token);
+        }, "the workspace", ct);
 
-                entity.AutoFixLimit = limit;
-            }
-
-            entity.Model = model.Length == 0 ? null : model;
-            entity.UpdatedAt = clock.GetUtcNow();
-            try
-            {
-                var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
-                entity.ETag = response.Headers.ETag ?? default;
-            }
-            catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
-            {
-                if (newPrompt != oldPrompt)
-                {
-                    await texts.ForgetAsync(newPrompt);
-                }
-
-                throw;
-            }
-
+    /// <summary>Writes the workspace with its ETag; a changed system prompt is stored first and the old one forgotten after.</summary>
+    private async Task<Result<Workspace>> SaveConfigAsync(TableClient table, WorkspaceEntity entity, string prompt, bool promptChanged, CancellationToken ct)
+    {
+        var oldPrompt = entity.StoredSystemPrompt;
+        var newPrompt = promptChanged ? await texts.SaveAsync($"workspaces/{entity.RowKey}", prompt, ct) : oldPrompt;
+        (entity.SystemPrompt, entity.SystemPromptBlob) = (newPrompt.Inline, newPrompt.BlobName);
+        entity.UpdatedAt = clock.GetUtcNow();
+        try
+        {
+            var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
+            entity.ETag = response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+        {
             if (newPrompt != oldPrompt)
             {
-                await texts.ForgetAsync(oldPrompt);
+                await texts.ForgetAsync(newPrompt);
             }
 
-            return entity.ToWorkspace(prompt);
-        }, "the workspace", ct);
+            throw;
+        }
+
+        if (newPrompt != oldPrompt)
+        {
+            await texts.ForgetAsync(oldPrompt);
+        }
+
+        return entity.ToWorkspace(prompt);
+    }
 
     /// <summary>Deletes a workspace. One with tasks is only deleted with <paramref name="force"/>, which deletes its tasks too.</summary>
     public async Task<Result<Workspace>> DeleteAsync(Principal caller, string reference, bool force, CancellationToken ct)

@@ -52,7 +52,7 @@ public sealed class AgentEndToEndTests(SessionsHost host) : IClassFixture<Sessio
         Assert.Contains("may not change a workspace", logs, StringComparison.Ordinal);
         Assert.Contains("may not create, change, run or delete scheduled agents: only people may", logs, StringComparison.Ordinal);
         Assert.Equal(1, shown.RunCount);
-        Assert.Equal("queued", Assert.Single(shown.Runs!).Outcome);
+        Assert.Equal(AgentRunOutcome.Queued, Assert.Single(shown.Runs!).Outcome);
         Assert.Equal("succeeded", shown.Runs![0].Status);
         Assert.True(shown.CostUsd > 0);
         Assert.Equal(20, shown.MaxTurns);

@@ -48,7 +48,7 @@ public sealed class AgentScheduleTests(AzuriteFixture azurite)
         Assert.Equal(clock.GetUtcNow().AddMinutes(30), caughtUp.NextRunAt);
         Assert.Equal(2, caughtUp.RunCount);
         Assert.Equal(1, caughtUp.SkippedCount);
-        Assert.Equal(["queued", "skipped", "queued"], caughtUp.Runs!.Select(r => r.Outcome));
+        Assert.Equal([AgentRunOutcome.Queued, AgentRunOutcome.Skipped, AgentRunOutcome.Queued], caughtUp.Runs!.Select(r => r.Outcome));
         Assert.Contains("still queued", caughtUp.Runs![1].Reason, StringComparison.Ordinal);
         Assert.Equal(SessionKind.ScheduledAgent, session.Kind);
         Assert.Equal("pr-reviewer", session.AgentName);

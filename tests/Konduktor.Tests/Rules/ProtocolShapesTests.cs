@@ -16,7 +16,7 @@ public sealed class ProtocolShapesTests
         new RunnerRegistration(Guid.NewGuid(), "r", "kr_x", 15, new Uri("http://127.0.0.1:1/q"), DateTimeOffset.UnixEpoch),
         new RunnerRegistration(Guid.NewGuid(), "r", "kr_x", 15),
         new JobMessage("m", "p", "{}", 1),
-        new Konduktor.Core.Agents.AgentRun(DateTimeOffset.UnixEpoch, "skipped", Reason: "busy"),
+        new Konduktor.Core.Agents.AgentRun(DateTimeOffset.UnixEpoch, Konduktor.Core.Agents.AgentRunOutcome.Skipped, Reason: "busy"),
         new Konduktor.Core.Questions.NewQuestion("Why?"),
         new Konduktor.Core.Docs.DocChanges(Content: "x"),
         new LogPage([new LogEvent(1, DateTimeOffset.UnixEpoch, "stdout", "{}")], 1, SessionStatus.Running, false),

@@ -1,0 +1,269 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Json;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>The runner's side of a session: the claim only one runner wins, its reports and outcome, jobs it gives up on, its worktrees' tasks.</summary>
+public sealed partial class SessionService
+{
+    /// <summary>
+    /// A runner gives up on a job message delivered too many times: the message goes to the poison queue and, if its
+    /// session is still waiting for a runner, the session fails with the reason.
+    /// </summary>
+    public async Task<Result<Session>> PoisonAsync(Principal caller, PoisonedJob job, CancellationToken ct)
+    {
+        if (job.MessageText.Length > SessionJobs.MaxMessageChars || job.Reason.Length > MaxErrorLength)
+        {
+            return new TooLarge($"a job message is at most {SessionJobs.MaxMessageChars:N0} characters and its reason {MaxErrorLength:N0}; this is not one of Konduktor's jobs — drop it");
+        }
+
+        if (await FindEntityAsync(job.WorkspaceId, job.SessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(job.SessionId)}'; drop its message");
+        }
+
+        await queue.PoisonAsync(job.MessageText, ct);
+        logger.LogWarning("Job of session {SessionId} poisoned after {Count} deliveries: {Reason}", job.SessionId, job.DequeueCount, job.Reason);
+        return session.StatusValue == SessionStatus.Queued
+            ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = $"its job message was delivered {job.DequeueCount} times without being run ({job.Reason}); it was moved to the poison queue — run the task again" }, ct)
+            : session.ToSession();
+    }
+
+    /// <summary>The board column of each task a runner keeps a worktree for (null when the task is gone): its cleanup.</summary>
+    public async Task<Result<IReadOnlyList<WorktreeTask>>> TaskStatesAsync(Principal caller, WorktreeTasks query, CancellationToken ct)
+    {
+        if (query.Tasks.Count > 500)
+        {
+            return new TooLarge("at most 500 tasks per question");
+        }
+
+        var answers = new List<WorktreeTask>();
+        foreach (var task in query.Tasks)
+        {
+            answers.Add(task with { Status = await tasks.StatusOfAsync(task.WorkspaceId, task.TaskId, ct) });
+        }
+
+        return answers;
+    }
+
+    /// <summary>The conditional <c>queued → claimed</c> update: of any number of runners, exactly one wins.</summary>
+    public async Task<Result<SessionJob>> ClaimAsync(Principal caller, Guid workspaceId, Guid sessionId, CancellationToken ct)
+    {
+        if (caller is not { Kind: PrincipalKind.Runner, Id: { } runnerId })
+        {
+            return new Forbidden("only a registered runner can claim a session");
+        }
+
+        if (await FindEntityAsync(workspaceId, sessionId, ct) is not { } session)
+        {
+            return new NotFound($"no session matches '{ShortId.Of(sessionId)}'");
+        }
+
+        if (session.StatusValue != SessionStatus.Queued)
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} is {StatusName(session.StatusValue)}{(session.RunnerName is null ? "" : $" (runner {session.RunnerName})")}; it cannot be claimed");
+        }
+
+        var workspace = await workspaces.FindByIdAsync(workspaceId, ct);
+        var task = session.TaskId is null ? default : await tasks.FindAsync(Principal.LocalUser, ShortId.Format(workspaceId), session.TaskId, ct);
+        var taskEntity = task.Value.Entity;
+        if (workspace is null || (taskEntity is null && session.AgentName is null))
+        {
+            await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = "its workspace or task was deleted before it started" }, ct);
+            return new Conflict($"session {ShortId.Of(sessionId)} cannot run: its workspace or task no longer exists");
+        }
+
+        var token = Secrets.NewSessionToken(workspaceId, sessionId);
+        session.StatusValue = SessionStatus.Claimed;
+        session.RunnerId = ShortId.Format(runnerId);
+        session.RunnerName = caller.Name;
+        session.ClaimedAt = clock.GetUtcNow();
+        session.TokenHash = Secrets.Hash(token);
+        var table = await storage.Table(TableNames.Sessions);
+        try
+        {
+            var response = await table.UpdateEntityAsync(session, session.ETag, TableUpdateMode.Replace, ct);
+            session.ETag = response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} was claimed by another runner");
+        }
+
+        await active.UpsertAsync(session, null, ct);
+        logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
+        return taskEntity is null ? AgentJob(session, workspace, token) : await TaskJobAsync(session, workspace, taskEntity, token, ct);
+    }
+
+    /// <summary>A scheduled agent's run: its prompt, model and limits were fixed when it was queued.</summary>
+    private static SessionJob AgentJob(SessionEntity session, Workspace workspace, string token) => new()
+    {
+        Session = session.ToSession(),
+        WorkspaceName = workspace.Name,
+        Repository = workspace.Repository,
+        DefaultBranch = workspace.DefaultBranch,
+        Branch = session.Branch!,
+        Prompt = SessionPrompts.ForAgent(session.AgentName!, session.Message ?? "", workspace.DefaultBranch),
+        SystemPrompt = workspace.Config.SystemPrompt,
+        PermissionMode = workspace.Config.PermissionMode,
+        Model = session.Model ?? workspace.Config.Model,
+        Token = token,
+        FreshWorktree = true,
+        MaxTurns = session.MaxTurns,
+        MaxBudgetUsd = session.MaxBudgetUsd is { } budget ? (decimal)budget : null,
+    };
+
+    /// <summary>A task's run, resume or fix: the task told as it is now, and what a lost conversation would need.</summary>
+    private async Task<SessionJob> TaskJobAsync(SessionEntity session, Workspace workspace, TaskEntity task, string token, CancellationToken ct)
+    {
+        var description = await tasks.DescriptionOfAsync(task, ct);
+        var branch = session.Branch ?? task.Branch ?? SessionPrompts.BranchFor(Guid.Parse(task.RowKey), task.Title);
+        var resumes = session.KindValue != SessionKind.Task;
+        return new SessionJob
+        {
+            Session = session.ToSession(),
+            WorkspaceName = workspace.Name,
+            Repository = workspace.Repository,
+            DefaultBranch = workspace.DefaultBranch,
+            Branch = branch,
+            Prompt = SessionPrompts.For(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message),
+            SystemPrompt = workspace.Config.SystemPrompt,
+            PermissionMode = workspace.Config.PermissionMode,
+            Model = workspace.Config.Model,
+            ResumeClaudeSessionId = resumes ? session.ClaudeSessionId : null,
+            PromptWithoutConversation = resumes
+                ? SessionPrompts.ForLostConversation(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message, await LastWordsAsync(session, ct))
+                : null,
+            EarlierConversationCostUsd = resumes && task.ConversationCostUsd is { } earlier ? (decimal)earlier : null,
+            Token = token,
+        };
+    }
+
+    /// <summary>What the task's latest session that said anything said at its end: a lost conversation's summary.</summary>
+    private async Task<string?> LastWordsAsync(SessionEntity resuming, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {resuming.PartitionKey} and TaskId eq {resuming.TaskId}");
+        SessionEntity? latest = null;
+        await foreach (var earlier in table.QueryAsync<SessionEntity>(filter, select: ["RowKey", "CreatedAt", "Outcome"], cancellationToken: ct))
+        {
+            if (earlier.RowKey != resuming.RowKey && earlier.Outcome is not null && (latest is null || earlier.CreatedAt > latest.CreatedAt))
+            {
+                latest = earlier;
+            }
+        }
+
+        return latest?.Outcome is { } outcome ? JsonSerializer.Deserialize<SessionOutcome>(outcome, KonduktorJson.Options)?.Result : null;
+    }
+
+    /// <summary>A runner reports a session it runs: started, its Claude session id, or its outcome.</summary>
+    public async Task<Result<Session>> ReportAsync(Principal caller, Guid workspaceId, Guid sessionId, SessionReport report, CancellationToken ct)
+    {
+        if (!(await FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
+        {
+            return failure;
+        }
+
+        if (report.Error is { Length: > MaxErrorLength } || report.ClaudeSessionId is { Length: > 200 })
+        {
+            return new Invalid("the report's error or Claude session id is too long");
+        }
+
+        if (session.StatusValue == report.Status)
+        {
+            var same = await UpdateSessionAsync(session, s => s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId, ct);
+            if (same.IsSuccess && report.ClaudeSessionId is not null)
+            {
+                await UpdateTaskCardAsync(session, task => task.ClaudeSessionId = report.ClaudeSessionId, ct);
+            }
+
+            return same;
+        }
+
+        if (!SessionStates.CanMove(session.StatusValue, report.Status))
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} is {StatusName(session.StatusValue)}; it cannot become {StatusName(report.Status)}");
+        }
+
+        if (SessionStates.IsFinal(report.Status))
+        {
+            return await FinishAsync(session, report, ct);
+        }
+
+        var updated = await UpdateSessionAsync(session, s =>
+        {
+            s.StatusValue = report.Status;
+            s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId;
+            s.StartedAt = report.Status == SessionStatus.Running ? clock.GetUtcNow() : s.StartedAt;
+        }, ct);
+        await UpdateTaskCardAsync(session, task => task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId, ct);
+        return updated;
+    }
+
+    private async Task<Result<Session>> FinishAsync(SessionEntity session, SessionReport report, CancellationToken ct)
+    {
+        var updated = await UpdateSessionAsync(session, s =>
+        {
+            s.StatusValue = report.Status;
+            s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId;
+            s.EndedAt = clock.GetUtcNow();
+            s.ExitCode = report.ExitCode;
+            s.Error = report.Error;
+            s.Outcome = report.Outcome is null ? null : JsonSerializer.Serialize(report.Outcome, KonduktorJson.Options);
+            s.LastSequence = report.LastSequence;
+            s.TokenHash = null;
+        }, ct);
+        if (updated.IsSuccess)
+        {
+            await UpdateTaskCardAsync(session, task =>
+            {
+                if (task.ActiveSessionId == session.RowKey)
+                {
+                    task.ActiveSessionId = null;
+                }
+
+                task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId;
+                task.CostUsd += (double)(report.Outcome?.CostUsd ?? 0);
+                task.ConversationCostUsd = report.Outcome?.ConversationCostUsd is { } total ? (double)total : task.ConversationCostUsd;
+                task.InputTokens += report.Outcome?.InputTokens ?? 0;
+                task.OutputTokens += report.Outcome?.OutputTokens ?? 0;
+            }, ct);
+            await active.RemoveAsync(session.Id, CancellationToken.None);
+            signals.Pulse(session.Id, final: true);
+            await StartPendingAutoFixAsync(session, ct);
+            logger.LogInformation("Session {SessionId} ended {Status} (exit code {ExitCode})", session.Id, report.Status, report.ExitCode);
+        }
+
+        return updated;
+    }
+
+    /// <summary>An automatic fix that waited for this session: its turn now.</summary>
+    private async Task StartPendingAutoFixAsync(SessionEntity ended, CancellationToken ct)
+    {
+        if (ended.TaskId is null || await workspaces.FindByIdAsync(ended.WorkspaceId, ct) is not { } workspace)
+        {
+            return;
+        }
+
+        PendingAutoFix? pending = null;
+        await tasks.ChangeAsync(ended.WorkspaceId, Guid.Parse(ended.TaskId), task =>
+        {
+            pending = task.PendingAutoFix is { } json ? JsonSerializer.Deserialize<PendingAutoFix>(json, KonduktorJson.Options) : null;
+            task.PendingAutoFix = null;
+            return Task.FromResult<Result<TaskEdit>>(pending is null ? TaskEdit.Keep : TaskEdit.Save);
+        }, ct);
+        if (pending is not null)
+        {
+            var result = await StartAutoFixAsync(Principal.Konduktor("auto-fix"), workspace, Guid.Parse(ended.TaskId), pending.Kind, pending.Prompt, workspace.Config.AutoFixLimit, ct);
+            logger.LogInformation("After session {SessionId}: {Result}", ended.Id, result);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Json;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Sessions;
+
+/// <summary>Stopping sessions: a queued one at once, a running one through its runner; the janitor's verdicts.</summary>
+public sealed partial class SessionService
+{
+    /// <summary>Stops the task's active session.</summary>
+    public async Task<Result<Session>> StopTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
+    {
+        if (!(await tasks.FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
+        {
+            return failure;
+        }
+
+        return found.Entity.ActiveSessionId is { } activeId
+            ? await StopAsync(caller, workspaceRef, activeId, ct)
+            : new Conflict($"task {ShortId.Of(Guid.Parse(found.Entity.RowKey))} has no active session to stop");
+    }
+
+    /// <summary>
+    /// A queued session stops at once; a claimed or running one is marked, and its runner, which learns it from its
+    /// next heartbeat (seconds), stops the agent's whole process tree and reports it stopped. The worktree stays.
+    /// </summary>
+    public async Task<Result<Session>> StopAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (!(await ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
+            {
+                return failure;
+            }
+
+            if (SessionStates.IsFinal(session.StatusValue))
+            {
+                return new Conflict($"session {ShortId.Of(session.Id)} has already ended ({StatusName(session.StatusValue)})");
+            }
+
+            var result = session.StatusValue == SessionStatus.Queued
+                ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
+                : session.StopRequestedAt is not null
+                    ? session.ToSession()
+                    : await UpdateSessionAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
+            if (result.Failure is Conflict)
+            {
+                continue;
+            }
+
+            if (result.IsSuccess && session.StatusValue != SessionStatus.Queued)
+            {
+                await active.UpsertAsync(session, null, ct);
+                logger.LogInformation("Stop of session {SessionId} requested by {Principal}", session.Id, caller.Name);
+            }
+
+            return result;
+        }
+
+        return new Conflict("the session kept changing while it was being stopped; try again");
+    }
+
+    /// <summary>The janitor's verdict on a session whose runner went silent, or whose job could not be delivered.</summary>
+    internal Task<Result<Session>> EndAsync(SessionEntity session, SessionStatus status, string reason, CancellationToken ct) =>
+        FinishAsync(session, new SessionReport { Status = status, Error = reason }, ct);
+}

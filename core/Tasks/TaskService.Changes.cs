@@ -1,0 +1,227 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.Tasks;
+
+/// <summary>Changing tasks: a person's or an agent's edit (with its version), Konduktor's own read-modify-writes, and pull requests moving a task.</summary>
+public sealed partial class TaskService
+{
+    public Task<Result<TaskItem>> MoveAsync(Principal caller, string workspaceRef, string taskRef, string status, double? rank, string? ifMatch, CancellationToken ct) =>
+        UpdateAsync(caller, workspaceRef, taskRef, new TaskChanges { Status = status, Rank = rank }, ifMatch, ct);
+
+    public async Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct)
+    {
+        string? projectBefore = null;
+        var updated = await Optimistic.UpdateAsync<TaskItem>(async token =>
+        {
+            if (!(await FindAsync(caller, workspaceRef, taskRef, token)).TryGet(out var found, out var failure))
+            {
+                return failure;
+            }
+
+            var (workspace, entity) = found;
+            projectBefore = entity.ProjectId;
+            if (ifMatch is not null && ifMatch != entity.ETag.ToString())
+            {
+                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
+            }
+
+            var tags = (changes.Tags ?? entity.TagList).Concat(changes.AddTags ?? []).ToList();
+            if (!TaskRules.Title(changes.Title ?? entity.Title).TryGet(out var title, out failure)
+                || !TaskRules.Description(changes.Description ?? "").TryGet(out var description, out failure)
+                || !TaskRules.Tags(tags).TryGet(out var validTags, out failure)
+                || !TaskRules.Tags(changes.RemoveTags ?? []).TryGet(out var removedTags, out failure)
+                || !TaskRules.Status(workspace, changes.Status ?? entity.Status).TryGet(out var status, out failure))
+            {
+                return failure;
+            }
+
+            if (changes.Rank is { } rank && !double.IsFinite(rank))
+            {
+                return new Invalid("rank must be a finite number", "rank");
+            }
+
+            if (!(await PlaceAsync(workspace, entity, changes, token)).TryGet(out _, out failure))
+            {
+                return failure;
+            }
+
+            var now = clock.GetUtcNow();
+            entity.Title = title;
+            entity.Tags = JsonSerializer.Serialize(validTags.Except(removedTags).ToList());
+            entity.Priority = (changes.Priority ?? entity.PriorityValue).ToString();
+            entity.Rank = changes.Rank ?? (string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now));
+            entity.StatusChangedAt = string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.StatusChangedAt : now;
+            entity.Status = status;
+            entity.UpdatedAt = now;
+            return await SaveAsync(entity, changes.Description is null ? null : description, ifMatch is not null, token);
+        }, "the task", ct);
+        if (updated.TryGet(out var task, out _))
+        {
+            await SignalProjectsAsync(task.WorkspaceId, projectBefore, task.ProjectId is { } after ? ShortId.Format(after) : null, ct);
+        }
+
+        return updated;
+    }
+
+    /// <summary>Puts the task into the project phase the change names, or out of its project ("" as the project).</summary>
+    private async Task<Result<Done>> PlaceAsync(Workspace workspace, TaskEntity entity, TaskChanges changes, CancellationToken ct)
+    {
+        if (changes.Project == "")
+        {
+            (entity.ProjectId, entity.PhaseId) = (null, null);
+            return Done.Value;
+        }
+
+        if (changes.Project is null && changes.Phase is null)
+        {
+            return Done.Value;
+        }
+
+        var projectRef = changes.Project ?? entity.ProjectId;
+        if (projectRef is null || changes.Phase is null)
+        {
+            return new Invalid("give both a project and a phase (--project ID --phase N)", "phase");
+        }
+
+        if (!(await projects.PhaseOfAsync(workspace, projectRef, changes.Phase.Value, ct)).TryGet(out var membership, out var failure))
+        {
+            return failure;
+        }
+
+        (entity.ProjectId, entity.PhaseId) = (ShortId.Format(membership.Project), ShortId.Format(membership.Phase));
+        return Done.Value;
+    }
+
+    /// <summary>
+    /// Writes the changed task with its ETag. A new description is stored first (a large one as a blob) and the one it
+    /// replaces is forgotten only once the task points at the new one; a lost race forgets the new one instead.
+    /// </summary>
+    private async Task<Result<TaskItem>> SaveAsync(TaskEntity entity, string? newDescriptionText, bool versionGiven, CancellationToken ct)
+    {
+        var oldDescription = entity.StoredDescription;
+        var newDescription = newDescriptionText is null ? oldDescription : await texts.SaveAsync(TextOwner(entity), newDescriptionText, ct);
+        (entity.Description, entity.DescriptionBlob) = (newDescription.Inline, newDescription.BlobName);
+        entity.DescriptionLength = newDescriptionText?.Length ?? entity.DescriptionLength;
+        var table = await storage.Table(TableNames.Tasks);
+        try
+        {
+            var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
+            entity.ETag = response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+        {
+            if (newDescription != oldDescription)
+            {
+                await texts.ForgetAsync(newDescription);
+            }
+
+            if (versionGiven)
+            {
+                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} was changed since you read it; reload and try again");
+            }
+
+            throw;
+        }
+
+        if (newDescription != oldDescription)
+        {
+            await texts.ForgetAsync(oldDescription);
+        }
+
+        return entity.ToTask(newDescriptionText ?? await texts.LoadAsync(newDescription, ct));
+    }
+
+    /// <summary>
+    /// Applies a change to one task on fresh state, conditionally on its ETag, retrying a lost race: how sessions
+    /// (and later webhooks and projects) change a task without ever overwriting someone else's change.
+    /// </summary>
+    /// <summary>
+    /// A read-modify-write of one task with its ETag (a lost race is retried on fresh state): <paramref name="change"/>
+    /// edits the entity and says whether to save it, or refuses with a failure (nothing is written either way then).
+    /// </summary>
+    internal async Task<Result<TaskEntity>> ChangeAsync(Guid workspaceId, Guid taskId, Func<TaskEntity, Task<Result<TaskEdit>>> change, CancellationToken ct)
+    {
+        string? statusBefore = null;
+        var changed = await Optimistic.UpdateAsync<TaskEntity>(async token =>
+        {
+            var table = await storage.Table(TableNames.Tasks);
+            var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), cancellationToken: token);
+            if (!found.HasValue || found.Value is not { } entity)
+            {
+                return new NotFound($"no task matches '{ShortId.Of(taskId)}'");
+            }
+
+            statusBefore = entity.Status;
+            if (!(await change(entity)).TryGet(out var edit, out var failure))
+            {
+                return failure;
+            }
+
+            if (edit == TaskEdit.Keep)
+            {
+                return entity;
+            }
+
+            entity.UpdatedAt = clock.GetUtcNow();
+            var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
+            entity.ETag = response.Headers.ETag ?? default;
+            return entity;
+        }, "the task", ct);
+        if (changed.TryGet(out var task, out _) && task.Status != statusBefore)
+        {
+            await projects.SignalAsync(workspaceId, task.ProjectId, ct);
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// A task's pull request changed on GitHub: record it and move the task — unless a person (or anything else)
+    /// moved the task after the event happened, in which case the later move wins.
+    /// </summary>
+    internal async Task<string> ApplyPullRequestAsync(Workspace workspace, string shortId, int number, string url, string? status, DateTimeOffset happenedAt, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Tasks);
+        var found = await PrefixLookup.FindAsync<TaskEntity>(table, ShortId.Format(workspace.Id), shortId, "task", e => e.RowKey, ct);
+        if (!found.TryGet(out var task, out _))
+        {
+            return $"ignored: no task {shortId} in this workspace";
+        }
+
+        var outcome = "";
+        var changed = await ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), entity =>
+        {
+            entity.PullRequestNumber = number;
+            entity.PullRequestUrl = url;
+            var target = status is null ? null : workspace.FindColumn(status);
+            if (target is null || target == entity.Status)
+            {
+                outcome = $"task {shortId}: pull request #{number} recorded";
+            }
+            else if (entity.StatusChangedAt is { } moved && moved > happenedAt + GitHubTimePrecision)
+            {
+                outcome = $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event";
+            }
+            else
+            {
+                entity.Status = target;
+                entity.Rank = RankAt(clock.GetUtcNow());
+                entity.StatusChangedAt = happenedAt;
+                outcome = $"task {shortId} moved to {target} (pull request #{number})";
+            }
+
+            return Task.FromResult<Result<TaskEdit>>(TaskEdit.Save);
+        }, ct);
+        return changed.IsSuccess ? outcome : $"ignored: {changed.Failure!.Message}";
+    }
+
+    /// <summary>GitHub's timestamps are whole seconds.</summary>
+    private static readonly TimeSpan GitHubTimePrecision = TimeSpan.FromSeconds(1);
+}
