@@ -54,6 +54,9 @@ public static class KonduktorCoreServices
         services.AddSingleton<GitHub.GitHubWebhooks>();
         services.AddSingleton<GitHub.GitHubApi>();
         services.AddSingleton<GitHub.AutoFix>();
+        services.AddSingleton<GitHub.GitHubWork>();
+        services.AddSingleton<GitHub.PullRequestOpener>();
+        services.AddSingleton(new GitHub.BoardLinks(configuration["Konduktor:BoardUrl"] is { Length: > 0 } board ? new Uri(board) : null));
         services.AddSingleton(new GitHub.GitHubOptions(configuration["Konduktor:GitHub:ApiUrl"] is { Length: > 0 } apiUrl ? new Uri(apiUrl.TrimEnd('/') + "/") : GitHub.GitHubOptions.Default));
         services.AddSingleton(new JanitorOptions
         {

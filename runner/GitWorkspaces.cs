@@ -173,6 +173,14 @@ public sealed partial class GitWorkspaces(string workDirectory)
         return int.Parse(count.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>How far the worktree's branch is ahead of the default branch as fetched, and its head commit.</summary>
+    public async Task<(int Ahead, string Head)> AheadOfDefaultAsync(string worktree, string defaultBranch, CancellationToken ct)
+    {
+        var count = await Git(worktree, ct, "rev-list", "--count", $"refs/remotes/origin/{defaultBranch}..HEAD");
+        var head = await Git(worktree, ct, "rev-parse", "HEAD");
+        return (int.Parse(count.Trim(), System.Globalization.CultureInfo.InvariantCulture), head.Trim());
+    }
+
     public async Task PushAsync(string worktree, string branch, CancellationToken ct)
     {
         await Git(worktree, ct, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");

@@ -58,9 +58,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             report = new SessionReport { Status = SessionStatus.Failed, Error = e.Message };
         }
 
-        if (_worktree is { } kept)
+        if (_worktree is { } kept && await KeepWorkAsync(kept, report.ClaudeSessionId ?? conversation?.Id, shipper) is { } branch)
         {
-            await KeepWorkAsync(kept, report.ClaudeSessionId ?? conversation?.Id, shipper);
+            report = report with { CommitsAhead = branch.Ahead, HeadCommit = branch.Head };
         }
 
         await _claudeSessionReported;
@@ -234,8 +234,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     /// <summary>
     /// After every session: the transcript goes to storage (so any runner can resume), and commits the agent left
     /// on the task branch are pushed (so the work is never only on this machine). Best effort, reported in the log.
+    /// Returns how far the pushed task branch is ahead of the default branch (Konduktor opens its pull request from that).
     /// </summary>
-    private async Task KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
+    private async Task<(int Ahead, string Head)?> KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
@@ -259,15 +260,23 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             }
 
             // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
-            if (!job.FreshWorktree && await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
+            if (job.FreshWorktree)
+            {
+                return null;
+            }
+
+            if (await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
             {
                 await git.PushAsync(worktree, job.Branch, limit.Token);
                 shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
             }
+
+            return await git.AheadOfDefaultAsync(worktree, job.DefaultBranch, limit.Token);
         }
         catch (Exception e) when (e is RunnerApiException or CommandFailedException or IOException or OperationCanceledException)
         {
             shipper.Add("konduktor", $"could not keep everything of this session: {e.Message}");
+            return null;
         }
     }
 

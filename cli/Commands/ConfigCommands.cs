@@ -18,6 +18,8 @@ public static class ConfigCommands
         var gitHubToken = new Option<string?>("--github-token") { Description = "A GitHub token for checks and mergeability (- to read it from stdin; \"\" to remove)" };
         var autoFixLimit = new Option<int?>("--auto-fix-limit") { Description = "Automatic fix sessions in a row per task before stopping (default 3)" };
         var model = new Option<string?>("--model") { Description = "Claude Code's model for agents (\"\" for Claude Code's default)" };
+        var pullRequests = new Option<string?>("--pr") { Description = "Who opens a task's pull request: konduktor (default; when a session leaves commits), agent (Konduktor opens a draft if it did not), off" };
+        pullRequests.AcceptOnlyFromAmong([.. WorkspaceRules.PullRequestModes]);
 
         return CommandFactory.Group("config", "A workspace's agent configuration",
             CommandFactory.Create("get", "Show the workspace's configuration", async (cli, ct) =>
@@ -38,10 +40,11 @@ public static class ConfigCommands
                     Model = cli.Get(model),
                     GitHubToken = cli.Get(gitHubToken) == "-" ? Console.In.ReadToEnd() : cli.Get(gitHubToken),
                     AutoFixLimit = cli.Get(autoFixLimit),
+                    PullRequests = cli.Get(pullRequests),
                 };
                 var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -59,6 +62,7 @@ public static class ConfigCommands
         Output.Line($"auto-fix CI:        {WorkspaceCommands.OnOff(c.AutoFixCi)}");
         Output.Line($"auto-fix limit:     {c.AutoFixLimit} in a row");
         Output.Line($"GitHub token:       {(c.GitHubTokenSet ? "set" : "not set")}");
+        Output.Line($"pull requests:      {c.PullRequests switch { "konduktor" => "Konduktor opens them", "agent" => "the agent opens them (Konduktor opens a draft if it did not)", _ => "nobody opens them" }}");
         Output.Line($"permission mode:    {c.PermissionMode}");
         Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");
         Output.Line("system prompt:");

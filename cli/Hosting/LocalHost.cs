@@ -20,12 +20,14 @@ public sealed class LocalHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly LocalTimers _timers;
+    private readonly LocalQueues _queues;
     private readonly LocalDurable _durable;
 
-    private LocalHost(WebApplication app, LocalTimers timers, LocalDurable durable, int functionCount)
+    private LocalHost(WebApplication app, LocalTimers timers, LocalQueues queues, LocalDurable durable, int functionCount)
     {
         _app = app;
         _timers = timers;
+        _queues = queues;
         _durable = durable;
         FunctionCount = functionCount;
     }
@@ -84,14 +86,18 @@ public sealed class LocalHost : IAsyncDisposable
         FunctionEndpoints.Map(app, functions);
         app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
         await app.StartAsync(ct);
+        var links = app.Services.GetRequiredService<Konduktor.Core.GitHub.BoardLinks>();
+        links.BoardUrl ??= new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var durable = await LocalDurable.StartAsync(typeof(KonduktorFunctionsServices).Assembly, app.Services, ct);
         var timers = LocalTimers.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
-        return new LocalHost(app, timers, durable, functions.Count + timers.Count + durable.Count);
+        var queues = LocalQueues.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
+        return new LocalHost(app, timers, queues, durable, functions.Count + timers.Count + queues.Count + durable.Count);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _timers.DisposeAsync();
+        await _queues.DisposeAsync();
         await _durable.DisposeAsync();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();

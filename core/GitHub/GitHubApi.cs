@@ -9,6 +9,9 @@ public sealed record GitHubOptions(Uri ApiUrl)
     public static readonly Uri Default = new("https://api.github.com/");
 }
 
+/// <summary>A pull request as Konduktor keeps it on a task.</summary>
+public sealed record PullRequestLink(int Number, string Url);
+
 /// <summary>The few GitHub API calls Konduktor makes, through Octokit, with the workspace's token when it has one.</summary>
 public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options)
 {
@@ -42,6 +45,30 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
         var config = new Dictionary<string, string> { ["url"] = payloadUrl, ["content_type"] = "json", ["secret"] = secret, ["insecure_ssl"] = "0" };
         var hook = await client.Repository.Hooks.Create(owner, name, new NewRepositoryHook("web", config) { Events = events.ToList(), Active = true });
         return hook.Id;
+    }
+
+    /// <summary>The open pull request whose head is <paramref name="branch"/> in the repository itself; null when there is none.</summary>
+    public async Task<PullRequestLink?> FindOpenPullRequestAsync(Workspace workspace, string branch, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var open = await client.PullRequest.GetAllForRepository(owner, name, new PullRequestRequest { State = ItemStateFilter.Open, Head = $"{owner}:{branch}" });
+        return open.FirstOrDefault(p => p.Head.Ref == branch) is { } found ? new PullRequestLink(found.Number, found.HtmlUrl) : null;
+    }
+
+    /// <summary>Opens a pull request from the task branch into the default branch; when GitHub says one exists already, that one.</summary>
+    public async Task<PullRequestLink> OpenPullRequestAsync(Workspace workspace, string branch, string title, string body, bool draft, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        try
+        {
+            var created = await client.PullRequest.Create(owner, name, new NewPullRequest(title, branch, workspace.DefaultBranch) { Body = body, Draft = draft });
+            return new PullRequestLink(created.Number, created.HtmlUrl);
+        }
+        catch (ApiValidationException)
+        {
+            // Opened by someone else between our look and our create (the agent, another pass): that one is the task's.
+            return await FindOpenPullRequestAsync(workspace, branch, ct) ?? throw new InvalidOperationException($"GitHub refused a pull request for {branch} and shows none open");
+        }
     }
 
     /// <summary>GitHub computes mergeability lazily: null means "not known yet, ask again shortly".</summary>

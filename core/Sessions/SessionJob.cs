@@ -61,6 +61,12 @@ public sealed record SessionReport
     public SessionOutcome? Outcome { get; init; }
 
     public long? LastSequence { get; init; }
+
+    /// <summary>Commits the task branch has that its default branch lacks, once the runner pushed them (null: unknown).</summary>
+    public int? CommitsAhead { get; init; }
+
+    /// <summary>The task branch's head commit after the session, as pushed.</summary>
+    public string? HeadCommit { get; init; }
 }
 
 /// <summary>Filters for a session listing.</summary>

@@ -6,7 +6,7 @@ namespace Konduktor.Core.Sessions;
 /// <summary>What the agent is told: the task, its ids and what this kind of session is for.</summary>
 public static partial class SessionPrompts
 {
-    public static string For(SessionKind kind, Guid taskId, string title, string description, string branch, string? message)
+    public static string For(SessionKind kind, Guid taskId, string title, string description, string branch, string? message, string pullRequests = Workspaces.WorkspaceRules.DefaultPullRequestMode)
     {
         var prompt = new StringBuilder();
         switch (kind)
@@ -40,7 +40,12 @@ public static partial class SessionPrompts
         prompt.AppendLine()
             .AppendLine("---")
             .AppendLine($"Task id: {ShortId.Format(taskId)}. You are in a git worktree on branch {branch}, made for this task.")
-            .AppendLine("Commit your work on this branch, push it, and open a pull request when the task is done.")
+            .AppendLine(pullRequests switch
+            {
+                "agent" => "Commit your work on this branch, push it, and open a pull request when the task is done (`gh pr create`).",
+                "off" => "Commit your work on this branch and push it; do not open a pull request.",
+                _ => "Commit your work on this branch and push it; Konduktor opens the pull request once your commits are pushed.",
+            })
             .AppendLine("The `konduktor` CLI is on your PATH and signed in to this workspace (tasks, questions, docs).");
         return prompt.ToString();
     }
@@ -49,7 +54,7 @@ public static partial class SessionPrompts
     /// A resume whose conversation is lost (no runner and no storage holds its transcript): a fresh conversation on the
     /// same branch, told the task, that earlier work is on the branch, what the last session said, and why it runs now.
     /// </summary>
-    public static string ForLostConversation(SessionKind kind, Guid taskId, string title, string description, string branch, string? message, string? lastWords)
+    public static string ForLostConversation(SessionKind kind, Guid taskId, string title, string description, string branch, string? message, string? lastWords, string pullRequests = Workspaces.WorkspaceRules.DefaultPullRequestMode)
     {
         var why = kind == SessionKind.Resume
             ? (string.IsNullOrWhiteSpace(message) ? null : "The person you work for says:\n" + message.Trim())
@@ -67,7 +72,7 @@ public static partial class SessionPrompts
             earlier.AppendLine().AppendLine(why);
         }
 
-        return For(SessionKind.Task, taskId, title, description, branch, earlier.ToString());
+        return For(SessionKind.Task, taskId, title, description, branch, earlier.ToString(), pullRequests);
     }
 
     /// <summary>A scheduled agent's run: its own prompt, then where it is and how it works (through the CLI).</summary>

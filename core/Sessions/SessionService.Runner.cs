@@ -134,13 +134,13 @@ public sealed partial class SessionService
             Repository = workspace.Repository,
             DefaultBranch = workspace.DefaultBranch,
             Branch = branch,
-            Prompt = SessionPrompts.For(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message),
+            Prompt = SessionPrompts.For(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message, workspace.Config.PullRequests),
             SystemPrompt = workspace.Config.SystemPrompt,
             PermissionMode = workspace.Config.PermissionMode,
             Model = workspace.Config.Model,
             ResumeClaudeSessionId = resumes ? session.ClaudeSessionId : null,
             PromptWithoutConversation = resumes
-                ? SessionPrompts.ForLostConversation(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message, await LastWordsAsync(session, ct))
+                ? SessionPrompts.ForLostConversation(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message, await LastWordsAsync(session, ct), workspace.Config.PullRequests)
                 : null,
             EarlierConversationCostUsd = resumes && task.ConversationCostUsd is { } earlier ? (decimal)earlier : null,
             Token = token,
@@ -172,9 +172,15 @@ public sealed partial class SessionService
             return failure;
         }
 
-        if (report.Error is { Length: > MaxErrorLength } || report.ClaudeSessionId is { Length: > 200 })
+        if (report.Error is { Length: > MaxErrorLength })
         {
-            return new Invalid("the report's error or Claude session id is too long");
+            return new Invalid($"the report's error is longer than {MaxErrorLength:N0} characters", "error");
+        }
+
+        // A conversation id names files on runners and blobs in storage: a UUID or nothing, whatever an agent printed.
+        if (report.ClaudeSessionId is { } conversation && !Guid.TryParseExact(conversation, "D", out _))
+        {
+            return new Invalid("a Claude session id is a UUID (as Claude Code makes them); this one is not", "claudeSessionId");
         }
 
         if (session.StatusValue == report.Status)
@@ -238,11 +244,31 @@ public sealed partial class SessionService
             }, ct);
             await active.RemoveAsync(session.Id, CancellationToken.None);
             signals.Pulse(session.Id, final: true);
+            await EnsurePullRequestAsync(session, report, ct);
             await StartPendingAutoFixAsync(session, ct);
             logger.LogInformation("Session {SessionId} ended {Status} (exit code {ExitCode})", session.Id, report.Status, report.ExitCode);
         }
 
         return updated;
+    }
+
+    /// <summary>A task branch the session left with commits gets its pull request from the GitHub work queue (not here: it waits on GitHub).</summary>
+    private async Task EnsurePullRequestAsync(SessionEntity ended, SessionReport report, CancellationToken ct)
+    {
+        if (ended.TaskId is null || report.CommitsAhead is not > 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await gitHubWork.EnqueueAsync(new GitHub.GitHubWorkItem(GitHub.GitHubWorkKind.OpenPullRequest, ended.WorkspaceId, Guid.Parse(ended.TaskId)), ct);
+        }
+        catch (RequestFailedException e)
+        {
+            // The reconciler opens it on its next pass.
+            logger.LogWarning(e, "Could not queue opening the pull request of task {TaskId}", ended.TaskId);
+        }
     }
 
     /// <summary>An automatic fix that waited for this session: its turn now.</summary>

@@ -23,6 +23,7 @@ public sealed partial class SessionService(
     SessionJobs queue,
     ActiveSessions active,
     Runners.RunnerService runners,
+    GitHub.GitHubWork gitHubWork,
     SessionSignals signals,
     TimeProvider clock,
     IIdGenerator ids,

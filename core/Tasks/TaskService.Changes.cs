@@ -186,6 +186,14 @@ public sealed partial class TaskService
     /// A task's pull request changed on GitHub: record it and move the task — unless a person (or anything else)
     /// moved the task after the event happened, in which case the later move wins.
     /// </summary>
+    /// <summary>Leaves Konduktor's note on a task (shown on the board and by `tasks show`), e.g. why it could not open its PR.</summary>
+    internal Task<Result<TaskEntity>> NoteAsync(Guid workspaceId, Guid taskId, string note, CancellationToken ct) =>
+        ChangeAsync(workspaceId, taskId, task =>
+        {
+            task.Note = note;
+            return Task.FromResult<Result<TaskEdit>>(TaskEdit.Save);
+        }, ct);
+
     internal async Task<string> ApplyPullRequestAsync(Workspace workspace, string shortId, int number, string url, string? status, DateTimeOffset happenedAt, CancellationToken ct)
     {
         var table = await storage.Table(TableNames.Tasks);

@@ -50,4 +50,7 @@ public sealed record WorkspaceConfig
     public bool GitHubTokenSet { get; init; }
 
     public int AutoFixLimit { get; init; } = WorkspaceRules.DefaultAutoFixLimit;
+
+    /// <summary>Who opens a task's pull request: konduktor, agent or off (<see cref="WorkspaceRules.PullRequestModes"/>).</summary>
+    public string PullRequests { get; init; } = WorkspaceRules.DefaultPullRequestMode;
 }

@@ -54,6 +54,8 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public int? AutoFixLimit { get; set; }
 
+    public string? PullRequests { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -80,6 +82,7 @@ internal sealed class WorkspaceEntity : ITableEntity
             Model = Model,
             GitHubTokenSet = GitHubToken is not null,
             AutoFixLimit = AutoFixLimit ?? WorkspaceRules.DefaultAutoFixLimit,
+            PullRequests = PullRequests ?? WorkspaceRules.DefaultPullRequestMode,
         },
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,

@@ -40,6 +40,19 @@ public static partial class WorkspaceRules
 
     public const int DefaultAutoFixLimit = 3;
 
+    /// <summary>
+    /// Who opens a task's pull request: <c>konduktor</c> (the default: Konduktor opens it when a session leaves commits),
+    /// <c>agent</c> (the agent is asked to; Konduktor opens a draft when it did not), <c>off</c> (nobody).
+    /// </summary>
+    public static readonly IReadOnlyList<string> PullRequestModes = ["konduktor", "agent", "off"];
+
+    public const string DefaultPullRequestMode = "konduktor";
+
+    public static Result<string> PullRequestMode(string mode) =>
+        PullRequestModes.FirstOrDefault(m => string.Equals(m, mode.Trim(), StringComparison.OrdinalIgnoreCase)) is { } known
+            ? known
+            : new Invalid($"'{ShortId.Shorten(mode)}' is not a pull request mode; use one of {string.Join(", ", PullRequestModes)}", "pullRequests");
+
     public static readonly IReadOnlyList<string> PermissionModes = ["default", "acceptEdits", "bypassPermissions", "plan"];
 
     public static Result<string> PermissionMode(string mode) =>

@@ -42,6 +42,9 @@ public sealed record ConfigChanges
     /// <summary>A GitHub token for the API (checks, mergeability); "" removes it. Stored, never shown or logged.</summary>
     public string? GitHubToken { get; init; }
 
+    /// <summary>Who opens a task's pull request: konduktor, agent or off.</summary>
+    public string? PullRequests { get; init; }
+
     /// <summary>Automatic fix sessions in a row per task before Konduktor stops and leaves a note (default 3).</summary>
     public int? AutoFixLimit { get; init; }
 }
@@ -155,7 +158,8 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             if (!WorkspaceRules.SystemPrompt(prompt).TryGet(out prompt, out failure)
                 || !WorkspaceRules.Branch(changes.DefaultBranch ?? current.DefaultBranch).TryGet(out var branch, out failure)
                 || !WorkspaceRules.PermissionMode(changes.PermissionMode ?? current.Config.PermissionMode).TryGet(out var permissionMode, out failure)
-                || !WorkspaceRules.Model(changes.Model ?? current.Config.Model).TryGet(out var model, out failure))
+                || !WorkspaceRules.Model(changes.Model ?? current.Config.Model).TryGet(out var model, out failure)
+                || !WorkspaceRules.PullRequestMode(changes.PullRequests ?? current.Config.PullRequests).TryGet(out var pullRequests, out failure))
             {
                 return failure;
             }
@@ -178,6 +182,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             entity.DefaultBranch = branch;
             entity.PermissionMode = permissionMode;
             entity.Model = model.Length == 0 ? null : model;
+            entity.PullRequests = pullRequests;
             if (changes.GitHubToken is { } gitHubToken)
             {
                 entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : await vault.KeepAsync(GitHubTokenName(current.Id), gitHubToken.Trim(), token);

@@ -176,6 +176,9 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         var repository = $"acme/{name}";
         var created = await _up.CliAsync("workspaces", "create", remote.Path, "--name", name, "--github", repository);
         Assert.True(created.ExitCode == 0, created.ToString());
+
+        // These tests open their PRs through webhooks; Konduktor opening its own is PullRequestTests' subject.
+        Assert.Equal(0, (await _up.CliAsync("-w", name, "config", "set", "--pr", "off")).ExitCode);
         var webhook = JsonSerializer.Deserialize<Konduktor.Functions.WebhookView>((await _up.CliAsync("workspaces", "webhook", name, "--json")).Output, SessionsHost.Json)!;
         return (name, repository, remote, webhook);
     }

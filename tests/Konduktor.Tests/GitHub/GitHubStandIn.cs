@@ -24,6 +24,11 @@ public sealed class GitHubStandIn : IAsyncDisposable
 
     public ConcurrentBag<string> Requests { get; } = [];
 
+    /// <summary>Pull requests opened through POST /repos/{owner}/{repo}/pulls, by number (from 100), with their head branch and body.</summary>
+    public ConcurrentDictionary<int, OpenedPullRequest> PullRequests { get; } = new();
+
+    private int _lastNumber = 99;
+
     /// <summary>Webhooks created through POST /repos/{owner}/{repo}/hooks: the JSON body and the Authorization header.</summary>
     public ConcurrentBag<(string Body, string Authorization)> CreatedHooks { get; } = [];
 
@@ -67,6 +72,31 @@ public sealed class GitHubStandIn : IAsyncDisposable
                 last_response = new { code = (int?)null, status = "unused", message = (string?)null },
             }, statusCode: 201);
         });
+        api.MapGet("/repos/{owner}/{repo}/pulls", (HttpContext http, string owner, string repo) =>
+        {
+            var head = http.Request.Query["head"].ToString();
+            var open = self!.PullRequests.Values.Where(p => p.Open && (head.Length == 0 || head == $"{owner}:{p.Head}"))
+                .Select(p => PullRequestJson(owner, repo, p.Number, p.Head, p.Title, p.Body, p.Draft));
+            return Results.Json(open.ToArray());
+        });
+        api.MapPost("/repos/{owner}/{repo}/pulls", async (HttpContext http, string owner, string repo) =>
+        {
+            var body = System.Text.Json.JsonDocument.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync()).RootElement;
+            var head = body.GetProperty("head").GetString()!;
+            lock (self!.PullRequests)
+            {
+                if (self.PullRequests.Values.Any(p => p.Open && p.Head == head))
+                {
+                    return Results.Json(new { message = "Validation Failed", errors = new[] { new { resource = "PullRequest", code = "custom", message = $"A pull request already exists for {owner}:{head}." } }, documentation_url = "https://docs.github.com/rest" }, statusCode: 422);
+                }
+
+                var number = Interlocked.Increment(ref self._lastNumber);
+                var opened = new OpenedPullRequest(number, head, body.GetProperty("title").GetString()!, body.TryGetProperty("body", out var text) ? text.GetString() ?? "" : "",
+                    body.TryGetProperty("draft", out var draft) && draft.GetBoolean(), http.Request.Headers.Authorization.ToString());
+                self.PullRequests[number] = opened;
+                return Results.Json(PullRequestJson(owner, repo, number, head, opened.Title, opened.Body, opened.Draft), statusCode: 201);
+            }
+        });
         api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}", (string owner, string repo, int number) =>
         {
             bool? mergeable = null;
@@ -98,6 +128,15 @@ public sealed class GitHubStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
+    private static object PullRequestJson(string owner, string repo, int number, string head, string title, string body, bool draft) => new
+    {
+        url = $"https://api.github.com/repos/{owner}/{repo}/pulls/{number}", id = 1000 + number, number, state = "open", title, body, draft,
+        html_url = $"https://github.com/{owner}/{repo}/pull/{number}", merged = false,
+        head = new { @ref = head, sha = "0000000000000000000000000000000000000001", label = $"{owner}:{head}" },
+        @base = new { @ref = "main", sha = "0000000000000000000000000000000000000002", label = $"{owner}:main" },
+        created_at = "2026-01-01T00:00:00Z", updated_at = "2026-01-01T00:00:00Z",
+    };
+
     private static object CheckRun(long id, string name, string conclusion, string owner, string repo, string sha, string title, string summary) => new
     {
         id, name, head_sha = sha, status = "completed", conclusion, node_id = "CR" + id,
@@ -107,3 +146,6 @@ public sealed class GitHubStandIn : IAsyncDisposable
         check_suite = new { id = 5 }, pull_requests = Array.Empty<object>(),
     };
 }
+
+/// <summary>A pull request Konduktor opened on the stand-in.</summary>
+public sealed record OpenedPullRequest(int Number, string Head, string Title, string Body, bool Draft, string Authorization, bool Open = true);

@@ -94,6 +94,23 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_reported_claude_session_id_is_a_uuid_or_refused_so_it_never_names_a_file()
+    {
+        await using var core = new CoreHarness(azurite);
+        var workspace = await core.NewWorkspaceAsync();
+        var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "careful" }, Ct)).Value!;
+        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var runner = await core.NewRunnerAsync("careful-runner");
+        await core.Sessions.ClaimAsync(runner, workspace.Id, session.Id, Ct);
+
+        var evil = await core.Sessions.ReportAsync(runner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running, ClaudeSessionId = "../../../elsewhere/evil" }, Ct);
+        var fine = await core.Sessions.ReportAsync(runner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running, ClaudeSessionId = Guid.NewGuid().ToString() }, Ct);
+
+        Assert.Equal("claudeSessionId", Assert.IsType<Invalid>(evil.Failure).Field);
+        Assert.True(fine.IsSuccess);
+    }
+
+    [Fact]
     public async Task Only_the_runner_that_claimed_a_session_may_report_on_it_or_write_its_logs()
     {
         await using var core = new CoreHarness(azurite);

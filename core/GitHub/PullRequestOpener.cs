@@ -1,0 +1,72 @@
+using Konduktor.Core.Auth;
+using Konduktor.Core.Tasks;
+using Konduktor.Core.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Core.GitHub;
+
+/// <summary>
+/// Where people see a task on the board, for the link back in the pull requests Konduktor opens: <c>Konduktor:BoardUrl</c>
+/// in Azure; the local host sets its own address once it listens.
+/// </summary>
+public sealed class BoardLinks(Uri? boardUrl)
+{
+    public Uri? BoardUrl { get; set; } = boardUrl;
+
+    public string? TaskLink(Workspace workspace, TaskItem task) =>
+        BoardUrl is null ? null : $"{BoardUrl.ToString().TrimEnd('/')}/#/w/{Uri.EscapeDataString(workspace.Name)}/t/{task.ShortId}";
+}
+
+/// <summary>
+/// Makes sure a task whose branch has commits has a pull request — the agent may not have opened one, and it may not
+/// have `gh` at all. Finds an open one for the branch first (so opening twice is harmless: GitHub also refuses a second
+/// one for the same head); without a token it says so on the task rather than staying silent.
+/// </summary>
+public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService tasks, GitHubApi gitHub, BoardLinks links, TimeProvider clock, ILogger<PullRequestOpener> logger)
+{
+    private const int MaxBody = 60_000;
+
+    public async Task<string> OpenAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
+    {
+        var caller = Principal.Konduktor("pull requests");
+        if (await workspaces.FindByIdAsync(workspaceId, ct) is not { } workspace
+            || !(await tasks.GetAsync(caller, ShortId.Format(workspaceId), ShortId.Format(taskId), ct)).TryGet(out var task, out _))
+        {
+            return "nothing to do: the task or its workspace is gone";
+        }
+
+        if (task.PullRequestNumber is { } known)
+        {
+            return $"task {task.ShortId} has pull request #{known} already";
+        }
+
+        if (workspace.Config.PullRequests == "off" || task.Branch is null || workspace.GitHubRepository is null)
+        {
+            return $"task {task.ShortId}: no pull request is opened ({(workspace.GitHubRepository is null ? "the repository is not on GitHub" : task.Branch is null ? "no branch" : "pull requests are off")})";
+        }
+
+        if (!workspace.Config.GitHubTokenSet)
+        {
+            await tasks.NoteAsync(workspace.Id, taskId, $"Konduktor could not open a pull request for {task.Branch}: this workspace has no GitHub token. Set one that may open pull requests (`konduktor config set --github-token -`), or open it yourself.", ct);
+            return $"task {task.ShortId}: no GitHub token; a note was left on the task";
+        }
+
+        var pullRequest = await gitHub.FindOpenPullRequestAsync(workspace, task.Branch, ct)
+            ?? await gitHub.OpenPullRequestAsync(workspace, task.Branch, task.Title, Body(workspace, task), draft: workspace.Config.PullRequests == "agent", ct);
+        var moved = await tasks.ApplyPullRequestAsync(workspace, task.ShortId, pullRequest.Number, pullRequest.Url, BoardColumns.PrSubmitted, clock.GetUtcNow(), ct);
+        logger.LogInformation("Pull request #{Number} for task {TaskId}: {Result}", pullRequest.Number, taskId, moved);
+        return moved;
+    }
+
+    private string Body(Workspace workspace, TaskItem task)
+    {
+        var description = string.IsNullOrWhiteSpace(task.Description) ? "" : task.Description.Trim();
+        if (description.Length > MaxBody)
+        {
+            description = description[..MaxBody] + "\n\n… (the rest is in the task)";
+        }
+
+        var link = links.TaskLink(workspace, task) is { } url ? $" ([on the board]({url}))" : "";
+        return $"{description}\n\n---\nOpened by Konduktor for task `{task.ShortId}`: {task.Title}{link}.".TrimStart();
+    }
+}

@@ -1,0 +1,26 @@
+using Konduktor.Core.GitHub;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.Functions;
+
+/// <summary>Slow GitHub work, off the request paths: a failure is retried by the queue (five tries, then the poison queue).</summary>
+public sealed class GitHubWorkFunctions(PullRequestOpener pullRequests, ILogger<GitHubWorkFunctions> logger)
+{
+    [Function("GitHubWork")]
+    public async Task Run([QueueTrigger(GitHubWork.QueueName, Connection = "AzureWebJobsStorage")] string message, CancellationToken ct)
+    {
+        if (GitHubWork.Read(message) is not { } item)
+        {
+            logger.LogWarning("Dropping a github-work message that is not one of Konduktor's");
+            return;
+        }
+
+        var result = item switch
+        {
+            { Kind: GitHubWorkKind.OpenPullRequest, TaskId: { } taskId } => await pullRequests.OpenAsync(item.WorkspaceId, taskId, ct),
+            _ => $"nothing to do for {item.Kind}",
+        };
+        logger.LogInformation("GitHub work {Kind} for workspace {WorkspaceId}: {Result}", item.Kind, item.WorkspaceId, result);
+    }
+}

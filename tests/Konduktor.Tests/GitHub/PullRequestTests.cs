@@ -1,0 +1,87 @@
+using Konduktor.Core.Tasks;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.GitHub;
+
+/// <summary>Konduktor opens the task's pull request when an agent pushed and did not: GitHub's API answered by the stand-in.</summary>
+public sealed class PullRequestTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private GitHubStandIn _gitHub = null!;
+    private KonduktorUp _up = null!;
+    private SessionDriver _driver = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _gitHub = await GitHubStandIn.StartAsync();
+        _up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: new Dictionary<string, string> { ["Konduktor__GitHub__ApiUrl"] = _gitHub.Url });
+        _driver = new SessionDriver(_up);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _up.DisposeAsync();
+        await _gitHub.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("konduktor", false)]
+    [InlineData("agent", true)]
+    public async Task An_agent_that_pushed_without_opening_a_pull_request_gets_one_and_only_one(string mode, bool draft)
+    {
+        var (workspace, repository) = await WorkspaceAsync(token: "ghp_test_token_for_the_stand_in", mode);
+        var task = await _driver.CreateTaskAsync(workspace, "Add the greeting", "The greeting belongs in greeting.txt.\n\n"
+            + StandInAgent.Script(new { write = "greeting.txt", content = "hello\n" }, new { commit = "Add greeting" }));
+
+        var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var withPr = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { PullRequestNumber: not null } t ? t : null, "Konduktor to open the pull request");
+
+        var opened = Assert.Single(_gitHub.PullRequests.Values);
+        Assert.Equal(first.Branch, opened.Head);
+        Assert.Equal("Add the greeting", opened.Title);
+        Assert.Contains("The greeting belongs in greeting.txt.", opened.Body, StringComparison.Ordinal);
+        Assert.Contains($"Opened by Konduktor for task `{task.ShortId}`", opened.Body, StringComparison.Ordinal);
+        Assert.Contains($"/#/w/{workspace}/t/{task.ShortId}", opened.Body, StringComparison.Ordinal);
+        Assert.Equal(draft, opened.Draft);
+        Assert.Equal("Token ghp_test_token_for_the_stand_in", opened.Authorization);
+        Assert.Equal(opened.Number, withPr.PullRequestNumber);
+        Assert.Equal($"https://github.com/{repository}/pull/{opened.Number}", withPr.PullRequestUrl);
+        Assert.Equal("PR Submitted", withPr.Status);
+
+        // Another session leaves more commits: the pull request is found, not opened again.
+        var resumed = await _up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "-m", StandInAgent.Script(new { write = "more.txt", content = "more\n" }, new { commit = "More" }));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        await _driver.WaitForEndAsync(workspace, System.Text.Json.JsonSerializer.Deserialize<Konduktor.Core.Sessions.Session>(resumed.Output, SessionsHost.Json)!.Id);
+        await Eventually.WaitAsync(() => _up.Output.Contains($"task {task.ShortId} has pull request #{opened.Number} already", StringComparison.Ordinal), "the second session's pull request work to be done");
+        Assert.Single(_gitHub.PullRequests.Values);
+    }
+
+    [Fact]
+    public async Task Without_a_token_the_task_says_why_no_pull_request_was_opened()
+    {
+        var (workspace, _) = await WorkspaceAsync(token: null, "konduktor");
+        var task = await _driver.CreateTaskAsync(workspace, "No token", StandInAgent.Script(new { write = "a.txt", content = "a\n" }, new { commit = "A" }));
+
+        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var noted = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { Note: not null } t ? t : null, "the note about the missing token");
+
+        Assert.Contains("no GitHub token", noted.Note, StringComparison.Ordinal);
+        Assert.Contains("konduktor config set --github-token -", noted.Note, StringComparison.Ordinal);
+        Assert.Null(noted.PullRequestNumber);
+        Assert.Empty(_gitHub.PullRequests);
+    }
+
+    private async Task<(string Workspace, string Repository)> WorkspaceAsync(string? token, string mode)
+    {
+        var remote = await GitRemote.CreateAsync();
+        var name = "pr" + Guid.NewGuid().ToString("N")[..10];
+        var repository = $"acme/{name}";
+        Assert.Equal(0, (await _up.CliAsync("workspaces", "create", remote.Path, "--name", name, "--github", repository)).ExitCode);
+        Assert.Equal(0, (await _up.CliAsync("-w", name, "config", "set", "--pr", mode)).ExitCode);
+        if (token is not null)
+        {
+            Assert.Equal(0, (await _up.CliWithInputAsync(token, "-w", name, "config", "set", "--github-token", "-")).ExitCode);
+        }
+
+        return (name, repository);
+    }
+}
