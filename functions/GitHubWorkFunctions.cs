@@ -24,3 +24,17 @@ public sealed class GitHubWorkFunctions(PullRequestOpener pullRequests, ILogger<
         logger.LogInformation("GitHub work {Kind} for workspace {WorkspaceId}: {Result}", item.Kind, item.WorkspaceId, result);
     }
 }
+
+/// <summary>Tasks kept in line with GitHub without webhooks (none reach a laptop) and after missed deliveries.</summary>
+public sealed class ReconcilerFunctions(PullRequestReconciler reconciler, ILogger<ReconcilerFunctions> logger)
+{
+    [Function("ReconcilePullRequests")]
+    public async Task Run([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken ct)
+    {
+        var pass = await reconciler.RunAsync(ct);
+        if (pass.Changed > 0 || pass.PausedUntil is not null)
+        {
+            logger.LogInformation("Reconciler: {Looked} pull request(s) looked at, {Changed} task(s) changed{Paused}", pass.Looked, pass.Changed, pass.PausedUntil is { } until ? $", paused until {until:u}" : "");
+        }
+    }
+}

@@ -87,7 +87,8 @@ public static class TaskCommands
                     Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}");
                     if (t.PullRequestUrl is { } pr)
                     {
-                        Output.Line($"PR:       #{t.PullRequestNumber} {pr}");
+                        var state = string.Join(", ", new[] { t.ChecksState is { } checks ? $"checks {checks}" : null, t.ReviewState is { } review and not "none" ? review.Replace('_', ' ') : null }.OfType<string>());
+                        Output.Line($"PR:       #{t.PullRequestNumber} {pr}{(state.Length > 0 ? $" ({state})" : "")}");
                     }
 
                     if (t.ProjectId is { } projectId)

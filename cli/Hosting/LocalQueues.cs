@@ -19,7 +19,7 @@ public sealed class LocalQueues : IAsyncDisposable
     private const int MaxDequeueCount = 5;
     private static readonly TimeSpan Visibility = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxIdlePoll = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
 
@@ -61,6 +61,8 @@ public sealed class LocalQueues : IAsyncDisposable
     private async Task LoopAsync(MethodInfo method, string name, string queueName, StorageClients storage, IServiceProvider services, ILogger logger)
     {
         var ct = _stopping.Token;
+        var work = services.GetRequiredService<Konduktor.Core.GitHub.GitHubWork>();
+        var idle = TimeSpan.FromMilliseconds(100);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -69,9 +71,13 @@ public sealed class LocalQueues : IAsyncDisposable
                 var messages = (await queue.ReceiveMessagesAsync(16, Visibility, ct)).Value;
                 if (messages.Length == 0)
                 {
-                    await Task.Delay(IdlePoll, ct);
+                    // Backs off like the Functions host when idle; work sent from this process wakes it at once.
+                    await (queueName == Konduktor.Core.GitHub.GitHubWork.QueueName ? work.WaitForWorkAsync(idle, ct) : Task.Delay(idle, ct));
+                    idle = TimeSpan.FromMilliseconds(Math.Min(idle.TotalMilliseconds * 2, MaxIdlePoll.TotalMilliseconds));
                     continue;
                 }
+
+                idle = TimeSpan.FromMilliseconds(100);
 
                 await Task.WhenAll(messages.Select(m => HandleAsync(method, name, queueName, queue, m, storage, services, logger, ct)));
             }

@@ -12,8 +12,11 @@ public sealed record GitHubOptions(Uri ApiUrl)
 /// <summary>A pull request as Konduktor keeps it on a task.</summary>
 public sealed record PullRequestLink(int Number, string Url);
 
+/// <summary>What the reconciler reads of a pull request: open, merged or closed since when, its head, checks and review.</summary>
+public sealed record PullRequestStatus(int Number, string Url, bool Merged, bool Closed, DateTimeOffset Since, string Head, string? Checks, string? Review);
+
 /// <summary>The few GitHub API calls Konduktor makes, through Octokit, with the workspace's token when it has one.</summary>
-public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options)
+public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options, GitHubResponseCache cache)
 {
     private static readonly string[] FailedConclusions = ["failure", "timed_out", "startup_failure", "cancelled", "action_required"];
 
@@ -71,6 +74,30 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
         }
     }
 
+    /// <summary>A pull request's state as the reconciler needs it (a conditional request: unchanged answers cost nothing).</summary>
+    public async Task<(PullRequestStatus Status, RateLimit? Limit)> PullRequestStatusAsync(Workspace workspace, int number, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var pull = await client.PullRequest.Get(owner, name, number);
+        var checks = await ChecksStateAsync(client, owner, name, pull.Head.Sha);
+        var reviews = await client.PullRequest.Review.GetAll(owner, name, number);
+        var decisive = reviews.Where(r => r.State.StringValue is "APPROVED" or "CHANGES_REQUESTED").OrderBy(r => r.SubmittedAt).LastOrDefault();
+        var status = new PullRequestStatus(
+            pull.Number, pull.HtmlUrl, pull.Merged, pull.State.StringValue == "closed", pull.MergedAt ?? pull.ClosedAt ?? pull.CreatedAt, pull.Head.Sha, checks,
+            decisive?.State.StringValue.ToLowerInvariant());
+        return (status, client.GetLastApiInfo()?.RateLimit);
+    }
+
+    /// <summary>pending, passing or failing, from the check runs of a commit; null when it has none.</summary>
+    private static async Task<string?> ChecksStateAsync(GitHubClient client, string owner, string name, string sha)
+    {
+        var runs = (await client.Check.Run.GetAllForReference(owner, name, sha)).CheckRuns;
+        return runs.Count == 0 ? null
+            : runs.Any(r => r.Status.StringValue != "completed") ? "pending"
+            : runs.Any(r => r.Conclusion is { } c && FailedConclusions.Contains(c.StringValue)) ? "failing"
+            : "passing";
+    }
+
     /// <summary>GitHub computes mergeability lazily: null means "not known yet, ask again shortly".</summary>
     public async Task<bool?> MergeableAsync(Workspace workspace, int number, CancellationToken ct)
     {
@@ -81,7 +108,7 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
     private async Task<(string Owner, string Name, GitHubClient Client)> ClientAsync(Workspace workspace, CancellationToken ct)
     {
         var parts = (workspace.GitHubRepository ?? throw new InvalidOperationException($"workspace {workspace.Name} is not a GitHub repository")).Split('/');
-        var client = new GitHubClient(new ProductHeaderValue("konduktor"), options.ApiUrl);
+        var client = new GitHubClient(new ProductHeaderValue("konduktor"), options.ApiUrl) { ResponseCache = cache };
         if (await workspaces.GitHubTokenAsync(workspace.Id, ct) is { } token)
         {
             client.Credentials = new Credentials(token);

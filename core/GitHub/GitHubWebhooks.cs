@@ -144,7 +144,7 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
             _ => null,
         };
         var happenedAt = pullRequest.PullRequest.ClosedAt ?? pullRequest.PullRequest.UpdatedAt;
-        var result = await tasks.ApplyPullRequestAsync(workspace, shortId, (int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, ct);
+        var (result, _) = await tasks.ApplyPullRequestAsync(workspace, shortId, new PullRequestFacts((int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, pullRequest.PullRequest.Head.Sha), ct);
         if (pullRequest.Action == PullRequestActionValue.Synchronize)
         {
             result += "; " + await autoFix.PullRequestUpdatedAsync(workspace, branch, pullRequest.PullRequest.Base.Sha, ct);

@@ -23,15 +23,34 @@ public sealed record GitHubWorkItem(GitHubWorkKind Kind, Guid WorkspaceId, Guid?
 /// <c>GitHubWork</c> queue function (the local host serves it too), never inside a webhook's or a runner's request.
 /// A message that keeps failing goes to <c>github-work-poison</c> after five tries, as the Functions host does.
 /// </summary>
-public sealed class GitHubWork(StorageClients storage)
+public sealed class GitHubWork(StorageClients storage) : IDisposable
 {
     public const string QueueName = "github-work";
+    private readonly SemaphoreSlim _sent = new(0);
 
     public async Task EnqueueAsync(GitHubWorkItem item, CancellationToken ct)
     {
         var queue = await storage.Queue(QueueName);
         await queue.SendMessageAsync(JsonSerializer.Serialize(item, KonduktorJson.Options), ct);
+        _sent.Release();
     }
+
+    /// <summary>
+    /// Waits until this process sends work or the time is up: a host reading the queue in the same process (the local
+    /// one) picks its own messages up at once and polls slowly otherwise, as the Functions host backs off when idle.
+    /// </summary>
+    public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        if (await _sent.WaitAsync(timeout, ct))
+        {
+            while (_sent.CurrentCount > 0 && _sent.Wait(0, CancellationToken.None))
+            {
+                // Many sends wake one read, which takes up to 16 messages.
+            }
+        }
+    }
+
+    public void Dispose() => _sent.Dispose();
 
     /// <summary>A message as the queue function receives it; null when it is not one of Konduktor's.</summary>
     public static GitHubWorkItem? Read(string message)

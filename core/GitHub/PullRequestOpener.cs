@@ -53,7 +53,7 @@ public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService t
 
         var pullRequest = await gitHub.FindOpenPullRequestAsync(workspace, task.Branch, ct)
             ?? await gitHub.OpenPullRequestAsync(workspace, task.Branch, task.Title, Body(workspace, task), draft: workspace.Config.PullRequests == "agent", ct);
-        var moved = await tasks.ApplyPullRequestAsync(workspace, task.ShortId, pullRequest.Number, pullRequest.Url, BoardColumns.PrSubmitted, clock.GetUtcNow(), ct);
+        var (moved, _) = await tasks.ApplyPullRequestAsync(workspace, task.ShortId, new PullRequestFacts(pullRequest.Number, pullRequest.Url, BoardColumns.PrSubmitted, clock.GetUtcNow()), ct);
         logger.LogInformation("Pull request #{Number} for task {TaskId}: {Result}", pullRequest.Number, taskId, moved);
         return moved;
     }

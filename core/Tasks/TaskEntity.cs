@@ -12,7 +12,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "CreatedBy", "UpdatedAt", "StatusChangedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -69,6 +69,15 @@ internal sealed class TaskEntity : ITableEntity
 
     public string? PullRequestUrl { get; set; }
 
+    /// <summary>The pull request's head commit, as GitHub last said.</summary>
+    public string? PullRequestHead { get; set; }
+
+    /// <summary>The head commit's checks: pending, passing or failing (null: none known).</summary>
+    public string? ChecksState { get; set; }
+
+    /// <summary>The latest decisive review: approved or changes_requested (null: none).</summary>
+    public string? ReviewState { get; set; }
+
     /// <summary>When the task last changed column, by anyone: an older GitHub event does not move it back.</summary>
     public DateTimeOffset? StatusChangedAt { get; set; }
 
@@ -122,6 +131,8 @@ internal sealed class TaskEntity : ITableEntity
         ClaudeSessionId = ClaudeSessionId,
         PullRequestNumber = PullRequestNumber,
         PullRequestUrl = PullRequestUrl,
+        ChecksState = ChecksState,
+        ReviewState = ReviewState,
         Note = Note,
         ProjectId = ProjectId is null ? null : Guid.Parse(ProjectId),
         PhaseId = PhaseId is null ? null : Guid.Parse(PhaseId),

@@ -50,6 +50,12 @@ public sealed record TaskItem
 
     public string? PullRequestUrl { get; init; }
 
+    /// <summary>The pull request's checks on its head commit: pending, passing or failing.</summary>
+    public string? ChecksState { get; init; }
+
+    /// <summary>The pull request's latest decisive review: approved or changes_requested.</summary>
+    public string? ReviewState { get; init; }
+
     /// <summary>Something Konduktor wants the person to see (e.g. why automatic fixes stopped).</summary>
     public string? Note { get; init; }
 

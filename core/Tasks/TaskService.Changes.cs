@@ -194,42 +194,62 @@ public sealed partial class TaskService
             return Task.FromResult<Result<TaskEdit>>(TaskEdit.Save);
         }, ct);
 
-    internal async Task<string> ApplyPullRequestAsync(Workspace workspace, string shortId, int number, string url, string? status, DateTimeOffset happenedAt, CancellationToken ct)
+    /// <summary>
+    /// What GitHub says of a task's pull request — from a webhook, the reconciler or Konduktor opening it — applied by one
+    /// rule: the PR is recorded, the task moves to the column it implies unless a person moved it after the event, and
+    /// nothing is written when nothing changed (the reconciler says the same thing every minute).
+    /// </summary>
+    internal async Task<(string Outcome, bool Changed)> ApplyPullRequestAsync(Workspace workspace, string shortId, PullRequestFacts facts, CancellationToken ct)
     {
+        var (number, url, status, happenedAt) = (facts.Number, facts.Url, facts.Column, facts.HappenedAt);
         var table = await storage.Table(TableNames.Tasks);
         var found = await PrefixLookup.FindAsync<TaskEntity>(table, ShortId.Format(workspace.Id), shortId, "task", e => e.RowKey, ct);
         if (!found.TryGet(out var task, out _))
         {
-            return $"ignored: no task {shortId} in this workspace";
+            return ($"ignored: no task {shortId} in this workspace", false);
         }
 
-        var outcome = "";
+        var (outcome, saved) = ("", false);
         var changed = await ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), entity =>
         {
+            var target = status is null ? null : workspace.FindColumn(status);
+            var movedSince = entity.StatusChangedAt is { } moved && moved > happenedAt + GitHubTimePrecision;
+            var move = target is not null && target != entity.Status && !movedSince;
+            var news = entity.PullRequestNumber != number || entity.PullRequestUrl != url
+                || (facts.Head is not null && facts.Head != entity.PullRequestHead) || (facts.Checks is not null && facts.Checks != entity.ChecksState)
+                || (facts.Review is not null && facts.Review != entity.ReviewState);
+            outcome = move ? $"task {shortId} moved to {target} (pull request #{number})"
+                : target is not null && target != entity.Status ? $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event"
+                : news ? $"task {shortId}: pull request #{number} recorded"
+                : $"task {shortId}: pull request #{number} unchanged";
+            if (!move && !news)
+            {
+                return Task.FromResult<Result<TaskEdit>>(TaskEdit.Keep);
+            }
+
+            saved = true;
+
             entity.PullRequestNumber = number;
             entity.PullRequestUrl = url;
-            var target = status is null ? null : workspace.FindColumn(status);
-            if (target is null || target == entity.Status)
+            entity.PullRequestHead = facts.Head ?? entity.PullRequestHead;
+            entity.ChecksState = facts.Checks ?? entity.ChecksState;
+            entity.ReviewState = facts.Review ?? entity.ReviewState;
+            if (move)
             {
-                outcome = $"task {shortId}: pull request #{number} recorded";
-            }
-            else if (entity.StatusChangedAt is { } moved && moved > happenedAt + GitHubTimePrecision)
-            {
-                outcome = $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event";
-            }
-            else
-            {
-                entity.Status = target;
+                entity.Status = target!;
                 entity.Rank = RankAt(clock.GetUtcNow());
                 entity.StatusChangedAt = happenedAt;
-                outcome = $"task {shortId} moved to {target} (pull request #{number})";
             }
 
             return Task.FromResult<Result<TaskEdit>>(TaskEdit.Save);
         }, ct);
-        return changed.IsSuccess ? outcome : $"ignored: {changed.Failure!.Message}";
+        return changed.IsSuccess ? (outcome, saved) : ($"ignored: {changed.Failure!.Message}", false);
     }
 
     /// <summary>GitHub's timestamps are whole seconds.</summary>
     private static readonly TimeSpan GitHubTimePrecision = TimeSpan.FromSeconds(1);
 }
+
+/// <summary>What GitHub says of a task's pull request, and when; head, checks and review when they are known.</summary>
+/// <param name="Column">The board column the PR's state implies (PR Submitted, Done, Closed); null to only record it.</param>
+public sealed record PullRequestFacts(int Number, string Url, string? Column, DateTimeOffset HappenedAt, string? Head = null, string? Checks = null, string? Review = null);

@@ -29,6 +29,48 @@ public sealed class GitHubStandIn : IAsyncDisposable
 
     private int _lastNumber = 99;
 
+    /// <summary>Reviews of a pull request, as GET /repos/{owner}/{repo}/pulls/{number}/reviews answers them.</summary>
+    public ConcurrentDictionary<int, ConcurrentQueue<object>> Reviews { get; } = new();
+
+    /// <summary>Answers 304 Not Modified gave (a conditional request whose ETag still matched).</summary>
+    public int NotModified => _notModified;
+
+    /// <summary>What X-RateLimit-Remaining says on every answer.</summary>
+    public int RateLimitRemaining { get; set; } = 5000;
+
+    private int _notModified;
+
+    /// <summary>Merges or closes a pull request Konduktor opened, as a person would on GitHub.</summary>
+    public void Finish(int number, bool merged)
+    {
+        var now = DateTimeOffset.UtcNow;
+        PullRequests[number] = PullRequests[number] with { Open = false, Merged = merged, ClosedAt = now };
+    }
+
+    /// <summary>A review of a pull request (APPROVED, CHANGES_REQUESTED, COMMENTED).</summary>
+    public void Review(int number, string state, string body) =>
+        Reviews.GetOrAdd(number, _ => new ConcurrentQueue<object>()).Enqueue(new
+        {
+            id = Random.Shared.NextInt64(1, long.MaxValue), node_id = "R", user = new { login = "reviewer", id = 7 }, body, state,
+            html_url = "https://github.com/x", pull_request_url = "https://api.github.com/x", submitted_at = DateTimeOffset.UtcNow.ToString("O"), commit_id = "0000000000000000000000000000000000000001",
+            author_association = "MEMBER",
+        });
+
+    /// <summary>Answers with an ETag, and 304 when the caller already has this very answer.</summary>
+    private IResult Conditional(HttpContext http, object body)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(body);
+        var etag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)))[..20] + "\"";
+        http.Response.Headers.ETag = etag;
+        if (http.Request.Headers.IfNoneMatch.ToString() == etag)
+        {
+            Interlocked.Increment(ref _notModified);
+            return Results.StatusCode(304);
+        }
+
+        return Results.Content(json, "application/json");
+    }
+
     /// <summary>Webhooks created through POST /repos/{owner}/{repo}/hooks: the JSON body and the Authorization header.</summary>
     public ConcurrentBag<(string Body, string Authorization)> CreatedHooks { get; } = [];
 
@@ -42,6 +84,9 @@ public sealed class GitHubStandIn : IAsyncDisposable
         app.Use(async (http, next) =>
         {
             self?.Requests.Add($"{http.Request.Method} {http.Request.Path}");
+            http.Response.Headers["X-RateLimit-Limit"] = "5000";
+            http.Response.Headers["X-RateLimit-Remaining"] = (self?.RateLimitRemaining ?? 5000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            http.Response.Headers["X-RateLimit-Reset"] = DateTimeOffset.UtcNow.AddMinutes(30).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
             await next(http);
         });
         // Octokit talks to a server that is not github.com as to GitHub Enterprise: under /api/v3.
@@ -97,10 +142,15 @@ public sealed class GitHubStandIn : IAsyncDisposable
                 return Results.Json(PullRequestJson(owner, repo, number, head, opened.Title, opened.Body, opened.Draft), statusCode: 201);
             }
         });
-        api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}", (string owner, string repo, int number) =>
+        api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}", (HttpContext http, string owner, string repo, int number) =>
         {
+            if (self!.PullRequests.TryGetValue(number, out var opened))
+            {
+                return self.Conditional(http, PullRequestJson(owner, repo, number, opened.Head, opened.Title, opened.Body, opened.Draft, opened));
+            }
+
             bool? mergeable = null;
-            if (self!.Mergeable.TryGetValue(number, out var answers))
+            if (self.Mergeable.TryGetValue(number, out var answers))
             {
                 if (answers.Count > 1)
                 {
@@ -120,6 +170,8 @@ public sealed class GitHubStandIn : IAsyncDisposable
                 created_at = "2026-01-01T00:00:00Z", updated_at = "2026-01-01T00:00:00Z",
             });
         });
+        api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}/reviews", (HttpContext http, int number) =>
+            self!.Conditional(http, self.Reviews.TryGetValue(number, out var reviews) ? reviews.ToArray() : Array.Empty<object>()));
         await app.StartAsync();
         var url = app.Urls.First();
         self = new GitHubStandIn(app, url);
@@ -128,10 +180,11 @@ public sealed class GitHubStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
-    private static object PullRequestJson(string owner, string repo, int number, string head, string title, string body, bool draft) => new
+    private static object PullRequestJson(string owner, string repo, int number, string head, string title, string body, bool draft, OpenedPullRequest? state = null) => new
     {
-        url = $"https://api.github.com/repos/{owner}/{repo}/pulls/{number}", id = 1000 + number, number, state = "open", title, body, draft,
-        html_url = $"https://github.com/{owner}/{repo}/pull/{number}", merged = false,
+        url = $"https://api.github.com/repos/{owner}/{repo}/pulls/{number}", id = 1000 + number, number, state = state is { Open: false } ? "closed" : "open", title, body, draft,
+        html_url = $"https://github.com/{owner}/{repo}/pull/{number}", merged = state?.Merged ?? false,
+        merged_at = state is { Merged: true } ? state.ClosedAt?.ToString("O") : null, closed_at = state?.ClosedAt?.ToString("O"),
         head = new { @ref = head, sha = "0000000000000000000000000000000000000001", label = $"{owner}:{head}" },
         @base = new { @ref = "main", sha = "0000000000000000000000000000000000000002", label = $"{owner}:main" },
         created_at = "2026-01-01T00:00:00Z", updated_at = "2026-01-01T00:00:00Z",
@@ -148,4 +201,4 @@ public sealed class GitHubStandIn : IAsyncDisposable
 }
 
 /// <summary>A pull request Konduktor opened on the stand-in.</summary>
-public sealed record OpenedPullRequest(int Number, string Head, string Title, string Body, bool Draft, string Authorization, bool Open = true);
+public sealed record OpenedPullRequest(int Number, string Head, string Title, string Body, bool Draft, string Authorization, bool Open = true, bool Merged = false, DateTimeOffset? ClosedAt = null);

@@ -13,7 +13,11 @@ public sealed class PullRequestTests(AzuriteFixture azurite) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _gitHub = await GitHubStandIn.StartAsync();
-        _up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: new Dictionary<string, string> { ["Konduktor__GitHub__ApiUrl"] = _gitHub.Url });
+        _up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: new Dictionary<string, string>
+        {
+            ["Konduktor__GitHub__ApiUrl"] = _gitHub.Url,
+            ["Konduktor__Timers__ReconcilePullRequests"] = "*/1 * * * * *",
+        });
         _driver = new SessionDriver(_up);
     }
 
@@ -68,6 +72,50 @@ public sealed class PullRequestTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("konduktor config set --github-token -", noted.Note, StringComparison.Ordinal);
         Assert.Null(noted.PullRequestNumber);
         Assert.Empty(_gitHub.PullRequests);
+    }
+
+    [Theory]
+    [InlineData(true, "Done")]
+    [InlineData(false, "Closed")]
+    public async Task With_no_webhook_at_all_the_reconciler_follows_the_pull_request_its_checks_and_reviews_to_its_end(bool merged, string column)
+    {
+        var (workspace, _) = await WorkspaceAsync(token: "ghp_reconcile", "konduktor");
+        var task = await _driver.CreateTaskAsync(workspace, "Followed without webhooks", StandInAgent.Script(new { write = "f.txt", content = "f\n" }, new { commit = "F" }));
+        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var opened = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { PullRequestNumber: not null } t ? t : null, "the pull request");
+        var number = opened.PullRequestNumber!.Value;
+
+        var checkedTask = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { ChecksState: "failing" } t ? t : null, "the reconciler to read the checks");
+        var notModifiedBefore = _gitHub.NotModified;
+        await Eventually.WaitAsync(() => _gitHub.NotModified >= notModifiedBefore + 3, "a few reconciler passes that find nothing new");
+        Assert.Equal(checkedTask.Version, (await _driver.GetTaskAsync(workspace, task.Id)).Version);
+
+        _gitHub.Review(number, "CHANGES_REQUESTED", "Please rename the file.");
+        await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { ReviewState: "changes_requested" } t ? t : null, "the reconciler to read the review");
+        _gitHub.Finish(number, merged);
+
+        var ended = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { } t && t.Status == column ? t : null, $"the task to be {column}", TimeSpan.FromSeconds(30));
+        Assert.Equal(number, ended.PullRequestNumber);
+        var shown = await _up.CliAsync("-w", workspace, "tasks", "show", task.ShortId);
+        Assert.Contains("checks failing", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("changes requested", shown.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_reconciler_waits_for_the_reset_when_githubs_rate_limit_runs_low()
+    {
+        var (workspace, _) = await WorkspaceAsync(token: "ghp_limited", "konduktor");
+        var task = await _driver.CreateTaskAsync(workspace, "Rate limited", StandInAgent.Script(new { write = "r.txt", content = "r\n" }, new { commit = "R" }));
+        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { PullRequestNumber: not null } t ? t : null, "the pull request");
+
+        _gitHub.RateLimitRemaining = 10;
+
+        await Eventually.WaitAsync(() => _up.Output.Contains("GitHub's rate limit is low (10 calls left); the reconciler waits until", StringComparison.Ordinal), "the reconciler to pause");
+        var calls = _gitHub.Requests.Count;
+        await Eventually.WaitAsync(() => _up.Output.Split('\n').Count(l => l.Contains("paused until", StringComparison.Ordinal)) >= 2, "two passes that stay paused");
+        Assert.Equal(calls, _gitHub.Requests.Count);
+        _gitHub.RateLimitRemaining = 5000;
     }
 
     private async Task<(string Workspace, string Repository)> WorkspaceAsync(string? token, string mode)
