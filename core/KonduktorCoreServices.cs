@@ -57,6 +57,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<GitHub.GitHubWork>();
         services.AddSingleton<GitHub.PullRequestOpener>();
         services.AddSingleton<GitHub.PullRequestReconciler>();
+        services.AddSingleton<GitHub.GitHubWorker>();
         services.AddSingleton<GitHub.GitHubResponseCache>();
         services.AddSingleton(new GitHub.BoardLinks(configuration["Konduktor:BoardUrl"] is { Length: > 0 } board ? new Uri(board) : null));
         services.AddSingleton(new GitHub.GitHubOptions(configuration["Konduktor:GitHub:ApiUrl"] is { Length: > 0 } apiUrl ? new Uri(apiUrl.TrimEnd('/') + "/") : GitHub.GitHubOptions.Default));

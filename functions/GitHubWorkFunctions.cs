@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Functions;
 
 /// <summary>Slow GitHub work, off the request paths: a failure is retried by the queue (five tries, then the poison queue).</summary>
-public sealed class GitHubWorkFunctions(PullRequestOpener pullRequests, ILogger<GitHubWorkFunctions> logger)
+public sealed class GitHubWorkFunctions(GitHubWorker worker, ILogger<GitHubWorkFunctions> logger)
 {
     [Function("GitHubWork")]
     public async Task Run([QueueTrigger(GitHubWork.QueueName, Connection = "AzureWebJobsStorage")] string message, CancellationToken ct)
@@ -16,11 +16,7 @@ public sealed class GitHubWorkFunctions(PullRequestOpener pullRequests, ILogger<
             return;
         }
 
-        var result = item switch
-        {
-            { Kind: GitHubWorkKind.OpenPullRequest, TaskId: { } taskId } => await pullRequests.OpenAsync(item.WorkspaceId, taskId, ct),
-            _ => $"nothing to do for {item.Kind}",
-        };
+        var result = await worker.HandleAsync(item, ct);
         logger.LogInformation("GitHub work {Kind} for workspace {WorkspaceId}: {Result}", item.Kind, item.WorkspaceId, result);
     }
 }

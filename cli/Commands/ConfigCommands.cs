@@ -13,6 +13,7 @@ public static class ConfigCommands
         var reset = new Option<bool>("--reset-system-prompt") { Description = "Put the default system prompt back" };
         var conflicts = OnOff("--auto-fix-conflicts", "Start a session to fix merge conflicts on a task's PR");
         var ci = OnOff("--auto-fix-ci", "Start a session to fix failing CI on a task's PR");
+        var reviews = OnOff("--auto-fix-reviews", "Resume the agent with a review that requests changes on a task's PR");
         var branch = new Option<string?>("--default-branch") { Description = "The branch tasks start from" };
         var permissionMode = new Option<string?>("--permission-mode") { Description = "Claude Code's permission mode for agents: " + string.Join(", ", WorkspaceRules.PermissionModes) };
         var gitHubToken = new Option<string?>("--github-token") { Description = "A GitHub token for checks and mergeability (- to read it from stdin; \"\" to remove)" };
@@ -35,6 +36,7 @@ public static class ConfigCommands
                     ResetSystemPrompt = cli.Get(reset) ? true : null,
                     AutoFixConflicts = cli.Get(conflicts) is { } c ? c == "on" : null,
                     AutoFixCi = cli.Get(ci) is { } f ? f == "on" : null,
+                    AutoFixReviews = cli.Get(reviews) is { } r ? r == "on" : null,
                     DefaultBranch = cli.Get(branch),
                     PermissionMode = cli.Get(permissionMode),
                     Model = cli.Get(model),
@@ -44,7 +46,7 @@ public static class ConfigCommands
                 };
                 var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -60,6 +62,7 @@ public static class ConfigCommands
         Output.Line($"default branch:     {c.DefaultBranch}");
         Output.Line($"auto-fix conflicts: {WorkspaceCommands.OnOff(c.AutoFixConflicts)}");
         Output.Line($"auto-fix CI:        {WorkspaceCommands.OnOff(c.AutoFixCi)}");
+        Output.Line($"auto-fix reviews:   {WorkspaceCommands.OnOff(c.AutoFixReviews)}");
         Output.Line($"auto-fix limit:     {c.AutoFixLimit} in a row");
         Output.Line($"GitHub token:       {(c.GitHubTokenSet ? "set" : "not set")}");
         Output.Line($"pull requests:      {c.PullRequests switch { "konduktor" => "Konduktor opens them", "agent" => "the agent opens them (Konduktor opens a draft if it did not)", _ => "nobody opens them" }}");

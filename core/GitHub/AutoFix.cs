@@ -77,6 +77,36 @@ public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubAp
         return results.Count == 0 ? "no task pull request conflicts with the new base" : string.Join("; ", results);
     }
 
+    /// <summary>A reviewer requested changes on a task's PR: one session resumes the conversation with the review and its comments.</summary>
+    public async Task<string> ChangesRequestedAsync(Workspace workspace, string branch, int number, long reviewId, string headSha, CancellationToken ct)
+    {
+        if (!workspace.Config.AutoFixReviews)
+        {
+            return "ignored: auto-fix of review feedback is off for this workspace";
+        }
+
+        if (await OpenTaskPrAsync(workspace, branch, ct) is not { } task || task.PullRequestNumber != number)
+        {
+            return $"ignored: #{number} ({branch}) is not an open task pull request";
+        }
+
+        if (!await FirstTimeAsync(workspace, $"review-{task.Id:N}-{headSha}", ct))
+        {
+            return $"ignored: review feedback on {headSha[..Math.Min(7, headSha.Length)]} already handled";
+        }
+
+        var review = await gitHub.ReviewAsync(workspace, number, reviewId, ct);
+        var said = review.Count == 0 ? "(the review has no text)" : string.Join(Environment.NewLine, review);
+        var prompt = $"""
+            A reviewer requested changes on your pull request #{number} ({branch}) at commit {headSha}:
+
+            {said}
+
+            Address every point (reply in the code, not on GitHub), run the tests, then commit and push to {branch}.
+            """;
+        return await sessions.StartAutoFixAsync(Konduktor, workspace, task.Id, SessionKind.AutoFixReview, prompt, workspace.Config.AutoFixLimit, ct);
+    }
+
     /// <summary>A task PR was updated (<c>synchronize</c>): does it still merge with its base?</summary>
     public async Task<string> PullRequestUpdatedAsync(Workspace workspace, string branch, string baseSha, CancellationToken ct)
     {

@@ -9,6 +9,18 @@ public sealed record GitHubOptions(Uri ApiUrl)
     public static readonly Uri Default = new("https://api.github.com/");
 }
 
+/// <summary>A review comment as GitHub's API gives it, with the file line Octokit's own model leaves out.</summary>
+public sealed class ReviewComment
+{
+    public string? Path { get; set; }
+
+    public int? Line { get; set; }
+
+    public int? OriginalLine { get; set; }
+
+    public string? Body { get; set; }
+}
+
 /// <summary>A pull request as Konduktor keeps it on a task.</summary>
 public sealed record PullRequestLink(int Number, string Url);
 
@@ -72,6 +84,23 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
             // Opened by someone else between our look and our create (the agent, another pass): that one is the task's.
             return await FindOpenPullRequestAsync(workspace, branch, ct) ?? throw new InvalidOperationException($"GitHub refused a pull request for {branch} and shows none open");
         }
+    }
+
+    /// <summary>A review and its inline comments, as lines for a prompt: the review's body, then each comment at file:line.</summary>
+    public async Task<IReadOnlyList<string>> ReviewAsync(Workspace workspace, int number, long reviewId, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var review = await client.PullRequest.Review.Get(owner, name, number, reviewId);
+        // Octokit's review comment has no file line (GitHub's `line`), so this one call reads it into a model that does.
+        var comments = (await client.Connection.Get<List<ReviewComment>>(new Uri($"repos/{owner}/{name}/pulls/{number}/reviews/{reviewId}/comments", UriKind.Relative), null)).Body;
+        var lines = new List<string>();
+        if (!string.IsNullOrWhiteSpace(review.Body))
+        {
+            lines.Add(Shorten(review.Body.Trim(), 4000));
+        }
+
+        lines.AddRange(comments.Take(50).Select(c => $"- {c.Path}:{c.Line ?? c.OriginalLine}: {Shorten(c.Body?.Trim(), 1000).ReplaceLineEndings("\n  ")}"));
+        return lines;
     }
 
     /// <summary>A pull request's state as the reconciler needs it (a conditional request: unchanged answers cost nothing).</summary>

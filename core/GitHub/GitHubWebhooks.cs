@@ -25,14 +25,12 @@ public sealed record WebhookTarget(Workspace Workspace, string Secret, byte[] Si
 /// anything in the delivery is trusted, each delivery id has an effect at most once (a conditional insert), and
 /// typed events from Octokit.Webhooks move tasks with their pull requests.
 /// </summary>
-public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, AutoFix autoFix, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
+public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, GitHubWork work, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
 {
     public const int MaxBodyBytes = 25 * 1024 * 1024;
 
-    private AutoFix AutoFix => autoFix;
-
     /// <summary>The events a workspace's webhook should send; others are acknowledged and not even parsed.</summary>
-    public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push" };
+    public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push", "pull_request_review" };
 
     /// <summary>
     /// Whose delivery is it, before a byte of its body is read: the workspace, its secret, the signature, the delivery id
@@ -147,10 +145,19 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
         var (result, _) = await tasks.ApplyPullRequestAsync(workspace, shortId, new PullRequestFacts((int)pullRequest.PullRequest.Number, pullRequest.PullRequest.HtmlUrl, status, happenedAt, pullRequest.PullRequest.Head.Sha), ct);
         if (pullRequest.Action == PullRequestActionValue.Synchronize)
         {
-            result += "; " + await autoFix.PullRequestUpdatedAsync(workspace, branch, pullRequest.PullRequest.Base.Sha, ct);
+            result += "; " + (workspace.Config.AutoFixConflicts
+                ? await QueueAsync(new GitHubWorkItem(GitHubWorkKind.PullRequestUpdated, workspace.Id, Branch: branch, Sha: pullRequest.PullRequest.Base.Sha), ct)
+                : "auto-fix of merge conflicts is off");
         }
 
         return result;
+    }
+
+    /// <summary>The slow part (GitHub calls, sessions) goes to the work queue: a webhook answers GitHub at once.</summary>
+    private async Task<string> QueueAsync(GitHubWorkItem item, CancellationToken ct)
+    {
+        await work.EnqueueAsync(item, ct);
+        return $"queued: {System.Text.Json.JsonSerializer.Serialize(item.Kind, Json.KonduktorJson.Options).Trim('"')}";
     }
 
     private static bool IsWorkspaceRepository(Workspace workspace, string? fullName) =>
@@ -175,7 +182,8 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
             var suite = checkSuiteEvent.CheckSuite;
             Result = !IsWorkspaceRepository(workspace, checkSuiteEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
                 : checkSuiteEvent.Action != "completed" || suite.Conclusion?.StringValue is not ("failure" or "timed_out" or "startup_failure") ? "ignored: not a failed check suite"
-                : await webhooks.AutoFix.CiFailedAsync(workspace, suite.HeadBranch ?? "", suite.HeadSha, $"check suite ({suite.Conclusion?.StringValue})", cancellationToken);
+                : !workspace.Config.AutoFixCi ? "ignored: auto-fix of CI failures is off for this workspace"
+                : await webhooks.QueueAsync(new GitHubWorkItem(GitHubWorkKind.CiFailed, workspace.Id, Branch: suite.HeadBranch ?? "", Sha: suite.HeadSha, Detail: $"check suite ({suite.Conclusion?.StringValue})"), cancellationToken);
         }
 
         protected override async ValueTask ProcessWorkflowRunWebhookAsync(WebhookHeaders headers, WorkflowRunEvent workflowRunEvent, Octokit.Webhooks.Events.WorkflowRun.WorkflowRunAction action, CancellationToken cancellationToken = default)
@@ -183,12 +191,24 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
             var run = workflowRunEvent.WorkflowRun;
             Result = !IsWorkspaceRepository(workspace, workflowRunEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
                 : workflowRunEvent.Action != "completed" || run.Conclusion?.StringValue != "failure" ? "ignored: not a failed workflow run"
-                : await webhooks.AutoFix.CiFailedAsync(workspace, run.HeadBranch ?? "", run.HeadSha, $"workflow {run.Name} (failure)", cancellationToken);
+                : !workspace.Config.AutoFixCi ? "ignored: auto-fix of CI failures is off for this workspace"
+                : await webhooks.QueueAsync(new GitHubWorkItem(GitHubWorkKind.CiFailed, workspace.Id, Branch: run.HeadBranch ?? "", Sha: run.HeadSha, Detail: $"workflow {run.Name} (failure)"), cancellationToken);
         }
 
         protected override async ValueTask ProcessPushWebhookAsync(WebhookHeaders headers, PushEvent pushEvent, CancellationToken cancellationToken = default) =>
             Result = !IsWorkspaceRepository(workspace, pushEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
                 : pushEvent.Ref != $"refs/heads/{workspace.DefaultBranch}" || pushEvent.Deleted ? $"ignored: a push to {pushEvent.Ref}, not to {workspace.DefaultBranch}"
-                : await webhooks.AutoFix.BaseMovedAsync(workspace, pushEvent.After, cancellationToken);
+                : !workspace.Config.AutoFixConflicts ? "ignored: auto-fix of merge conflicts is off for this workspace"
+                : await webhooks.QueueAsync(new GitHubWorkItem(GitHubWorkKind.BaseMoved, workspace.Id, Sha: pushEvent.After), cancellationToken);
+
+        protected override async ValueTask ProcessPullRequestReviewWebhookAsync(WebhookHeaders headers, PullRequestReviewEvent reviewEvent, Octokit.Webhooks.Events.PullRequestReview.PullRequestReviewAction action, CancellationToken cancellationToken = default)
+        {
+            var review = reviewEvent.Review;
+            Result = !IsWorkspaceRepository(workspace, reviewEvent.Repository?.FullName) ? "ignored: not this workspace's repository"
+                : reviewEvent.Action != "submitted" || !string.Equals(review.State?.StringValue, "changes_requested", StringComparison.OrdinalIgnoreCase) ? "ignored: not a review requesting changes"
+                : !workspace.Config.AutoFixReviews ? "ignored: auto-fix of review feedback is off for this workspace"
+                : await webhooks.QueueAsync(new GitHubWorkItem(GitHubWorkKind.ChangesRequested, workspace.Id, Branch: reviewEvent.PullRequest.Head.Ref, Sha: review.CommitId,
+                    Number: (int)reviewEvent.PullRequest.Number, ReviewId: review.Id), cancellationToken);
+        }
     }
 }

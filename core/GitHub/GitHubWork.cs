@@ -11,12 +11,28 @@ public enum GitHubWorkKind
     /// <summary>A task's session left commits on its branch: make sure it has a pull request.</summary>
     [JsonStringEnumMemberName("open-pull-request")]
     OpenPullRequest,
+
+    /// <summary>CI failed on a task's pull request (<c>Sha</c> the head, <c>Detail</c> what failed).</summary>
+    [JsonStringEnumMemberName("ci-failed")]
+    CiFailed,
+
+    /// <summary>The default branch moved to <c>Sha</c>: do task pull requests still merge?</summary>
+    [JsonStringEnumMemberName("base-moved")]
+    BaseMoved,
+
+    /// <summary>A task pull request was updated (<c>Sha</c> its base): does it still merge?</summary>
+    [JsonStringEnumMemberName("pull-request-updated")]
+    PullRequestUpdated,
+
+    /// <summary>A reviewer requested changes on pull request <c>Number</c> (<c>ReviewId</c>, at head <c>Sha</c>).</summary>
+    [JsonStringEnumMemberName("changes-requested")]
+    ChangesRequested,
 }
 
 /// <param name="Kind">What to do.</param>
 /// <param name="WorkspaceId">Whose repository.</param>
 /// <param name="TaskId">Which task, when it is about one.</param>
-public sealed record GitHubWorkItem(GitHubWorkKind Kind, Guid WorkspaceId, Guid? TaskId = null);
+public sealed record GitHubWorkItem(GitHubWorkKind Kind, Guid WorkspaceId, Guid? TaskId = null, string? Branch = null, string? Sha = null, string? Detail = null, int? Number = null, long? ReviewId = null);
 
 /// <summary>
 /// The <c>github-work</c> queue: slow GitHub calls (they wait on GitHub, and retry) run from here, in the

@@ -17,6 +17,9 @@ public enum SessionKind
     [JsonStringEnumMemberName("auto-fix-ci")]
     AutoFixCi,
 
+    [JsonStringEnumMemberName("auto-fix-review")]
+    AutoFixReview,
+
     [JsonStringEnumMemberName("scheduled-agent")]
     ScheduledAgent,
 }

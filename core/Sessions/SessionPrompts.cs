@@ -19,7 +19,7 @@ public static partial class SessionPrompts
                 }
 
                 break;
-            case SessionKind.AutoFixCi or SessionKind.AutoFixConflicts:
+            case SessionKind.AutoFixCi or SessionKind.AutoFixConflicts or SessionKind.AutoFixReview:
                 prompt.AppendLine($"Your pull request for task {ShortId.Of(taskId)} ({title}) needs fixing.").AppendLine().AppendLine(message?.Trim());
                 break;
             default:

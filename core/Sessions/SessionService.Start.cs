@@ -197,7 +197,7 @@ public sealed partial class SessionService
     /// <summary>The task's card points at its new session; a run or resume puts it in progress (not while its PR is open).</summary>
     private static void PointAt(TaskEntity entity, SessionEntity session, SessionKind kind, Workspace workspace, DateTimeOffset now)
     {
-        var fix = kind is SessionKind.AutoFixCi or SessionKind.AutoFixConflicts;
+        var fix = kind is SessionKind.AutoFixCi or SessionKind.AutoFixConflicts or SessionKind.AutoFixReview;
         entity.Branch ??= session.Branch;
         entity.ActiveSessionId = entity.LatestSessionId = session.RowKey;
         entity.LatestSessionStatus = StatusName(SessionStatus.Queued);

@@ -40,6 +40,9 @@ public sealed record WorkspaceConfig
 
     public required bool AutoFixCi { get; init; }
 
+    /// <summary>A review requesting changes on a task's PR resumes the agent with the review (off unless turned on).</summary>
+    public bool AutoFixReviews { get; init; }
+
     /// <summary>Claude Code's <c>--permission-mode</c> for this workspace's agents.</summary>
     public required string PermissionMode { get; init; }
 

@@ -42,6 +42,8 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public bool AutoFixCi { get; set; }
 
+    public bool AutoFixReviews { get; set; }
+
     public string? PermissionMode { get; set; }
 
     public string? Model { get; set; }
@@ -78,6 +80,7 @@ internal sealed class WorkspaceEntity : ITableEntity
             SystemPrompt = systemPrompt,
             AutoFixConflicts = AutoFixConflicts,
             AutoFixCi = AutoFixCi,
+            AutoFixReviews = AutoFixReviews,
             PermissionMode = PermissionMode ?? WorkspaceRules.DefaultPermissionMode,
             Model = Model,
             GitHubTokenSet = GitHubToken is not null,

@@ -32,6 +32,8 @@ public sealed record ConfigChanges
 
     public bool? AutoFixCi { get; init; }
 
+    public bool? AutoFixReviews { get; init; }
+
     public string? DefaultBranch { get; init; }
 
     public string? PermissionMode { get; init; }
@@ -178,6 +180,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
 
             entity.AutoFixConflicts = changes.AutoFixConflicts ?? entity.AutoFixConflicts;
             entity.AutoFixCi = changes.AutoFixCi ?? entity.AutoFixCi;
+            entity.AutoFixReviews = changes.AutoFixReviews ?? entity.AutoFixReviews;
             entity.AutoFixLimit = changes.AutoFixLimit ?? entity.AutoFixLimit;
             entity.DefaultBranch = branch;
             entity.PermissionMode = permissionMode;

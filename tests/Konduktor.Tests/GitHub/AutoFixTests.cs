@@ -47,8 +47,9 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         var response = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, sha, "failure"));
         var again = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, sha, "failure"));
 
-        Assert.Contains("auto-fix-ci session", response, StringComparison.Ordinal);
-        Assert.Contains("already handled", again, StringComparison.Ordinal);
+        Assert.Equal("queued: ci-failed", response);
+        Assert.Equal("queued: ci-failed", again);
+        await WorkDoneAsync($"CI failure of {sha[..7]} already handled");
         var fix = await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixCi);
         var ended = await _driver.WaitForEndAsync(workspace, fix.Id);
         Assert.True(ended.Status == SessionStatus.Succeeded, $"{ended.Status}: {ended.Error}");
@@ -82,9 +83,9 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
 
         await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('a', 40), "failure"));
         await _driver.WaitForEndAsync(workspace, (await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixCi)).Id);
-        var second = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('b', 40), "timed_out"));
+        await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('b', 40), "timed_out"));
 
-        Assert.Contains("limit of 1 reached", second, StringComparison.Ordinal);
+        await WorkDoneAsync("auto-fix limit of 1 reached");
         var after = await _driver.GetTaskAsync(workspace, task.Id);
         Assert.Equal(2, after.SessionCount);
         Assert.Contains("Automatic fixes stopped", after.Note, StringComparison.Ordinal);
@@ -101,8 +102,9 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         var response = await SendAsync(webhook, "push", GitHubPayloads.Push(repository, "refs/heads/main", new string('c', 40)));
         var replay = await SendAsync(webhook, "push", GitHubPayloads.Push(repository, "refs/heads/main", new string('c', 40)));
 
-        Assert.True(response.Contains("auto-fix-conflicts session", StringComparison.Ordinal), $"{response}\n{string.Join('\n', _gitHub.Requests)}");
+        Assert.Equal("queued: base-moved", response);
         Assert.Contains("same payload under another delivery id", replay, StringComparison.Ordinal);
+        await WorkDoneAsync("auto-fix-conflicts session");
         var fix = await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixConflicts);
         Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, fix.Id)).Status);
         Assert.True(_gitHub.Requests.Count(r => r.EndsWith("/pulls/24", StringComparison.Ordinal)) >= 2, "mergeable was asked again after null");
@@ -117,7 +119,8 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var response = await SendAsync(webhook, "pull_request", GitHubPayloads.PullRequest("synchronize", repository, first.Branch!, 26));
 
-        Assert.Contains("auto-fix-conflicts session", response, StringComparison.Ordinal);
+        Assert.EndsWith("queued: pull-request-updated", response, StringComparison.Ordinal);
+        await WorkDoneAsync("auto-fix-conflicts session");
         Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, (await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixConflicts)).Id)).Status);
     }
 
@@ -130,9 +133,9 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         var resumed = await _up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", StandInAgent.Script(new { waitFor = release }));
         var busy = JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!;
 
-        var response = await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('d', 40), "failure"));
+        await SendAsync(webhook, "check_suite", GitHubPayloads.CheckSuiteCompleted(repository, first.Branch!, new string('d', 40), "failure"));
 
-        Assert.Contains($"waits for session {busy.ShortId}", response, StringComparison.Ordinal);
+        await WorkDoneAsync($"waits for session {busy.ShortId}");
         Assert.Equal("PR Submitted", (await _driver.GetTaskAsync(workspace, task.Id)).Status);
         await File.WriteAllTextAsync(release, "go");
         await _driver.WaitForEndAsync(workspace, busy.Id);
@@ -142,6 +145,36 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
             return JsonSerializer.Deserialize<List<Session>>(listed.Output, SessionsHost.Json)!.FirstOrDefault(s => s.Kind == SessionKind.AutoFixCi);
         }, "the waiting auto-fix to start after the session");
         Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, fix.Id)).Status);
+    }
+
+    [Fact]
+    public async Task A_review_requesting_changes_resumes_the_conversation_once_with_the_review_and_its_comments_at_file_and_line()
+    {
+        var (workspace, repository, remote, webhook) = await WorkspaceAsync();
+        Assert.Equal(0, (await _up.CliAsync("-w", workspace, "config", "set", "--auto-fix-reviews", "on")).ExitCode);
+        var (task, first) = await TaskWithOpenPrAsync(workspace, repository, webhook, 27);
+        var head = (await remote.GitAsync("rev-parse", first.Branch!)).Trim();
+        _gitHub.ReviewBodies[555] = "Two things before this can go in.";
+        _gitHub.ReviewComments[555] = [("src/sum.ts", 3, "Name this totalOf, please."), ("README.md", 10, "Document the new function.")];
+        _gitHub.ReviewBodies[556] = "And one more thing.";
+
+        var response = await SendAsync(webhook, "pull_request_review", GitHubPayloads.ReviewSubmitted(repository, first.Branch!, 27, 555, "changes_requested", head, "Two things before this can go in."));
+        var approved = await SendAsync(webhook, "pull_request_review", GitHubPayloads.ReviewSubmitted(repository, first.Branch!, 27, 554, "approved", head, "Looks good."));
+        var second = await SendAsync(webhook, "pull_request_review", GitHubPayloads.ReviewSubmitted(repository, first.Branch!, 27, 556, "changes_requested", head, "And one more thing."));
+
+        Assert.Equal("queued: changes-requested", response);
+        Assert.Equal("ignored: not a review requesting changes", approved);
+        Assert.Equal("queued: changes-requested", second);
+        await WorkDoneAsync($"review feedback on {head[..7]} already handled");
+        var fix = await SingleSessionOfKindAsync(workspace, task, SessionKind.AutoFixReview);
+        var ended = await _driver.WaitForEndAsync(workspace, fix.Id);
+        Assert.True(ended.Status == SessionStatus.Succeeded, $"{ended.Status}: {ended.Error}");
+        Assert.Equal(first.ClaudeSessionId, ended.ClaudeSessionId);
+        var said = string.Join('\n', (await _driver.LogsAsync(workspace, fix.Id)).Select(e => e.Text));
+        Assert.Contains("Two things before this can go in.", said, StringComparison.Ordinal);
+        Assert.Contains("src/sum.ts:3: Name this totalOf, please.", said, StringComparison.Ordinal);
+        Assert.Contains("README.md:10: Document the new function.", said, StringComparison.Ordinal);
+        Assert.Contains("Fix it", await remote.GitAsync("log", "-1", "--format=%s", first.Branch!), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -193,6 +226,10 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("PR Submitted", (await _driver.GetTaskAsync(workspace, task.Id)).Status);
         return (task, first);
     }
+
+    /// <summary>The queued GitHub work's result, as the GitHubWork function logged it.</summary>
+    private Task WorkDoneAsync(string result) =>
+        Eventually.WaitAsync(() => _up.Output.Split('\n').Any(l => l.Contains("GitHub work", StringComparison.Ordinal) && l.Contains(result, StringComparison.Ordinal)), $"the queued work to say \"{result}\"");
 
     private async Task<Session> SingleSessionOfKindAsync(string workspace, TaskItem task, SessionKind kind)
     {

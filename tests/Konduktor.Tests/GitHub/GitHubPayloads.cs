@@ -57,6 +57,27 @@ public static class GitHubPayloads
     }
 
     /// <summary>A check suite that completed; each call is a suite of its own (a re-run gets a new id, as on GitHub).</summary>
+    /// <summary>A <c>pull_request_review</c> delivery: a review of the task's PR was submitted.</summary>
+    public static string ReviewSubmitted(string repository, string branch, int number, long reviewId, string state, string commitId, string body)
+    {
+        var payload = JsonNode.Parse(PullRequest("opened", repository, branch, number))!.AsObject();
+        payload["action"] = "submitted";
+        payload.Remove("number");
+        payload["review"] = new JsonObject
+        {
+            ["id"] = reviewId, ["node_id"] = "PRR_kwDOA", ["user"] = User("reviewer"), ["body"] = body, ["commit_id"] = commitId,
+            ["submitted_at"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), ["state"] = state,
+            ["html_url"] = $"https://github.com/{repository}/pull/{number}#pullrequestreview-{reviewId}", ["pull_request_url"] = $"https://api.github.com/repos/{repository}/pulls/{number}",
+            ["author_association"] = "MEMBER",
+            ["_links"] = new JsonObject
+            {
+                ["html"] = new JsonObject { ["href"] = $"https://github.com/{repository}/pull/{number}#pullrequestreview-{reviewId}" },
+                ["pull_request"] = new JsonObject { ["href"] = $"https://api.github.com/repos/{repository}/pulls/{number}" },
+            },
+        };
+        return payload.ToJsonString();
+    }
+
     public static string CheckSuiteCompleted(string repository, string branch, string headSha, string conclusion) => new JsonObject
     {
         ["action"] = "completed",

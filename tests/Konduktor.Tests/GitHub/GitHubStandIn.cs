@@ -32,6 +32,11 @@ public sealed class GitHubStandIn : IAsyncDisposable
     /// <summary>Reviews of a pull request, as GET /repos/{owner}/{repo}/pulls/{number}/reviews answers them.</summary>
     public ConcurrentDictionary<int, ConcurrentQueue<object>> Reviews { get; } = new();
 
+    /// <summary>A review's body and inline comments, as GET …/reviews/{id} and …/reviews/{id}/comments answer them.</summary>
+    public ConcurrentDictionary<long, string> ReviewBodies { get; } = new();
+
+    public ConcurrentDictionary<long, (string Path, int Line, string Body)[]> ReviewComments { get; } = new();
+
     /// <summary>Answers 304 Not Modified gave (a conditional request whose ETag still matched).</summary>
     public int NotModified => _notModified;
 
@@ -170,6 +175,12 @@ public sealed class GitHubStandIn : IAsyncDisposable
                 created_at = "2026-01-01T00:00:00Z", updated_at = "2026-01-01T00:00:00Z",
             });
         });
+        api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}/reviews/{review:long}", (long review) =>
+            self!.ReviewBodies.TryGetValue(review, out var body)
+                ? Results.Json(new { id = review, node_id = "R", user = new { login = "reviewer", id = 7 }, body, state = "CHANGES_REQUESTED", html_url = "https://github.com/x", pull_request_url = "https://api.github.com/x", submitted_at = "2026-01-01T00:00:00Z", commit_id = "0000000000000000000000000000000000000001", author_association = "MEMBER" })
+                : Results.NotFound());
+        api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}/reviews/{review:long}/comments", (long review) =>
+            Results.Json(self!.ReviewComments.TryGetValue(review, out var comments) ? comments.Select(c => new { id = 1, path = c.Path, line = c.Line, original_line = c.Line, body = c.Body, pull_request_review_id = review }).ToArray() : []));
         api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}/reviews", (HttpContext http, int number) =>
             self!.Conditional(http, self.Reviews.TryGetValue(number, out var reviews) ? reviews.ToArray() : Array.Empty<object>()));
         await app.StartAsync();
