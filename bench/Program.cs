@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --runs N] | webhooks [--deliveries N] | projects [--phases N --tasks N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N]
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -27,6 +27,12 @@ switch (which)
     case "webhooks":
         await WebhookBench.RunAsync(Option("--deliveries", 1_000));
         return 0;
+    case "github-webhooks":
+        await GitHubBench.WebhooksAsync(Option("--deliveries", 1_000));
+        return 0;
+    case "reconcile":
+        await GitHubBench.ReconcilerAsync(Option("--prs", 50), Option("--passes", 6));
+        return 0;
     case "projects":
         await ProjectBench.RunAsync(Option("--phases", 20), Option("--tasks", 10));
         return 0;
@@ -34,6 +40,6 @@ switch (which)
         await SessionBenches.IdleAsync(Option("--seconds", 120), args.Contains("--through-api"));
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, projects");
+        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, github-webhooks, reconcile, projects");
         return 2;
 }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
 using Octokit;
 
@@ -25,7 +26,7 @@ public sealed class ReviewComment
 public sealed record PullRequestLink(int Number, string Url);
 
 /// <summary>What the reconciler reads of a pull request: open, merged or closed since when, its head, checks and review.</summary>
-public sealed record PullRequestStatus(int Number, string Url, bool Merged, bool Closed, DateTimeOffset Since, string Head, string? Checks, string? Review);
+public sealed record PullRequestStatus(int Number, string Url, bool Merged, bool Closed, DateTimeOffset Since, string Head, string? Checks, string? Review, IReadOnlyList<FailingCheck> FailingChecks);
 
 /// <summary>The few GitHub API calls Konduktor makes, through Octokit, with the workspace's token when it has one.</summary>
 public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options, GitHubResponseCache cache)
@@ -108,23 +109,25 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
     {
         var (owner, name, client) = await ClientAsync(workspace, ct);
         var pull = await client.PullRequest.Get(owner, name, number);
-        var checks = await ChecksStateAsync(client, owner, name, pull.Head.Sha);
+        var (checks, failing) = await ChecksAsync(client, owner, name, pull.Head.Sha);
         var reviews = await client.PullRequest.Review.GetAll(owner, name, number);
         var decisive = reviews.Where(r => r.State.StringValue is "APPROVED" or "CHANGES_REQUESTED").OrderBy(r => r.SubmittedAt).LastOrDefault();
         var status = new PullRequestStatus(
             pull.Number, pull.HtmlUrl, pull.Merged, pull.State.StringValue == "closed", pull.MergedAt ?? pull.ClosedAt ?? pull.CreatedAt, pull.Head.Sha, checks,
-            decisive?.State.StringValue.ToLowerInvariant());
+            decisive?.State.StringValue.ToLowerInvariant(), failing);
         return (status, client.GetLastApiInfo()?.RateLimit);
     }
 
-    /// <summary>pending, passing or failing, from the check runs of a commit; null when it has none.</summary>
-    private static async Task<string?> ChecksStateAsync(GitHubClient client, string owner, string name, string sha)
+    /// <summary>pending, passing or failing, from the check runs of a commit (null when it has none), and the failing ones.</summary>
+    private static async Task<(string? State, IReadOnlyList<FailingCheck> Failing)> ChecksAsync(GitHubClient client, string owner, string name, string sha)
     {
         var runs = (await client.Check.Run.GetAllForReference(owner, name, sha)).CheckRuns;
-        return runs.Count == 0 ? null
+        var failing = runs.Where(r => r.Conclusion is { } c && FailedConclusions.Contains(c.StringValue)).Select(r => new FailingCheck(r.Name, r.HtmlUrl)).Take(20).ToList();
+        var state = runs.Count == 0 ? null
             : runs.Any(r => r.Status.StringValue != "completed") ? "pending"
-            : runs.Any(r => r.Conclusion is { } c && FailedConclusions.Contains(c.StringValue)) ? "failing"
+            : failing.Count > 0 ? "failing"
             : "passing";
+        return (state, failing);
     }
 
     /// <summary>GitHub computes mergeability lazily: null means "not known yet, ask again shortly".</summary>

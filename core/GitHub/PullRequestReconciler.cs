@@ -76,7 +76,7 @@ public sealed class PullRequestReconciler(WorkspaceService workspaces, TaskServi
 
         var (status, limit) = await gitHub.PullRequestStatusAsync(workspace, number, ct);
         var column = status.Merged ? BoardColumns.Done : status.Closed ? BoardColumns.Closed : BoardColumns.PrSubmitted;
-        var facts = new PullRequestFacts(status.Number, status.Url, column, status.Since, status.Head, status.Checks, status.Review ?? "none");
+        var facts = new PullRequestFacts(status.Number, status.Url, column, status.Since, status.Head, status.Checks, status.Review ?? "none", status.FailingChecks);
         return ((await tasks.ApplyPullRequestAsync(workspace, task.ShortId, facts, ct)).Changed, limit);
     }
 }

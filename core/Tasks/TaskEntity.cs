@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Konduktor.Core.Json;
 using Konduktor.Core.Storage;
 
 namespace Konduktor.Core.Tasks;
@@ -78,6 +79,9 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The latest decisive review: approved or changes_requested (null: none).</summary>
     public string? ReviewState { get; set; }
 
+    /// <summary>JSON of the head commit's failing checks (name and link), as the reconciler last read them.</summary>
+    public string? FailingChecks { get; set; }
+
     /// <summary>When the task last changed column, by anyone: an older GitHub event does not move it back.</summary>
     public DateTimeOffset? StatusChangedAt { get; set; }
 
@@ -133,6 +137,7 @@ internal sealed class TaskEntity : ITableEntity
         PullRequestUrl = PullRequestUrl,
         ChecksState = ChecksState,
         ReviewState = ReviewState,
+        FailingChecks = FailingChecks is { } failing ? JsonSerializer.Deserialize<List<FailingCheck>>(failing, KonduktorJson.Options) : null,
         Note = Note,
         ProjectId = ProjectId is null ? null : Guid.Parse(ProjectId),
         PhaseId = PhaseId is null ? null : Guid.Parse(PhaseId),

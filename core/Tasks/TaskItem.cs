@@ -56,6 +56,9 @@ public sealed record TaskItem
     /// <summary>The pull request's latest decisive review: approved or changes_requested.</summary>
     public string? ReviewState { get; init; }
 
+    /// <summary>The failing checks of the pull request's head commit, with links (read with the task, not on the board).</summary>
+    public IReadOnlyList<FailingCheck>? FailingChecks { get; init; }
+
     /// <summary>Something Konduktor wants the person to see (e.g. why automatic fixes stopped).</summary>
     public string? Note { get; init; }
 
@@ -143,3 +146,6 @@ public sealed record TaskFilter
 public sealed record Board(Guid WorkspaceId, string WorkspaceName, IReadOnlyList<BoardColumn> Columns);
 
 public sealed record BoardColumn(string Name, IReadOnlyList<TaskItem> Tasks);
+
+/// <summary>A check run that failed on a pull request's head commit.</summary>
+public sealed record FailingCheck(string Name, string Url);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
+using Konduktor.Core.Json;
 using Konduktor.Core.Results;
 using Konduktor.Core.Storage;
 using Konduktor.Core.Workspaces;
@@ -217,7 +218,8 @@ public sealed partial class TaskService
             var move = target is not null && target != entity.Status && !movedSince;
             var news = entity.PullRequestNumber != number || entity.PullRequestUrl != url
                 || (facts.Head is not null && facts.Head != entity.PullRequestHead) || (facts.Checks is not null && facts.Checks != entity.ChecksState)
-                || (facts.Review is not null && facts.Review != entity.ReviewState);
+                || (facts.Review is not null && facts.Review != entity.ReviewState)
+                || (facts.FailingChecks is { } failing && JsonSerializer.Serialize(failing, KonduktorJson.Options) != (entity.FailingChecks ?? "[]"));
             outcome = move ? $"task {shortId} moved to {target} (pull request #{number})"
                 : target is not null && target != entity.Status ? $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event"
                 : news ? $"task {shortId}: pull request #{number} recorded"
@@ -234,6 +236,7 @@ public sealed partial class TaskService
             entity.PullRequestHead = facts.Head ?? entity.PullRequestHead;
             entity.ChecksState = facts.Checks ?? entity.ChecksState;
             entity.ReviewState = facts.Review ?? entity.ReviewState;
+            entity.FailingChecks = facts.FailingChecks is { } checks ? JsonSerializer.Serialize(checks, KonduktorJson.Options) : entity.FailingChecks;
             if (move)
             {
                 entity.Status = target!;
@@ -252,4 +255,4 @@ public sealed partial class TaskService
 
 /// <summary>What GitHub says of a task's pull request, and when; head, checks and review when they are known.</summary>
 /// <param name="Column">The board column the PR's state implies (PR Submitted, Done, Closed); null to only record it.</param>
-public sealed record PullRequestFacts(int Number, string Url, string? Column, DateTimeOffset HappenedAt, string? Head = null, string? Checks = null, string? Review = null);
+public sealed record PullRequestFacts(int Number, string Url, string? Column, DateTimeOffset HappenedAt, string? Head = null, string? Checks = null, string? Review = null, IReadOnlyList<FailingCheck>? FailingChecks = null);

@@ -11,6 +11,7 @@ import { rankBetween } from "./ranks";
 import { navigate } from "./router";
 import { selectTask, onNewTaskRequest } from "./selection";
 import { toast } from "./Toasts";
+import { PullRequestState } from "./PullRequestState";
 import { TaskModal } from "./TaskModal";
 import { NewTaskModal } from "./NewTaskModal";
 
@@ -158,6 +159,7 @@ function CardBody({ task }: { task: TaskItem }) {
         {task.tags.map((t) => <span key={t} className="tag">{t}</span>)}
         {task.latestSession && <span className={`session ${task.latestSession.status}`} data-session-status={task.latestSession.status}>{task.latestSession.status.replace("-", " ")}</span>}
         {task.pullRequestUrl && <a href={task.pullRequestUrl} target="_blank" rel="noreferrer" onPointerDown={(e) => e.stopPropagation()}>PR</a>}
+        <PullRequestState task={task} />
       </div>
       {task.blocked && <div className="card-blocked" data-testid="blocked">⏸ {task.blocked}</div>}
     </div>

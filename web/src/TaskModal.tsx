@@ -6,6 +6,7 @@ import { LogView } from "./LogView";
 import { Modal } from "./Modal";
 import { selectTask } from "./selection";
 import { toast } from "./Toasts";
+import { PullRequestState } from "./PullRequestState";
 
 export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: string; taskId: string; columns: string[]; onClose: () => void }) {
   const queryClient = useQueryClient();
@@ -71,10 +72,16 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 {t.priority !== "none" && <span className={`priority ${t.priority}`}>{t.priority}</span>}
                 {t.tags.map((tag) => <span key={tag} className="tag">{tag}</span>)}
                 {t.branch && <code>{t.branch}</code>}
-                {t.pullRequestUrl && <a href={t.pullRequestUrl} target="_blank" rel="noreferrer">Pull request</a>}
+                {t.pullRequestUrl && <a href={t.pullRequestUrl} target="_blank" rel="noreferrer">Pull request{t.pullRequestNumber ? ` #${t.pullRequestNumber}` : ""}</a>}
+                <PullRequestState task={t} />
                 <button className="quiet" onClick={() => { setDraft({ title: t.title, description: t.description ?? "", tags: t.tags.join(", "), priority: t.priority, status: t.status }); setEditing(true); }}>Edit</button>
               </div>
               {t.note && <p role="note" className="blocking">{t.note}</p>}
+              {t.failingChecks && t.failingChecks.length > 0 && (
+                <div className="failing-checks" data-testid="failing-checks">
+                  Failing checks: {t.failingChecks.map((c, i) => <span key={c.name}>{i > 0 ? ", " : ""}<a href={c.url} target="_blank" rel="noreferrer">{c.name}</a></span>)}
+                </div>
+              )}
               {t.blocked && <p role="note" className="blocking">Cannot run yet: {t.blocked}</p>}
               <div className="markdown description"><Markdown>{t.description || "*No description.*"}</Markdown></div>
             </>

@@ -37,6 +37,13 @@ export interface TaskItem {
   inputTokens: number;
   outputTokens: number;
   pullRequestUrl?: string;
+  pullRequestNumber?: number;
+  /** The PR head's checks: pending, passing or failing. */
+  checksState?: "pending" | "passing" | "failing";
+  /** The PR's latest decisive review ("none" when there is none). */
+  reviewState?: "approved" | "changes_requested" | "none";
+  /** Failing checks of the PR's head, with links (only on a task read on its own). */
+  failingChecks?: { name: string; url: string }[];
   note?: string;
   blocked?: string;
   shortId: string;

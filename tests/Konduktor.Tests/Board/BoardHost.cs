@@ -16,6 +16,9 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
 
     public KonduktorUp Up { get; private set; } = null!;
 
+    /// <summary>GitHub's API for workspaces made with <c>--github</c>; the reconciler reads it every second.</summary>
+    public GitHub.GitHubStandIn GitHub { get; private set; } = null!;
+
     public IBrowser Browser { get; private set; } = null!;
 
     public string SignInUrl { get; private set; } = "";
@@ -24,7 +27,12 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        GitHub = await Konduktor.Tests.GitHub.GitHubStandIn.StartAsync();
+        Up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: new Dictionary<string, string>
+        {
+            ["Konduktor__GitHub__ApiUrl"] = GitHub.Url,
+            ["Konduktor__Timers__ReconcilePullRequests"] = "*/1 * * * * *",
+        });
         SignInUrl = BoardUrl().Match(Up.Output).Groups[1].Value;
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
@@ -45,6 +53,7 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
         await Browser.DisposeAsync();
         _playwright?.Dispose();
         await Up.DisposeAsync();
+        await GitHub.DisposeAsync();
     }
 
     [GeneratedRegex(@"Board: (\S+)")]

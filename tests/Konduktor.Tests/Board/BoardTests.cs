@@ -131,6 +131,30 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     [Fact]
+    public async Task A_card_shows_its_pull_requests_checks_and_review_and_the_task_lists_the_failing_checks_with_links()
+    {
+        var remote = await GitRemote.CreateAsync();
+        var workspace = "gh" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(0, (await host.Up.CliAsync("workspaces", "create", remote.Path, "--name", workspace, "--github", $"acme/{workspace}")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliWithInputAsync("ghp_board", "-w", workspace, "config", "set", "--github-token", "-")).ExitCode);
+        var task = await _driver.CreateTaskAsync(workspace, "Reviewed on GitHub", StandInAgent.Script(new { write = "r.txt", content = "r\n" }, new { commit = "R" }));
+        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var number = (await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { PullRequestNumber: not null } t ? t : null, "the pull request")).PullRequestNumber!.Value;
+        host.GitHub.Review(number, "CHANGES_REQUESTED", "Not yet.");
+        await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { ReviewState: "changes_requested", ChecksState: "failing" } t ? t : null, "the reconciler to read checks and review");
+        var page = await OpenBoardAsync(workspace);
+
+        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
+        await Expect(card.GetByTestId("checks")).ToHaveTextAsync("✗ checks");
+        await Expect(card.GetByTestId("review")).ToHaveTextAsync("✎ changes requested");
+        await card.GetByRole(AriaRole.Button, new() { Name = "Open Reviewed on GitHub" }).ClickAsync();
+
+        var failing = page.GetByTestId("failing-checks");
+        await Expect(failing).ToContainTextAsync("unit tests");
+        Assert.Equal($"https://github.com/acme/{workspace}/runs/1", await failing.GetByRole(AriaRole.Link, new() { Name = "unit tests" }).GetAttributeAsync("href"));
+    }
+
+    [Fact]
     public async Task Config_toggles_are_saved_and_still_set_after_a_reload()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();

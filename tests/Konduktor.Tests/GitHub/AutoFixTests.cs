@@ -231,10 +231,16 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
     private Task WorkDoneAsync(string result) =>
         Eventually.WaitAsync(() => _up.Output.Split('\n').Any(l => l.Contains("GitHub work", StringComparison.Ordinal) && l.Contains(result, StringComparison.Ordinal)), $"the queued work to say \"{result}\"");
 
+    /// <summary>The task's one session of this kind, waiting for the queued work to start it.</summary>
     private async Task<Session> SingleSessionOfKindAsync(string workspace, TaskItem task, SessionKind kind)
     {
-        var listed = await _up.CliAsync("-w", workspace, "--json", "sessions", "list", "--task", task.ShortId);
-        return Assert.Single(JsonSerializer.Deserialize<List<Session>>(listed.Output, SessionsHost.Json)!, s => s.Kind == kind);
+        var sessions = await Eventually.WaitAsync(async () =>
+        {
+            var listed = await _up.CliAsync("-w", workspace, "--json", "sessions", "list", "--task", task.ShortId);
+            var all = JsonSerializer.Deserialize<List<Session>>(listed.Output, SessionsHost.Json)!;
+            return all.Any(s => s.Kind == kind) ? all : null;
+        }, $"a {kind} session on the task");
+        return Assert.Single(sessions, s => s.Kind == kind);
     }
 
     private static async Task<string> SendAsync(Konduktor.Functions.WebhookView webhook, string eventName, string body)
