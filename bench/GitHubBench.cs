@@ -71,7 +71,7 @@ public static class GitHubBench
         Console.WriteLine($"bench reconcile: {pullRequests} open task pull requests, nothing changing, {passesSeen:0.0} passes measured");
         Console.WriteLine($"GitHub API calls per pass: {perPass:0.0} ({notModifiedPerPass:0.0} of them 304 Not Modified, which GitHub does not count against the rate limit)");
         Console.WriteLine($"per open PR per hour at the default once a minute: {perPass / pullRequests * 60:0} calls, {(perPass - notModifiedPerPass) / pullRequests * 60:0} counted against the rate limit");
-        Console.WriteLine($"storage transactions per pass: {storagePerPass:0.0} (one task query per workspace; no writes when nothing changed) → {storagePerPass * 60:0} per hour");
+        Console.WriteLine($"storage transactions per pass: {storagePerPass:0.0}, {storagePerPass / pullRequests:0.0} per open PR (its task and its workspace token read, no writes when nothing changed) → {storagePerPass * 60:N0} per hour");
     }
 
     private static async Task<(string Url, string Secret)> WorkspaceAsync(BenchHost host, bool autoFix)

@@ -13,7 +13,7 @@ namespace Konduktor.Core.GitHub;
 public sealed record ReconcilePass(int Looked, int Changed, DateTimeOffset? PausedUntil = null);
 
 /// <summary>
-/// Brings every task that has a branch and is not Done or Closed in line with GitHub, whether or not a webhook ever
+/// Brings every task that has a branch or a pull request and is not Done or Closed in line with GitHub, whether or not a webhook ever
 /// arrives (`up` on a laptop has no public URL; a delivery GitHub gave up on is never resent): the PR opened for its
 /// branch, merged or closed, its head commit, checks and review. Conditional requests make an unchanged PR cost no
 /// rate limit; when the limit runs low the reconciler waits for its reset. Its news goes through the same rule as the
@@ -41,7 +41,7 @@ public sealed class PullRequestReconciler(WorkspaceService workspaces, TaskServi
                 continue;
             }
 
-            foreach (var task in list.Where(t => t.Branch is not null && t.Status != workspace.FindColumn(BoardColumns.Done) && t.Status != workspace.FindColumn(BoardColumns.Closed)))
+            foreach (var task in list.Where(t => (t.Branch is not null || t.PullRequestNumber is not null) && t.Status != workspace.FindColumn(BoardColumns.Done) && t.Status != workspace.FindColumn(BoardColumns.Closed)))
             {
                 try
                 {
@@ -70,13 +70,13 @@ public sealed class PullRequestReconciler(WorkspaceService workspaces, TaskServi
         if (task.PullRequestNumber is not { } number)
         {
             return await gitHub.FindOpenPullRequestAsync(workspace, task.Branch!, ct) is { } found
-                ? ((await tasks.ApplyPullRequestAsync(workspace, task.ShortId, new PullRequestFacts(found.Number, found.Url, BoardColumns.PrSubmitted, clock.GetUtcNow()), ct)).Changed, null)
+                ? ((await tasks.ApplyPullRequestAsync(workspace, task.Id, new PullRequestFacts(found.Number, found.Url, BoardColumns.PrSubmitted, clock.GetUtcNow()), ct)).Changed, null)
                 : (false, null);
         }
 
         var (status, limit) = await gitHub.PullRequestStatusAsync(workspace, number, ct);
         var column = status.Merged ? BoardColumns.Done : status.Closed ? BoardColumns.Closed : BoardColumns.PrSubmitted;
         var facts = new PullRequestFacts(status.Number, status.Url, column, status.Since, status.Head, status.Checks, status.Review ?? "none", status.FailingChecks);
-        return ((await tasks.ApplyPullRequestAsync(workspace, task.ShortId, facts, ct)).Changed, limit);
+        return ((await tasks.ApplyPullRequestAsync(workspace, task.Id, facts, ct)).Changed, limit);
     }
 }

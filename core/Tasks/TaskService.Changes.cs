@@ -202,16 +202,20 @@ public sealed partial class TaskService
     /// </summary>
     internal async Task<(string Outcome, bool Changed)> ApplyPullRequestAsync(Workspace workspace, string shortId, PullRequestFacts facts, CancellationToken ct)
     {
-        var (number, url, status, happenedAt) = (facts.Number, facts.Url, facts.Column, facts.HappenedAt);
         var table = await storage.Table(TableNames.Tasks);
         var found = await PrefixLookup.FindAsync<TaskEntity>(table, ShortId.Format(workspace.Id), shortId, "task", e => e.RowKey, ct);
-        if (!found.TryGet(out var task, out _))
-        {
-            return ($"ignored: no task {shortId} in this workspace", false);
-        }
+        return found.TryGet(out var task, out _)
+            ? await ApplyPullRequestAsync(workspace, Guid.Parse(task.RowKey), facts, ct)
+            : ($"ignored: no task {shortId} in this workspace", false);
+    }
 
+    /// <summary>The same, for a task whose id is known (the reconciler's): one read, and a write only when something changed.</summary>
+    internal async Task<(string Outcome, bool Changed)> ApplyPullRequestAsync(Workspace workspace, Guid taskId, PullRequestFacts facts, CancellationToken ct)
+    {
+        var (number, url, status, happenedAt) = (facts.Number, facts.Url, facts.Column, facts.HappenedAt);
+        var shortId = ShortId.Of(taskId);
         var (outcome, saved) = ("", false);
-        var changed = await ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), entity =>
+        var changed = await ChangeAsync(workspace.Id, taskId, entity =>
         {
             var target = status is null ? null : workspace.FindColumn(status);
             var movedSince = entity.StatusChangedAt is { } moved && moved > happenedAt + GitHubTimePrecision;
