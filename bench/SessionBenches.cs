@@ -128,13 +128,11 @@ public static class SessionBenches
             var killed = Stopwatch.StartNew();
             await WaitForEndAsync(host, session.Id);
             times.Add(killed.Elapsed.TotalMilliseconds);
-            foreach (var pid in Konduktor.Runner.ProcessSignals.Descendants(Environment.ProcessId))
+            foreach (var pidFile in Directory.EnumerateFiles(host.Home, "*.pid", SearchOption.AllDirectories).Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == "agents"))
             {
-                // The killed runner's agent lives on (as after a real crash); the bench tidies it.
-                if (Konduktor.Runner.ProcessSignals.CommandLine(pid).Contains("standin-agent", StringComparison.Ordinal))
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
+                // The killed runner's agent lives on in its process group (as after a real crash); the bench tidies it.
+                Konduktor.Runner.ProcessSignals.KillGroup(int.Parse(File.ReadAllText(pidFile), System.Globalization.CultureInfo.InvariantCulture));
+                File.Delete(pidFile);
             }
         }
 

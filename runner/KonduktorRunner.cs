@@ -23,6 +23,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private static readonly TimeSpan WarmPeriod = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WarmPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan BusyHeartbeat = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>While its agent cannot run, the runner takes no jobs and looks again this often (installing it is enough).</summary>
     private static readonly TimeSpan AgentRecheck = TimeSpan.FromSeconds(30);
@@ -31,6 +32,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
     private readonly ConcurrentDictionary<Guid, SessionExecution> _executions = new();
     private readonly StorageOperationCounter _storageOperations = new();
+    private readonly RunnerLease _lease = new(TimeProvider.System);
     private QueueClient? _queue;
     private DateTimeOffset _queueExpiresAt;
     private long _lastActivity = Environment.TickCount64;
@@ -72,6 +74,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         var registration = await Retry.UntilAcceptedAsync(RegisterAsync, logger, "register the runner", ct);
         RunnerId = registration.RunnerId;
+        _lease.Renewed(TimeProvider.System.GetUtcNow(), 0);
         _api.UseToken(registration.Token);
         UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
         logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}, jobs {JobSource}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory, _queue is null ? "through the API" : "from the queue");
@@ -145,6 +148,13 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                     await HeartbeatAsync(ct);
                 }
 
+                continue;
+            }
+
+            // Out of Konduktor's reach, a job could not be claimed anyway, and its message would hide from other runners.
+            if (_lease.Lapsed)
+            {
+                await Task.Delay(BusyHeartbeat, ct);
                 continue;
             }
 
@@ -284,15 +294,31 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         var lastBeat = Environment.TickCount64;
         while (!ct.IsCancellationRequested)
         {
-            // Every second or two while sessions run (a stop reaches them in seconds), every interval when idle.
-            await Task.Delay(BusyHeartbeat, ct);
-            if (_running.IsEmpty && Environment.TickCount64 - lastBeat < interval.TotalMilliseconds)
+            // Every second or two while sessions run (a stop reaches them in seconds), every interval when idle; sooner,
+            // with jitter, after a failed one.
+            await Task.Delay(_lease.NextDelay(BusyHeartbeat), ct);
+            StopAgentsIfLeaseLapsed();
+            if (_running.IsEmpty && Environment.TickCount64 - lastBeat < _lease.NextDelay(interval).TotalMilliseconds)
             {
                 continue;
             }
 
             lastBeat = Environment.TickCount64;
             await HeartbeatAsync(ct);
+        }
+    }
+
+    /// <summary>Out of Konduktor's reach for most of the lease: the agents stop now, before their sessions can be given to another runner.</summary>
+    private void StopAgentsIfLeaseLapsed()
+    {
+        if (!_lease.Lapsed)
+        {
+            return;
+        }
+
+        foreach (var execution in _executions.Values)
+        {
+            execution.Abandon($"runner {options.Name} could not reach Konduktor for {_lease.SinceRenewal.TotalSeconds:0} s (its lease is {_lease.Window.TotalSeconds:0} s), so it stopped the agent before the session could be given to another runner");
         }
     }
 
@@ -303,6 +329,9 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             return;
         }
 
+        // A heartbeat that hangs (a network that drops packets) must not hold up the lease's clock.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_lease.Window / 4 < HeartbeatTimeout ? _lease.Window / 4 : HeartbeatTimeout);
         try
         {
             var beat = new RunnerHeartbeat
@@ -315,7 +344,9 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 Agent = Agent?.Description,
                 AgentProblem = Agent?.Problem,
             };
-            var reply = await _api.HeartbeatAsync(runnerId, beat, ct);
+            var sentAt = TimeProvider.System.GetUtcNow();
+            var reply = await _api.HeartbeatAsync(runnerId, beat, timeout.Token);
+            _lease.Renewed(sentAt, reply.LeaseSeconds);
             foreach (var stop in reply.StopSessions)
             {
                 if (_executions.TryGetValue(stop, out var execution))
@@ -324,13 +355,27 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 }
             }
 
+            foreach (var lost in reply.LostSessions ?? [])
+            {
+                if (_executions.TryGetValue(lost, out var execution))
+                {
+                    execution.Abandon($"Konduktor no longer counts session {Konduktor.Core.ShortId.Of(lost)} as runner {options.Name}'s (it was orphaned while the runner was out of reach), so the runner stopped its agent");
+                }
+            }
+
             if (reply.QueueUrl is { } url && reply.QueueUrlExpiresAt is { } expiresAt)
             {
                 UseQueue(url, expiresAt);
             }
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            _lease.Failed();
+            logger.LogWarning("Heartbeat not answered in time; {Seconds:0} s since Konduktor last heard from this runner", _lease.SinceRenewal.TotalSeconds);
+        }
         catch (RunnerApiException e)
         {
+            _lease.Failed();
             logger.LogWarning("Heartbeat not delivered: {Reason}", e.Message);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
@@ -375,12 +420,13 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         var folder = Path.Combine(options.WorkDirectory, "agents");
         foreach (var file in Directory.Exists(folder) ? Directory.GetFiles(folder, "*.pid") : [])
         {
-            if (int.TryParse(await File.ReadAllTextAsync(file), out var pid) && ProcessSignals.IsAlive(pid)
-                && ProcessSignals.CommandLine(pid).Contains(Path.GetFileName(options.AgentCommand[0]), StringComparison.Ordinal))
+            // The agent led its own process group (same id as its pid): while the leader lives it must still be the
+            // agent; once it is gone, a group by that id can only be what the agent left behind.
+            if (int.TryParse(await File.ReadAllTextAsync(file), out var group) && ProcessSignals.GroupExists(group)
+                && (!ProcessSignals.IsAlive(group) || ProcessSignals.CommandLine(group).Contains(Path.GetFileName(options.AgentCommand[0]), StringComparison.Ordinal)))
             {
-                logger.LogWarning("Stopping agent pid {Pid} left running by an earlier run of this runner (session {Session})", pid, Path.GetFileNameWithoutExtension(file));
-                using var agent = System.Diagnostics.Process.GetProcessById(pid);
-                await ProcessSignals.StopTreeAsync(agent, TimeSpan.FromSeconds(10));
+                logger.LogWarning("Stopping agent process group {Group} left running by an earlier run of this runner (session {Session})", group, Path.GetFileNameWithoutExtension(file));
+                await ProcessSignals.StopGroupAsync(group, TimeSpan.FromSeconds(10));
             }
 
             File.Delete(file);

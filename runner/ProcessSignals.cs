@@ -8,6 +8,7 @@ public static partial class ProcessSignals
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
+    private const int NotPermitted = 1;
 
     public static async Task StopAsync(Process process, TimeSpan grace)
     {
@@ -34,114 +35,102 @@ public static partial class ProcessSignals
     }
 
     /// <summary>
-    /// Stops a process and everything it started: the whole tree (found before anything is signalled, since
-    /// orphans are re-parented) gets SIGTERM, and whatever is still alive after the grace period gets SIGKILL.
+    /// Stops a process group (an agent started by <see cref="AgentLauncher"/> leads its own): SIGTERM to the group, so
+    /// everything in it may save its state, then SIGKILL to whatever is still in it after the grace period. Signals and
+    /// nothing else: no process table is read, so it works the same on Linux and macOS.
     /// </summary>
-    public static async Task StopTreeAsync(Process process, TimeSpan grace)
+    public static async Task StopGroupAsync(int group, TimeSpan grace)
     {
         if (OperatingSystem.IsWindows())
         {
+            using var process = System.Diagnostics.Process.GetProcessById(group);
             process.Kill(entireProcessTree: true);
             return;
         }
 
-        var tree = Descendants(process.Id).Prepend(process.Id).ToList();
-        foreach (var pid in tree)
+        if (Kill(-group, SigTerm) != 0)
         {
-            Kill(pid, SigTerm);
+            return;
         }
 
         var deadline = DateTime.UtcNow + grace;
-        while (tree.Any(IsAlive) && DateTime.UtcNow < deadline)
+        while (GroupExists(group) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
-        foreach (var pid in tree.Where(IsAlive))
-        {
-            Kill(pid, SigKill);
-        }
+        Kill(-group, SigKill);
     }
 
-    /// <summary>Every process below <paramref name="root"/>, from /proc (Linux).</summary>
-    public static IReadOnlyList<int> Descendants(int root)
+    /// <summary>Ends a process group at once (SIGKILL): a runner shutting down or a session that may not go on.</summary>
+    public static void KillGroup(int group)
     {
-        var children = new Dictionary<int, List<int>>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        if (!OperatingSystem.IsWindows())
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var parent = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
-                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                // Gone while we looked: it is no one's descendant any more.
-            }
+            Kill(-group, SigKill);
         }
-
-        var found = new List<int>();
-        var pending = new Queue<int>([root]);
-        while (pending.TryDequeue(out var pid))
-        {
-            foreach (var child in children.GetValueOrDefault(pid) ?? [])
-            {
-                found.Add(child);
-                pending.Enqueue(child);
-            }
-        }
-
-        return found;
     }
 
+    /// <summary>Whether any process (a zombie too, until it is reaped) is still in the group.</summary>
+    public static bool GroupExists(int group) => !OperatingSystem.IsWindows() && Kill(-group, 0) == 0;
+
+    /// <summary>Whether the process exists and has not ended (kill 0; on Linux a zombie, ended but not reaped, counts as ended).</summary>
     public static bool IsAlive(int pid)
     {
-        if (!OperatingSystem.IsWindows() && File.Exists($"/proc/{pid}/stat"))
+        if (OperatingSystem.IsWindows())
         {
             try
             {
-                // A zombie (Z) has ended; it only waits for a parent to reap it.
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                return !process.HasExited;
             }
-            catch (IOException)
+            catch (ArgumentException)
             {
                 return false;
             }
         }
 
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
+        if (Kill(pid, 0) != 0 && Marshal.GetLastPInvokeError() != NotPermitted)
         {
             return false;
         }
+
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
     }
 
-    /// <summary>The process's command line (Linux), to check a recorded pid still is what we started.</summary>
+    /// <summary>The process's command line, to check a recorded pid still is what we started (`ps`, POSIX; /proc where there is no `ps`).</summary>
     public static string CommandLine(int pid)
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            using var ps = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ps", ["-o", "args=", "-p", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            var output = ps.StandardOutput.ReadToEnd();
+            ps.WaitForExit();
+            return output.Trim();
         }
-        catch (IOException)
+        catch (System.ComponentModel.Win32Exception)
         {
-            return "";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "";
+            try
+            {
+                return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return "";
+            }
         }
     }
 

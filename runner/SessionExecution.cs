@@ -13,8 +13,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 {
     private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopRequested;
+    private string? _abandoned;
+    private volatile bool _reporting;
     private string? _worktree;
     private Task _claudeSessionReported = Task.CompletedTask;
 
@@ -22,7 +25,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 
     public Guid? TaskId => job.Session.TaskId;
 
-    /// <summary>Stops the agent's whole process tree: SIGTERM, then SIGKILL after a grace period. The worktree stays.</summary>
+    /// <summary>Stops the agent's process group: SIGTERM, then SIGKILL after a grace period. The worktree stays.</summary>
     public void RequestStop()
     {
         if (_stopRequested)
@@ -32,7 +35,22 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 
         _stopRequested = true;
         logger.LogInformation("Stopping session {SessionId} as asked", SessionId);
-        _ = _started.Task.ContinueWith(started => ProcessSignals.StopTreeAsync(started.Result, StopGrace), TaskScheduler.Default).Unwrap();
+        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// The session is no longer this runner's to run (its lease lapsed, or Konduktor orphaned it): the agent's group
+    /// is stopped like a stop, the worktree stays and its commits are pushed, and the report says why.
+    /// </summary>
+    public void Abandon(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _abandoned, reason, null) is not null || _reporting)
+        {
+            return;
+        }
+
+        logger.LogWarning("Session {SessionId}: {Reason}", SessionId, reason);
+        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
     }
 
     public async Task RunAsync(CancellationToken shutdown)
@@ -63,11 +81,44 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             report = report with { CommitsAhead = branch.Ahead, HeadCommit = branch.Head };
         }
 
+        _reporting = true;
+        if (Volatile.Read(ref _abandoned) is { } abandoned)
+        {
+            shipper.Add("konduktor", abandoned);
+        }
+
         await _claudeSessionReported;
         await shipper.CompleteAsync();
         using var grace = new CancellationTokenSource(shutdown.IsCancellationRequested ? TimeSpan.FromSeconds(10) : Timeout.InfiniteTimeSpan);
-        await Retry.UntilAcceptedAsync(ct => api.ReportAsync(session.WorkspaceId, session.Id, report with { LastSequence = shipper.LastSequence }, ct), logger, "report the outcome of session " + session.ShortId, grace.Token);
-        logger.LogInformation("Session {SessionId} ended {Status}", session.Id, report.Status);
+        try
+        {
+            await Retry.UntilAcceptedAsync(ct => api.ReportAsync(session.WorkspaceId, session.Id, report with { LastSequence = shipper.LastSequence }, ct), logger, "report the outcome of session " + session.ShortId, grace.Token);
+            logger.LogInformation("Session {SessionId} ended {Status}", session.Id, report.Status);
+        }
+        catch (RunnerApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            await KeepLateReportAsync(report, shipper.LastSequence, e.Message, grace.Token);
+        }
+    }
+
+    /// <summary>
+    /// Konduktor ended the session while this runner was out of reach (orphaned): its outcome stays, and what this runner
+    /// would have reported is kept in the session's log for a person to read.
+    /// </summary>
+    private async Task KeepLateReportAsync(SessionReport report, long lastSequence, string refusal, CancellationToken ct)
+    {
+        var said = $"late report from runner {options.Name}, not taken as the outcome ({refusal}): the agent ended {System.Text.Json.JsonSerializer.Serialize(report.Status, Konduktor.Core.Json.KonduktorJson.Options).Trim('"')}"
+            + (report.ExitCode is { } code ? $" with exit code {code}" : "") + (report.Error is { Length: > 0 } error ? $": {error}" : "");
+        try
+        {
+            await Retry.UntilAcceptedAsync(token => api.AppendLogsAsync(job.Session.WorkspaceId, job.Session.Id, [new LogEvent(lastSequence + 1, DateTimeOffset.UtcNow, "konduktor", said)], token), logger, "keep the late report", ct);
+        }
+        catch (Exception e) when (e is RunnerApiException or OperationCanceledException)
+        {
+            // The log line is all that was left to keep.
+        }
+
+        logger.LogWarning("Session {SessionId}: {Said}", job.Session.Id, said);
     }
 
     /// <summary>
@@ -123,7 +174,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
         catch
         {
-            process.Kill(entireProcessTree: true);
+            ProcessSignals.KillGroup(process.Id);
             throw;
         }
 
@@ -134,10 +185,17 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            await ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
             await process.WaitForExitAsync(CancellationToken.None);
             await Task.WhenAll(output.Completion, prompt);
             throw;
+        }
+
+        // What the agent left running in its group (a server started in the background) ends with it; a stop in
+        // flight is already seeing to the group.
+        if (!_stopRequested && Volatile.Read(ref _abandoned) is null)
+        {
+            await ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
         }
 
         await Task.WhenAll(output.Completion, prompt);
@@ -175,6 +233,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     {
         var outcome = output.Outcome?.WithRunCost(conversation.Resumed ? job.EarlierConversationCostUsd : null);
         var report = new SessionReport { Status = SessionStatus.Failed, ClaudeSessionId = output.ConversationId, ExitCode = exitCode, Outcome = outcome };
+        if (Volatile.Read(ref _abandoned) is { } abandoned)
+        {
+            return report with { Status = SessionStatus.Orphaned, Error = Shorten(abandoned + "; resume the task to continue where it left off") };
+        }
+
         if (_stopRequested)
         {
             return report with { Status = SessionStatus.Stopped, Error = "stopped as asked" };
@@ -194,7 +257,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     {
         try
         {
-            return Process.Start(start) ?? throw new CommandFailedException($"could not start the agent `{options.AgentCommand[0]}`");
+            return Process.Start(AgentLauncher.InNewSession(start)) ?? throw new CommandFailedException($"could not start the agent `{options.AgentCommand[0]}`");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -239,8 +302,22 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     private async Task<(int Ahead, string Head)?> KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        (int Ahead, string Head)? branch = null;
         try
         {
+            // The commits first: they need only git's remote, which may be reachable when Konduktor is not.
+            // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
+            if (!job.FreshWorktree)
+            {
+                if (await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
+                {
+                    await git.PushAsync(worktree, job.Branch, limit.Token);
+                    shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
+                }
+
+                branch = await git.AheadOfDefaultAsync(worktree, job.DefaultBranch, limit.Token);
+            }
+
             if (claudeSessionId is not null)
             {
                 if (ClaudeTranscripts.Find(agent.ProjectsDirectory, claudeSessionId) is { } transcript)
@@ -258,26 +335,13 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                     logger.LogWarning("Session {SessionId}: no transcript of conversation {Conversation} under {Projects}", job.Session.Id, claudeSessionId, agent.ProjectsDirectory);
                 }
             }
-
-            // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
-            if (job.FreshWorktree)
-            {
-                return null;
-            }
-
-            if (await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
-            {
-                await git.PushAsync(worktree, job.Branch, limit.Token);
-                shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
-            }
-
-            return await git.AheadOfDefaultAsync(worktree, job.DefaultBranch, limit.Token);
         }
         catch (Exception e) when (e is RunnerApiException or CommandFailedException or IOException or OperationCanceledException)
         {
             shipper.Add("konduktor", $"could not keep everything of this session: {e.Message}");
-            return null;
         }
+
+        return branch;
     }
 
     private async Task ReportClaudeSessionAsync(string claudeSessionId, CancellationToken ct)

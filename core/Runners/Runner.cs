@@ -88,7 +88,12 @@ public sealed record RunnerHeartbeat
 
 /// <param name="StopSessions">Sessions this runner runs that must be stopped.</param>
 /// <param name="QueueUrl">A fresh queue URL when the runner's is close to expiring.</param>
-public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null);
+/// <param name="LostSessions">Sessions the runner said it runs that are no longer its own (orphaned, or ended): it stops their agents at once.</param>
+/// <param name="LeaseSeconds">
+/// The lease a heartbeat renews: a runner that has not renewed it for this long has its sessions orphaned, so it stops
+/// their agents itself before then.
+/// </param>
+public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null, IReadOnlyList<Guid>? LostSessions = null, int LeaseSeconds = 0);
 
 /// <summary>PartitionKey <c>registration</c>, RowKey = the runner's name: a pending one-time registration.</summary>
 internal sealed class RunnerTicketEntity : ITableEntity

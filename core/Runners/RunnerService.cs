@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Core.Runners;
 
 /// <summary>Runner registration, credentials and heartbeats.</summary>
-public sealed class RunnerService(StorageClients storage, SessionJobs queue, ActiveSessions active, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
+public sealed class RunnerService(StorageClients storage, SessionJobs queue, ActiveSessions active, JanitorOptions janitor, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
 {
     public const int HeartbeatSeconds = 15;
     public const int MaxCapacity = 64;
@@ -171,20 +171,24 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         };
         await table.UpdateEntityAsync(entity, Azure.ETag.All, TableUpdateMode.Merge, ct);
 
-        IReadOnlyList<Guid> stop = [];
+        // The index holds a row for every session from its claim until it ends: a session the runner names that has
+        // no row of this runner's is no longer its own (the janitor orphaned it while the runner was out of reach).
+        (IReadOnlyList<Guid> stop, IReadOnlyList<Guid> lost) = ([], []);
         if (beat.ActiveSessions.Count > 0)
         {
-            var rows = await active.ListAsync(TableClient.CreateQueryFilter($"RunnerId eq {ShortId.Format(runnerId)} and StopRequested eq true"), ct);
-            stop = rows.Select(r => Guid.Parse(r.RowKey)).Where(beat.ActiveSessions.Contains).ToList();
+            var owned = await active.ListAsync(TableClient.CreateQueryFilter($"RunnerId eq {ShortId.Format(runnerId)}"), ct);
+            stop = owned.Where(r => r.StopRequested).Select(r => Guid.Parse(r.RowKey)).Where(beat.ActiveSessions.Contains).ToList();
+            lost = beat.ActiveSessions.Except(owned.Select(r => Guid.Parse(r.RowKey))).ToList();
         }
 
+        var lease = (int)janitor.OrphanAfter.TotalSeconds;
         if (beat.QueueUrlExpiresAt is { } expires && expires - now < QueueUrlRefreshBefore)
         {
             var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
-            return new HeartbeatReply(stop, url, expiresAt);
+            return new HeartbeatReply(stop, url, expiresAt, lost, lease);
         }
 
-        return new HeartbeatReply(stop);
+        return new HeartbeatReply(stop, LostSessions: lost, LeaseSeconds: lease);
     }
 
     private static Invalid? TooLong(string? agent, string? agentProblem, string? note) =>

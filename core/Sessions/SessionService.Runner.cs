@@ -183,6 +183,15 @@ public sealed partial class SessionService
             return new Invalid("a Claude session id is a UUID (as Claude Code makes them); this one is not", "claudeSessionId");
         }
 
+        // An ended session keeps its end: the same final report again is a retry; anything else comes too late (the
+        // janitor orphaned the session while its runner was out of reach) and changes nothing.
+        if (SessionStates.IsFinal(session.StatusValue))
+        {
+            return session.StatusValue == report.Status && session.LastSequence == report.LastSequence
+                ? session.ToSession()
+                : new Conflict($"session {ShortId.Of(sessionId)} already ended {StatusName(session.StatusValue)}{(session.Error is { } why ? $" ({why})" : "")}; a later report does not change it");
+        }
+
         if (session.StatusValue == report.Status)
         {
             var same = await UpdateSessionAsync(session, s => s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId, ct);

@@ -26,6 +26,13 @@ public sealed class Transcripts(SessionService sessions, StorageClients storage)
             return new Conflict($"session {ShortId.Of(sessionId)} has no Claude conversation yet");
         }
 
+        // A session ended without its runner (orphaned while out of reach) may have been resumed elsewhere since:
+        // its late copy must not replace the conversation another session has carried on.
+        if (SessionStates.IsFinal(session.StatusValue))
+        {
+            return new Conflict($"session {ShortId.Of(sessionId)} already ended {SessionService.StatusName(session.StatusValue)}; its transcript is no longer kept from this runner");
+        }
+
         var container = await storage.Container(ContainerName);
         await container.GetBlobClient(BlobName(workspaceId, conversation)).UploadAsync(content, overwrite: true, ct);
         return Done.Value;

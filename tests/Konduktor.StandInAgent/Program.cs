@@ -18,6 +18,7 @@ using System.Text.RegularExpressions;
 //   {"touch": "path"} / {"waitFor": "path"}  create a file / wait until a file exists (test synchronisation)
 //   {"saveEnv": "NAME", "to": "path"}    write an environment variable's value to a file (never to the logs)
 //   {"append": "path", "text": "line"}   append a line to a file (counts runs across processes)
+//   {"onStop": "path", "text": "line"}   on SIGTERM, append the line to the file, then exit 143 (an agent telling when it was stopped)
 //   {"echoPrompt": true}                 say the prompt it was given, and its --resume id
 //   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
 //   {"sh": "command"}                    run a shell command (as Claude Code's Bash tool would); exit code and output as its result
@@ -97,6 +98,8 @@ if (appendedSystemPrompt is not null && Environment.GetEnvironmentVariable("STAN
     File.WriteAllText(systemPromptCopy, appendedSystemPrompt);
 }
 
+// Held for the whole run: an onStop step answers SIGTERM until the agent ends.
+System.Runtime.InteropServices.PosixSignalRegistration? stopRegistration = null;
 foreach (var step in Script())
 {
     if (step["say"] is { } say)
@@ -179,6 +182,19 @@ foreach (var step in Script())
     {
         File.WriteAllText(step["to"]!.GetValue<string>(), Environment.GetEnvironmentVariable(saveEnv.GetValue<string>()) ?? "");
     }
+    else if (step["onStop"] is { } onStop)
+    {
+        var (file, line) = (onStop.GetValue<string>(), step["text"]?.GetValue<string>() ?? sessionId);
+        var stopping = 0;
+        stopRegistration = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ =>
+        {
+            if (Interlocked.Exchange(ref stopping, 1) == 0)
+            {
+                File.AppendAllText(file, line + "\n");
+                Environment.Exit(143);
+            }
+        });
+    }
     else if (step["append"] is { } append)
     {
         File.AppendAllText(append.GetValue<string>(), (step["text"]?.GetValue<string>() ?? sessionId) + "\n");
@@ -237,6 +253,7 @@ if (!resultSent)
 }
 
 Flush();
+GC.KeepAlive(stopRegistration);
 return 0;
 
 string? Arg(string name)

@@ -99,6 +99,12 @@ public sealed class CapturedProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGSTOP, as a laptop's lid closing: the process stands still (its agents, in their own groups, do not).</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>SIGCONT: the laptop wakes.</summary>
+    public void Thaw() => Signal("CONT");
+
     public string Output
     {
         get
@@ -123,8 +129,18 @@ public sealed class CapturedProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Thaw();
         await StopAsync();
         _process.Dispose();
+    }
+
+    private void Signal(string name)
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
     }
 
     private void Append(string? line)
@@ -270,6 +286,10 @@ public sealed class RunnerProcess : IAsyncDisposable
 
     /// <summary>SIGKILL, as a crash or a power cut would: no goodbye, no final reports.</summary>
     public void Crash() => _process.Crash();
+
+    public void Freeze() => _process.Freeze();
+
+    public void Thaw() => _process.Thaw();
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -1,0 +1,114 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Konduktor.Core.Sessions;
+using Konduktor.Runner;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.Sessions;
+
+/// <summary>
+/// A runner holds its sessions by a lease its heartbeats renew: cut off or asleep past the window, it stops its agents
+/// before Konduktor may give their sessions to another runner, and what it says late changes nothing.
+/// </summary>
+public sealed class RunnerLeaseTests(AzuriteFixture azurite)
+{
+    private static readonly Dictionary<string, string> ShortLease = new()
+    {
+        ["Konduktor__Sessions__OrphanAfterSeconds"] = "8",
+        ["Konduktor__Timers__SessionJanitor"] = "*/1 * * * * *",
+    };
+
+    [Fact]
+    public async Task A_runner_cut_off_from_the_api_stops_its_agent_before_another_runner_resumes_the_task_and_its_late_report_changes_nothing()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: ShortLease);
+        await using var network = TcpRelay.Start(up.Url);
+        await using var laptop = await RunnerProcess.StartAsync(up.Home, "laptop", extraArguments: ["--url", network.Url]);
+        var driver = new SessionDriver(up);
+        var (workspace, remote) = await driver.CreateWorkspaceAsync();
+        var record = SessionDriver.Signal("agents");
+        var task = await driver.CreateTaskAsync(workspace, "Outlives its network", StandInAgent.Script(
+            new { write = "laptop.txt", content = "done on the laptop\n" },
+            new { commit = "Work from the laptop" },
+            new { onStop = record, text = "laptop agent stopped" },
+            new { say = "Working on it." },
+            new { append = record, text = "laptop agent started" },
+            new { waitFor = record + ".never" }));
+        var first = await driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(record), "the laptop's agent to start");
+        await Eventually.WaitAsync(async () => await driver.GetSessionAsync(workspace, first.Id) is { ClaudeSessionId: not null } s ? s : null, "the conversation to be recorded");
+
+        network.Cut();
+        await using var desk = await RunnerProcess.StartAsync(up.Home, "desk");
+        var orphaned = await driver.WaitForEndAsync(workspace, first.Id, TimeSpan.FromSeconds(60));
+        Assert.Equal(SessionStatus.Orphaned, orphaned.Status);
+        var resumed = await up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", StandInAgent.Script(new { append = record, text = "desk agent started" }));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        var second = await driver.WaitForEndAsync(workspace, JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!.Id);
+
+        Assert.Equal(SessionStatus.Succeeded, second.Status);
+        Assert.Equal("desk", second.RunnerName);
+        Assert.Equal(["laptop agent started", "laptop agent stopped", "desk agent started"], await File.ReadAllLinesAsync(record));
+        Assert.Contains("Work from the laptop", await remote.GitAsync("log", "--format=%s", first.Branch!), StringComparison.Ordinal);
+        var taskBefore = await driver.GetTaskAsync(workspace, task.Id);
+
+        network.Restore();
+        await Eventually.WaitAsync(async () => (await driver.LogsAsync(workspace, first.Id)).Any(e => e.Text.StartsWith("late report from runner laptop", StringComparison.Ordinal)) ? "" : null,
+            "the laptop's late report to be kept in the log", TimeSpan.FromSeconds(60));
+        var after = await driver.GetSessionAsync(workspace, first.Id);
+        Assert.Equal(SessionStatus.Orphaned, after.Status);
+        Assert.Equal(orphaned.Error, after.Error);
+        Assert.Equal(orphaned.EndedAt, after.EndedAt);
+        var taskAfter = await driver.GetTaskAsync(workspace, task.Id);
+        Assert.Equal(taskBefore.ClaudeSessionId, taskAfter.ClaudeSessionId);
+        Assert.Equal(second.Id, taskAfter.LatestSession!.Id);
+        Assert.Contains((await driver.LogsAsync(workspace, first.Id)).Select(e => e.Text), t => t.Contains("could not reach Konduktor", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_runner_frozen_past_its_lease_stops_the_agent_it_no_longer_owns_within_seconds_of_waking()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: ShortLease);
+        await using var laptop = await RunnerProcess.StartAsync(up.Home, "sleepy");
+        var driver = new SessionDriver(up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        var record = SessionDriver.Signal("agents");
+        var task = await driver.CreateTaskAsync(workspace, "Outlives a nap", StandInAgent.Script(
+            new { onStop = record, text = "stopped" },
+            new { append = record, text = "started" },
+            new { waitFor = record + ".never" }));
+        var session = await driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(record), "the agent to start");
+        var agent = await driver.AgentPidAsync(workspace, session.Id);
+
+        laptop.Freeze();
+        Assert.Equal(SessionStatus.Orphaned, (await driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(60))).Status);
+        Assert.True(ProcessSignals.IsAlive(agent), "the agent runs on while its runner sleeps");
+        var woke = System.Diagnostics.Stopwatch.StartNew();
+        laptop.Thaw();
+
+        await Eventually.WaitAsync(() => !ProcessSignals.IsAlive(agent), "the woken runner to stop the agent it no longer owns", TimeSpan.FromSeconds(15));
+        Assert.True(woke.Elapsed < TimeSpan.FromSeconds(15), $"stopped {woke.Elapsed.TotalSeconds:0.0} s after waking");
+        Assert.Equal(["started", "stopped"], await File.ReadAllLinesAsync(record));
+        Assert.Equal(SessionStatus.Orphaned, (await driver.GetSessionAsync(workspace, session.Id)).Status);
+    }
+
+    [Fact]
+    public async Task The_heartbeat_reply_names_the_sessions_a_runner_no_longer_owns_and_the_lease()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: ShortLease);
+        using var http = up.Http();
+        var registered = await http.PostAsJsonAsync("api/runners", new { name = "probe", capacity = 1 });
+        var registration = JsonDocument.Parse(await registered.Content.ReadAsStringAsync()).RootElement;
+        using var runner = up.Http(registration.GetProperty("token").GetString());
+        var stranger = Guid.NewGuid();
+
+        var reply = await runner.PostAsJsonAsync($"api/runners/{registration.GetProperty("runnerId").GetString()}/heartbeat", new { capacity = 1, activeSessions = new[] { stranger } });
+
+        var body = JsonDocument.Parse(await reply.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(reply.IsSuccessStatusCode, body.ToString());
+        Assert.Equal(stranger, Assert.Single(body.GetProperty("lostSessions").EnumerateArray()).GetGuid());
+        Assert.Equal(8, body.GetProperty("leaseSeconds").GetInt32());
+        Assert.Empty(body.GetProperty("stopSessions").EnumerateArray());
+    }
+}
