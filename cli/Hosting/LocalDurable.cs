@@ -63,7 +63,7 @@ public sealed class LocalDurable : IAsyncDisposable
         var address = sidecar.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var channel = GrpcChannel.ForAddress(address);
 
-        var functions = Discover(assembly);
+        var functions = FunctionCatalog.Discover(assembly).Where(f => f.Trigger is TriggerKind.Orchestration or TriggerKind.Activity).Select(FunctionInvoker.For).ToList();
         var workerBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
         workerBuilder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         workerBuilder.Services.AddSingleton(loggers);
@@ -71,29 +71,20 @@ public sealed class LocalDurable : IAsyncDisposable
         {
             worker.AddTasks(registry =>
             {
-                foreach (var function in functions)
+                foreach (var invoker in functions)
                 {
-                    if (function.IsOrchestrator)
+                    if (invoker.Function.Trigger == TriggerKind.Orchestration)
                     {
-                        registry.AddOrchestratorFunc<object?, object?>(function.Name, async (context, input) =>
-                        {
-                            // As in Functions: the context, and the input as the first parameter without a binding attribute.
-                            var arguments = function.Method.GetParameters().Select(p =>
-                                p.ParameterType == typeof(TaskOrchestrationContext) ? context : Input(input, p.ParameterType)).ToArray();
-                            return await InvokeAsync(function.Method, null, arguments);
-                        });
+                        // Orchestrators are static and replayed: no services, no scope.
+                        registry.AddOrchestratorFunc<object?, object?>(invoker.Function.Name, (context, input) =>
+                            invoker.InvokeAsync(new Invocation(services, context, CancellationToken.None, Input: input)));
                     }
                     else
                     {
-                        registry.AddActivityFunc<object?, object?>(function.Name, async (_, input) =>
+                        registry.AddActivityFunc<object?, object?>(invoker.Function.Name, async (_, input) =>
                         {
                             using var scope = services.CreateScope();
-                            var target = function.Method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, function.Method.DeclaringType!);
-                            var arguments = function.Method.GetParameters().Select(p =>
-                                p.GetCustomAttribute<ActivityTriggerAttribute>() is not null ? Input(input, p.ParameterType)
-                                : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None
-                                : scope.ServiceProvider.GetRequiredService(p.ParameterType)).ToArray();
-                            return await InvokeAsync(function.Method, target, arguments);
+                            return await invoker.InvokeAsync(new Invocation(scope.ServiceProvider, input, CancellationToken.None));
                         });
                     }
                 }
@@ -103,32 +94,6 @@ public sealed class LocalDurable : IAsyncDisposable
         var workerHost = workerBuilder.Build();
         await workerHost.StartAsync(ct);
         return new LocalDurable(sidecar, workerHost, channel, engine, functions.Count);
-    }
-
-    public static IReadOnlyList<(MethodInfo Method, string Name, bool IsOrchestrator)> Discover(Assembly assembly) =>
-        (from type in assembly.GetTypes()
-         where type is { IsClass: true }
-         from method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-         let function = method.GetCustomAttribute<FunctionAttribute>()
-         let parameters = method.GetParameters()
-         let orchestrator = parameters.Any(p => p.GetCustomAttribute<OrchestrationTriggerAttribute>() is not null)
-         let activity = parameters.Any(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null)
-         where function is not null && (orchestrator || activity)
-         select (method, function.Name, orchestrator)).ToList();
-
-    /// <summary>The worker hands inputs over as JSON (it serialized them with its default options): read as the declared type.</summary>
-    private static object? Input(object? input, Type type) => input is JsonElement json ? json.Deserialize(type) : input;
-
-    private static async Task<object?> InvokeAsync(MethodInfo method, object? target, object?[] arguments)
-    {
-        var result = method.Invoke(target, BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null);
-        if (result is not Task task)
-        {
-            return result;
-        }
-
-        await task;
-        return task.GetType().IsGenericType ? task.GetType().GetProperty(nameof(Task<object>.Result))!.GetValue(task) : null;
     }
 
     public async ValueTask DisposeAsync()

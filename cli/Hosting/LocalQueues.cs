@@ -2,7 +2,6 @@ using System.Reflection;
 using Azure;
 using Azure.Storage.Queues;
 using Konduktor.Core.Storage;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -34,22 +33,14 @@ public sealed class LocalQueues : IAsyncDisposable
         var queues = new LocalQueues();
         var storage = services.GetRequiredService<StorageClients>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<LocalQueues>();
-        foreach (var (method, name, queue) in Discover(assembly))
+        foreach (var function in FunctionCatalog.Discover(assembly).Where(f => f.Trigger == TriggerKind.Queue))
         {
-            queues._loops.Add(Task.Run(() => queues.LoopAsync(method, name, queue, storage, services, logger)));
+            var invoker = FunctionInvoker.For(function);
+            queues._loops.Add(Task.Run(() => queues.LoopAsync(invoker, function.Queue!, storage, services, logger)));
         }
 
         return queues;
     }
-
-    public static IEnumerable<(MethodInfo Method, string Name, string Queue)> Discover(Assembly assembly) =>
-        from type in assembly.GetTypes()
-        where type is { IsClass: true, IsAbstract: false }
-        from method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance)
-        let function = method.GetCustomAttribute<FunctionAttribute>()
-        let trigger = method.GetParameters().Select(p => p.GetCustomAttribute<QueueTriggerAttribute>()).FirstOrDefault(a => a is not null)
-        where function is not null && trigger is not null
-        select (method, function.Name, trigger.QueueName);
 
     public async ValueTask DisposeAsync()
     {
@@ -58,7 +49,7 @@ public sealed class LocalQueues : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task LoopAsync(MethodInfo method, string name, string queueName, StorageClients storage, IServiceProvider services, ILogger logger)
+    private async Task LoopAsync(FunctionInvoker invoker, string queueName, StorageClients storage, IServiceProvider services, ILogger logger)
     {
         var ct = _stopping.Token;
         var work = services.GetRequiredService<Konduktor.Core.GitHub.GitHubWork>();
@@ -79,7 +70,7 @@ public sealed class LocalQueues : IAsyncDisposable
 
                 idle = TimeSpan.FromMilliseconds(100);
 
-                await Task.WhenAll(messages.Select(m => HandleAsync(method, name, queueName, queue, m, storage, services, logger, ct)));
+                await Task.WhenAll(messages.Select(m => HandleAsync(invoker, queueName, queue, m, storage, services, logger, ct)));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -93,26 +84,17 @@ public sealed class LocalQueues : IAsyncDisposable
         }
     }
 
-    private static async Task HandleAsync(MethodInfo method, string name, string queueName, QueueClient queue, Azure.Storage.Queues.Models.QueueMessage message, StorageClients storage, IServiceProvider services, ILogger logger, CancellationToken ct)
+    private static async Task HandleAsync(FunctionInvoker invoker, string queueName, QueueClient queue, Azure.Storage.Queues.Models.QueueMessage message, StorageClients storage, IServiceProvider services, ILogger logger, CancellationToken ct)
     {
         try
         {
             using var scope = services.CreateScope();
-            var target = ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, method.DeclaringType!);
-            var arguments = method.GetParameters().Select(p =>
-                p.GetCustomAttribute<QueueTriggerAttribute>() is not null ? message.MessageText
-                : p.ParameterType == typeof(CancellationToken) ? ct
-                : scope.ServiceProvider.GetRequiredService(p.ParameterType)).ToArray();
-            if (method.Invoke(target, arguments) is Task task)
-            {
-                await task;
-            }
-
+            await invoker.InvokeAsync(new Invocation(scope.ServiceProvider, message.MessageText, ct));
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var error = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+            var (error, name) = (e, invoker.Function.Name);
             if (message.DequeueCount >= MaxDequeueCount)
             {
                 logger.LogError(error, "{Function}: message {MessageId} failed {Count} times; moved to {Queue}-poison", name, message.MessageId, message.DequeueCount, queueName);

@@ -1,6 +1,5 @@
 using System.Reflection;
 using Cronos;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -28,23 +27,15 @@ public sealed class LocalTimers : IAsyncDisposable
         var timers = new LocalTimers();
         var configuration = services.GetRequiredService<IConfiguration>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<LocalTimers>();
-        foreach (var (method, name, schedule) in Discover(assembly))
+        foreach (var function in FunctionCatalog.Discover(assembly).Where(f => f.Trigger == TriggerKind.Timer))
         {
-            var cron = CronExpression.Parse(configuration[$"Konduktor:Timers:{name}"] ?? schedule, CronFormat.IncludeSeconds);
-            timers._loops.Add(Task.Run(() => timers.LoopAsync(method, name, cron, services, logger)));
+            var cron = CronExpression.Parse(configuration[$"Konduktor:Timers:{function.Name}"] ?? function.Schedule!, CronFormat.IncludeSeconds);
+            var invoker = FunctionInvoker.For(function);
+            timers._loops.Add(Task.Run(() => timers.LoopAsync(invoker, cron, services, logger)));
         }
 
         return timers;
     }
-
-    public static IEnumerable<(MethodInfo Method, string Name, string Schedule)> Discover(Assembly assembly) =>
-        from type in assembly.GetTypes()
-        where type is { IsClass: true, IsAbstract: false }
-        from method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance)
-        let function = method.GetCustomAttribute<FunctionAttribute>()
-        let trigger = method.GetParameters().Select(p => p.GetCustomAttribute<TimerTriggerAttribute>()).FirstOrDefault(a => a is not null)
-        where function is not null && trigger is not null
-        select (method, function.Name, trigger.Schedule);
 
     public async ValueTask DisposeAsync()
     {
@@ -53,7 +44,7 @@ public sealed class LocalTimers : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task LoopAsync(MethodInfo method, string name, CronExpression cron, IServiceProvider services, ILogger logger)
+    private async Task LoopAsync(FunctionInvoker invoker, CronExpression cron, IServiceProvider services, ILogger logger)
     {
         var ct = _stopping.Token;
         while (!ct.IsCancellationRequested)
@@ -64,15 +55,7 @@ public sealed class LocalTimers : IAsyncDisposable
             {
                 await Task.Delay(next - now, ct);
                 using var scope = services.CreateScope();
-                var target = ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, method.DeclaringType!);
-                var arguments = method.GetParameters().Select(p =>
-                    p.ParameterType == typeof(TimerInfo) ? new TimerInfo()
-                    : p.ParameterType == typeof(CancellationToken) ? ct
-                    : scope.ServiceProvider.GetRequiredService(p.ParameterType)).ToArray();
-                if (method.Invoke(target, arguments) is Task task)
-                {
-                    await task;
-                }
+                await invoker.InvokeAsync(new Invocation(scope.ServiceProvider, null, ct));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -80,7 +63,7 @@ public sealed class LocalTimers : IAsyncDisposable
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                logger.LogError(e, "Timer function {Function} failed; it runs again at its next occurrence", name);
+                logger.LogError(e, "Timer function {Function} failed; it runs again at its next occurrence", invoker.Function.Name);
             }
         }
     }

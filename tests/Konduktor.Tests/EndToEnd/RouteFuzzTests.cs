@@ -56,7 +56,7 @@ public sealed partial class RouteFuzzTests(AzuriteFixture azurite)
         foreach (var route in routes)
         {
             var http = route.Route.StartsWith("runner/", StringComparison.Ordinal) || route.Route.EndsWith("/heartbeat", StringComparison.Ordinal) ? runner : person;
-            foreach (var method in route.Methods)
+            foreach (var method in route.HttpMethods)
             {
                 foreach (var (path, body, header) in Cases(route.Route, method, taskId))
                 {

@@ -65,7 +65,7 @@ public sealed class UpLifecycleTests
         {
             var path = "api/" + System.Text.RegularExpressions.Regex.Replace(
                 System.Text.RegularExpressions.Regex.Replace(function.Route, "{[^}:]+:int}", "1"), "{[^}]+}", "abcd1234");
-            foreach (var method in function.Methods)
+            foreach (var method in function.HttpMethods)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : new StringContent("{}") };
                 using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);

@@ -77,7 +77,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
                 foreach (var (kind, token) in credentials)
                 {
                     using var http = up.Http(token);
-                    var method = function.Methods[0];
+                    var method = function.HttpMethods[0];
                     using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { }) };
                     using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
                     var refusedByPolicy = response.StatusCode == HttpStatusCode.Forbidden
