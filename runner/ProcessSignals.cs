@@ -48,18 +48,18 @@ public static partial class ProcessSignals
             return;
         }
 
-        if (Kill(-group, SigTerm) != 0)
+        if (!SignalGroup(group, SigTerm))
         {
             return;
         }
 
         var deadline = DateTime.UtcNow + grace;
-        while (GroupExists(group) && DateTime.UtcNow < deadline)
+        while ((GroupExists(group) || Kill(group, 0) == 0) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
-        Kill(-group, SigKill);
+        SignalGroup(group, SigKill);
     }
 
     /// <summary>Ends a process group at once (SIGKILL): a runner shutting down or a session that may not go on.</summary>
@@ -67,9 +67,15 @@ public static partial class ProcessSignals
     {
         if (!OperatingSystem.IsWindows())
         {
-            Kill(-group, SigKill);
+            SignalGroup(group, SigKill);
         }
     }
+
+    /// <summary>
+    /// The group, or — in the moment between its start and its <c>setsid()</c>, before it leads a group — the launcher
+    /// itself, which would otherwise go on to start the agent after it was told to stop.
+    /// </summary>
+    private static bool SignalGroup(int group, int signal) => Kill(-group, signal) == 0 || Kill(group, signal) == 0;
 
     /// <summary>Whether any process (a zombie too, until it is reaped) is still in the group.</summary>
     public static bool GroupExists(int group) => !OperatingSystem.IsWindows() && Kill(-group, 0) == 0;

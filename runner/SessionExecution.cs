@@ -161,6 +161,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         var session = job.Session;
         var systemPromptFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "system-prompt.md");
         PrivateFile.Write(systemPromptFile, job.SystemPrompt);
+        shutdown.ThrowIfCancellationRequested();
         using var process = StartAgent(Confined(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile), worktree, systemPromptFile));
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);

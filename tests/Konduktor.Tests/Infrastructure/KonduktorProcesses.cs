@@ -127,6 +127,24 @@ public sealed class CapturedProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGINT, as Ctrl+C in a terminal, and the exit code once it has stopped (SIGKILL after 30 s).</summary>
+    public async Task<int> InterruptAsync()
+    {
+        Signal("INT");
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Thaw();
@@ -233,6 +251,8 @@ public sealed class KonduktorUp : IAsyncDisposable
 
     public Task<int> StopAsync() => _process.StopAsync();
 
+    public Task<int> InterruptAsync() => _process.InterruptAsync();
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>Janitor every second, runners orphaned after 4 s of silence, queued jobs re-sent after 3 s: part 2's edge cases, fast.</summary>
@@ -283,6 +303,8 @@ public sealed class RunnerProcess : IAsyncDisposable
     }
 
     public Task<int> StopAsync() => _process.StopAsync();
+
+    public Task<int> InterruptAsync() => _process.InterruptAsync();
 
     /// <summary>SIGKILL, as a crash or a power cut would: no goodbye, no final reports.</summary>
     public void Crash() => _process.Crash();

@@ -77,7 +77,24 @@ public static class MarkedProcesses
     /// <summary>A <c>sleep</c> argument no other process has: ten minutes and a unique fraction.</summary>
     public static string NewSleep() => "600." + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static IReadOnlyList<int> WithArgument(string argument)
+    public static IReadOnlyList<int> WithArgument(string argument) => Matching(arguments => arguments.Split('\0').Contains(argument));
+
+    /// <summary>Processes whose command line mentions <paramref name="text"/> anywhere (a home or work folder).</summary>
+    public static IReadOnlyList<int> Mentioning(string text) => Matching(arguments => arguments.Contains(text, StringComparison.Ordinal));
+
+    public static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "(gone)";
+        }
+    }
+
+    private static List<int> Matching(Func<string, bool> matches)
     {
         var found = new List<int>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
@@ -89,7 +106,7 @@ public static class MarkedProcesses
 
             try
             {
-                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0').Contains(argument))
+                if (pid != Environment.ProcessId && matches(File.ReadAllText(Path.Combine(directory, "cmdline"))))
                 {
                     found.Add(pid);
                 }

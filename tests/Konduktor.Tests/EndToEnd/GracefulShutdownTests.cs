@@ -1,0 +1,88 @@
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.EndToEnd;
+
+/// <summary>
+/// `up` and `runner start` end cleanly every time: SIGTERM or SIGINT while agents work and logs stream, several at
+/// once, exit 0 with nothing they started left running (agents, what agents started, Azurite).
+/// </summary>
+public sealed class GracefulShutdownTests(AzuriteFixture azurite)
+{
+    /// <summary>Six in the suite; <c>KONDUKTOR_SHUTDOWN_CYCLES=30</c> for the long run (its figures are in the closing note).</summary>
+    private static readonly int Cycles = int.TryParse(Environment.GetEnvironmentVariable("KONDUKTOR_SHUTDOWN_CYCLES"), out var cycles) ? cycles : 6;
+
+    [Fact]
+    public async Task Up_with_its_own_azurite_exits_0_on_sigterm_or_sigint_under_load_and_leaves_nothing_running()
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Cycles), new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (cycle, _) =>
+        {
+            var home = KonduktorUp.NewHome();
+            var up = await KonduktorUp.StartAsync(home);
+            var sleep = await StartWorkAsync(up);
+
+            var exit = cycle % 2 == 0 ? await up.StopAsync() : await up.InterruptAsync();
+
+            await CheckAsync(failures, $"up cycle {cycle} ({(cycle % 2 == 0 ? "SIGTERM" : "SIGINT")})", exit, home, sleep, up.Output);
+            await up.DisposeAsync();
+        });
+
+        Assert.True(failures.IsEmpty, string.Join("\n\n", failures));
+    }
+
+    [Fact]
+    public async Task A_runner_exits_0_on_sigterm_or_sigint_with_sessions_running_and_leaves_nothing_running()
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Cycles), new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (cycle, _) =>
+        {
+            // Each cycle's own `up` (and so its own queue): the runner stopped holds this cycle's sessions, no other's.
+            await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
+            var work = Directory.CreateTempSubdirectory("konduktor-runner-").FullName;
+            var runner = await RunnerProcess.StartAsync(up.Home, $"cycle{cycle}", workDirectory: work);
+            // Half the cycles stop while the sessions are being set up (just claimed), half while the agents work.
+            var sleep = cycle % 3 == 2 ? await StartWorkAsync(up, until: () => runner.Output.Contains(" claimed: ", StringComparison.Ordinal)) : await StartWorkAsync(up);
+
+            var exit = cycle % 2 == 0 ? await runner.StopAsync() : await runner.InterruptAsync();
+
+            await CheckAsync(failures, $"runner cycle {cycle} ({(cycle % 2 == 0 ? "SIGTERM" : "SIGINT")})", exit, work, sleep, runner.Output);
+            await runner.DisposeAsync();
+        });
+
+        Assert.True(failures.IsEmpty, string.Join("\n\n", failures));
+    }
+
+    /// <summary>Two sessions: one waiting with a child of its own, one streaming logs; returns once both run (or <paramref name="until"/> holds).</summary>
+    private static async Task<string> StartWorkAsync(KonduktorUp up, Func<bool>? until = null)
+    {
+        var driver = new SessionDriver(up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        var sleep = MarkedProcesses.NewSleep();
+        var waiting = SessionDriver.Signal("waiting");
+        var streaming = SessionDriver.Signal("streaming");
+        var first = await driver.CreateTaskAsync(workspace, "Waits", StandInAgent.Script(new { spawn = new[] { "sleep", sleep } }, new { touch = waiting }, new { waitFor = waiting + ".never" }));
+        var second = await driver.CreateTaskAsync(workspace, "Streams", StandInAgent.Script(new { touch = streaming }, new { flood = 1_000_000, size = 80, delay = 1 }));
+        await driver.RunAsync(workspace, first);
+        await driver.RunAsync(workspace, second);
+        await Eventually.WaitAsync(until ?? (() => File.Exists(waiting) && File.Exists(streaming)), until is null ? "both agents to be at work" : "a session to be claimed");
+        return sleep;
+    }
+
+    private static async Task CheckAsync(System.Collections.Concurrent.ConcurrentBag<string> failures, string cycle, int exit, string folder, string sleep, string output)
+    {
+        if (exit != 0)
+        {
+            failures.Add($"{cycle}: exit code {exit}\n{output[^Math.Min(8000, output.Length)..]}");
+        }
+
+        // What the agent started, and anything of this home (Azurite's data folder, the runner's work dir) must be gone.
+        try
+        {
+            await Eventually.WaitAsync(() => MarkedProcesses.WithArgument(sleep).Count == 0 && MarkedProcesses.Mentioning(folder).Count == 0, $"{cycle}: nothing left running", TimeSpan.FromSeconds(15));
+        }
+        catch (TimeoutException)
+        {
+            failures.Add($"{cycle}: left running: {string.Join("; ", MarkedProcesses.WithArgument(sleep).Concat(MarkedProcesses.Mentioning(folder)).Select(p => $"{p} {MarkedProcesses.CommandLine(p)}"))}");
+        }
+    }
+}
