@@ -35,10 +35,13 @@ public sealed class BenchHost : IAsyncDisposable
 
     public static Task<BenchHost> StartAsync(params string[] upArguments) => StartAsync(new Dictionary<string, string>(), upArguments);
 
-    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] upArguments)
+    public static Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] upArguments) =>
+        StartAsync(environment, Directory.CreateTempSubdirectory("konduktor-bench-").FullName, 0, upArguments);
+
+    /// <summary>An <c>up</c> on a given home and port: how a bench restarts the host where runners expect it.</summary>
+    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, string home, int port, params string[] upArguments)
     {
-        var home = Directory.CreateTempSubdirectory("konduktor-bench-").FullName;
-        var start = StartInfo(home, ["up", "--port", "0", .. upArguments]);
+        var start = StartInfo(home, ["up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. upArguments]);
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

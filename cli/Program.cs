@@ -2,10 +2,10 @@ using System.CommandLine;
 using Konduktor.Cli;
 using Konduktor.Cli.Commands;
 
-// The runner starts each agent through its own binary, which becomes the agent in a new process group.
+// The runner starts each agent through its own binary: a supervisor leading the agent's own process group.
 if (args is [Konduktor.Runner.AgentLauncher.Verb, .. var agentCommand])
 {
-    return Konduktor.Runner.AgentLauncher.Exec(agentCommand);
+    return Konduktor.Runner.AgentLauncher.Supervise(agentCommand);
 }
 
 var root = new RootCommand("Konduktor: run Claude Code agents in the background against your repositories, and stay in charge through a board.")

@@ -1,21 +1,30 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Konduktor.Runner;
 
 /// <summary>
-/// Starts the agent as the leader of a new session and process group, so stop, crash clean-up and shutdown signal
-/// the group (everything the agent started that did not leave it) with no process-table walk — on Linux and macOS
-/// alike. .NET cannot start a process in a new group, so the runner starts its own binary with <see cref="Verb"/>,
-/// which calls <c>setsid()</c> and <c>execv</c>s the agent: same pid, same pipes, same environment.
+/// Starts the agent in a session and process group of its own, under a small supervisor that holds the runner's lease
+/// on the machine itself. .NET cannot start a process in a new group, so the runner starts its own binary with
+/// <see cref="Verb"/>: it calls <c>setsid()</c> (becoming the group's leader, whose pid the runner records) and starts
+/// the agent as its child with the same stdin, stdout, stderr and environment. Stop, shutdown and crash clean-up
+/// signal the group. The supervisor ends the group when the runner is gone (its parent changed) or when the lease
+/// deadline the runner keeps in a file passes — a runner frozen, hung or cut off from Konduktor — so the agent has
+/// stopped before Konduktor may orphan the session and resume it elsewhere, on Linux and macOS alike.
 /// </summary>
 public static partial class AgentLauncher
 {
-    /// <summary>The hidden first argument that makes `konduktor` become the agent in a new session.</summary>
+    /// <summary>The hidden first argument that makes `konduktor` the agent's supervisor.</summary>
     public const string Verb = "__agent-session";
 
-    /// <summary>The same start, through the launcher; the program is resolved here, against the runner's PATH, as Process.Start would.</summary>
-    public static ProcessStartInfo InNewSession(ProcessStartInfo start)
+    private const int SigTerm = 15;
+    private const int SigKill = 9;
+    private static readonly TimeSpan Look = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>The same start, through the supervisor; the program is resolved here, against the runner's PATH, as Process.Start would.</summary>
+    public static ProcessStartInfo InNewSession(ProcessStartInfo start, string leaseFile)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -34,13 +43,11 @@ public static partial class AgentLauncher
         };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            // Run as `dotnet konduktor.dll`: the launcher is the same assembly.
+            // Run as `dotnet konduktor.dll`: the supervisor is the same assembly.
             launcher.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
         }
 
-        launcher.ArgumentList.Add(Verb);
-        launcher.ArgumentList.Add(program);
-        foreach (var argument in start.ArgumentList)
+        foreach (var argument in (string[])[Verb, leaseFile, program, .. start.ArgumentList])
         {
             launcher.ArgumentList.Add(argument);
         }
@@ -54,12 +61,20 @@ public static partial class AgentLauncher
         return launcher;
     }
 
-    /// <summary>The launcher's whole life: a new session, then the agent in its place. Returns only when exec failed.</summary>
-    public static int Exec(IReadOnlyList<string> command)
+    /// <summary>Where the runner keeps a session's lease deadline (Unix milliseconds, wall clock) for its supervisor.</summary>
+    public static void WriteLease(string leaseFile, DateTimeOffset deadline)
     {
-        if (command.Count == 0)
+        var next = leaseFile + ".next";
+        File.WriteAllText(next, deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+        File.Move(next, leaseFile, overwrite: true);
+    }
+
+    /// <summary>The supervisor's whole life: a new session, the agent as its child, its exit code as its own.</summary>
+    public static int Supervise(string[] arguments)
+    {
+        if (arguments is not [var leaseFile, var program, .. var rest])
         {
-            Console.Error.WriteLine("error: nothing to start");
+            Console.Error.WriteLine("error: usage: konduktor __agent-session LEASE_FILE PROGRAM [ARGUMENTS...]");
             return 127;
         }
 
@@ -69,20 +84,68 @@ public static partial class AgentLauncher
             return 127;
         }
 
-        var argv = new nint[command.Count + 1];
-        for (var i = 0; i < command.Count; i++)
+        var runner = GetParentPid();
+        Process agent;
+        try
         {
-            argv[i] = Marshal.StringToCoTaskMemUTF8(command[i]);
+            agent = Process.Start(new ProcessStartInfo(program, rest) { UseShellExecute = false })!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.Error.WriteLine($"error: could not start {program}: {e.Message}");
+            return 127;
         }
 
-        ExecV(command[0], argv);
-        Console.Error.WriteLine($"error: could not start {command[0]} (errno {Marshal.GetLastPInvokeError()})");
-        return 127;
+        // A stop signals the whole group: the agent ends, the supervisor waits for it and reports its exit code.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+        while (!agent.WaitForExit(Look))
+        {
+            var why = GetParentPid() != runner ? "its runner is gone"
+                : LeaseDeadline(leaseFile) is { } deadline && DateTimeOffset.UtcNow > deadline ? "its runner's lease on the session lapsed (the runner is frozen, hung or out of Konduktor's reach)"
+                : null;
+            if (why is not null)
+            {
+                Console.Error.WriteLine($"konduktor: stopping the agent: {why}");
+                StopGroup(agent);
+                break;
+            }
+        }
+
+        agent.WaitForExit();
+        return agent.ExitCode;
+    }
+
+    private static void StopGroup(Process agent)
+    {
+        var group = Environment.ProcessId;
+        Kill(-group, SigTerm);
+        if (!agent.WaitForExit(StopGrace))
+        {
+            Kill(-group, SigKill);
+        }
+    }
+
+    private static DateTimeOffset? LeaseDeadline(string leaseFile)
+    {
+        try
+        {
+            return long.TryParse(File.ReadAllText(leaseFile), NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
+                ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
     private static partial int SetSid();
 
-    [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int ExecV(string path, nint[] argv);
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    private static partial int GetParentPid();
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 }

@@ -249,7 +249,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         await DeleteAsync(message, ct);
         logger.LogInformation("Session {SessionId} claimed: task branch {Branch}", job.SessionId, claimed.Branch);
-        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, Sandbox!, logger);
+        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, Sandbox!, _lease, logger);
         _executions[job.SessionId] = execution;
         _running[job.SessionId] = Task.Run(async () =>
         {
@@ -318,7 +318,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         foreach (var execution in _executions.Values)
         {
-            execution.Abandon($"runner {options.Name} could not reach Konduktor for {_lease.SinceRenewal.TotalSeconds:0} s (its lease is {_lease.Window.TotalSeconds:0} s), so it stopped the agent before the session could be given to another runner");
+            execution.Abandon(_lease.LapsedReason(options.Name));
         }
     }
 
@@ -347,6 +347,11 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             var sentAt = TimeProvider.System.GetUtcNow();
             var reply = await _api.HeartbeatAsync(runnerId, beat, timeout.Token);
             _lease.Renewed(sentAt, reply.LeaseSeconds);
+            foreach (var execution in _executions.Values)
+            {
+                execution.RenewLease(_lease.Deadline);
+            }
+
             foreach (var stop in reply.StopSessions)
             {
                 if (_executions.TryGetValue(stop, out var execution))

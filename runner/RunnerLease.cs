@@ -22,6 +22,13 @@ public sealed class RunnerLease(TimeProvider clock)
     /// <summary>Too long without a renewal: the runner stops its agents and takes no new work until Konduktor answers again.</summary>
     public bool Lapsed => SinceRenewal > Window * StopAt;
 
+    /// <summary>When the runner's agents must have stopped unless the lease is renewed first (what each agent's supervisor holds to).</summary>
+    public DateTimeOffset Deadline => _renewedAt + (Window * StopAt);
+
+    /// <summary>Why a session ended when the lease lapsed, for its report and log.</summary>
+    public string LapsedReason(string runner) =>
+        $"runner {runner} could not reach Konduktor for {SinceRenewal.TotalSeconds:0} s (its lease is {Window.TotalSeconds:0} s), so it stopped the agent before the session could be given to another runner";
+
     /// <summary>A heartbeat sent at <paramref name="sentAt"/> was accepted.</summary>
     public void Renewed(DateTimeOffset sentAt, int leaseSeconds)
     {

@@ -9,7 +9,7 @@ namespace Konduktor.Runner;
 /// session's environment, every line it writes shipped as a log event, stream-json understood (Claude session id,
 /// outcome), the result reported with why it failed when it did.
 /// </summary>
-public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, ILogger logger)
+public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, ILogger logger)
 {
     private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
@@ -17,6 +17,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopRequested;
     private string? _abandoned;
+    private string? _leaseFile;
     private volatile bool _reporting;
     private string? _worktree;
     private Task _claudeSessionReported = Task.CompletedTask;
@@ -51,6 +52,22 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 
         logger.LogWarning("Session {SessionId}: {Reason}", SessionId, reason);
         _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>The runner renewed its lease: the agent's supervisor may let it run until the new deadline.</summary>
+    public void RenewLease(DateTimeOffset deadline)
+    {
+        if (_leaseFile is { } file && File.Exists(file))
+        {
+            try
+            {
+                AgentLauncher.WriteLease(file, deadline);
+            }
+            catch (IOException e)
+            {
+                logger.LogWarning("Session {SessionId}: could not renew the agent's lease: {Reason}", SessionId, e.Message);
+            }
+        }
     }
 
     public async Task RunAsync(CancellationToken shutdown)
@@ -162,7 +179,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         var systemPromptFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "system-prompt.md");
         PrivateFile.Write(systemPromptFile, job.SystemPrompt);
         shutdown.ThrowIfCancellationRequested();
-        using var process = StartAgent(Confined(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile), worktree, systemPromptFile));
+        var leaseFile = _leaseFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "lease");
+        AgentLauncher.WriteLease(leaseFile, lease.Deadline);
+        using var process = StartAgent(Confined(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile), worktree, systemPromptFile), leaseFile);
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
@@ -202,6 +221,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         await Task.WhenAll(output.Completion, prompt);
         File.Delete(pidFile);
         File.Delete(systemPromptFile);
+        File.Delete(leaseFile);
         shipper.Add("konduktor", $"agent exited with code {process.ExitCode}");
         return Report(output, process.ExitCode, conversation);
     }
@@ -234,7 +254,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     {
         var outcome = output.Outcome?.WithRunCost(conversation.Resumed ? job.EarlierConversationCostUsd : null);
         var report = new SessionReport { Status = SessionStatus.Failed, ClaudeSessionId = output.ConversationId, ExitCode = exitCode, Outcome = outcome };
-        if (Volatile.Read(ref _abandoned) is { } abandoned)
+        // The runner's own check or the agent's supervisor, whichever saw the lapsed lease first, ended the agent.
+        if ((Volatile.Read(ref _abandoned) ?? (lease.Lapsed ? lease.LapsedReason(options.Name) : null)) is { } abandoned)
         {
             return report with { Status = SessionStatus.Orphaned, Error = Shorten(abandoned + "; resume the task to continue where it left off") };
         }
@@ -254,11 +275,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         return report with { Error = Shorten(FailureReason(outcome, exitCode, output.StderrTail)) };
     }
 
-    private Process StartAgent(ProcessStartInfo start)
+    private Process StartAgent(ProcessStartInfo start, string leaseFile)
     {
         try
         {
-            return Process.Start(AgentLauncher.InNewSession(start)) ?? throw new CommandFailedException($"could not start the agent `{options.AgentCommand[0]}`");
+            return Process.Start(AgentLauncher.InNewSession(start, leaseFile)) ?? throw new CommandFailedException($"could not start the agent `{options.AgentCommand[0]}`");
         }
         catch (System.ComponentModel.Win32Exception e)
         {

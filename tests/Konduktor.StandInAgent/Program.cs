@@ -9,7 +9,7 @@ using System.Text.RegularExpressions;
 //   {"say": "text"}                      an assistant text message
 //   {"tool": "Bash", "input": {...}, "output": "text"}   a tool call and its result
 //   {"write": "path", "content": "text"} write a file in the worktree
-//   {"commit": "message"}                git add -A; git commit -m message
+//   {"commit": "message"}                git add -A; git commit -m message (%NAME% is that environment variable)
 //   {"push": true}                       git push -u origin HEAD
 //   {"sleep": 250}                       milliseconds
 //   {"flood": 100000, "size": 100}       that many assistant messages, as fast as possible ("delay": ms between them)
@@ -18,6 +18,8 @@ using System.Text.RegularExpressions;
 //   {"touch": "path"} / {"waitFor": "path"}  create a file / wait until a file exists (test synchronisation)
 //   {"saveEnv": "NAME", "to": "path"}    write an environment variable's value to a file (never to the logs)
 //   {"append": "path", "text": "line"}   append a line to a file (counts runs across processes)
+//   {"lock": "path", "overlap": "path"}  hold the file locked for the agent's whole life (even SIGKILL frees it); when another
+//                                        agent holds it, append a line to the overlap file (two agents of one task at once)
 //   {"onStop": "path", "text": "line"}   on SIGTERM, append the line to the file, then exit 143 (an agent telling when it was stopped)
 //   {"echoPrompt": true}                 say the prompt it was given, and its --resume id
 //   {"env": ["KONDUKTOR_TASK", ...]}     say these environment variables (NAME=value, one per line)
@@ -100,6 +102,7 @@ if (appendedSystemPrompt is not null && Environment.GetEnvironmentVariable("STAN
 
 // Held for the whole run: an onStop step answers SIGTERM until the agent ends.
 System.Runtime.InteropServices.PosixSignalRegistration? stopRegistration = null;
+FileStream? heldLock = null;
 foreach (var step in Script())
 {
     if (step["say"] is { } say)
@@ -120,7 +123,7 @@ foreach (var step in Script())
     else if (step["commit"] is { } commit)
     {
         Run("git", ["add", "-A"]);
-        var (code, output) = Run("git", ["commit", "-q", "-m", commit.GetValue<string>()]);
+        var (code, output) = Run("git", ["commit", "-q", "-m", Environment.ExpandEnvironmentVariables(commit.GetValue<string>())]);
         Tool("Bash", new JsonObject { ["command"] = "git commit" }, output, code != 0);
     }
     else if (step["push"] is not null)
@@ -181,6 +184,17 @@ foreach (var step in Script())
     else if (step["saveEnv"] is { } saveEnv)
     {
         File.WriteAllText(step["to"]!.GetValue<string>(), Environment.GetEnvironmentVariable(saveEnv.GetValue<string>()) ?? "");
+    }
+    else if (step["lock"] is { } lockPath)
+    {
+        try
+        {
+            heldLock = new FileStream(lockPath.GetValue<string>(), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            File.AppendAllText(step["overlap"]!.GetValue<string>(), $"{DateTimeOffset.UtcNow:O} session {Environment.GetEnvironmentVariable("KONDUKTOR_SESSION")} found {lockPath.GetValue<string>()} held by another agent\n");
+        }
     }
     else if (step["onStop"] is { } onStop)
     {
@@ -254,6 +268,7 @@ if (!resultSent)
 
 Flush();
 GC.KeepAlive(stopRegistration);
+GC.KeepAlive(heldLock);
 return 0;
 
 string? Arg(string name)

@@ -105,7 +105,7 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_runner_killed_mid_session_leaves_it_orphaned_then_resumable_and_a_restart_picks_up_cleanly()
+    public async Task A_runner_killed_mid_session_takes_its_agent_with_it_and_leaves_the_session_orphaned_then_resumable()
     {
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: KonduktorUp.QuickJanitor);
         var driver = new SessionDriver(up);
@@ -118,16 +118,16 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
         await Eventually.WaitAsync(async () => (await driver.GetSessionAsync(workspace, session.Id)).ClaudeSessionId, "the runner to report the Claude session id");
 
+        var agentPid = await driver.AgentPidAsync(workspace, session.Id);
         runner.Crash();
-        var orphaned = await driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(30));
 
+        await Eventually.WaitAsync(() => !ProcessSignals.IsAlive(agentPid), "the agent to end with its runner", TimeSpan.FromSeconds(10));
+        Assert.True((await driver.GetSessionAsync(workspace, session.Id)).IsActive, "the agent ended before Konduktor could orphan its session");
+        var orphaned = await driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(30));
         Assert.Equal(SessionStatus.Orphaned, orphaned.Status);
         Assert.Contains("stopped heartbeating", orphaned.Error, StringComparison.Ordinal);
         await runner.DisposeAsync();
-        var agentPid = await driver.AgentPidAsync(workspace, session.Id);
-        Assert.True(ProcessSignals.IsAlive(agentPid), "a crashed runner's agent runs on until someone ends it");
         await using var restarted = await RunnerProcess.StartAsync(up.Home, "fragile", workDirectory: workDirectory);
-        await Eventually.WaitAsync(() => !ProcessSignals.IsAlive(agentPid), "the restarted runner to end the agent its crash left behind");
         var resumed = await up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", StandInAgent.Script(new { say = "picked up" }));
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         var after = await driver.WaitForEndAsync(workspace, System.Text.Json.JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!.Id);
