@@ -36,10 +36,10 @@ public sealed class BenchHost : IAsyncDisposable
     public static Task<BenchHost> StartAsync(params string[] upArguments) => StartAsync(new Dictionary<string, string>(), upArguments);
 
     public static Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] upArguments) =>
-        StartAsync(environment, Directory.CreateTempSubdirectory("konduktor-bench-").FullName, 0, upArguments);
+        StartAsync(environment, Directory.CreateTempSubdirectory("konduktor-bench-").FullName, 0, null, upArguments);
 
-    /// <summary>An <c>up</c> on a given home and port: how a bench restarts the host where runners expect it.</summary>
-    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, string home, int port, params string[] upArguments)
+    /// <summary>An <c>up</c> on a given home and port (how a bench restarts the host where runners expect it), its output appended to <paramref name="logFile"/>.</summary>
+    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string> environment, string home, int port, string? logFile, params string[] upArguments)
     {
         var start = StartInfo(home, ["up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. upArguments]);
         foreach (var (name, value) in environment)
@@ -54,13 +54,28 @@ public sealed class BenchHost : IAsyncDisposable
             startup.AppendLine(line);
             if (line.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
             {
-                _ = up.StandardOutput.ReadToEndAsync();
-                _ = up.StandardError.ReadToEndAsync();
+                _ = KeepAsync(up.StandardOutput, logFile);
+                _ = KeepAsync(up.StandardError, logFile);
                 return new BenchHost(up, home, line[UpCommand.ReadyPrefix.Length..].Split(' ')[0]) { StartupOutput = startup.ToString() };
             }
         }
 
         throw new InvalidOperationException("konduktor up ended before it was ready: " + await up.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>Reads a process's output to its end, appending it to a file when there is one.</summary>
+    public static async Task KeepAsync(StreamReader output, string? logFile)
+    {
+        while (await output.ReadLineAsync() is { } line)
+        {
+            if (logFile is not null)
+            {
+                lock (output.BaseStream)
+                {
+                    File.AppendAllText(logFile, line + "\n");
+                }
+            }
+        }
     }
 
     /// <summary>A CLI process on this host's home, with HOME and a git identity of its own (for runners and agents).</summary>

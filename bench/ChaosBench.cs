@@ -43,17 +43,26 @@ public static class ChaosBench
                 _ => ("storage stopped for 30 s", () => world.StorageOutageAsync(StorageOutage)),
             };
             actions[what] = actions.GetValueOrDefault(what) + 1;
+            world.ReviveCrashedRunners();
             await act();
         }
 
+        world.ReviveCrashedRunners();
+
+        person.KeepWorking = false;
         var quiet = Stopwatch.StartNew();
         var settled = await person.WaitUntilEveryTaskSucceededAsync(TimeSpan.FromMinutes(5));
         await stopDriving.CancelAsync();
         await driving;
         Console.WriteLine($"chaos for {watch.Elapsed.TotalMinutes:0.0} min: {string.Join(", ", actions.OrderByDescending(a => a.Value).Select(a => $"{a.Value} × {a.Key}"))}");
-        Console.WriteLine($"after the chaos every task succeeded within {quiet.Elapsed.TotalSeconds:0} s: {(settled ? "yes" : "no")}; the person ran or resumed {person.Starts} times");
-        var violations = await CheckAsync(world, remote, tasks);
-        Console.WriteLine($"violations: {violations}");
+        Console.WriteLine($"after the chaos every task's latest session succeeded within {quiet.Elapsed.TotalSeconds:0} s: {(settled ? "yes" : "no")}; the person ran or resumed {person.Starts} times");
+        var violations = await CheckAsync(world, remote, tasks) + world.Crashes.Count;
+        foreach (var crash in world.Crashes)
+        {
+            Console.WriteLine("VIOLATION " + crash);
+        }
+
+        Console.WriteLine($"violations: {violations} (logs of this run: {world.Root})");
         return violations == 0 ? 0 : 1;
     }
 
@@ -95,7 +104,7 @@ public static class ChaosBench
         var statuses = new Dictionary<SessionStatus, int>();
         foreach (var task in tasks)
         {
-            var sessions = (await http.GetFromJsonAsync<List<Session>>($"api/workspaces/chaos/sessions?task={task.Id}&limit=200", Json))!;
+            var sessions = (await http.GetFromJsonAsync<List<Session>>($"api/workspaces/chaos/sessions?task={task.Id}&limit=1000", Json))!;
             sessionCount += sessions.Count;
             foreach (var session in sessions)
             {
@@ -127,9 +136,9 @@ public static class ChaosBench
                 }
             }
 
-            if (!sessions.Any(s => s.Status == SessionStatus.Succeeded) && sessions.OrderByDescending(s => s.CreatedAt).FirstOrDefault() is var latest && latest?.Error is not { Length: > 0 })
+            if (sessions.OrderByDescending(s => s.CreatedAt).FirstOrDefault() is var latest && latest?.Status != SessionStatus.Succeeded && latest?.Error is not { Length: > 0 })
             {
-                problems.Add($"task {task.Id} has no succeeded session and its latest ({latest?.Status.ToString() ?? "none"}) gives no reason");
+                problems.Add($"task {task.Id}: its latest session ({latest?.Status.ToString() ?? "none"}) did not succeed and gives no reason");
             }
         }
 
@@ -181,6 +190,9 @@ public static class ChaosBench
     {
         private readonly HashSet<Guid> _succeeded = [];
 
+        /// <summary>While the chaos lasts, every task is kept at work: a succeeded one is resumed for another round.</summary>
+        public bool KeepWorking { get; set; } = true;
+
         public int Starts { get; private set; }
 
         public async Task DriveAsync(CancellationToken ct)
@@ -201,8 +213,9 @@ public static class ChaosBench
                     using var http = world.Http();
                     foreach (var task in tasks.Where(t => !_succeeded.Contains(t.Id)))
                     {
-                        var sessions = await http.GetFromJsonAsync<List<Session>>($"api/workspaces/chaos/sessions?task={task.Id}&limit=200", Json, ct);
-                        if (sessions!.Any(s => s.Status == SessionStatus.Succeeded))
+                        var sessions = await http.GetFromJsonAsync<List<Session>>($"api/workspaces/chaos/sessions?task={task.Id}&limit=1000", Json, ct);
+                        var latest = sessions!.OrderByDescending(s => s.CreatedAt).FirstOrDefault();
+                        if (!KeepWorking && latest is { Status: SessionStatus.Succeeded })
                         {
                             _succeeded.Add(task.Id);
                         }
@@ -270,6 +283,22 @@ public static class ChaosBench
         }
 
         public string Root { get; }
+
+        /// <summary>Runners that ended without the chaos ending them: each is a violation.</summary>
+        public List<string> Crashes { get; } = [];
+
+        /// <summary>A runner that exited by itself is noted and started again.</summary>
+        public void ReviveCrashedRunners()
+        {
+            for (var i = 0; i < _runners.Length; i++)
+            {
+                if (_runners[i] is { HasExited: true } crashed)
+                {
+                    Crashes.Add($"runner r{i} exited by itself with code {crashed.ExitCode} (see r{i}.log)");
+                    StartRunner(i);
+                }
+            }
+        }
 
         public string Overlaps => Path.Combine(Root, "overlaps.txt");
 
@@ -344,15 +373,15 @@ public static class ChaosBench
         }
 
         private static Task<BenchHost> StartHostAsync(string home, int port, Azurite storage) =>
-            BenchHost.StartAsync(Environment, home, port, "--no-runner", "--storage", storage.ConnectionString, "--storage-prefix", "chaos");
+            BenchHost.StartAsync(Environment, home, port, Path.Combine(Path.GetDirectoryName(home)!, "up.log"), "--no-runner", "--storage", storage.ConnectionString, "--storage-prefix", "chaos");
 
         private void StartRunner(int runner)
         {
             var work = Path.Combine(Root, "runners", $"r{runner}");
             var start = BenchHost.StartInfo(Home, ["runner", "start", "--name", $"r{runner}", "--capacity", "2", "--agent-command", BenchHost.StandIn, "--work-dir", work, "--url", Url]);
             var process = Process.Start(start)!;
-            _ = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
+            _ = BenchHost.KeepAsync(process.StandardOutput, Path.Combine(Root, $"r{runner}.log"));
+            _ = BenchHost.KeepAsync(process.StandardError, Path.Combine(Root, $"r{runner}.log"));
             _runners[runner]?.Dispose();
             _runners[runner] = process;
         }

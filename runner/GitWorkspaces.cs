@@ -181,6 +181,39 @@ public sealed partial class GitWorkspaces(string workDirectory)
         return (int.Parse(count.Trim(), System.Globalization.CultureInfo.InvariantCulture), head.Trim());
     }
 
+    /// <summary>
+    /// Brings a kept worktree's branch in line with the remote's (just fetched) before an agent works in it: another
+    /// runner may have pushed to it since. Behind: fast-forwarded. Ahead (this runner's unpushed commits): kept, the
+    /// session pushes them. Both (an earlier session here was cut off while the branch moved on elsewhere): the local
+    /// commits are pushed to a backup branch, so they are never only on this machine, and the worktree starts from the
+    /// remote's branch. Returns what it did, for the session's log; null when there was nothing to do.
+    /// </summary>
+    public async Task<string?> CatchUpAsync(string worktree, string branch, CancellationToken ct)
+    {
+        var remote = $"refs/remotes/origin/{branch}";
+        if (!await GitSucceedsAsync(worktree, ct, "show-ref", "--verify", "--quiet", remote))
+        {
+            return null;
+        }
+
+        var (local, theirs) = ((await Git(worktree, ct, "rev-parse", "HEAD")).Trim(), (await Git(worktree, ct, "rev-parse", remote)).Trim());
+        if (local == theirs || await GitSucceedsAsync(worktree, ct, "merge-base", "--is-ancestor", theirs, local))
+        {
+            return null;
+        }
+
+        if (await GitSucceedsAsync(worktree, ct, "merge-base", "--is-ancestor", local, theirs))
+        {
+            await Git(worktree, ct, "merge", "--quiet", "--ff-only", remote);
+            return $"brought {branch} up to date with the remote (another runner pushed to it since this worktree was last used)";
+        }
+
+        var backup = $"{branch}-unpushed-{DateTimeOffset.UtcNow:yyyyMMddHHmmss}";
+        await Git(worktree, ct, "push", "--quiet", "origin", $"{local}:refs/heads/{backup}");
+        await Git(worktree, ct, "reset", "--quiet", "--keep", remote);
+        return $"this runner's {branch} had commits the remote lacks while the remote's moved on (an earlier session here was cut off before it could push): they are kept on the remote as {backup}, and the worktree starts from the remote's {branch}";
+    }
+
     public async Task PushAsync(string worktree, string branch, CancellationToken ct)
     {
         await Git(worktree, ct, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");

@@ -176,7 +176,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                     ? (await queue.ReceiveMessagesAsync(Math.Min(free, 32), SessionJobs.VisibilityTimeout, ct)).Value.Select(m => new JobMessage(m.MessageId, m.PopReceipt, m.MessageText, m.DequeueCount)).ToList()
                     : await _api.ReceiveJobsAsync(new JobRequest(Math.Min(free, 32)), ct);
             }
-            catch (Exception e) when (e is RequestFailedException or RunnerApiException)
+            catch (Exception e) when (e is RunnerApiException || StorageOutage.Is(e) || e is RequestFailedException)
             {
                 logger.LogWarning("Could not read the session queue: {Reason}", e.Message);
                 messages = [];
@@ -260,6 +260,14 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 logger.LogError(e, "Session {SessionId} ended with an unexpected error", job.SessionId);
+                try
+                {
+                    await _api.ReportAsync(job.WorkspaceId, job.SessionId, new SessionReport { Status = SessionStatus.Failed, Error = $"runner {options.Name} failed unexpectedly while running it: {e.Message}" }, CancellationToken.None);
+                }
+                catch (RunnerApiException)
+                {
+                    // The janitor ends it: this runner's heartbeats no longer name it.
+                }
             }
             finally
             {
@@ -283,7 +291,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 await _api.DeleteJobAsync(message, ct);
             }
         }
-        catch (Exception e) when (e is RequestFailedException or RunnerApiException)
+        catch (Exception e) when (e is RunnerApiException || StorageOutage.Is(e) || e is RequestFailedException)
         {
             logger.LogWarning("Could not delete message {MessageId}: {Reason} (a second delivery is harmless: its claim fails)", message.MessageId, e.Message);
         }

@@ -3,13 +3,13 @@ namespace Konduktor.Runner;
 /// <summary>
 /// The runner's hold on the sessions it runs, renewed by every heartbeat Konduktor accepts. Konduktor orphans a
 /// runner's sessions when it has not heard from it for the lease window (so a resume may start them elsewhere); the
-/// runner stops its own agents at three quarters of the window, so two agents never work on one task's branch.
+/// runner stops its own agents at two thirds of the window, so two agents never work on one task's branch.
 /// It reads the wall clock, not a monotonic one: a laptop's monotonic clock stands still while it sleeps, and the
 /// janitor's does not.
 /// </summary>
 public sealed class RunnerLease(TimeProvider clock)
 {
-    private const double StopAt = 0.75;
+    private const double StopAt = 2.0 / 3;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private DateTimeOffset _renewedAt = clock.GetUtcNow();
     private int _failures;

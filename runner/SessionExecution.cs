@@ -80,6 +80,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         {
             shipper.Add("konduktor", $"runner {options.Name} preparing the worktree of branch {job.Branch}");
             var worktree = _worktree = await git.PrepareAsync(job.Repository, job.DefaultBranch, job.Branch, session.WorkspaceId, session.TaskId ?? Guid.Empty, session.Id, shutdown, fresh: job.FreshWorktree);
+            if (!job.FreshWorktree && await git.CatchUpAsync(worktree, job.Branch, shutdown) is { } caughtUp)
+            {
+                shipper.Add("konduktor", caughtUp);
+            }
+
             conversation = await ChooseConversationAsync(worktree, shipper, shutdown);
             report = await RunAgentAsync(worktree, conversation, shipper, shutdown);
         }
@@ -93,9 +98,15 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             report = new SessionReport { Status = SessionStatus.Failed, Error = e.Message };
         }
 
-        if (_worktree is { } kept && await KeepWorkAsync(kept, report.ClaudeSessionId ?? conversation?.Id, shipper) is { } branch)
+        if (_worktree is { } kept)
         {
-            report = report with { CommitsAhead = branch.Ahead, HeadCommit = branch.Head };
+            var (branch, notPushed) = await KeepWorkAsync(kept, report.ClaudeSessionId ?? conversation?.Id, shipper);
+            report = branch is { } pushed ? report with { CommitsAhead = pushed.Ahead, HeadCommit = pushed.Head } : report;
+            if (notPushed is not null && report.Status is SessionStatus.Succeeded or SessionStatus.NeedsAttention)
+            {
+                // Work that is only on this machine is not done: the task must not look finished.
+                report = report with { Status = SessionStatus.Failed, Error = Shorten($"the agent finished, but its commits could not be pushed to {job.Branch} ({notPushed}); they are in the worktree on runner {options.Name} — resume the task to try again") };
+            }
         }
 
         _reporting = true;
@@ -321,10 +332,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     /// on the task branch are pushed (so the work is never only on this machine). Best effort, reported in the log.
     /// Returns how far the pushed task branch is ahead of the default branch (Konduktor opens its pull request from that).
     /// </summary>
-    private async Task<(int Ahead, string Head)?> KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
+    private async Task<((int Ahead, string Head)? Branch, string? NotPushed)> KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         (int Ahead, string Head)? branch = null;
+        string? notPushed = null;
         try
         {
             // The commits first: they need only git's remote, which may be reachable when Konduktor is not.
@@ -333,8 +345,16 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             {
                 if (await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
                 {
-                    await git.PushAsync(worktree, job.Branch, limit.Token);
-                    shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
+                    try
+                    {
+                        await git.PushAsync(worktree, job.Branch, limit.Token);
+                        shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
+                    }
+                    catch (Exception e) when (e is CommandFailedException or OperationCanceledException)
+                    {
+                        notPushed = e is OperationCanceledException ? "the push timed out" : e.Message;
+                        shipper.Add("konduktor", $"could not push the agent's commits on {job.Branch}: {notPushed}");
+                    }
                 }
 
                 branch = await git.AheadOfDefaultAsync(worktree, job.DefaultBranch, limit.Token);
@@ -363,7 +383,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             shipper.Add("konduktor", $"could not keep everything of this session: {e.Message}");
         }
 
-        return branch;
+        return (branch, notPushed);
     }
 
     private async Task ReportClaudeSessionAsync(string claudeSessionId, CancellationToken ct)

@@ -76,7 +76,7 @@ public sealed class LocalQueues : IAsyncDisposable
             {
                 return;
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (e is RequestFailedException || StorageOutage.Is(e))
             {
                 logger.LogWarning("Queue {Queue} could not be read: {Reason}", queueName, e.Message);
                 await Task.Delay(RetryAfter, CancellationToken.None);

@@ -246,14 +246,14 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         return runners.OrderByDescending(r => r.Online).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    /// <summary>When each runner was last heard from (the janitor's view).</summary>
-    internal async Task<Dictionary<Guid, DateTimeOffset?>> LastHeartbeatsAsync(CancellationToken ct)
+    /// <summary>When each runner was last heard from, and the sessions it said it runs then (the janitor's view).</summary>
+    internal async Task<Dictionary<Guid, LastHeartbeat>> LastHeartbeatsAsync(CancellationToken ct)
     {
         var table = await storage.Table(TableNames.Runners);
-        var beats = new Dictionary<Guid, DateTimeOffset?>();
-        await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition}"), select: ["RowKey", "LastHeartbeatAt"], cancellationToken: ct))
+        var beats = new Dictionary<Guid, LastHeartbeat>();
+        await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition}"), select: ["RowKey", "LastHeartbeatAt", "ActiveSessions"], cancellationToken: ct))
         {
-            beats[row.Id] = row.LastHeartbeatAt;
+            beats[row.Id] = new LastHeartbeat(row.LastHeartbeatAt, JsonSerializer.Deserialize<Guid[]>(row.ActiveSessions ?? "[]") ?? []);
         }
 
         return beats;
@@ -288,3 +288,6 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         return new Unauthorized("this runner credential is not valid (the runner was registered again elsewhere?); restart the runner");
     }
 }
+
+/// <summary>A runner's latest heartbeat as the janitor reads it.</summary>
+internal sealed record LastHeartbeat(DateTimeOffset? At, IReadOnlyList<Guid> Sessions);

@@ -27,6 +27,9 @@ public sealed record JanitorReport(int Orphaned, int Requeued, int Tidied);
 /// </summary>
 public sealed class SessionJanitor(ActiveSessions active, SessionService sessions, RunnerService runners, SessionJobs queue, JanitorOptions options, TimeProvider clock, ILogger<SessionJanitor> logger)
 {
+    /// <summary>A heartbeat this long after a claim names the session, or the runner does not run it.</summary>
+    private static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(15);
+
     public async Task<JanitorReport> RunAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -55,8 +58,20 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
                 continue;
             }
 
-            var lastBeat = session.RunnerId is { } runnerId && heartbeats.TryGetValue(Guid.Parse(runnerId), out var beat) ? beat : session.ClaimedAt;
-            if (lastBeat is null || now - lastBeat.Value > options.OrphanAfter)
+            var beat = session.RunnerId is { } runnerId && heartbeats.TryGetValue(Guid.Parse(runnerId), out var found) ? found : null;
+            // A claim is a sign of life too: an idle runner's last heartbeat may be older than the session it just claimed.
+            var lastBeat = beat?.At is { } heard && (session.ClaimedAt is null || heard > session.ClaimedAt) ? heard : session.ClaimedAt;
+            if (beat is { At: { } at } && session.ClaimedAt is { } claimed && at - claimed > ClaimGrace && !beat.Sessions.Contains(session.Id))
+            {
+                // The runner heartbeats but no longer names the session: it restarted, or lost it some other way.
+                var reason = $"runner {session.RunnerName ?? "?"} no longer runs it (it restarted, or lost the session); resume the task to continue where it left off";
+                if ((await sessions.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
+                {
+                    logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
+                    orphaned++;
+                }
+            }
+            else if (lastBeat is null || now - lastBeat.Value > options.OrphanAfter)
             {
                 var reason = $"runner {session.RunnerName ?? "?"} stopped heartbeating{(lastBeat is { } last ? $" at {last:u}" : "")}; resume the task to continue where it left off";
                 if ((await sessions.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)

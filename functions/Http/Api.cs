@@ -1,6 +1,7 @@
 using Azure;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Results;
+using Konduktor.Core.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
@@ -94,7 +95,7 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
         {
             return Problems.Status(499, "Client closed request", "the request was cancelled");
         }
-        catch (RequestFailedException e) when (e.Status is 0 or >= 500)
+        catch (Exception e) when (StorageOutage.Is(e))
         {
             logger.LogError(e, "Storage failed during {Method} {Path}", request.Method, request.Path);
             return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "storage is unavailable right now; nothing was changed, try again shortly");
