@@ -18,8 +18,6 @@ public static partial class AgentLauncher
     /// <summary>The hidden first argument that makes `konduktor` the agent's supervisor.</summary>
     public const string Verb = "__agent-session";
 
-    private const int SigTerm = 15;
-    private const int SigKill = 9;
     private static readonly TimeSpan Look = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
@@ -33,32 +31,9 @@ public static partial class AgentLauncher
 
         var program = Executable.Find(start.FileName) ?? throw new System.ComponentModel.Win32Exception(2, $"{start.FileName} was not found");
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("the runner does not know its own executable");
-        var launcher = new ProcessStartInfo(self)
-        {
-            WorkingDirectory = start.WorkingDirectory,
-            RedirectStandardInput = start.RedirectStandardInput,
-            RedirectStandardOutput = start.RedirectStandardOutput,
-            RedirectStandardError = start.RedirectStandardError,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            // Run as `dotnet konduktor.dll`: the supervisor is the same assembly.
-            launcher.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
-        }
-
-        foreach (var argument in (string[])[Verb, leaseFile, program, .. start.ArgumentList])
-        {
-            launcher.ArgumentList.Add(argument);
-        }
-
-        launcher.Environment.Clear();
-        foreach (var (name, value) in start.Environment)
-        {
-            launcher.Environment[name] = value;
-        }
-
-        return launcher;
+        // Run as `dotnet konduktor.dll`, the supervisor is the same assembly.
+        string[] host = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [Environment.GetCommandLineArgs()[0]] : [];
+        return ProcessStarts.Through(start, self, [.. host, Verb, leaseFile, program, .. start.ArgumentList]);
     }
 
     /// <summary>Where the runner keeps a session's lease deadline (Unix milliseconds, wall clock) for its supervisor.</summary>
@@ -119,10 +94,10 @@ public static partial class AgentLauncher
     private static void StopGroup(Process agent)
     {
         var group = Environment.ProcessId;
-        Kill(-group, SigTerm);
+        ProcessSignals.TerminateGroup(group);
         if (!agent.WaitForExit(StopGrace))
         {
-            Kill(-group, SigKill);
+            ProcessSignals.KillGroup(group);
         }
     }
 
@@ -145,7 +120,4 @@ public static partial class AgentLauncher
 
     [LibraryImport("libc", EntryPoint = "getppid")]
     private static partial int GetParentPid();
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

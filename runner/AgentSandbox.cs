@@ -70,20 +70,6 @@ public sealed class AgentSandbox
             return agent;
         }
 
-        var wrapped = new ProcessStartInfo(BubblewrapPath)
-        {
-            WorkingDirectory = agent.WorkingDirectory,
-            RedirectStandardInput = agent.RedirectStandardInput,
-            RedirectStandardOutput = agent.RedirectStandardOutput,
-            RedirectStandardError = agent.RedirectStandardError,
-            UseShellExecute = false,
-        };
-        wrapped.Environment.Clear();
-        foreach (var (name, value) in agent.Environment)
-        {
-            wrapped.Environment[name] = value;
-        }
-
         var hiddenFolders = hidden.Select(Path.GetFullPath).Where(Directory.Exists).Distinct().ToList();
         bool IsHidden(string path) => hiddenFolders.Any(h => path == h || path.StartsWith(h + Path.DirectorySeparatorChar, StringComparison.Ordinal));
         var arguments = BaseArguments().ToList();
@@ -105,12 +91,7 @@ public sealed class AgentSandbox
 
         arguments.AddRange(["--chdir", agent.WorkingDirectory, "--", agent.FileName]);
         arguments.AddRange(agent.ArgumentList);
-        foreach (var argument in arguments)
-        {
-            wrapped.ArgumentList.Add(argument);
-        }
-
-        return wrapped;
+        return ProcessStarts.Through(agent, BubblewrapPath, arguments);
     }
 
     /// <summary>Everything as it is, but a pid and IPC namespace of its own, and a /proc that shows only the agent's processes.</summary>

@@ -176,7 +176,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                     ? (await queue.ReceiveMessagesAsync(Math.Min(free, 32), SessionJobs.VisibilityTimeout, ct)).Value.Select(m => new JobMessage(m.MessageId, m.PopReceipt, m.MessageText, m.DequeueCount)).ToList()
                     : await _api.ReceiveJobsAsync(new JobRequest(Math.Min(free, 32)), ct);
             }
-            catch (Exception e) when (e is RunnerApiException || StorageOutage.Is(e) || e is RequestFailedException)
+            catch (Exception e) when (e is RunnerApiException or RequestFailedException || StorageOutage.Is(e))
             {
                 logger.LogWarning("Could not read the session queue: {Reason}", e.Message);
                 messages = [];
@@ -291,7 +291,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 await _api.DeleteJobAsync(message, ct);
             }
         }
-        catch (Exception e) when (e is RunnerApiException || StorageOutage.Is(e) || e is RequestFailedException)
+        catch (Exception e) when (e is RunnerApiException or RequestFailedException || StorageOutage.Is(e))
         {
             logger.LogWarning("Could not delete message {MessageId}: {Reason} (a second delivery is harmless: its claim fails)", message.MessageId, e.Message);
         }

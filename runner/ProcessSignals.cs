@@ -62,6 +62,15 @@ public static partial class ProcessSignals
         SignalGroup(group, SigKill);
     }
 
+    /// <summary>Asks a process group to end (SIGTERM), without waiting: the agent's supervisor waits on its agent itself.</summary>
+    public static void TerminateGroup(int group)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            SignalGroup(group, SigTerm);
+        }
+    }
+
     /// <summary>Ends a process group at once (SIGKILL): a runner shutting down or a session that may not go on.</summary>
     public static void KillGroup(int group)
     {

@@ -36,7 +36,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 
         _stopRequested = true;
         logger.LogInformation("Stopping session {SessionId} as asked", SessionId);
-        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
+        StopAgentOnceStarted();
     }
 
     /// <summary>
@@ -51,8 +51,12 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         logger.LogWarning("Session {SessionId}: {Reason}", SessionId, reason);
-        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
+        StopAgentOnceStarted();
     }
+
+    /// <summary>Stops the agent's group now, or as soon as it has started.</summary>
+    private void StopAgentOnceStarted() =>
+        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
 
     /// <summary>The runner renewed its lease: the agent's supervisor may let it run until the new deadline.</summary>
     public void RenewLease(DateTimeOffset deadline)

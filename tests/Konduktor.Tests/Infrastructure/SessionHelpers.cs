@@ -82,18 +82,6 @@ public static class MarkedProcesses
     /// <summary>Processes whose command line mentions <paramref name="text"/> anywhere (a home or work folder).</summary>
     public static IReadOnlyList<int> Mentioning(string text) => Matching(arguments => arguments.Contains(text, StringComparison.Ordinal));
 
-    public static string CommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return "(gone)";
-        }
-    }
-
     private static List<int> Matching(Func<string, bool> matches)
     {
         var found = new List<int>();

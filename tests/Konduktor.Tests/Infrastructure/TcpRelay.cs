@@ -26,11 +26,7 @@ public sealed class TcpRelay : IAsyncDisposable
 
     public static TcpRelay Start(string target)
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var relay = new TcpRelay(new Uri(target), port);
+        var relay = new TcpRelay(new Uri(target), KonduktorUp.FreePort());
         relay.Restore();
         return relay;
     }
