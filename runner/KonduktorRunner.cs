@@ -74,7 +74,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
         var registration = await Retry.UntilAcceptedAsync(RegisterAsync, logger, "register the runner", ct);
         RunnerId = registration.RunnerId;
-        _lease.Renewed(TimeProvider.System.GetUtcNow(), 0);
+        _lease.Renewed(TimeProvider.System.GetUtcNow(), registration.LeaseSeconds);
         _api.UseToken(registration.Token);
         UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
         logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}, jobs {JobSource}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory, _queue is null ? "through the API" : "from the queue");
@@ -113,7 +113,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             var kept = JsonSerializer.Deserialize<KeptCredential>(await File.ReadAllTextAsync(file, ct), KonduktorJson.Options)!;
             _api.UseToken(kept.Token);
             var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue, Agent = Agent?.Description, AgentProblem = Agent?.Problem }, ct);
-            return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, RunnerService.HeartbeatSeconds, reply.QueueUrl, reply.QueueUrlExpiresAt);
+            return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, RunnerService.HeartbeatSeconds, reply.QueueUrl, reply.QueueUrlExpiresAt, reply.LeaseSeconds);
         }
 
         if (options.RegistrationSecret is { } secret)

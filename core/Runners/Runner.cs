@@ -66,7 +66,8 @@ public sealed record NewRunnerTicket(string Name);
 
 /// <summary>What a runner gets once: its credential and where to read jobs.</summary>
 /// <param name="QueueUrl">Null when the runner reads jobs through the API (<c>runner/jobs/receive</c>).</param>
-public sealed record RunnerRegistration(Guid RunnerId, string Name, string Token, int HeartbeatSeconds, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null);
+/// <param name="LeaseSeconds">The lease each heartbeat renews (see <see cref="HeartbeatReply"/>), known before the runner takes any work.</param>
+public sealed record RunnerRegistration(Guid RunnerId, string Name, string Token, int HeartbeatSeconds, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null, int LeaseSeconds = 0);
 
 public sealed record RunnerHeartbeat
 {

@@ -137,7 +137,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
 
         var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
         logger.LogInformation("Runner {RunnerName} ({RunnerId}) registered by {Principal} with capacity {Capacity}", name, id, registeredBy, input.Capacity);
-        return new RunnerRegistration(id, name, token, HeartbeatSeconds, url, expiresAt);
+        return new RunnerRegistration(id, name, token, HeartbeatSeconds, url, expiresAt, (int)janitor.OrphanAfter.TotalSeconds);
     }
 
     public async Task<Result<HeartbeatReply>> HeartbeatAsync(Principal caller, Guid runnerId, RunnerHeartbeat beat, CancellationToken ct)

@@ -98,12 +98,14 @@ public sealed class RunnerLeaseTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task The_heartbeat_reply_names_the_sessions_a_runner_no_longer_owns_and_the_lease()
+    public async Task The_registration_names_the_lease_and_the_heartbeat_reply_names_the_sessions_a_runner_no_longer_owns()
     {
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: ShortLease);
         using var http = up.Http();
         var registered = await http.PostAsJsonAsync("api/runners", new { name = "probe", capacity = 1 });
         var registration = JsonDocument.Parse(await registered.Content.ReadAsStringAsync()).RootElement;
+        // Known before the runner takes any work: an agent started before the first heartbeat holds the right deadline.
+        Assert.Equal(12, registration.GetProperty("leaseSeconds").GetInt32());
         using var runner = up.Http(registration.GetProperty("token").GetString());
         var stranger = Guid.NewGuid();
 
