@@ -79,9 +79,9 @@ public sealed class BenchHost : IAsyncDisposable
     }
 
     /// <summary>A CLI process on this host's home, with HOME and a git identity of its own (for runners and agents).</summary>
-    public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments)
+    public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments, string? executable = null)
     {
-        var start = new ProcessStartInfo(Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(executable ?? Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -36,6 +36,9 @@ public sealed class ApiClient(HttpClient http)
 
     public Task<ApiResponse<T>> PostAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, body, null, ct);
 
+    /// <summary>A POST whose body says nothing (stop, run, confirm).</summary>
+    public Task<ApiResponse<T>> PostAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, new EmptyBody(), null, ct);
+
     public Task<ApiResponse<T>> PatchAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Patch, path, body, null, ct);
 
     public Task<ApiResponse<T>> DeleteAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Delete, path, null, null, ct);
@@ -47,7 +50,7 @@ public sealed class ApiClient(HttpClient http)
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         if (body is not null)
         {
-            request.Content = new StringContent(JsonSerializer.Serialize(body, body.GetType(), KonduktorJson.Options), Encoding.UTF8, "application/json");
+            request.Content = new StringContent(JsonSerializer.Serialize(body, KonduktorJson.Options.GetTypeInfo(body.GetType())), Encoding.UTF8, "application/json");
         }
 
         if (ifMatch is not null)
@@ -79,7 +82,7 @@ public sealed class ApiClient(HttpClient http)
 
             try
             {
-                var value = JsonSerializer.Deserialize<T>(text, ReadOptions) ?? throw new JsonException("empty");
+                var value = JsonSerializer.Deserialize(text, KonduktorJson.Info<T>(ReadOptions)) ?? throw new JsonException("empty");
                 return new ApiResponse<T>(value, text);
             }
             catch (JsonException)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Konduktor.Cli;
 
@@ -9,8 +10,6 @@ namespace Konduktor.Cli;
 /// </summary>
 public sealed class KonduktorHome(string root)
 {
-    private static readonly JsonSerializerOptions ConfigJson = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
     public string Root { get; } = Path.GetFullPath(root);
 
     public string ConfigFile => Path.Combine(Root, "config.json");
@@ -46,11 +45,11 @@ public sealed class KonduktorHome(string root)
 
     public CliConfig ReadConfig() => Read<CliConfig>(ConfigFile) ?? new CliConfig();
 
-    public void WriteConfig(CliConfig config) => WritePrivate(ConfigFile, JsonSerializer.Serialize(config, ConfigJson));
+    public void WriteConfig(CliConfig config) => WritePrivate(ConfigFile, JsonSerializer.Serialize(config, HomeJson.Default.CliConfig));
 
     public UpState? ReadUpState() => Read<UpState>(UpStateFile);
 
-    public void WriteUpState(UpState state) => WritePrivate(UpStateFile, JsonSerializer.Serialize(state, ConfigJson));
+    public void WriteUpState(UpState state) => WritePrivate(UpStateFile, JsonSerializer.Serialize(state, HomeJson.Default.UpState));
 
     /// <summary>
     /// Inside an agent's session (<c>KONDUKTOR_SESSION</c> set by the runner) the CLI uses the session's own URL and token
@@ -99,7 +98,7 @@ public sealed class KonduktorHome(string root)
             return existing;
         }
 
-        var key = Hosting.Azurite.NewAccountKey();
+        var key = Konduktor.Core.Auth.Secrets.NewStorageAccountKey();
         WritePrivate(AzuriteKeyFile, key);
         return key;
     }
@@ -126,7 +125,7 @@ public sealed class KonduktorHome(string root)
     {
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), ConfigJson) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), (JsonTypeInfo<T>)HomeJson.Default.GetTypeInfo(typeof(T))!) : null;
         }
         catch (JsonException)
         {
@@ -152,3 +151,9 @@ public sealed record EntraSettings(string TenantId, string ClientId, string Scop
 
 /// <summary>What a running <c>konduktor up</c> writes about itself.</summary>
 public sealed record UpState(int Pid, string Url, DateTimeOffset StartedAt, int? AzuritePid, string? AzuriteEndpoints, string StoragePrefix);
+
+/// <summary>The files in KONDUKTOR_HOME, source-generated.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CliConfig))]
+[JsonSerializable(typeof(UpState))]
+internal sealed partial class HomeJson : JsonSerializerContext;

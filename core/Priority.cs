@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
+using Konduktor.Core.Json;
 
 namespace Konduktor.Core;
 
-[JsonConverter(typeof(JsonStringEnumConverter<Priority>))]
+[JsonConverter(typeof(JsonEnumName<Priority>))]
 public enum Priority
 {
     None,

@@ -20,9 +20,6 @@ public sealed class DiagnosticsFunctions(Api api, StorageClients storage)
         api.Run(req, Act.Diagnose, (_, _) => Task.FromResult(Result.Ok(new StorageOperationsView(storage.Counter.Total, storage.Counter.Snapshot()))));
 }
 
-public sealed record StatusView(string Status, string PrincipalKind, string Principal, string Version);
-
-public sealed record StorageOperationsView(long Total, IReadOnlyDictionary<string, long> Operations);
 
 internal static class ThisAssembly
 {

@@ -72,5 +72,3 @@ public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceS
         GitHubWebhooks.UsedEvents.Order(StringComparer.Ordinal).ToList());
 }
 
-/// <summary>What to paste into the repository's Settings → Webhooks.</summary>
-public sealed record WebhookView(string PayloadUrl, string Secret, string ContentType, IReadOnlyList<string> Events);

@@ -53,5 +53,3 @@ public sealed class SessionFunctions(Api api, SessionService sessions, SessionLo
         });
 }
 
-/// <param name="Message">What to tell the agent as it picks up the conversation.</param>
-public sealed record ResumeRequest(string? Message = null);

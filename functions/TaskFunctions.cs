@@ -41,5 +41,3 @@ public sealed class TaskFunctions(Api api, TaskService tasks)
         api.Run(req, Act.ReadWorkspace, (caller, ct) => tasks.BoardAsync(caller, workspace, ct));
 }
 
-/// <param name="Rank">Where in the column (see <see cref="TaskChanges.Rank"/>); default: the end of a new column, unchanged in the same one.</param>
-public sealed record MoveRequest(string Status, double? Rank = null);

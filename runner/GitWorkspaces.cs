@@ -112,7 +112,7 @@ public sealed partial class GitWorkspaces(string workDirectory)
 
         var gitDirectory = (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, TrailersFile), $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n", ct);
-        await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror)), ct);
+        await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror), RunnerFilesJson.Default.WorktreeOwner), ct);
         return worktree;
     }
 
@@ -129,7 +129,7 @@ public sealed partial class GitWorkspaces(string workDirectory)
             var worktree = Path.GetDirectoryName(gitFile)!;
             var gitDirectory = (await ProcessRunner.RunAsync("git", ["-C", worktree, "rev-parse", "--absolute-git-dir"], null, ct)).Trim();
             var owner = Path.Combine(gitDirectory, OwnerFile);
-            if (File.Exists(owner) && JsonSerializer.Deserialize<WorktreeOwner>(await File.ReadAllTextAsync(owner, ct)) is { } found)
+            if (File.Exists(owner) && JsonSerializer.Deserialize(await File.ReadAllTextAsync(owner, ct), RunnerFilesJson.Default.WorktreeOwner) is { } found)
             {
                 worktrees.Add((worktree, found));
             }

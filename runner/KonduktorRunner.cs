@@ -110,7 +110,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         var self = new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version, Agent = Agent?.Description, AgentProblem = Agent?.Problem };
         if (options.CredentialFile is { } file && File.Exists(file))
         {
-            var kept = JsonSerializer.Deserialize<KeptCredential>(await File.ReadAllTextAsync(file, ct), KonduktorJson.Options)!;
+            var kept = JsonSerializer.Deserialize(await File.ReadAllTextAsync(file, ct), RunnerFilesJson.Default.KeptCredential)!;
             _api.UseToken(kept.Token);
             var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue, Agent = Agent?.Description, AgentProblem = Agent?.Problem }, ct);
             return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, RunnerService.HeartbeatSeconds, reply.QueueUrl, reply.QueueUrlExpiresAt, reply.LeaseSeconds);
@@ -121,7 +121,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             var registration = await _api.ExchangeAsync(secret, self, ct);
             if (options.CredentialFile is { } keep)
             {
-                PrivateFile.Write(keep, JsonSerializer.Serialize(new KeptCredential(registration.RunnerId, registration.Token), KonduktorJson.Options));
+                PrivateFile.Write(keep, JsonSerializer.Serialize(new KeptCredential(registration.RunnerId, registration.Token), RunnerFilesJson.Default.KeptCredential));
             }
 
             _api.UseToken(registration.Token);
@@ -131,8 +131,6 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         _api.UseToken(options.UserToken ?? throw new InvalidOperationException("a runner needs a person's token, a registration secret or a kept credential"));
         return await _api.RegisterAsync(self, ct);
     }
-
-    private sealed record KeptCredential(Guid RunnerId, string Token);
 
     private async Task PollLoopAsync(CancellationToken ct)
     {

@@ -47,7 +47,7 @@ public sealed class LogShipper : IAsyncDisposable
         {
             foreach (var logEvent in unacknowledged)
             {
-                _spool.WriteLine(JsonSerializer.Serialize(logEvent, KonduktorJson.Options));
+                _spool.WriteLine(KonduktorJson.Serialize(logEvent));
             }
 
             _spool.Flush();
@@ -80,7 +80,7 @@ public sealed class LogShipper : IAsyncDisposable
         lock (_gate)
         {
             var logEvent = new LogEvent(++_sequence, DateTimeOffset.UtcNow, stream, text);
-            _spool.WriteLine(JsonSerializer.Serialize(logEvent, KonduktorJson.Options));
+            _spool.WriteLine(KonduktorJson.Serialize(logEvent));
             _pending.Add(logEvent);
         }
 
@@ -139,7 +139,7 @@ public sealed class LogShipper : IAsyncDisposable
             {
                 try
                 {
-                    if (JsonSerializer.Deserialize<LogEvent>(line, KonduktorJson.Options) is { } logEvent && logEvent.Seq > acked)
+                    if (KonduktorJson.Deserialize<LogEvent>(line) is { } logEvent && logEvent.Seq > acked)
                     {
                         events.Add(logEvent);
                     }

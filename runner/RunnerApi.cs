@@ -93,12 +93,12 @@ public sealed class RunnerApi : IDisposable
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, body.GetType(), options: KonduktorJson.Options);
+            request.Content = JsonContent.Create(body, KonduktorJson.Options.GetTypeInfo(body.GetType()));
         }
 
         using var response = await SendRawAsync(request, ct);
         await EnsureSuccessAsync(response, ct);
-        return await response.Content.ReadFromJsonAsync<T>(KonduktorJson.Options, ct)
+        return await response.Content.ReadFromJsonAsync(KonduktorJson.Info<T>(KonduktorJson.Options), ct)
             ?? throw new RunnerApiException(HttpStatusCode.BadGateway, "the API answered with an empty body");
     }
 

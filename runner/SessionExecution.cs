@@ -139,7 +139,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     /// </summary>
     private async Task KeepLateReportAsync(SessionReport report, long lastSequence, string refusal, CancellationToken ct)
     {
-        var said = $"late report from runner {options.Name}, not taken as the outcome ({refusal}): the agent ended {System.Text.Json.JsonSerializer.Serialize(report.Status, Konduktor.Core.Json.KonduktorJson.Options).Trim('"')}"
+        var said = $"late report from runner {options.Name}, not taken as the outcome ({refusal}): the agent ended {Konduktor.Core.Json.KonduktorJson.Name(report.Status)}"
             + (report.ExitCode is { } code ? $" with exit code {code}" : "") + (report.Error is { Length: > 0 } error ? $": {error}" : "");
         try
         {

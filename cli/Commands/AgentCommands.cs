@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Konduktor.Core.Json;
 using System.Globalization;
 using Konduktor.Core;
 using Konduktor.Core.Agents;
@@ -50,7 +51,7 @@ public static class AgentCommands
             CommandFactory.Create("disable", "Stop scheduling the agent (a running session goes on)", async (cli, ct) =>
                 cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = false }, ct), a => Output.Line($"Agent {a.Name} disabled")), name),
             CommandFactory.Create("run-now", "Queue a run now (the schedule stays as it is)", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<AgentRun>(Path(cli) + "/run", new { }, ct), r => Output.Line($"Session {ShortId.Of(r.SessionId ?? Guid.Empty)} queued for agent {cli.Get(name)}")), name),
+                cli.Print(await cli.Api.PostAsync<AgentRun>(Path(cli) + "/run", ct), r => Output.Line($"Session {ShortId.Of(r.SessionId ?? Guid.Empty)} queued for agent {cli.Get(name)}")), name),
             CommandFactory.Create("delete", "Delete an agent (its sessions and logs stay)", async (cli, ct) =>
                 cli.Print(await cli.Api.DeleteAsync<Agent>(Path(cli), ct), a => Output.Line($"Agent deleted: {a.Name}")), name),
             SessionCommands.AgentLogs(name, Path));
@@ -65,7 +66,7 @@ public static class AgentCommands
         {
             Output.Line("");
             Output.Table(["AT", "OUTCOME", "SESSION", "STATE", "COST", "NOTE"], runs.Select(r => (IReadOnlyList<string>)
-                [Output.Time(r.At), SessionCommands.Name(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]));
+                [Output.Time(r.At), KonduktorJson.Name(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]));
         }
     }
 

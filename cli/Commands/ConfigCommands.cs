@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Konduktor.Core.Workspaces;
-using Konduktor.Functions;
 
 namespace Konduktor.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Konduktor.Core.Json;
 using Konduktor.Core.Projects;
 
 namespace Konduktor.Cli.Commands;
@@ -37,17 +38,17 @@ public static class ProjectCommands
             {
                 var all = await cli.Api.GetAsync<List<Project>>($"{cli.WorkspacePath}/projects", ct);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "PHASES", "TITLE"], list.Select(p => (IReadOnlyList<string>)
-                    [p.ShortId, Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title])));
+                    [p.ShortId, KonduktorJson.Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title])));
             }),
             CommandFactory.Create("show", "Show a project: phases, their tasks and progress, and what blocks the next phase", async (cli, ct) =>
                 cli.Print(await cli.Api.GetAsync<Project>(Path(cli), ct), Show), id),
             CommandFactory.Create("start", "Start a project: its first phase opens and its orchestration sequences the rest (on an active project: makes sure the orchestration runs)", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/start", new { }, ct), Show), id),
+                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/start", ct), Show), id),
             CommandFactory.Create("approve", "Approve the open phase's review (all its tasks Done); the next phase opens", async (cli, ct) =>
                 cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/approve", new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
             CommandFactory.Create("run-ready", "Run every task of the open phase that is not done or running (in parallel)", async (cli, ct) =>
             {
-                var sessions = await cli.Api.PostAsync<List<Konduktor.Core.Sessions.Session>>(Path(cli) + "/run-ready", new { }, ct);
+                var sessions = await cli.Api.PostAsync<List<Konduktor.Core.Sessions.Session>>(Path(cli) + "/run-ready", ct);
                 cli.Print(sessions, started => Output.Line(started.Count == 0
                     ? "Nothing to run: the open phase's tasks are done or running."
                     : $"Queued {started.Count} session(s): {string.Join(", ", started.Select(s => s.ShortId))}"));
@@ -67,14 +68,14 @@ public static class ProjectCommands
 
     private static void Show(Project p)
     {
-        Output.Line($"{p.ShortId}  {p.Title}  ({Name(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
+        Output.Line($"{p.ShortId}  {p.Title}  ({KonduktorJson.Name(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
         foreach (var phase in p.Phases)
         {
             var since = phase.ApprovedAt is { } approved ? $", approved {Output.Time(approved)}"
                 : phase.ReviewRequestedAt is { } requested ? $", up for review since {Output.Time(requested)}"
                 : phase.OpenedAt is { } opened && phase.State == PhaseState.Open ? $", opened {Output.Time(opened)}"
                 : "";
-            Output.Line($"Phase {phase.Number}: {phase.Title}  [{Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done{since}");
+            Output.Line($"Phase {phase.Number}: {phase.Title}  [{KonduktorJson.Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done{since}");
             foreach (var task in phase.Tasks)
             {
                 Output.Line($"  {task.ShortId}  {task.Status,-12} {task.Title}");
@@ -91,7 +92,4 @@ public static class ProjectCommands
             Output.Line($"Completed {Output.Time(completed)}");
         }
     }
-
-    private static string Name<T>(T value)
-        where T : struct, Enum => SessionCommands.Name(value);
 }

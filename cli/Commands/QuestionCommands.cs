@@ -57,9 +57,9 @@ public static class QuestionCommands
                 cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/answer", new QuestionAnswer(cli.Get(answerText), wanted), ct), Show);
             }, id, answerText, resume, noResume),
             CommandFactory.Create("confirm", "Agree with the assumption an agent went on with", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/confirm", new { }, ct), Show), id),
+                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/confirm", ct), Show), id),
             CommandFactory.Create("dismiss", "Close a question without answering it", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/dismiss", new { }, ct), Show), id));
+                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/dismiss", ct), Show), id));
     }
 
     private static void Show(Question q)

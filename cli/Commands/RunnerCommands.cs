@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Konduktor.Cli.Hosting;
+using Konduktor.Cli.Runners;
 using Konduktor.Core;
 using Konduktor.Core.Runners;
 using Konduktor.Runner;

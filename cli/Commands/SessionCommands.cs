@@ -45,7 +45,7 @@ public static class SessionCommands
                     }
 
                     Output.Table(["ID", "TASK", "KIND", "STATUS", "RUNNER", "CREATED", "COST"], all.Select(x => (IReadOnlyList<string>)
-                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", Name(x.Kind), Name(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]));
+                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", KonduktorJson.Name(x.Kind), KonduktorJson.Name(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]));
                 });
             }, task, status),
             CommandFactory.Create("show", "Show a session: state, runner, outcome, cost", async (cli, ct) =>
@@ -57,7 +57,7 @@ public static class SessionCommands
                 await PrintLogsAsync(cli, SessionPath(cli), ct), id, Follow, Raw),
             CommandFactory.Create("stop", "Stop a session: its runner kills the agent's process tree; the worktree stays", async (cli, ct) =>
             {
-                var session = await cli.Api.PostAsync<Session>(SessionPath(cli) + "/stop", new { }, ct);
+                var session = await cli.Api.PostAsync<Session>(SessionPath(cli) + "/stop", ct);
                 cli.Print(session, Stopped);
             }, id));
     }
@@ -65,7 +65,7 @@ public static class SessionCommands
     public static Command Stop(Argument<string> id, Func<CliContext, string> taskPath) =>
         CommandFactory.Create("stop", "Stop the task's running session (the worktree and branch stay; resume later)", async (cli, ct) =>
         {
-            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/stop", new { }, ct);
+            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/stop", ct);
             cli.Print(session, Stopped);
         }, id);
 
@@ -74,7 +74,7 @@ public static class SessionCommands
         var message = new Option<string?>("--message", "-m") { Description = "What to tell the agent as it picks up (or - for stdin)" };
         return CommandFactory.Create("resume", "Continue the task's Claude conversation in its worktree, on any runner", async (cli, ct) =>
         {
-            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/resume", new { message = CommandFactory.ReadText(cli.Get(message), null) }, ct);
+            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/resume", new ResumeRequest(CommandFactory.ReadText(cli.Get(message), null)), ct);
             cli.Print(session, s => Output.Line($"Session {s.ShortId} queued to resume task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
             TellNotice(session.Value);
         }, id, message);
@@ -87,7 +87,7 @@ public static class SessionCommands
     public static Command Run(Argument<string> id, Func<CliContext, string> taskPath) =>
         CommandFactory.Create("run", "Run the task: queue a session for a runner and move the task to In progress", async (cli, ct) =>
         {
-            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/run", new { }, ct);
+            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/run", ct);
             cli.Print(session, s => Output.Line($"Session {s.ShortId} queued for task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
             TellNotice(session.Value);
         }, id);
@@ -138,7 +138,7 @@ public static class SessionCommands
             {
                 if (cli.Json)
                 {
-                    Output.Line(JsonSerializer.Serialize(logEvent, KonduktorJson.Options));
+                    Output.Line(KonduktorJson.Serialize(logEvent));
                 }
                 else if (raw)
                 {
@@ -156,13 +156,13 @@ public static class SessionCommands
 
         if (!cli.Json && !raw && !page.Complete && !follow)
         {
-            Output.Line($"» the session is {Name(page.Status)}; `--follow` to keep reading");
+            Output.Line($"» the session is {KonduktorJson.Name(page.Status)}; `--follow` to keep reading");
         }
     }
 
     private static void Show(Session s)
     {
-        Output.Line($"{s.ShortId}  {Name(s.Kind)} session, {Name(s.Status).Replace('-', ' ')}");
+        Output.Line($"{s.ShortId}  {KonduktorJson.Name(s.Kind)} session, {KonduktorJson.Name(s.Status).Replace('-', ' ')}");
         Output.Line($"id:       {s.Id}");
         Output.Line($"task:     {(s.TaskId is { } t ? t.ToString() : "-")}");
         Output.Line($"branch:   {s.Branch ?? "-"}");
@@ -189,9 +189,6 @@ public static class SessionCommands
             Output.Line(error);
         }
     }
-
-    internal static string Name<T>(T value)
-        where T : struct, Enum => JsonSerializer.Serialize(value, KonduktorJson.Options).Trim('"');
 
 
 }

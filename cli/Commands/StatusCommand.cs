@@ -1,7 +1,6 @@
 using Konduktor.Runner;
 using System.CommandLine;
-using Konduktor.Cli.Hosting;
-using Konduktor.Functions;
+using Konduktor.Core.Storage;
 
 namespace Konduktor.Cli.Commands;
 

@@ -134,7 +134,7 @@ public static class TaskCommands
             }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase),
             CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
             {
-                var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new { status = cli.Get(column) }, ct);
+                var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new MoveRequest(cli.Get(column)), ct);
                 cli.Print(moved, t => Output.Line($"Task moved: {t.ShortId} → {t.Status}"));
             }, id, column),
             CommandFactory.Create("delete", "Delete a task", async (cli, ct) =>

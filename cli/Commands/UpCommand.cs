@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Konduktor.Cli.Hosting;
+using Konduktor.Cli.Runners;
 using Konduktor.Runner;
 using Microsoft.Extensions.Logging;
 

@@ -52,8 +52,8 @@ public static class WorkspaceCommands
             {
                 var path = $"workspaces/{ApiClient.Segment(cli.Get(reference))}/webhook";
                 var webhook = cli.Get(register)
-                    ? await cli.Api.PostAsync<Konduktor.Functions.WebhookView>(path + "/register", new { }, ct)
-                    : await cli.Api.GetAsync<Konduktor.Functions.WebhookView>(path, ct);
+                    ? await cli.Api.PostAsync<Konduktor.Core.GitHub.WebhookView>(path + "/register", ct)
+                    : await cli.Api.GetAsync<Konduktor.Core.GitHub.WebhookView>(path, ct);
                 if (cli.Get(register) && !cli.Json)
                 {
                     Output.Line("Webhook created on GitHub.");

@@ -33,8 +33,6 @@ public sealed class Azurite : IAsyncDisposable
     public string AccountKey { get; }
 
     /// <summary>A fresh account key: 64 random bytes, base64, as Azure's own are.</summary>
-    public static string NewAccountKey() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
-
     public int Pid => _process.Id;
 
     public IReadOnlyList<int> Ports => _ports;
@@ -75,7 +73,7 @@ public sealed class Azurite : IAsyncDisposable
     public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct, IReadOnlyList<int>? ports = null, string? accountKey = null)
     {
         ports ??= [FreePort(), FreePort(), FreePort()];
-        accountKey ??= NewAccountKey();
+        accountKey ??= Konduktor.Core.Auth.Secrets.NewStorageAccountKey();
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,

@@ -1,6 +1,8 @@
 using System.Runtime.Serialization;
-using Azure;
+using System.Text.Json.Serialization;
 using Azure.Data.Tables;
+using Azure;
+using Konduktor.Core.Json;
 
 namespace Konduktor.Core.Agents;
 
@@ -62,6 +64,7 @@ public sealed record Agent
 
 /// <summary>One time the agent was due (or asked to run now): queued as a session, or skipped and why.</summary>
 /// <summary>What became of a due or asked-for run of a scheduled agent.</summary>
+[JsonConverter(typeof(JsonEnumName<AgentRunOutcome>))]
 public enum AgentRunOutcome
 {
     /// <summary>Its session was queued.</summary>

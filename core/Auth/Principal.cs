@@ -1,7 +1,10 @@
+using System.Text.Json.Serialization;
+using Konduktor.Core.Json;
 using Konduktor.Core.Results;
 
 namespace Konduktor.Core.Auth;
 
+[JsonConverter(typeof(JsonEnumName<PrincipalKind>))]
 public enum PrincipalKind
 {
     /// <summary>A person: Entra ID in Azure, the local token under <c>konduktor up</c>.</summary>

@@ -52,5 +52,8 @@ public static class Secrets
         return ids;
     }
 
+    /// <summary>A storage account key (512 random bits, base64) for the Azurite a local host starts.</summary>
+    public static string NewStorageAccountKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
+
     private static string Random() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '.');
 }

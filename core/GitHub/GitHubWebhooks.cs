@@ -157,7 +157,7 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
     private async Task<string> QueueAsync(GitHubWorkItem item, CancellationToken ct)
     {
         await work.EnqueueAsync(item, ct);
-        return $"queued: {System.Text.Json.JsonSerializer.Serialize(item.Kind, Json.KonduktorJson.Options).Trim('"')}";
+        return $"queued: {Json.KonduktorJson.Name(item.Kind)}";
     }
 
     private static bool IsWorkspaceRepository(Workspace workspace, string? fullName) =>

@@ -1,11 +1,12 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using Konduktor.Core.Json;
 using Konduktor.Core.Storage;
 
 namespace Konduktor.Core.GitHub;
 
 /// <summary>What Konduktor has to do on GitHub, done from a queue rather than where it was noticed (a webhook, a report).</summary>
+[JsonConverter(typeof(JsonEnumName<GitHubWorkKind>))]
 public enum GitHubWorkKind
 {
     /// <summary>A task's session left commits on its branch: make sure it has a pull request.</summary>
@@ -47,7 +48,7 @@ public sealed class GitHubWork(StorageClients storage) : IDisposable
     public async Task EnqueueAsync(GitHubWorkItem item, CancellationToken ct)
     {
         var queue = await storage.Queue(QueueName);
-        await queue.SendMessageAsync(JsonSerializer.Serialize(item, KonduktorJson.Options), ct);
+        await queue.SendMessageAsync(KonduktorJson.Serialize(item), ct);
         _sent.Release();
     }
 
@@ -73,7 +74,7 @@ public sealed class GitHubWork(StorageClients storage) : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize<GitHubWorkItem>(message, KonduktorJson.Options);
+            return KonduktorJson.Deserialize<GitHubWorkItem>(message);
         }
         catch (JsonException)
         {

@@ -20,7 +20,7 @@ internal static class PhaseRules
 
     /// <summary>Whether the phases, as they would be stored, fit in the project's row.</summary>
     public static Result<Done> Fit(IReadOnlyList<StoredPhase> phases) =>
-        JsonSerializer.Serialize(phases, KonduktorJson.Options).Length is var length && length > MaxTogether
+        KonduktorJson.Serialize(phases).Length is var length && length > MaxTogether
             ? new TooLarge($"the project's phases would take {length:N0} characters together, more than the {MaxTogether:N0} a project holds; shorten phase descriptions or notes, or move detail to the spec")
             : Done.Value;
 }

@@ -1,12 +1,14 @@
 using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
+using Azure;
 using Konduktor.Core.Json;
 using Konduktor.Core.Storage;
 
 namespace Konduktor.Core.Projects;
 
+[JsonConverter(typeof(JsonEnumName<ProjectStatus>))]
 public enum ProjectStatus
 {
     Draft,
@@ -15,6 +17,7 @@ public enum ProjectStatus
 }
 
 /// <summary>Where a phase stands. Phases open one after another; each ends with a review a person approves.</summary>
+[JsonConverter(typeof(JsonEnumName<PhaseState>))]
 public enum PhaseState
 {
     Waiting,
@@ -127,8 +130,8 @@ internal sealed class ProjectEntity : ITableEntity
     [IgnoreDataMember]
     public List<StoredPhase> PhaseList
     {
-        get => JsonSerializer.Deserialize<List<StoredPhase>>(Phases, KonduktorJson.Options) ?? [];
-        set => Phases = JsonSerializer.Serialize(value, KonduktorJson.Options);
+        get => KonduktorJson.Deserialize<List<StoredPhase>>(Phases) ?? [];
+        set => Phases = KonduktorJson.Serialize(value);
     }
 
     [IgnoreDataMember]

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
-using Azure;
 using Azure.Data.Tables;
+using Azure;
+using Konduktor.Core.Json;
 
 namespace Konduktor.Core.Questions;
 
+[JsonConverter(typeof(JsonEnumName<QuestionStatus>))]
 public enum QuestionStatus
 {
     /// <summary>Waiting for a person (for an assumption: not yet confirmed or corrected).</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using System.Text.Json;
+using Konduktor.Core.Json;
 
 namespace Konduktor.Core.Sessions;
 
@@ -190,6 +192,7 @@ public abstract record ClaudeEvent
     public sealed record PlainText(string Text) : ClaudeEvent;
 }
 
+[JsonConverter(typeof(JsonEnumName<NoticeKind>))]
 public enum NoticeKind
 {
     PermissionDenied,

@@ -1,8 +1,10 @@
 using System.Text.Json.Serialization;
+using Konduktor.Core.Json;
 
 namespace Konduktor.Core.Sessions;
 
 /// <summary>Why a session runs; every kind is a Claude Code process in a worktree on a runner.</summary>
+[JsonConverter(typeof(JsonEnumName<SessionKind>))]
 public enum SessionKind
 {
     [JsonStringEnumMemberName("task")]
@@ -24,6 +26,7 @@ public enum SessionKind
     ScheduledAgent,
 }
 
+[JsonConverter(typeof(JsonEnumName<SessionStatus>))]
 public enum SessionStatus
 {
     Queued,
@@ -173,3 +176,6 @@ public static class SessionStates
 
     public static bool CanMove(SessionStatus from, SessionStatus to) => Allowed[from].Contains(to);
 }
+
+/// <param name="Message">What to tell the agent as it picks up the conversation.</param>
+public sealed record ResumeRequest(string? Message = null);

@@ -100,7 +100,7 @@ internal sealed class SessionEntity : ITableEntity
         EndedAt = EndedAt,
         ExitCode = ExitCode,
         Error = Error,
-        Outcome = Outcome is null ? null : JsonSerializer.Deserialize<SessionOutcome>(Outcome, KonduktorJson.Options),
+        Outcome = Outcome is null ? null : KonduktorJson.Deserialize<SessionOutcome>(Outcome),
         LastSequence = LastSequence,
         StopRequestedAt = StopRequestedAt,
         Version = ETag.ToString(),

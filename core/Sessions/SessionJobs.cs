@@ -9,13 +9,13 @@ namespace Konduktor.Core.Sessions;
 /// <summary>The small job message a runner takes from the session queue: which session to claim.</summary>
 public sealed record SessionJobMessage(Guid WorkspaceId, Guid SessionId)
 {
-    public string ToJson() => JsonSerializer.Serialize(this, KonduktorJson.Options);
+    public string ToJson() => KonduktorJson.Serialize(this);
 
     public static SessionJobMessage? TryParse(string text)
     {
         try
         {
-            return JsonSerializer.Deserialize<SessionJobMessage>(text, KonduktorJson.Options);
+            return KonduktorJson.Deserialize<SessionJobMessage>(text);
         }
         catch (JsonException)
         {

@@ -161,7 +161,7 @@ public sealed partial class SessionService
             }
         }
 
-        return latest?.Outcome is { } outcome ? JsonSerializer.Deserialize<SessionOutcome>(outcome, KonduktorJson.Options)?.Result : null;
+        return latest?.Outcome is { } outcome ? KonduktorJson.Deserialize<SessionOutcome>(outcome)?.Result : null;
     }
 
     /// <summary>A runner reports a session it runs: started, its Claude session id, or its outcome.</summary>
@@ -232,7 +232,7 @@ public sealed partial class SessionService
             s.EndedAt = clock.GetUtcNow();
             s.ExitCode = report.ExitCode;
             s.Error = report.Error;
-            s.Outcome = report.Outcome is null ? null : JsonSerializer.Serialize(report.Outcome, KonduktorJson.Options);
+            s.Outcome = report.Outcome is null ? null : KonduktorJson.Serialize(report.Outcome);
             s.LastSequence = report.LastSequence;
             s.TokenHash = null;
         }, ct);
@@ -291,7 +291,7 @@ public sealed partial class SessionService
         PendingAutoFix? pending = null;
         await tasks.ChangeAsync(ended.WorkspaceId, Guid.Parse(ended.TaskId), task =>
         {
-            pending = task.PendingAutoFix is { } json ? JsonSerializer.Deserialize<PendingAutoFix>(json, KonduktorJson.Options) : null;
+            pending = task.PendingAutoFix is { } json ? KonduktorJson.Deserialize<PendingAutoFix>(json) : null;
             task.PendingAutoFix = null;
             return Task.FromResult<Result<TaskEdit>>(pending is null ? TaskEdit.Keep : TaskEdit.Save);
         }, ct);

@@ -58,7 +58,7 @@ public sealed partial class SessionService
     public async Task<string> StartAutoFixAsync(Principal caller, Workspace workspace, Guid taskId, SessionKind kind, string prompt, int limit, CancellationToken ct)
     {
         var decision = "";
-        var pending = JsonSerializer.Serialize(new PendingAutoFix(kind, prompt), KonduktorJson.Options);
+        var pending = KonduktorJson.Serialize(new PendingAutoFix(kind, prompt));
         var checkedTask = await tasks.ChangeAsync(workspace.Id, taskId, async task =>
         {
             if (task.ActiveSessionId is { } activeId && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } running && SessionStates.IsActive(running.StatusValue))

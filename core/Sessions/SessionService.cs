@@ -63,9 +63,9 @@ public sealed partial class SessionService(
         return found.HasValue ? found.Value : null;
     }
 
-    internal static string KindName(SessionKind kind) => JsonSerializer.Serialize(kind, KonduktorJson.Options).Trim('"');
+    internal static string KindName(SessionKind kind) => KonduktorJson.Name(kind);
 
-    internal static string StatusName(SessionStatus status) => JsonSerializer.Serialize(status, KonduktorJson.Options).Trim('"');
+    internal static string StatusName(SessionStatus status) => KonduktorJson.Name(status);
 
     /// <summary>Writes a change to a session this caller has just read; the state machine makes a lost race a conflict.</summary>
     private async Task<Result<Session>> UpdateSessionAsync(SessionEntity session, Action<SessionEntity> change, CancellationToken ct)

@@ -137,7 +137,7 @@ internal sealed class TaskEntity : ITableEntity
         PullRequestUrl = PullRequestUrl,
         ChecksState = ChecksState,
         ReviewState = ReviewState,
-        FailingChecks = FailingChecks is { } failing ? JsonSerializer.Deserialize<List<FailingCheck>>(failing, KonduktorJson.Options) : null,
+        FailingChecks = FailingChecks is { } failing ? KonduktorJson.Deserialize<List<FailingCheck>>(failing) : null,
         Note = Note,
         ProjectId = ProjectId is null ? null : Guid.Parse(ProjectId),
         PhaseId = PhaseId is null ? null : Guid.Parse(PhaseId),

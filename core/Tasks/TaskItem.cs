@@ -149,3 +149,6 @@ public sealed record BoardColumn(string Name, IReadOnlyList<TaskItem> Tasks);
 
 /// <summary>A check run that failed on a pull request's head commit.</summary>
 public sealed record FailingCheck(string Name, string Url);
+
+/// <param name="Rank">Where in the column (see <see cref="TaskChanges.Rank"/>); default: the end of a new column, unchanged in the same one.</param>
+public sealed record MoveRequest(string Status, double? Rank = null);

@@ -223,7 +223,7 @@ public sealed partial class TaskService
             var news = entity.PullRequestNumber != number || entity.PullRequestUrl != url
                 || (facts.Head is not null && facts.Head != entity.PullRequestHead) || (facts.Checks is not null && facts.Checks != entity.ChecksState)
                 || (facts.Review is not null && facts.Review != entity.ReviewState)
-                || (facts.FailingChecks is { } failing && JsonSerializer.Serialize(failing, KonduktorJson.Options) != (entity.FailingChecks ?? "[]"));
+                || (facts.FailingChecks is { } failing && KonduktorJson.Serialize(failing) != (entity.FailingChecks ?? "[]"));
             outcome = move ? $"task {shortId} moved to {target} (pull request #{number})"
                 : target is not null && target != entity.Status ? $"task {shortId}: pull request #{number} recorded; not moved to {target}, it was moved after this event"
                 : news ? $"task {shortId}: pull request #{number} recorded"
@@ -240,7 +240,7 @@ public sealed partial class TaskService
             entity.PullRequestHead = facts.Head ?? entity.PullRequestHead;
             entity.ChecksState = facts.Checks ?? entity.ChecksState;
             entity.ReviewState = facts.Review ?? entity.ReviewState;
-            entity.FailingChecks = facts.FailingChecks is { } checks ? JsonSerializer.Serialize(checks, KonduktorJson.Options) : entity.FailingChecks;
+            entity.FailingChecks = facts.FailingChecks is { } checks ? KonduktorJson.Serialize(checks) : entity.FailingChecks;
             if (move)
             {
                 entity.Status = target!;

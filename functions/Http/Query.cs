@@ -49,7 +49,7 @@ public static class Query
         SessionStatus? status = null;
         if (Value(req, "status") is { } text)
         {
-            var names = Enum.GetValues<SessionStatus>().ToDictionary(v => System.Text.Json.JsonSerializer.Serialize(v, Konduktor.Core.Json.KonduktorJson.Options).Trim('"'), StringComparer.OrdinalIgnoreCase);
+            var names = Enum.GetValues<SessionStatus>().ToDictionary(v => Konduktor.Core.Json.KonduktorJson.Name(v), StringComparer.OrdinalIgnoreCase);
             if (!names.TryGetValue(text, out var parsed))
             {
                 return new Invalid($"'{(text.Length > 40 ? text[..40] : text)}' is not a session status; use one of {string.Join(", ", names.Keys)}", "status");

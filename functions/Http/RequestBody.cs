@@ -26,7 +26,7 @@ public static partial class RequestBody
 
         try
         {
-            var value = JsonSerializer.Deserialize<T>(bytes, KonduktorJson.Options);
+            var value = KonduktorJson.Deserialize<T>(bytes);
             return value is null ? new Invalid("the request body must be a JSON object, not null") : value;
         }
         catch (JsonException e)

@@ -202,7 +202,7 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.DoesNotContain(token, _up.Output, StringComparison.Ordinal);
     }
 
-    private async Task<(string Workspace, string Repository, GitRemote Remote, Konduktor.Functions.WebhookView Webhook)> WorkspaceAsync()
+    private async Task<(string Workspace, string Repository, GitRemote Remote, Konduktor.Core.GitHub.WebhookView Webhook)> WorkspaceAsync()
     {
         var remote = await GitRemote.CreateAsync();
         var name = "af" + Guid.NewGuid().ToString("N")[..10];
@@ -212,12 +212,12 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // These tests open their PRs through webhooks; Konduktor opening its own is PullRequestTests' subject.
         Assert.Equal(0, (await _up.CliAsync("-w", name, "config", "set", "--pr", "off")).ExitCode);
-        var webhook = JsonSerializer.Deserialize<Konduktor.Functions.WebhookView>((await _up.CliAsync("workspaces", "webhook", name, "--json")).Output, SessionsHost.Json)!;
+        var webhook = JsonSerializer.Deserialize<Konduktor.Core.GitHub.WebhookView>((await _up.CliAsync("workspaces", "webhook", name, "--json")).Output, SessionsHost.Json)!;
         return (name, repository, remote, webhook);
     }
 
     /// <summary>A task run once (its conversation exists, its branch is pushed) whose PR GitHub reports opened.</summary>
-    private async Task<(TaskItem Task, Session First)> TaskWithOpenPrAsync(string workspace, string repository, Konduktor.Functions.WebhookView webhook, int number)
+    private async Task<(TaskItem Task, Session First)> TaskWithOpenPrAsync(string workspace, string repository, Konduktor.Core.GitHub.WebhookView webhook, int number)
     {
         var task = await _driver.CreateTaskAsync(workspace, "Sum the totals", StandInAgent.Script(new { write = "sum.ts", content = "export const sum = 1;\n" }, new { commit = "Sum" }, new { push = true }));
         var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
@@ -243,7 +243,7 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
         return Assert.Single(sessions, s => s.Kind == kind);
     }
 
-    private static async Task<string> SendAsync(Konduktor.Functions.WebhookView webhook, string eventName, string body)
+    private static async Task<string> SendAsync(Konduktor.Core.GitHub.WebhookView webhook, string eventName, string body)
     {
         using var http = new HttpClient();
         var response = await http.SendAsync(GitHubPayloads.Delivery(webhook.PayloadUrl, eventName, body, webhook.Secret));

@@ -193,14 +193,14 @@ public sealed class WebhookTests(SessionsHost host) : IClassFixture<SessionsHost
         Assert.Equal(task.Version, (await _driver.GetTaskAsync(workspace, task.Id)).Version);
     }
 
-    private async Task<(string Workspace, string Repository, Konduktor.Functions.WebhookView Webhook)> GitHubWorkspaceAsync()
+    private async Task<(string Workspace, string Repository, Konduktor.Core.GitHub.WebhookView Webhook)> GitHubWorkspaceAsync()
     {
         var name = "gh" + Guid.NewGuid().ToString("N")[..10];
         var repository = $"acme/{name}";
         Assert.Equal(0, (await host.Up.CliAsync("workspaces", "create", repository)).ExitCode);
         var webhook = await host.Up.CliAsync("workspaces", "webhook", name, "--json");
         Assert.True(webhook.ExitCode == 0, webhook.ToString());
-        return (name, repository, JsonSerializer.Deserialize<Konduktor.Functions.WebhookView>(webhook.Output, SessionsHost.Json)!);
+        return (name, repository, JsonSerializer.Deserialize<Konduktor.Core.GitHub.WebhookView>(webhook.Output, SessionsHost.Json)!);
     }
 
     private static async Task<string> ResultOf(HttpResponseMessage response) =>

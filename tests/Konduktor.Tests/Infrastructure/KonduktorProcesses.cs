@@ -14,9 +14,16 @@ public static class KonduktorCli
     public static readonly string Executable = Path.Combine(RepositoryRoot, "cli", "bin",
         new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name, "net10.0", "konduktor");
 
-    public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments, bool redirectInput = false)
+    /// <summary>
+    /// The native `konduktor` a runner machine downloads, when ./test has published it (KONDUKTOR_TEST_NATIVE): every
+    /// command but `up` runs with it, runners included, as on a machine without .NET. Otherwise the build above.
+    /// </summary>
+    public static readonly string NativeOrBuilt = Environment.GetEnvironmentVariable("KONDUKTOR_TEST_NATIVE") is { Length: > 0 } native ? native : Executable;
+
+    public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments, bool redirectInput = false, string? executable = null)
     {
-        var start = new ProcessStartInfo(Executable)
+        arguments = arguments.ToList();
+        var start = new ProcessStartInfo(executable ?? (arguments.FirstOrDefault() == "up" ? Executable : NativeOrBuilt))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -275,7 +282,7 @@ public sealed class RunnerProcess : IAsyncDisposable
 
     /// <param name="userHome">The runner's own HOME (so its agent's ~/.claude too), as on another machine; default: one inside the Konduktor home.</param>
     public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null, IEnumerable<string>? extraArguments = null,
-        string? userHome = null, string? agentCommand = null, IReadOnlyDictionary<string, string>? environment = null)
+        string? userHome = null, string? agentCommand = null, IReadOnlyDictionary<string, string>? environment = null, string? executable = null)
     {
         var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", agentCommand ?? StandInAgent.Executable };
         arguments.AddRange(extraArguments ?? []);
@@ -284,7 +291,7 @@ public sealed class RunnerProcess : IAsyncDisposable
             arguments.AddRange(["--work-dir", workDirectory]);
         }
 
-        var start = KonduktorCli.StartInfo(home, arguments);
+        var start = KonduktorCli.StartInfo(home, arguments, executable: executable);
         StandInAgent.Prepare(start, home);
         if (userHome is not null)
         {

@@ -25,7 +25,7 @@ public sealed class ProjectOrchestrationTests(AzuriteFixture azurite)
             var workspace = "pj" + Guid.NewGuid().ToString("N")[..10];
             var repository = $"acme/{workspace}";
             Assert.Equal(0, (await up.CliAsync("workspaces", "create", remote.Path, "--name", workspace, "--github", repository)).ExitCode);
-            var webhook = JsonSerializer.Deserialize<Konduktor.Functions.WebhookView>((await up.CliAsync("workspaces", "webhook", workspace, "--json")).Output, SessionsHost.Json)!;
+            var webhook = JsonSerializer.Deserialize<Konduktor.Core.GitHub.WebhookView>((await up.CliAsync("workspaces", "webhook", workspace, "--json")).Output, SessionsHost.Json)!;
             async Task<CliResult> Cli(params string[] arguments) => await up.CliAsync(["-w", workspace, .. arguments]);
             var project = JsonSerializer.Deserialize<Project>((await Cli("--json", "projects", "create", "--title", "Checkout", "--phase", "Model", "--phase", "UI", "--auto-run")).Output, SessionsHost.Json)!;
 
@@ -85,7 +85,7 @@ public sealed class ProjectOrchestrationTests(AzuriteFixture azurite)
     private static Task<TaskItem> SucceededAsync(SessionDriver driver, string workspace, TaskItem task) =>
         Eventually.WaitAsync(async () => await driver.GetTaskAsync(workspace, task.Id) is { LatestSession.Status: "succeeded" } ran ? ran : null, $"task {task.Title} to run and succeed", TimeSpan.FromSeconds(90));
 
-    private static async Task MergeAsync(Konduktor.Functions.WebhookView webhook, string repository, IEnumerable<TaskItem> tasks)
+    private static async Task MergeAsync(Konduktor.Core.GitHub.WebhookView webhook, string repository, IEnumerable<TaskItem> tasks)
     {
         using var http = new HttpClient();
         var number = 1;

@@ -43,6 +43,19 @@ public sealed class ProtocolShapesTests
         Assert.Equal(json, JsonSerializer.Serialize(back, reply.GetType(), KonduktorJson.Options));
     }
 
+    [Theory]
+    [MemberData(nameof(Replies))]
+    public void The_native_cli_reads_and_writes_each_shape_as_the_host_does(object reply)
+    {
+        // The native `konduktor` has no reflection: only the generated context, with the same options.
+        var generated = new JsonSerializerOptions(KonduktorJson.Options) { TypeInfoResolver = WireJsonContext.Default };
+        var json = JsonSerializer.Serialize(reply, reply.GetType(), KonduktorJson.Options);
+
+        var back = JsonSerializer.Deserialize(json, generated.GetTypeInfo(reply.GetType()));
+
+        Assert.Equal(json, JsonSerializer.Serialize(back, generated.GetTypeInfo(reply.GetType())));
+    }
+
     [Fact]
     public void Session_kinds_are_written_as_the_cli_spells_them() =>
         Assert.Equal("\"auto-fix-conflicts\"", JsonSerializer.Serialize(SessionKind.AutoFixConflicts, KonduktorJson.Options));

@@ -111,6 +111,56 @@ public sealed class RealClaudeTests(RealClaudeHost host, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_native_konduktor_alone_on_a_machine_without_dotnet_registers_with_a_secret_and_runs_claude_which_uses_it_too()
+    {
+        Assert.True(KonduktorCli.NativeOrBuilt != KonduktorCli.Executable, "./test publishes the native konduktor and names it in KONDUKTOR_TEST_NATIVE");
+        // Another machine: git, Node and Claude Code, no .NET; the one file in a folder of its own.
+        var bin = Directory.CreateTempSubdirectory("konduktor-native-").FullName;
+        var konduktor = Path.Combine(bin, "konduktor");
+        File.Copy(KonduktorCli.NativeOrBuilt, konduktor);
+        var tools = WithoutDotnet();
+        Assert.False(File.Exists(Path.Combine(tools, "dotnet")));
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
+        var added = await up.CliAsync("--json", "runners", "add", "laptop");
+        var ticket = JsonSerializer.Deserialize<Konduktor.Core.Runners.RunnerTicket>(added.Output, SessionsHost.Json)!;
+        var machine = new Dictionary<string, string>(RealClaude.Environment(host.Api)) { ["PATH"] = tools, ["DOTNET_ROOT"] = "" };
+
+        await using var runner = await RunnerProcess.StartAsync(KonduktorUp.NewHome(), "laptop", extraArguments: ["--url", up.Url, "--registration-secret", ticket.Secret],
+            agentCommand: RealClaude.Executable, environment: machine, executable: konduktor);
+        var driver = new SessionDriver(up);
+        var (workspace, remote) = await driver.CreateWorkspaceAsync();
+        var task = await driver.CreateTaskAsync(workspace, "Work from the native runner", FakeAnthropic.Script(
+            new { bash = "printf 'written by the agent through the native konduktor' | konduktor docs create --title 'Native notes' --file - && printf 'native\\n' > native.txt && git add native.txt && git commit -qm 'From the native runner'" },
+            new { text = "Done." }));
+        var session = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
+
+        Assert.True(session.Status == SessionStatus.Succeeded, $"{session.Status}: {session.Error}\n{runner.Output}");
+        Assert.Equal("laptop", session.RunnerName);
+        Assert.Equal("native\n", await remote.GitAsync("show", $"{session.Branch}:native.txt"));
+        Assert.Contains("written by the agent through the native konduktor", (await up.CliAsync("-w", workspace, "docs", "show", "native-notes")).Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(bin, "konduktor")) && Directory.GetFiles(bin).Length == 1, "the runner needed nothing beside its one file");
+    }
+
+    /// <summary>A PATH with every program of this one but dotnet (links in a folder of their own).</summary>
+    private static string WithoutDotnet()
+    {
+        var tools = Directory.CreateTempSubdirectory("konduktor-tools-").FullName;
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Where(Directory.Exists))
+        {
+            foreach (var program in Directory.EnumerateFiles(folder).Where(p => Path.GetFileName(p) != "dotnet"))
+            {
+                var link = Path.Combine(tools, Path.GetFileName(program));
+                if (!File.Exists(link) && !Directory.Exists(link))
+                {
+                    File.CreateSymbolicLink(link, program);
+                }
+            }
+        }
+
+        return tools;
+    }
+
+    [Fact]
     public async Task A_usage_limit_on_a_subscription_ends_the_session_at_once_with_the_limit_and_its_reset_in_the_log()
     {
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);

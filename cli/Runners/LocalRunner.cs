@@ -2,7 +2,7 @@ using System.CommandLine.Parsing;
 using Konduktor.Runner;
 using Microsoft.Extensions.Logging;
 
-namespace Konduktor.Cli.Hosting;
+namespace Konduktor.Cli.Runners;
 
 /// <summary>Makes a runner from the CLI's home and options: the same for <c>runner start</c> and the one <c>up</c> starts.</summary>
 public static class LocalRunner

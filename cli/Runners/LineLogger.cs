@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Konduktor.Cli.Hosting;
+namespace Konduktor.Cli.Runners;
 
 /// <summary>
 /// The runner's log: one line per entry on stdout, "HH:mm:ss level: category message". Deliberately tiny — a runner

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Konduktor.Cli.Hosting;
+namespace Konduktor.Cli.Runners;
 
 /// <summary>SIGTERM and SIGINT (Ctrl+C) as a cancellation token, so long-running commands stop in order instead of dying.</summary>
 public sealed class ShutdownSignal : IDisposable
