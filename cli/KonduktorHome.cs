@@ -32,6 +32,9 @@ public sealed class KonduktorHome(string root)
     /// <summary>A runner's mirrors, worktrees and log spool.</summary>
     public string RunnerWorkDirectory(string name) => Path.Combine(Root, "runners", name);
 
+    /// <summary>Files a runner copies into each worktree of a workspace: <c>runner-files/&lt;workspace&gt;/…</c> (e.g. <c>.env.local</c>).</summary>
+    public string RunnerFiles => Path.Combine(Root, "runner-files");
+
     /// <summary>MSAL's token cache for <c>konduktor login</c> (user-only permissions).</summary>
     public string SignInCacheFile => Path.Combine(Root, "entra-token-cache.bin");
 

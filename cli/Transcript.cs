@@ -11,6 +11,7 @@ public static class Transcript
     {
         "konduktor" => $"» {logEvent.Text}",
         "stderr" => $"stderr: {logEvent.Text}",
+        "setup" => $"  setup│ {logEvent.Text}",
         _ => Render(ClaudeEvent.Parse(logEvent.Text)),
     };
 

@@ -29,10 +29,7 @@ public static class AgentInvocation
 
         // Nothing of Konduktor's own reaches the agent from the runner's environment: not its home, not a person's token,
         // not storage settings. It gets its session's URL, token and ids, and nothing more of ours.
-        foreach (var name in start.Environment.Keys.Where(IsKonduktorsOwn).ToList())
-        {
-            start.Environment.Remove(name);
-        }
+        RemoveKonduktorsOwn(start);
 
         var session = job.Session;
         start.Environment["KONDUKTOR_URL"] = options.ApiUrl.ToString().TrimEnd('/');
@@ -49,6 +46,17 @@ public static class AgentInvocation
         {
             // Claude Code refuses bypassPermissions as root unless told it runs in a sandbox; the runner says so when it starts.
             start.Environment["IS_SANDBOX"] = "1";
+        }
+
+        return start;
+    }
+
+    /// <summary>Takes out of a process's environment everything of Konduktor's own the runner's environment holds.</summary>
+    public static ProcessStartInfo RemoveKonduktorsOwn(ProcessStartInfo start)
+    {
+        foreach (var name in start.Environment.Keys.Where(IsKonduktorsOwn).ToList())
+        {
+            start.Environment.Remove(name);
         }
 
         return start;

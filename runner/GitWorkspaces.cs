@@ -110,17 +110,22 @@ public sealed partial class GitWorkspaces(string workDirectory)
             await Git(worktree, ct, "clean", "--quiet", "-fd");
         }
 
-        var gitDirectory = (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
+        var gitDirectory = await GitDirectoryAsync(worktree, ct);
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, TrailersFile), $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n", ct);
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror), RunnerFilesJson.Default.WorktreeOwner), ct);
         return worktree;
     }
 
+    /// <summary>The worktree's own git directory (where Konduktor keeps what it knows of the worktree).</summary>
+    public async Task<string> GitDirectoryAsync(string worktree, CancellationToken ct) => (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
+
     /// <summary>
     /// Removes the worktrees of tasks that are Done or Closed (or gone) — never one with uncommitted changes or
-    /// commits its remote lacks: those are kept and reported. Then prunes, and measures the disk used.
+    /// commits its remote lacks: those are kept and reported — after <paramref name="beforeRemoval"/> (the cleanup
+    /// script) had its turn in it. Then prunes, and measures the disk used.
     /// </summary>
-    public async Task<CleanupReport> CleanupAsync(Func<IReadOnlyList<Konduktor.Core.Sessions.WorktreeTask>, Task<IReadOnlyList<Konduktor.Core.Sessions.WorktreeTask>>> statesOf, ISet<Guid> busyTasks, CancellationToken ct)
+    public async Task<CleanupReport> CleanupAsync(Func<IReadOnlyList<Konduktor.Core.Sessions.WorktreeTask>, Task<IReadOnlyList<Konduktor.Core.Sessions.WorktreeTask>>> statesOf, ISet<Guid> busyTasks,
+        Func<string, string, Task> beforeRemoval, CancellationToken ct)
     {
         var worktrees = new List<(string Path, WorktreeOwner Owner)>();
         var root = Path.Combine(workDirectory, "worktrees");
@@ -150,7 +155,8 @@ public sealed partial class GitWorkspaces(string workDirectory)
                 continue;
             }
 
-            await Git(owner.Mirror, ct, "worktree", "remove", worktree);
+            await beforeRemoval(worktree, await GitDirectoryAsync(worktree, ct));
+            await Git(owner.Mirror, ct, "worktree", "remove", "--force", worktree);
             removed.Add(Path.GetFileName(worktree));
         }
 

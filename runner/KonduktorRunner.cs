@@ -33,6 +33,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private readonly ConcurrentDictionary<Guid, SessionExecution> _executions = new();
     private readonly StorageOperationCounter _storageOperations = new();
     private readonly RunnerLease _lease = new(TimeProvider.System);
+    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromMinutes(2);
     private QueueClient? _queue;
     private DateTimeOffset _queueExpiresAt;
     private long _lastActivity = Environment.TickCount64;
@@ -451,7 +452,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             try
             {
                 var busy = _executions.Values.Select(e => e.TaskId).OfType<Guid>().ToHashSet();
-                var report = await _git.CleanupAsync(async tasks => await _api.TaskStatesAsync(tasks, ct), busy, ct);
+                var report = await _git.CleanupAsync(async tasks => await _api.TaskStatesAsync(tasks, ct), busy, (worktree, gitDirectory) => CleanUpWorktreeAsync(worktree, gitDirectory, ct), ct);
                 _note = report.Summary;
                 foreach (var removed in report.Removed)
                 {
@@ -469,6 +470,39 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             }
 
             await Task.Delay(options.CleanupInterval, ct);
+        }
+    }
+
+    /// <summary>
+    /// The cleanup script (the workspace's, kept beside the worktree, else the repository's <c>.konduktor/cleanup</c>)
+    /// before a worktree is removed: confined like an agent, without a session's credentials, for at most
+    /// <see cref="CleanupTimeout"/>. Its output goes to the runner's log; a failure is logged and the removal goes on.
+    /// </summary>
+    private async Task CleanUpWorktreeAsync(string worktree, string gitDirectory, CancellationToken ct)
+    {
+        if (WorktreeSetup.FindCleanup(worktree, gitDirectory) is not { } script)
+        {
+            return;
+        }
+
+        var name = Path.GetFileName(worktree);
+        var leaseFile = Path.Combine(options.WorkDirectory, "sessions", "cleanup-" + Guid.NewGuid().ToString("N")[..8], "lease");
+        Directory.CreateDirectory(Path.GetDirectoryName(leaseFile)!);
+        AgentLauncher.WriteLease(leaseFile, DateTimeOffset.UtcNow + CleanupTimeout + TimeSpan.FromSeconds(30));
+        var mirror = Path.GetDirectoryName(Path.GetDirectoryName(gitDirectory))!;
+        try
+        {
+            var (exitCode, tail, timedOut) = await WorktreeSetup.RunAsync(script, worktree, AgentInvocation.RemoveKonduktorsOwn(new System.Diagnostics.ProcessStartInfo()),
+                start => System.Diagnostics.Process.Start(AgentLauncher.InNewSession(Sandbox!.Wrap(start, options.HiddenFromAgents, [worktree, mirror], [script.Path]), leaseFile))!,
+                line => logger.LogInformation("Cleanup of {Worktree}: {Line}", name, line), CleanupTimeout, ct);
+            if (timedOut || exitCode != 0)
+            {
+                logger.LogWarning("{Script} in {Worktree} {Failure}; the worktree is removed anyway. Its last lines:\n{Tail}", script.Name, name, timedOut ? $"did not finish in {CleanupTimeout.TotalMinutes:0} min" : $"exited with code {exitCode}", tail);
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(leaseFile)!, recursive: true);
         }
     }
 

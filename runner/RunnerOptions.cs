@@ -30,6 +30,12 @@ public sealed record RunnerOptions
     /// <summary>Put first on the agent's PATH so it finds <c>konduktor</c>.</summary>
     public string? KonduktorDirectory { get; init; }
 
+    /// <summary>
+    /// Where the runner keeps files for each workspace's worktrees (<c>&lt;workspace name&gt;/…</c>, copied into every
+    /// worktree and kept out of git): what must never be in the repository or in Konduktor's storage.
+    /// </summary>
+    public string? FilesDirectory { get; init; }
+
     public TimeSpan IdlePollMax { get; init; } = TimeSpan.FromMilliseconds(2200);
 
     /// <summary>How often worktrees of finished tasks are cleaned up (and disk use measured).</summary>

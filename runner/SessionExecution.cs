@@ -9,12 +9,14 @@ namespace Konduktor.Runner;
 /// session's environment, every line it writes shipped as a log event, stream-json understood (Claude session id,
 /// outcome), the result reported with why it failed when it did.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "_halt has no timer and nothing unmanaged; a stop may arrive after the session ended, when a disposed one would throw")]
 public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, ILogger logger)
 {
     private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _halt = new();
     private volatile bool _stopRequested;
     private string? _abandoned;
     private string? _leaseFile;
@@ -36,6 +38,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 
         _stopRequested = true;
         logger.LogInformation("Stopping session {SessionId} as asked", SessionId);
+        _halt.Cancel();
         StopAgentOnceStarted();
     }
 
@@ -51,6 +54,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         logger.LogWarning("Session {SessionId}: {Reason}", SessionId, reason);
+        _halt.Cancel();
         StopAgentOnceStarted();
     }
 
@@ -196,7 +200,14 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         shutdown.ThrowIfCancellationRequested();
         var leaseFile = _leaseFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "lease");
         AgentLauncher.WriteLease(leaseFile, lease.Deadline);
-        using var process = StartAgent(Confined(AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile), worktree, systemPromptFile), leaseFile);
+        var invocation = AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile);
+        if (await SetUpAsync(worktree, invocation, shipper, leaseFile, shutdown) is { } notStarted)
+        {
+            File.Delete(leaseFile);
+            return notStarted;
+        }
+
+        using var process = StartAgent(Confined(invocation, worktree, systemPromptFile), leaseFile);
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
@@ -241,14 +252,59 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         return Report(output, process.ExitCode, conversation);
     }
 
-    /// <summary>The agent inside the sandbox, with what it needs of the hidden folders bound back.</summary>
-    private ProcessStartInfo Confined(ProcessStartInfo invocation, string worktree, string systemPromptFile)
+    /// <summary>The agent (or the setup script) inside the sandbox, with what it needs of the hidden folders bound back.</summary>
+    private ProcessStartInfo Confined(ProcessStartInfo invocation, string worktree, params string[] readOnlyFiles)
     {
         var home = invocation.Environment.TryGetValue("HOME", out var value) && value is { Length: > 0 } ? value : null;
         return sandbox.Wrap(invocation, options.HiddenFromAgents,
             [worktree, git.MirrorPath(job.Repository), .. home is null ? Array.Empty<string>() : [home], Path.GetDirectoryName(agent.ProjectsDirectory)!],
-            [systemPromptFile]);
+            readOnlyFiles);
     }
+
+    /// <summary>
+    /// The runner's files copied in, then the setup script, confined like the agent and under the same lease, with the
+    /// agent's environment. A report when the agent must not start (the setup failed, or a stop came first), else null.
+    /// </summary>
+    private async Task<SessionReport?> SetUpAsync(string worktree, ProcessStartInfo environment, LogShipper shipper, string leaseFile, CancellationToken shutdown)
+    {
+        var gitDirectory = await git.GitDirectoryAsync(worktree, shutdown);
+        foreach (var note in await WorktreeSetup.CopyRunnerFilesAsync(options.FilesDirectory, job.WorkspaceName, worktree, git.MirrorPath(job.Repository), shutdown))
+        {
+            shipper.Add("konduktor", note);
+        }
+
+        WorktreeSetup.KeepCleanup(gitDirectory, job.CleanupScript);
+        if (WorktreeSetup.FindSetup(worktree, job.SetupScript, Path.GetDirectoryName(leaseFile)!) is not { } script)
+        {
+            return null;
+        }
+
+        shipper.Add("konduktor", $"running {script.Name}");
+        using var halt = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _halt.Token);
+        WorktreeSetup.Outcome outcome;
+        try
+        {
+            outcome = await WorktreeSetup.SetUpAsync(script, worktree, gitDirectory, environment,
+                start => Process.Start(AgentLauncher.InNewSession(Confined(start, worktree, script.Path), leaseFile))!,
+                text => shipper.Add(WorktreeSetup.LogStream, text), TimeSpan.FromMinutes(job.SetupTimeoutMinutes), halt.Token);
+        }
+        catch (OperationCanceledException) when (!shutdown.IsCancellationRequested)
+        {
+            return Interrupted(new SessionReport { Status = SessionStatus.Failed });
+        }
+
+        shipper.Add("konduktor", outcome.Note);
+        return outcome.Failure is { } failure ? new SessionReport { Status = SessionStatus.Failed, Error = Shorten(failure) }
+            : _stopRequested || Volatile.Read(ref _abandoned) is not null ? Interrupted(new SessionReport { Status = SessionStatus.Failed })
+            : null;
+    }
+
+    /// <summary>The session's report when a lapsed lease or a stop ended it, else null.</summary>
+    private SessionReport? Interrupted(SessionReport report) =>
+        (Volatile.Read(ref _abandoned) ?? (lease.Lapsed ? lease.LapsedReason(options.Name) : null)) is { } abandoned
+            ? report with { Status = SessionStatus.Orphaned, Error = Shorten(abandoned + "; resume the task to continue where it left off") }
+            : _stopRequested ? report with { Status = SessionStatus.Stopped, Error = "stopped as asked" }
+            : null;
 
     /// <summary>The prompt goes on stdin: it may be far longer than a command line allows, and `ps` shows nothing of it.</summary>
     private static Task WritePromptAsync(Process process, string prompt) => Task.Run(async () =>
@@ -270,14 +326,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         var outcome = output.Outcome?.WithRunCost(conversation.Resumed ? job.EarlierConversationCostUsd : null);
         var report = new SessionReport { Status = SessionStatus.Failed, ClaudeSessionId = output.ConversationId, ExitCode = exitCode, Outcome = outcome };
         // The runner's own check or the agent's supervisor, whichever saw the lapsed lease first, ended the agent.
-        if ((Volatile.Read(ref _abandoned) ?? (lease.Lapsed ? lease.LapsedReason(options.Name) : null)) is { } abandoned)
+        if (Interrupted(report) is { } interrupted)
         {
-            return report with { Status = SessionStatus.Orphaned, Error = Shorten(abandoned + "; resume the task to continue where it left off") };
-        }
-
-        if (_stopRequested)
-        {
-            return report with { Status = SessionStatus.Stopped, Error = "stopped as asked" };
+            return interrupted;
         }
 
         if (outcome is { Succeeded: true } && exitCode == 0)

@@ -20,6 +20,9 @@ public static class ConfigCommands
         var model = new Option<string?>("--model") { Description = "Claude Code's model for agents (\"\" for Claude Code's default)" };
         var pullRequests = new Option<string?>("--pr") { Description = "Who opens a task's pull request: konduktor (default; when a session leaves commits), agent (Konduktor opens a draft if it did not), off" };
         pullRequests.AcceptOnlyFromAmong([.. WorkspaceRules.PullRequestModes]);
+        var setup = new Option<string?>("--setup-script-file") { Description = "A script run in each worktree before its agent, instead of the repository's .konduktor/setup (- for stdin; \"\" to remove)" };
+        var cleanup = new Option<string?>("--cleanup-script-file") { Description = "A script run in a worktree before it is removed, instead of the repository's .konduktor/cleanup (- for stdin; \"\" to remove)" };
+        var setupTimeout = new Option<int?>("--setup-timeout") { Description = $"Minutes a setup may take before the session fails (default {WorkspaceRules.DefaultSetupTimeoutMinutes})" };
 
         return CommandFactory.Group("config", "A workspace's agent configuration",
             CommandFactory.Create("get", "Show the workspace's configuration", async (cli, ct) =>
@@ -42,10 +45,13 @@ public static class ConfigCommands
                     GitHubToken = cli.Get(gitHubToken) == "-" ? Console.In.ReadToEnd() : cli.Get(gitHubToken),
                     AutoFixLimit = cli.Get(autoFixLimit),
                     PullRequests = cli.Get(pullRequests),
+                    SetupScript = cli.Get(setup) is "" ? "" : CommandFactory.ReadText(null, cli.Get(setup)),
+                    CleanupScript = cli.Get(cleanup) is "" ? "" : CommandFactory.ReadText(null, cli.Get(cleanup)),
+                    SetupTimeoutMinutes = cli.Get(setupTimeout),
                 };
                 var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -67,6 +73,8 @@ public static class ConfigCommands
         Output.Line($"pull requests:      {c.PullRequests switch { "konduktor" => "Konduktor opens them", "agent" => "the agent opens them (Konduktor opens a draft if it did not)", _ => "nobody opens them" }}");
         Output.Line($"permission mode:    {c.PermissionMode}");
         Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");
+        Output.Line($"setup:              {(c.SetupScript is { } s ? $"the workspace's script ({s.Split('\n').Length} lines)" : "the repository's .konduktor/setup, if any")}, at most {c.SetupTimeoutMinutes} min");
+        Output.Line($"cleanup:            {(c.CleanupScript is { } k ? $"the workspace's script ({k.Split('\n').Length} lines)" : "the repository's .konduktor/cleanup, if any")}");
         Output.Line("system prompt:");
         Output.Line(c.SystemPrompt);
     }

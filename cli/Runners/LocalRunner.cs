@@ -30,6 +30,7 @@ public static class LocalRunner
             WorkDirectory = work,
             HiddenFromAgents = [home.Root, work],
             KonduktorDirectory = Path.GetDirectoryName(Environment.ProcessPath),
+            FilesDirectory = home.RunnerFiles,
             Version = typeof(LocalRunner).Assembly.GetName().Version?.ToString(),
         };
     }

@@ -1,3 +1,5 @@
+using Konduktor.Core.Workspaces;
+
 namespace Konduktor.Core.Sessions;
 
 /// <summary>Everything a runner needs to run a session it has claimed. Given once, to the runner that won the claim.</summary>
@@ -45,6 +47,15 @@ public sealed record SessionJob
 
     /// <summary>Claude Code's <c>--max-budget-usd</c>, when set (scheduled agents).</summary>
     public decimal? MaxBudgetUsd { get; init; }
+
+    /// <summary>The workspace's setup script: it wins over the repository's <c>.konduktor/setup</c>.</summary>
+    public string? SetupScript { get; init; }
+
+    /// <summary>The workspace's cleanup script: it wins over the repository's <c>.konduktor/cleanup</c>.</summary>
+    public string? CleanupScript { get; init; }
+
+    /// <summary>How long a setup may take before the session fails without starting the agent.</summary>
+    public int SetupTimeoutMinutes { get; init; } = WorkspaceRules.DefaultSetupTimeoutMinutes;
 }
 
 /// <summary>A runner's report on a session it runs.</summary>

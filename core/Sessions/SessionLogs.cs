@@ -28,7 +28,8 @@ public sealed class SessionLogs(SessionService sessions, StorageClients storage,
 {
     public const int MaxEventsPerAppend = 5000;
     public const int MaxReadLimit = 5000;
-    public static readonly string[] Streams = ["stdout", "stderr", "konduktor"];
+    /// <summary>The agent's output, its errors, Konduktor's own notes, and the worktree's setup script's output.</summary>
+    public static readonly string[] Streams = ["stdout", "stderr", "konduktor", "setup"];
     private const int MaxTransactionBytes = 3 * 1024 * 1024;
     private const int MaxEventChars = 4 * 1024 * 1024;
     private static readonly TimeSpan CrossInstancePoll = TimeSpan.FromSeconds(1);

@@ -119,6 +119,9 @@ public sealed partial class SessionService
         FreshWorktree = true,
         MaxTurns = session.MaxTurns,
         MaxBudgetUsd = session.MaxBudgetUsd is { } budget ? (decimal)budget : null,
+        SetupScript = workspace.Config.SetupScript,
+        CleanupScript = workspace.Config.CleanupScript,
+        SetupTimeoutMinutes = workspace.Config.SetupTimeoutMinutes,
     };
 
     /// <summary>A task's run, resume or fix: the task told as it is now, and what a lost conversation would need.</summary>
@@ -144,6 +147,9 @@ public sealed partial class SessionService
                 : null,
             EarlierConversationCostUsd = resumes && task.ConversationCostUsd is { } earlier ? (decimal)earlier : null,
             Token = token,
+            SetupScript = workspace.Config.SetupScript,
+            CleanupScript = workspace.Config.CleanupScript,
+            SetupTimeoutMinutes = workspace.Config.SetupTimeoutMinutes,
         };
     }
 

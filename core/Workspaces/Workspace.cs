@@ -56,4 +56,12 @@ public sealed record WorkspaceConfig
 
     /// <summary>Who opens a task's pull request: konduktor, agent or off (<see cref="WorkspaceRules.PullRequestModes"/>).</summary>
     public string PullRequests { get; init; } = WorkspaceRules.DefaultPullRequestMode;
+
+    /// <summary>Runs in each worktree before its agent (wins over the repository's <c>.konduktor/setup</c>).</summary>
+    public string? SetupScript { get; init; }
+
+    /// <summary>Runs in a worktree before it is removed (wins over the repository's <c>.konduktor/cleanup</c>).</summary>
+    public string? CleanupScript { get; init; }
+
+    public int SetupTimeoutMinutes { get; init; } = WorkspaceRules.DefaultSetupTimeoutMinutes;
 }

@@ -58,6 +58,12 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public string? PullRequests { get; set; }
 
+    public string? SetupScript { get; set; }
+
+    public string? CleanupScript { get; set; }
+
+    public int? SetupTimeoutMinutes { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -86,6 +92,9 @@ internal sealed class WorkspaceEntity : ITableEntity
             GitHubTokenSet = GitHubToken is not null,
             AutoFixLimit = AutoFixLimit ?? WorkspaceRules.DefaultAutoFixLimit,
             PullRequests = PullRequests ?? WorkspaceRules.DefaultPullRequestMode,
+            SetupScript = SetupScript,
+            CleanupScript = CleanupScript,
+            SetupTimeoutMinutes = SetupTimeoutMinutes ?? WorkspaceRules.DefaultSetupTimeoutMinutes,
         },
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,

@@ -40,6 +40,19 @@ public static partial class WorkspaceRules
 
     public const int DefaultAutoFixLimit = 3;
 
+    public const int DefaultSetupTimeoutMinutes = 10;
+
+    public const int MaxSetupTimeoutMinutes = 120;
+
+    public const int MaxScriptLength = 16_000;
+
+    /// <summary>A setup or cleanup script for the workspace's config: null when none ("" removes one), at most <see cref="MaxScriptLength"/> characters.</summary>
+    public static Result<string?> Script(string? script, string field) =>
+        script is null || script.Trim().Length == 0 ? Result.Ok<string?>(null)
+            : script.Length > MaxScriptLength ? new TooLarge($"the {field} is {script.Length:N0} characters; the limit is {MaxScriptLength:N0} (keep longer ones in the repository as .konduktor/setup)")
+            : script.Contains('\0', StringComparison.Ordinal) ? new Invalid($"the {field} contains a NUL character", field)
+            : Result.Ok<string?>(script.ReplaceLineEndings("\n"));
+
     /// <summary>
     /// Who opens a task's pull request: <c>konduktor</c> (the default: Konduktor opens it when a session leaves commits),
     /// <c>agent</c> (the agent is asked to; Konduktor opens a draft when it did not), <c>off</c> (nobody).

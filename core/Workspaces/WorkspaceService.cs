@@ -49,6 +49,15 @@ public sealed record ConfigChanges
 
     /// <summary>Automatic fix sessions in a row per task before Konduktor stops and leaves a note (default 3).</summary>
     public int? AutoFixLimit { get; init; }
+
+    /// <summary>A script run in each worktree before its agent; "" removes it (the repository's <c>.konduktor/setup</c> runs then).</summary>
+    public string? SetupScript { get; init; }
+
+    /// <summary>A script run in a worktree before it is removed; "" removes it.</summary>
+    public string? CleanupScript { get; init; }
+
+    /// <summary>Minutes a setup may take before the session fails (default 10).</summary>
+    public int? SetupTimeoutMinutes { get; init; }
 }
 
 public sealed class WorkspaceService(StorageClients storage, TextStore texts, SecretVault vault, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
@@ -171,6 +180,17 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return new Invalid("the auto-fix limit must be between 0 and 50", "autoFixLimit");
             }
 
+            if (!WorkspaceRules.Script(changes.SetupScript, "setupScript").TryGet(out var setup, out failure)
+                || !WorkspaceRules.Script(changes.CleanupScript, "cleanupScript").TryGet(out var cleanup, out failure))
+            {
+                return failure;
+            }
+
+            if (changes.SetupTimeoutMinutes is < 1 or > WorkspaceRules.MaxSetupTimeoutMinutes)
+            {
+                return new Invalid($"the setup timeout must be between 1 and {WorkspaceRules.MaxSetupTimeoutMinutes} minutes", "setupTimeoutMinutes");
+            }
+
             var table = await storage.Table(TableNames.Workspaces);
             var entity = (await table.GetEntityAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(current.Id), cancellationToken: token)).Value;
             if (entity.ETag.ToString() != current.Version)
@@ -186,6 +206,9 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             entity.PermissionMode = permissionMode;
             entity.Model = model.Length == 0 ? null : model;
             entity.PullRequests = pullRequests;
+            entity.SetupScript = changes.SetupScript is null ? entity.SetupScript : setup;
+            entity.CleanupScript = changes.CleanupScript is null ? entity.CleanupScript : cleanup;
+            entity.SetupTimeoutMinutes = changes.SetupTimeoutMinutes ?? entity.SetupTimeoutMinutes;
             if (changes.GitHubToken is { } gitHubToken)
             {
                 entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : await vault.KeepAsync(GitHubTokenName(current.Id), gitHubToken.Trim(), token);

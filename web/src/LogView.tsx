@@ -59,6 +59,12 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
                 </details>
               );
               case "stderr": return <div key={entry.seq} className="log-stderr">{entry.text}</div>;
+              case "setup": return (
+                <details key={`${entry.seq}s`} className="log-setup" data-testid="log-setup">
+                  <summary>setup · {entry.lines.length} line{entry.lines.length === 1 ? "" : "s"}</summary>
+                  <pre>{entry.lines.join("\n")}</pre>
+                </details>
+              );
               case "notice": return <div key={entry.seq} className={`log-notice ${entry.tone}`}>{noticeMarks[entry.tone]} {entry.text}</div>;
               case "result": return (
                 <div key={entry.seq} className={`log-result ${!entry.ok ? "failed" : entry.denied > 0 ? "attention" : "ok"}`} data-testid="log-result">

@@ -66,7 +66,7 @@ export interface Session {
   notice?: string;
 }
 
-export interface LogEvent { seq: number; time: string; stream: "stdout" | "stderr" | "konduktor"; text: string }
+export interface LogEvent { seq: number; time: string; stream: "stdout" | "stderr" | "konduktor" | "setup"; text: string }
 export interface LogPage { events: LogEvent[]; next: number; status: SessionStatus; complete: boolean }
 
 export interface WorkspaceConfig {

@@ -57,6 +57,19 @@ describe("transcript", () => {
   });
 });
 
+describe("setup output", () => {
+  it("gathers the setup script's lines into one block between Konduktor's notes", () => {
+    const entries = toEntries([
+      event(1, "running .konduktor/setup", "konduktor"),
+      event(2, "installing", "setup"),
+      event(3, "done installing", "setup"),
+      event(4, ".konduktor/setup done", "konduktor"),
+    ]);
+    expect(entries.map((e) => e.kind)).toEqual(["note", "setup", "note"]);
+    expect((entries[1] as Extract<typeof entries[number], { kind: "setup" }>).lines).toEqual(["installing", "done installing"]);
+  });
+});
+
 describe("transcript of the real Claude Code's events", () => {
   it("shows refused tool calls, retries, git changes and unknown events, and a run's own cost", () => {
     const entries = toEntries([

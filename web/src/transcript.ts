@@ -9,6 +9,7 @@ export type Entry =
   | { kind: "thinking"; seq: number; text: string }
   | { kind: "tool"; seq: number; id: string; name: string; input: string; output?: string; isError?: boolean }
   | { kind: "stderr"; seq: number; text: string }
+  | { kind: "setup"; seq: number; lines: string[] }
   | { kind: "notice"; seq: number; tone: "denied" | "retry" | "git" | "info" | "limit" | "other"; text: string }
   | {
     kind: "result"; seq: number; ok: boolean; subtype: string; turns?: number; durationMs?: number; costUsd?: number; inputTokens?: number;
@@ -60,6 +61,13 @@ export function toEntries(events: LogEvent[]): Entry[] {
   for (const e of events) {
     if (e.stream === "konduktor") { entries.push({ kind: "note", seq: e.seq, text: e.text }); continue; }
     if (e.stream === "stderr") { entries.push({ kind: "stderr", seq: e.seq, text: e.text }); continue; }
+    if (e.stream === "setup") {
+      // The worktree's setup script: its lines gather into one block, collapsed.
+      const last = entries[entries.length - 1];
+      if (last?.kind === "setup") last.lines.push(e.text);
+      else entries.push({ kind: "setup", seq: e.seq, lines: [e.text] });
+      continue;
+    }
     let event: StreamEvent;
     try {
       event = JSON.parse(e.text) as StreamEvent;

@@ -47,6 +47,27 @@ public sealed class GitRemote
 
     public Task<string> GitAsync(params string[] arguments) => Git(Path, arguments);
 
+    /// <summary>Pushes a commit of these files to main, as a person would; files under <c>.konduktor/</c> are executable.</summary>
+    public async Task CommitAsync(string message, params (string Path, string Content)[] files)
+    {
+        var clone = Directory.CreateTempSubdirectory("konduktor-push-").FullName;
+        await Git(clone, "clone", "--quiet", Path, ".");
+        foreach (var (path, content) in files)
+        {
+            var file = System.IO.Path.Combine(clone, path);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
+            await File.WriteAllTextAsync(file, content);
+            if (path.StartsWith(".konduktor/", StringComparison.Ordinal) && !OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, (UnixFileMode)0b111_101_101);
+            }
+        }
+
+        await Git(clone, "add", "-A");
+        await Git(clone, "-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "--quiet", "-m", message);
+        await Git(clone, "push", "--quiet", "origin", "main");
+    }
+
     public static async Task<string> Git(string directory, params string[] arguments)
     {
         var start = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };

@@ -53,6 +53,14 @@ public sealed class SessionDriver(KonduktorUp up)
         return JsonSerializer.Deserialize<Session>(run.Output, SessionsHost.Json)!;
     }
 
+    /// <summary>Resumes the task through the CLI with a message (the stand-in's next script) and returns the queued session.</summary>
+    public async Task<Session> ResumeAsync(string workspace, TaskItem task, string message)
+    {
+        var resumed = await up.CliAsync("-w", workspace, "--json", "tasks", "resume", task.ShortId, "--message", message);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        return JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!;
+    }
+
     public async Task<Session> GetSessionAsync(string workspace, Guid sessionId)
     {
         using var http = up.Http();
