@@ -39,6 +39,8 @@ public sealed class ApiClient(HttpClient http)
     /// <summary>A POST whose body says nothing (stop, run, confirm).</summary>
     public Task<ApiResponse<T>> PostAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, new EmptyBody(), null, ct);
 
+    public Task<ApiResponse<T>> PutAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Put, path, body, null, ct);
+
     public Task<ApiResponse<T>> PatchAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Patch, path, body, null, ct);
 
     public Task<ApiResponse<T>> DeleteAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Delete, path, null, null, ct);

@@ -20,6 +20,7 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     RunnerCommands.Build(),
     RunnerCommands.BuildList(),
     ConfigCommands.Build(),
+    SecretCommands.Build(),
     StatusCommand.Build(),
     UpCommand.Build(),
 };

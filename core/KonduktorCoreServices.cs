@@ -38,6 +38,7 @@ public static class KonduktorCoreServices
             provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TextStore>();
         services.AddSingleton<WorkspaceService>();
+        services.AddSingleton<AgentSecrets>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<Projects.ProjectService>();
         services.AddSingleton<Docs.DocService>();

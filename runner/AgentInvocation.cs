@@ -31,6 +31,12 @@ public static class AgentInvocation
         // not storage settings. It gets its session's URL, token and ids, and nothing more of ours.
         RemoveKonduktorsOwn(start);
 
+        // The workspace's secrets, for the setup script and the agent (names checked by Konduktor: never one of ours).
+        foreach (var (name, value) in job.Secrets)
+        {
+            start.Environment[name] = value;
+        }
+
         var session = job.Session;
         start.Environment["KONDUKTOR_URL"] = options.ApiUrl.ToString().TrimEnd('/');
         start.Environment["KONDUKTOR_TOKEN"] = job.Token;

@@ -30,11 +30,14 @@ public sealed class LogShipper : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _abandon = new();
     private readonly Task _loop;
+    private readonly SecretMask _mask;
     private long _sequence;
     private bool _completing;
 
-    public LogShipper(RunnerApi api, string spoolDirectory, Guid workspaceId, Guid sessionId, ILogger logger, IReadOnlyList<LogEvent>? unacknowledged = null)
+    /// <param name="mask">The session's secrets, masked in every event before it is spooled or shipped.</param>
+    public LogShipper(RunnerApi api, string spoolDirectory, Guid workspaceId, Guid sessionId, ILogger logger, IReadOnlyList<LogEvent>? unacknowledged = null, SecretMask? mask = null)
     {
+        _mask = mask ?? SecretMask.None;
         _api = api;
         _workspaceId = workspaceId;
         _sessionId = sessionId;
@@ -79,7 +82,7 @@ public sealed class LogShipper : IAsyncDisposable
     {
         lock (_gate)
         {
-            var logEvent = new LogEvent(++_sequence, DateTimeOffset.UtcNow, stream, text);
+            var logEvent = new LogEvent(++_sequence, DateTimeOffset.UtcNow, stream, _mask.Apply(text));
             _spool.WriteLine(KonduktorJson.Serialize(logEvent));
             _pending.Add(logEvent);
         }

@@ -59,10 +59,14 @@ public sealed class RunnerApi : IDisposable
 
     public Task<Session> PoisonAsync(PoisonedJob job, CancellationToken ct) => SendAsync<Session>(HttpMethod.Post, "runner/poison", job, ct);
 
-    public async Task SaveTranscriptAsync(Guid workspaceId, Guid sessionId, string file, CancellationToken ct)
+    /// <summary>Keeps a conversation's transcript, the session's secrets masked in it (a resume elsewhere sees <c>***</c>, the agent's environment still has them).</summary>
+    public async Task SaveTranscriptAsync(Guid workspaceId, Guid sessionId, string file, SecretMask mask, CancellationToken ct)
     {
         await using var content = File.OpenRead(file);
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{SessionPath(workspaceId, sessionId)}/transcript") { Content = new StreamContent(content) };
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{SessionPath(workspaceId, sessionId)}/transcript")
+        {
+            Content = mask.IsEmpty ? new StreamContent(content) : new StringContent(mask.Apply(await new StreamReader(content).ReadToEndAsync(ct))),
+        };
         using var response = await SendRawAsync(request, ct);
         await EnsureSuccessAsync(response, ct);
     }

@@ -17,6 +17,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _halt = new();
+    private readonly SecretMask _mask = new(job.Secrets.Values);
     private volatile bool _stopRequested;
     private string? _abandoned;
     private string? _leaseFile;
@@ -81,7 +82,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     public async Task RunAsync(CancellationToken shutdown)
     {
         var session = job.Session;
-        await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger);
+        await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger, mask: _mask);
         SessionReport report;
         Conversation? conversation = null;
         try
@@ -117,6 +118,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             }
         }
 
+        // The secrets the agent had never leave in what Konduktor keeps of the session.
+        report = report with { Error = _mask.ApplyOrNull(report.Error), Outcome = report.Outcome is { } outcome ? outcome with { Result = _mask.ApplyOrNull(outcome.Result), Errors = outcome.Errors?.Select(_mask.Apply).ToList() } : null };
         _reporting = true;
         if (Volatile.Read(ref _abandoned) is { } abandoned)
         {
@@ -422,7 +425,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                     await _claudeSessionReported.WaitAsync(limit.Token);
                     await Retry.UntilAcceptedAsync(async token =>
                     {
-                        await api.SaveTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, transcript, token);
+                        await api.SaveTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, transcript, _mask, token);
                         return true;
                     }, logger, "keep the transcript", limit.Token);
                 }

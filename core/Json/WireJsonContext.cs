@@ -82,6 +82,9 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(SessionStatus))]
 [JsonSerializable(typeof(SessionKind))]
 [JsonSerializable(typeof(EmptyBody))]
+[JsonSerializable(typeof(SecretInfo))]
+[JsonSerializable(typeof(List<SecretInfo>))]
+[JsonSerializable(typeof(SecretValue))]
 public sealed partial class WireJsonContext : JsonSerializerContext;
 
 /// <summary>The body of a POST that needs none (stop, run, confirm): <c>{}</c>.</summary>

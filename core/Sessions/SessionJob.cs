@@ -54,6 +54,9 @@ public sealed record SessionJob
     /// <summary>The workspace's cleanup script: it wins over the repository's <c>.konduktor/cleanup</c>.</summary>
     public string? CleanupScript { get; init; }
 
+    /// <summary>The workspace's secrets, as environment variables for the setup script and the agent (masked in everything shipped back).</summary>
+    public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
+
     /// <summary>How long a setup may take before the session fails without starting the agent.</summary>
     public int SetupTimeoutMinutes { get; init; } = WorkspaceRules.DefaultSetupTimeoutMinutes;
 }

@@ -100,7 +100,8 @@ public sealed partial class SessionService
 
         await active.UpsertAsync(session, null, ct);
         logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
-        return taskEntity is null ? AgentJob(session, workspace, token) : await TaskJobAsync(session, workspace, taskEntity, token, ct);
+        var job = taskEntity is null ? AgentJob(session, workspace, token) : await TaskJobAsync(session, workspace, taskEntity, token, ct);
+        return job with { Secrets = await secrets.ValuesAsync(workspace.Id, ct) };
     }
 
     /// <summary>A scheduled agent's run: its prompt, model and limits were fixed when it was queued.</summary>

@@ -17,6 +17,7 @@ namespace Konduktor.Core.Sessions;
 /// </summary>
 public sealed partial class SessionService(
     WorkspaceService workspaces,
+    AgentSecrets secrets,
     TaskService tasks,
     Projects.ProjectService projects,
     StorageClients storage,

@@ -17,4 +17,5 @@ public static class TableNames
     public const string Agents = "agents";
     public const string AgentRuns = "agentruns";
     public const string DocVersions = "docversions";
+    public const string AgentSecrets = "agentsecrets";
 }

@@ -13,7 +13,7 @@ namespace Konduktor.Functions.Http;
 /// does against the one <see cref="Policy"/>, read the body, turn a <see cref="Failure"/> into problem+json, and keep
 /// the unexpected from leaking a stack trace.
 /// </summary>
-public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
+public sealed class Api(IAuthenticator authenticator, Core.Workspaces.AgentSecrets secrets, ILogger<Api> logger)
 {
     public Task<IActionResult> Run<TOut>(HttpRequest request, Act act, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
         where TOut : notnull =>
@@ -27,7 +27,7 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
             }
 
             var result = await action(caller, ct);
-            return result.TryGet(out var value, out failure) ? reply?.Invoke(value) ?? JsonReply.Ok(value) : Problems.From(failure);
+            return result.TryGet(out var value, out failure) ? await MaskedAsync(request, caller, reply?.Invoke(value) ?? JsonReply.Ok(value), ct) : Problems.From(failure);
         });
 
     /// <summary>For the one route whose caller proves itself differently (GitHub's webhook signature, checked in core).</summary>
@@ -83,6 +83,16 @@ public sealed class Api(IAuthenticator authenticator, ILogger<Api> logger)
 
     /// <summary>The board's sign-in cookie for the host on this port (set by <c>up</c>'s sign-in link: HttpOnly, SameSite=Strict).</summary>
     public static string BoardCookieFor(HttpRequest request) => $"konduktor_token_{request.Host.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "80"}";
+
+    /// <summary>
+    /// Whatever the API returns for a workspace has the workspace's secrets masked (an agent may have written one
+    /// anywhere) — except to the runner that claimed a session, which hands them to the agent.
+    /// </summary>
+    private async Task<IActionResult> MaskedAsync(HttpRequest request, Principal caller, IActionResult reply, CancellationToken ct) =>
+        reply is JsonReply json && caller.Kind != PrincipalKind.Runner && request.RouteValues.TryGetValue("workspace", out var workspace) && workspace is string reference
+            && await secrets.MaskAsync(reference, ct) is { IsEmpty: false } mask
+            ? json.Masked(mask)
+            : reply;
 
     private async Task<IActionResult> Guard(HttpRequest request, Func<CancellationToken, Task<IActionResult>> handle)
     {

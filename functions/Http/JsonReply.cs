@@ -8,6 +8,8 @@ namespace Konduktor.Functions.Http;
 /// <summary>A JSON response written with Konduktor's one set of JSON options; needs no MVC formatters.</summary>
 public sealed class JsonReply(object? value, int status, string contentType = "application/json") : IActionResult
 {
+    private Konduktor.Core.Sessions.SecretMask? _mask;
+
     public object? Value => value;
 
     public int Status => status;
@@ -22,8 +24,17 @@ public sealed class JsonReply(object? value, int status, string contentType = "a
         }
 
         response.ContentType = contentType + "; charset=utf-8";
-        await JsonSerializer.SerializeAsync(response.Body, value, value.GetType(), KonduktorJson.Options, context.HttpContext.RequestAborted);
+        if (_mask is { } mask)
+        {
+            await response.WriteAsync(mask.Apply(JsonSerializer.Serialize(value, KonduktorJson.Options.GetTypeInfo(value.GetType()))), context.HttpContext.RequestAborted);
+            return;
+        }
+
+        await JsonSerializer.SerializeAsync(response.Body, value, KonduktorJson.Options.GetTypeInfo(value.GetType()), context.HttpContext.RequestAborted);
     }
+
+    /// <summary>The same reply with these secrets masked as <c>***</c>.</summary>
+    public JsonReply Masked(Konduktor.Core.Sessions.SecretMask mask) => new(value, status, contentType) { _mask = mask };
 
     public static JsonReply Ok(object value) => new(value, StatusCodes.Status200OK);
 
