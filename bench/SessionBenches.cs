@@ -17,10 +17,28 @@ public static class SessionBenches
         await using var host = await BenchHost.StartAsync("--agent-command", BenchHost.StandIn);
         Console.WriteLine($"bench dispatch: {runs} runs of a stand-in that exits at once, one after another, through `up`'s local runner");
         await CreateWorkspaceAsync(host);
+        var latencies = await DispatchLatenciesAsync(host, runs, "Dispatch");
+        var floor = await FloorAsync(host, runs);
+        var overhead = Figures.Percentile(latencies.Order().ToList(), 0.5) - Figures.Percentile(floor.Order().ToList(), 0.5);
+        Console.WriteLine($"run accepted -> agent process started: {Figures.Summary(latencies, 0.5, 0.95)}");
+        Console.WriteLine($"floor (git worktree add + process spawn, same machine, same run): {Figures.Summary(floor, 0.5, 0.95)}");
+        Console.WriteLine($"overhead over the floor at p50: {overhead:0} ms (queue poll, claim, fetch, reports)");
+
+        // The same with a setup script that does nothing: what the setup machinery itself costs (copy, hash, start, confine).
+        (await host.Http.PatchAsJsonAsync("api/workspaces/bench/config", new { setupScript = "exit 0\n" })).EnsureSuccessStatusCode();
+        var withSetup = await DispatchLatenciesAsync(host, runs, "Dispatch with setup");
+        var setupCost = Figures.Percentile(withSetup.Order().ToList(), 0.5) - Figures.Percentile(latencies.Order().ToList(), 0.5);
+        Console.WriteLine($"run accepted -> agent process started, with a no-op setup script: {Figures.Summary(withSetup, 0.5, 0.95)}");
+        Console.WriteLine($"the setup machinery at p50: {setupCost:0} ms over no setup");
+    }
+
+    /// <summary>Run accepted → agent started, for fresh tasks one after another (three warm-up runs first).</summary>
+    private static async Task<List<double>> DispatchLatenciesAsync(BenchHost host, int runs, string title)
+    {
         var latencies = new List<double>();
         for (var i = -3; i < runs; i++)
         {
-            var task = await CreateTaskAsync(host, $"Dispatch {i}", "```standin\n[]\n```");
+            var task = await CreateTaskAsync(host, $"{title} {i}", "```standin\n[]\n```");
             var (session, accepted) = await RunAsync(host, task);
             await WaitForEndAsync(host, session.Id);
             var started = (await ReadAllLogsAsync(host, session.Id)).First(e => e.Stream == "konduktor" && e.Text.StartsWith("agent started", StringComparison.Ordinal));
@@ -30,11 +48,7 @@ public static class SessionBenches
             }
         }
 
-        var floor = await FloorAsync(host, runs);
-        var overhead = Figures.Percentile(latencies.Order().ToList(), 0.5) - Figures.Percentile(floor.Order().ToList(), 0.5);
-        Console.WriteLine($"run accepted -> agent process started: {Figures.Summary(latencies, 0.5, 0.95)}");
-        Console.WriteLine($"floor (git worktree add + process spawn, same machine, same run): {Figures.Summary(floor, 0.5, 0.95)}");
-        Console.WriteLine($"overhead over the floor at p50: {overhead:0} ms (queue poll, claim, fetch, reports)");
+        return latencies;
     }
 
     public static async Task LogsAsync(int events)

@@ -127,8 +127,8 @@ public sealed partial class AgentSecrets(StorageClients storage, WorkspaceServic
         return mask;
     }
 
-    /// <summary>Removes every secret of a workspace being deleted.</summary>
-    public async Task ForgetAllAsync(Guid workspaceId, CancellationToken ct)
+    /// <summary>Removes every secret of a workspace being deleted (its masks expire with their half minute).</summary>
+    internal static async Task ForgetAllAsync(StorageClients storage, SecretVault vault, Guid workspaceId, CancellationToken ct)
     {
         var table = await storage.Table(TableNames.AgentSecrets);
         await foreach (var entity in table.QueryAsync<AgentSecretEntity>(e => e.PartitionKey == ShortId.Format(workspaceId), cancellationToken: ct))
@@ -136,8 +136,6 @@ public sealed partial class AgentSecrets(StorageClients storage, WorkspaceServic
             await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, ct);
             await vault.ForgetAsync(entity.Value, ct);
         }
-
-        _masks.Clear();
     }
 
     public static Result<string> ValidName(string name) =>

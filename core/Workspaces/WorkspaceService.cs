@@ -285,6 +285,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
 
         await vault.ForgetNamedAsync(WebhookSecretName(workspace.Id), ct);
         await vault.ForgetNamedAsync(GitHubTokenName(workspace.Id), ct);
+        await AgentSecrets.ForgetAllAsync(storage, vault, workspace.Id, ct);
 
         // The workspace is gone atomically above; its task rows are now unreachable and are removed in batches.
         foreach (var batch in taskKeys.Chunk(100))

@@ -83,9 +83,10 @@ public sealed class AgentSecretTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Secret_names_and_values_are_checked_and_deleting_one_takes_it_away()
+    public async Task Secret_names_and_values_are_checked_and_deleting_one_or_its_workspace_takes_it_away()
     {
-        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
+        var prefix = AzuriteFixture.NewPrefix();
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: prefix, extraArguments: ["--no-runner"]);
         var (workspace, _) = await new SessionDriver(up).CreateWorkspaceAsync();
 
         var badName = await KonduktorCli.RunAsync(up.Home, ["-w", workspace, "secrets", "set", "npm-token"], "value-1234");
@@ -106,5 +107,12 @@ public sealed class AgentSecretTests(AzuriteFixture azurite)
         var asJson = await http.PutAsJsonAsync($"api/workspaces/{workspace}/secrets/NPM_TOKEN", new { value = 5 });
         Assert.Equal(HttpStatusCode.BadRequest, asJson.StatusCode);
         Assert.Equal("application/problem+json", asJson.Content.Headers.ContentType?.MediaType);
+
+        Assert.Equal(0, (await KonduktorCli.RunAsync(up.Home, ["-w", workspace, "secrets", "set", "KEPT_UNTIL_THE_END"], "value-5678")).ExitCode);
+        var table = new Azure.Data.Tables.TableClient(azurite.ConnectionString, prefix + "agentsecrets");
+        Assert.NotEmpty(table.Query<Azure.Data.Tables.TableEntity>().ToList());
+        var deleted = await up.CliAsync("workspaces", "delete", workspace);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Empty(table.Query<Azure.Data.Tables.TableEntity>().ToList());
     }
 }
