@@ -1,5 +1,4 @@
 using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace Konduktor.Core.Sessions;
 
@@ -15,7 +14,6 @@ public sealed class SecretMask
     /// <summary>Shorter values (or lines of values) are not masked: they would hide ordinary words.</summary>
     public const int ShortestMasked = 4;
 
-    private static readonly JsonSerializerOptions Escaping = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly string[] _needles;
 
     public SecretMask(IEnumerable<string> values) =>
@@ -46,7 +44,7 @@ public sealed class SecretMask
         foreach (var form in lines.Prepend(value).Prepend(value.Trim()))
         {
             yield return form;
-            yield return JsonSerializer.Serialize(form, Escaping)[1..^1];
+            yield return JavaScriptEncoder.UnsafeRelaxedJsonEscaping.Encode(form);
         }
     }
 }
