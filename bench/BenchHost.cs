@@ -95,9 +95,9 @@ public sealed class BenchHost : IAsyncDisposable
     }
 
     /// <summary>A <c>konduktor runner start</c> on this host, with its own work directory.</summary>
-    public Process StartRunner(string name, int capacity = 2)
+    public Process StartRunner(string name, int capacity = 2, string? executable = null)
     {
-        var runner = Process.Start(StartInfo(Home, ["runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandIn, "--work-dir", Directory.CreateTempSubdirectory($"konduktor-bench-{name}-").FullName]))!;
+        var runner = Process.Start(StartInfo(Home, ["runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", StandIn, "--work-dir", Directory.CreateTempSubdirectory($"konduktor-bench-{name}-").FullName], executable))!;
         _ = runner.StandardOutput.ReadToEndAsync();
         _ = runner.StandardError.ReadToEndAsync();
         return runner;

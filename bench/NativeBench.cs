@@ -11,12 +11,7 @@ public static class NativeBench
 {
     public static async Task<int> RunAsync(int runs)
     {
-        var native = Path.Combine(BenchHost.Root, "artifacts", Platform(), "konduktor");
-        if (!File.Exists(native))
-        {
-            Console.Error.WriteLine($"error: no native konduktor at {Path.GetRelativePath(BenchHost.Root, native)}; run ./publish first");
-            return 2;
-        }
+        var native = Executable();
 
         await using var host = await BenchHost.StartAsync("--no-runner");
         Console.WriteLine($"bench native: median and 90th percentile of {runs} runs each; the native konduktor is {new FileInfo(native).Length / 1024.0 / 1024:0.0} MB");
@@ -28,6 +23,13 @@ public static class NativeBench
         Console.WriteLine($"native runner idle RSS: {await IdleRunnerMegabytesAsync(host, native):0.0} MB");
         Console.WriteLine($"built  runner idle RSS: {await IdleRunnerMegabytesAsync(host, BenchHost.Cli):0.0} MB");
         return 0;
+    }
+
+    /// <summary>The native konduktor ./publish made for this machine.</summary>
+    public static string Executable()
+    {
+        var native = Path.Combine(BenchHost.Root, "artifacts", Platform(), "konduktor");
+        return File.Exists(native) ? native : throw new InvalidOperationException($"no native konduktor at {Path.GetRelativePath(BenchHost.Root, native)}; run ./publish first");
     }
 
     private static async Task ReportAsync(string what, int runs, ProcessStartInfo start)

@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish)
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish)
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -10,7 +10,7 @@ switch (which)
         await BoardBench.RunAsync(Option("--tasks", 10_000));
         return 0;
     case "dispatch":
-        await SessionBenches.DispatchAsync(Option("--runs", 50));
+        await SessionBenches.DispatchAsync(Option("--runs", 50), args.Contains("--native") ? NativeBench.Executable() : null);
         return 0;
     case "logs":
         await SessionBenches.LogsAsync(Option("--events", 100_000));

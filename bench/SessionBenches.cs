@@ -12,13 +12,15 @@ public static class SessionBenches
 {
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(KonduktorJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
 
-    public static async Task DispatchAsync(int runs)
+    /// <param name="native">A runner of the native konduktor (./publish) instead of `up`'s own.</param>
+    public static async Task DispatchAsync(int runs, string? native)
     {
-        await using var host = await BenchHost.StartAsync("--agent-command", BenchHost.StandIn);
-        Console.WriteLine($"bench dispatch: {runs} runs of a stand-in that exits at once, one after another, through `up`'s local runner");
-        await CreateWorkspaceAsync(host);
+        await using var host = native is null ? await BenchHost.StartAsync("--agent-command", BenchHost.StandIn) : await BenchHost.StartAsync("--no-runner");
+        using var runner = native is null ? null : host.StartRunner("native", executable: native);
+        Console.WriteLine($"bench dispatch: {runs} runs of a stand-in that exits at once, one after another, through {(native is null ? "`up`'s local runner" : "a native runner")}");
+        var remote = await CreateWorkspaceAsync(host);
         var latencies = await DispatchLatenciesAsync(host, runs, "Dispatch");
-        var floor = await FloorAsync(host, runs);
+        var floor = await FloorAsync(remote, runs);
         var overhead = Figures.Percentile(latencies.Order().ToList(), 0.5) - Figures.Percentile(floor.Order().ToList(), 0.5);
         Console.WriteLine($"run accepted -> agent process started: {Figures.Summary(latencies, 0.5, 0.95)}");
         Console.WriteLine($"floor (git worktree add + process spawn, same machine, same run): {Figures.Summary(floor, 0.5, 0.95)}");
@@ -26,14 +28,19 @@ public static class SessionBenches
 
         // The same with a setup script that does nothing: what the setup machinery itself costs (copy, hash, start, confine).
         (await host.Http.PatchAsJsonAsync("api/workspaces/bench/config", new { setupScript = "exit 0\n" })).EnsureSuccessStatusCode();
-        var withSetup = await DispatchLatenciesAsync(host, runs, "Dispatch with setup");
+        var setupSpans = new List<double>();
+        var withSetup = await DispatchLatenciesAsync(host, runs, "Dispatch with setup", setupSpans);
         var setupCost = Figures.Percentile(withSetup.Order().ToList(), 0.5) - Figures.Percentile(latencies.Order().ToList(), 0.5);
         Console.WriteLine($"run accepted -> agent process started, with a no-op setup script: {Figures.Summary(withSetup, 0.5, 0.95)}");
-        Console.WriteLine($"the setup machinery at p50: {setupCost:0} ms over no setup");
+        Console.WriteLine($"the setup machinery at p50: {setupCost:0} ms over no setup (queue polling makes this noisy); on the runner's clock, setup started -> agent started: {Figures.Summary(setupSpans, 0.5, 0.95)}");
+        if (runner is not null)
+        {
+            await Konduktor.Runner.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
+        }
     }
 
     /// <summary>Run accepted → agent started, for fresh tasks one after another (three warm-up runs first).</summary>
-    private static async Task<List<double>> DispatchLatenciesAsync(BenchHost host, int runs, string title)
+    private static async Task<List<double>> DispatchLatenciesAsync(BenchHost host, int runs, string title, List<double>? setupSpans = null)
     {
         var latencies = new List<double>();
         for (var i = -3; i < runs; i++)
@@ -41,10 +48,15 @@ public static class SessionBenches
             var task = await CreateTaskAsync(host, $"{title} {i}", "```standin\n[]\n```");
             var (session, accepted) = await RunAsync(host, task);
             await WaitForEndAsync(host, session.Id);
-            var started = (await ReadAllLogsAsync(host, session.Id)).First(e => e.Stream == "konduktor" && e.Text.StartsWith("agent started", StringComparison.Ordinal));
+            var logs = await ReadAllLogsAsync(host, session.Id);
+            var started = logs.First(e => e.Stream == "konduktor" && e.Text.StartsWith("agent started", StringComparison.Ordinal));
             if (i >= 0)
             {
                 latencies.Add((started.Time - accepted).TotalMilliseconds);
+                if (setupSpans is not null && logs.FirstOrDefault(e => e.Stream == "konduktor" && e.Text.StartsWith("running ", StringComparison.Ordinal)) is { } setup)
+                {
+                    setupSpans.Add((started.Time - setup.Time).TotalMilliseconds);
+                }
             }
         }
 
@@ -228,10 +240,11 @@ public static class SessionBenches
         return (events, latencies, (DateTimeOffset.UtcNow - events[0].Time).TotalSeconds);
     }
 
-    private static async Task CreateWorkspaceAsync(BenchHost host)
+    private static async Task<string> CreateWorkspaceAsync(BenchHost host)
     {
         var remote = await BenchHost.NewRemoteAsync();
         (await host.Http.PostAsJsonAsync("api/workspaces", new { repository = remote, name = "bench" })).EnsureSuccessStatusCode();
+        return remote;
     }
 
     private static async Task<TaskItem> CreateTaskAsync(BenchHost host, string title, string description)
@@ -261,9 +274,12 @@ public static class SessionBenches
         (await host.Http.GetFromJsonAsync<LogPage>($"api/workspaces/bench/sessions/{sessionId}/logs?limit=5000", Json))!.Events.ToList();
 
     /// <summary>What dispatch cannot avoid on this machine: a worktree made from the mirror, and the agent process spawned.</summary>
-    private static async Task<List<double>> FloorAsync(BenchHost host, int runs)
+    private static async Task<List<double>> FloorAsync(string remote, int runs)
     {
-        var mirror = Directory.GetDirectories(Path.Combine(host.Home, "runners", "local", "repos")).Single();
+        var mirror = Path.Combine(Directory.CreateTempSubdirectory("konduktor-bench-mirror-").FullName, "origin.git");
+        await BenchHost.Git(Path.GetDirectoryName(mirror)!, "clone", "--bare", "-q", remote, mirror);
+        await BenchHost.Git(mirror, "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
+        await BenchHost.Git(mirror, "fetch", "-q", "origin");
         var worktrees = Directory.CreateTempSubdirectory("konduktor-bench-floor-").FullName;
         var times = new List<double>();
         for (var i = -3; i < runs; i++)

@@ -241,10 +241,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         // What the agent left running in its group (a server started in the background) ends with it; a stop in
-        // flight is already seeing to the group.
+        // flight is already seeing to the group. Not awaited: a sandbox's pid namespace keeps the group alive for a
+        // second or two after its last process ended (the kernel tearing it down), and the session need not wait.
         if (!_stopRequested && Volatile.Read(ref _abandoned) is null)
         {
-            await ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
+            _ = ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
         }
 
         await Task.WhenAll(output.Completion, prompt);

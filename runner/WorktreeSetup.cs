@@ -174,8 +174,10 @@ public static class WorktreeSetup
             timedOut = !halt.IsCancellationRequested;
         }
 
-        // What the script left running in its group (a server started in the background) ends with it.
-        await ProcessSignals.StopGroupAsync(process.Id, TimeSpan.FromSeconds(5));
+        // What the script left running in its group (a server started in the background) ends with it: asked at once,
+        // killed after the grace. Not awaited once the script has exited (a sandbox's pid namespace keeps the group
+        // for a second or two while the kernel tears it down), so a no-op setup costs the agent nothing to speak of.
+        _ = ProcessSignals.StopGroupAsync(process.Id, TimeSpan.FromSeconds(5));
         await process.WaitForExitAsync(CancellationToken.None);
         await output;
         halt.ThrowIfCancellationRequested();
