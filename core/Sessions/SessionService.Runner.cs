@@ -101,7 +101,14 @@ public sealed partial class SessionService
         await active.UpsertAsync(session, null, ct);
         logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
         var job = taskEntity is null ? AgentJob(session, workspace, token) : await TaskJobAsync(session, workspace, taskEntity, token, ct);
-        return job with { Secrets = await secrets.ValuesAsync(workspace.Id, ct) };
+        // What readies the worktree is the same for every kind of session: the workspace's scripts and secrets.
+        return job with
+        {
+            Secrets = await secrets.ValuesAsync(workspace.Id, ct),
+            SetupScript = workspace.Config.SetupScript,
+            CleanupScript = workspace.Config.CleanupScript,
+            SetupTimeoutMinutes = workspace.Config.SetupTimeoutMinutes,
+        };
     }
 
     /// <summary>A scheduled agent's run: its prompt, model and limits were fixed when it was queued.</summary>
@@ -120,9 +127,6 @@ public sealed partial class SessionService
         FreshWorktree = true,
         MaxTurns = session.MaxTurns,
         MaxBudgetUsd = session.MaxBudgetUsd is { } budget ? (decimal)budget : null,
-        SetupScript = workspace.Config.SetupScript,
-        CleanupScript = workspace.Config.CleanupScript,
-        SetupTimeoutMinutes = workspace.Config.SetupTimeoutMinutes,
     };
 
     /// <summary>A task's run, resume or fix: the task told as it is now, and what a lost conversation would need.</summary>
@@ -148,9 +152,6 @@ public sealed partial class SessionService
                 : null,
             EarlierConversationCostUsd = resumes && task.ConversationCostUsd is { } earlier ? (decimal)earlier : null,
             Token = token,
-            SetupScript = workspace.Config.SetupScript,
-            CleanupScript = workspace.Config.CleanupScript,
-            SetupTimeoutMinutes = workspace.Config.SetupTimeoutMinutes,
         };
     }
 
