@@ -51,6 +51,18 @@ public static class Output
     /// <summary>A time as the CLI prints it everywhere: universal sortable ("2026-11-25 21:03:00Z"), or "-".</summary>
     public static string Time(DateTimeOffset? at) => at?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 
+    /// <summary>A moment soon: "14:05 UTC" today, with the date on another day.</summary>
+    public static string Clock(DateTimeOffset at) =>
+        at.UtcDateTime.Date == DateTime.UtcNow.Date
+            ? at.ToString("HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)
+            : at.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A task whose session waits for quota: when it resumes, or that a person resumes it; null otherwise.</summary>
+    public static string? QuotaWait(Konduktor.Core.Tasks.TaskItem task) =>
+        task.ResumesAt is { } resumes ? $"waiting for quota, resumes at {Clock(resumes)}"
+        : task.QuotaResetsAt is { } resets ? $"waiting for quota (the limit resets at {Clock(resets)}); automatic resumes are off: `konduktor tasks resume {task.ShortId}`"
+        : null;
+
     /// <summary>Money as the CLI prints it everywhere (costs are often fractions of a cent), or "-".</summary>
     public static string Cost(decimal? usd) => usd is { } value ? "$" + value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "-";
 

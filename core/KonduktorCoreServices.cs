@@ -67,6 +67,14 @@ public static class KonduktorCoreServices
             OrphanAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:OrphanAfterSeconds", 120.0)),
             LostAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:LostAfterSeconds", 300.0)),
         });
+        services.AddSingleton(new Quota.QuotaOptions
+        {
+            MinimumWait = TimeSpan.FromSeconds(configuration.GetValue($"{Quota.QuotaOptions.Section}:MinimumWaitSeconds", 60.0)),
+            MaximumWait = TimeSpan.FromSeconds(configuration.GetValue($"{Quota.QuotaOptions.Section}:MaximumWaitSeconds", TimeSpan.FromDays(8).TotalSeconds)),
+            FallbackWait = TimeSpan.FromSeconds(configuration.GetValue($"{Quota.QuotaOptions.Section}:FallbackWaitSeconds", 3600.0)),
+        });
+        services.AddSingleton<Quota.AccountLimits>();
+        services.AddSingleton<Quota.UsageLedger>();
         services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
 
         if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Konduktor.Core.Quota;
 using Konduktor.Core.Sessions;
 
 namespace Konduktor.Runner;
@@ -14,14 +15,17 @@ public sealed class AgentOutput
     private readonly Queue<string> _stderrTail = new();
     private readonly LogShipper _shipper;
     private readonly Action<string> _conversationStarted;
+    private readonly Action<UsageLimit> _usageLimitChanged;
     private readonly Task _reading;
 
     /// <param name="conversationId">The conversation the agent continues, if it does; a new one is taken from its init.</param>
     /// <param name="conversationStarted">Called once with the id of a conversation the agent starts.</param>
-    public AgentOutput(Process agent, LogShipper shipper, string? conversationId, Action<string> conversationStarted)
+    /// <param name="usageLimitChanged">Called when Claude Code says its account's usage limit changed (a warning, a rejection, allowed again).</param>
+    public AgentOutput(Process agent, LogShipper shipper, string? conversationId, Action<string> conversationStarted, Action<UsageLimit> usageLimitChanged)
     {
         _shipper = shipper;
         _conversationStarted = conversationStarted;
+        _usageLimitChanged = usageLimitChanged;
         ConversationId = conversationId;
         _reading = Task.WhenAll(
             Task.Run(() => ReadStdoutAsync(agent.StandardOutput), CancellationToken.None),
@@ -29,6 +33,9 @@ public sealed class AgentOutput
     }
 
     public string? ConversationId { get; private set; }
+
+    /// <summary>What Claude Code last said of its account's usage limit.</summary>
+    public UsageLimit? UsageLimit { get; private set; }
 
     /// <summary>Claude Code's <c>result</c>, once it has written one.</summary>
     public SessionOutcome? Outcome { get; private set; }
@@ -83,6 +90,15 @@ public sealed class AgentOutput
                 break;
             case ClaudeEvent.Result result:
                 Outcome = result.Outcome;
+                break;
+            case ClaudeEvent.RateLimit limit:
+                var said = new UsageLimit(limit.Status, limit.Window, limit.ResetsAt);
+                if (said != UsageLimit)
+                {
+                    UsageLimit = said;
+                    _usageLimitChanged(said);
+                }
+
                 break;
         }
     }

@@ -7,7 +7,8 @@ namespace Konduktor.Runner;
 /// <param name="Problem">Why no session can run, with the fix, in one line; null when it can.</param>
 /// <param name="ProjectsDirectory">Where the agent keeps conversation transcripts (Claude Code's <c>projects/</c>).</param>
 /// <param name="Notes">What a person should know but that does not stop sessions (running as root, sign-in unknown).</param>
-public sealed record AgentReadiness(string Description, string? Problem, string ProjectsDirectory, IReadOnlyList<string> Notes)
+/// <param name="Email">The account Claude Code is signed in to, when it says (a subscription sign-in).</param>
+public sealed record AgentReadiness(string Description, string? Problem, string ProjectsDirectory, IReadOnlyList<string> Notes, string? Email = null)
 {
     public bool Ready => Problem is null;
 }
@@ -43,9 +44,11 @@ public static class AgentPreflight
         var description = version.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? name;
         description = description.EndsWith("(Claude Code)", StringComparison.Ordinal) ? "Claude Code " + description[..^"(Claude Code)".Length].Trim() : description;
         var auth = await AskAsync(path, command, ["auth", "status"], ct);
+        string? email = null;
         if (ReadAuthStatus(auth.Output) is { } status)
         {
             projects = status.ProjectsDirectory ?? projects;
+            email = status.Email;
             if (!status.LoggedIn)
             {
                 return new AgentReadiness(description, "Claude Code is not signed in: run `claude auth login` on this machine, or set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`) for the runner", projects, notes);
@@ -69,7 +72,7 @@ public static class AgentPreflight
             notes.Add("running as root: agents get IS_SANDBOX=1, without which Claude Code refuses bypassPermissions as root; run the runner as an ordinary user to keep agents out of the rest of this machine");
         }
 
-        return new AgentReadiness(description, null, projects, notes);
+        return new AgentReadiness(description, null, projects, notes, email);
     }
 
     /// <summary>Claude Code's transcripts folder when it does not say: <c>$CLAUDE_CONFIG_DIR/projects</c>, else <c>~/.claude/projects</c>.</summary>
@@ -81,7 +84,7 @@ public static class AgentPreflight
 
     private static bool HasCredentialInEnvironment() => CredentialVariables.Any(v => Environment.GetEnvironmentVariable(v) is { Length: > 0 });
 
-    private sealed record AuthStatus(bool LoggedIn, string? AuthMethod, string? ProjectsDirectory);
+    private sealed record AuthStatus(bool LoggedIn, string? AuthMethod, string? ProjectsDirectory, string? Email);
 
     private static AuthStatus? ReadAuthStatus(string output)
     {
@@ -95,7 +98,7 @@ public static class AgentPreflight
             }
 
             string? Text(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            return new AuthStatus(loggedIn.GetBoolean(), Text("authMethod"), Text("projectsDirectory"));
+            return new AuthStatus(loggedIn.GetBoolean(), Text("authMethod"), Text("projectsDirectory"), Text("email"));
         }
         catch (JsonException)
         {

@@ -38,6 +38,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     private DateTimeOffset _queueExpiresAt;
     private long _lastActivity = Environment.TickCount64;
     private string? _note;
+    private long _quotaUntilTicks;
 
     public Guid? RunnerId { get; private set; }
 
@@ -64,6 +65,29 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
 
     public int ActiveSessions => _running.Count;
 
+    /// <summary>The Claude account its agents use, as a label: as given, else the agent's signed-in email, else user@host.</summary>
+    public string Account => options.Account ?? Agent?.Email ?? $"{Environment.UserName}@{Environment.MachineName}";
+
+    /// <summary>Until when the account is at its usage limit, as far as this runner knows; the runner takes no job before then.</summary>
+    public DateTimeOffset? QuotaUntil => Interlocked.Read(ref _quotaUntilTicks) is var ticks and > 0 && new DateTimeOffset(ticks, TimeSpan.Zero) is var until && until > DateTimeOffset.UtcNow ? until : null;
+
+    /// <summary>The account is at its usage limit until then (the latest word wins only if it is later).</summary>
+    private void NoteQuotaUntil(DateTimeOffset until)
+    {
+        var ticks = until.UtcTicks;
+        long seen;
+        do
+        {
+            seen = Interlocked.Read(ref _quotaUntilTicks);
+            if (seen >= ticks)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _quotaUntilTicks, ticks, seen) != seen);
+        logger.LogWarning("Account {Account} is at its usage limit until {Until:u}: this runner starts no session before then", Account, until);
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
@@ -78,7 +102,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         _lease.Renewed(TimeProvider.System.GetUtcNow(), registration.LeaseSeconds);
         _api.UseToken(registration.Token);
         UseQueue(registration.QueueUrl, registration.QueueUrlExpiresAt);
-        logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, work dir {WorkDirectory}, jobs {JobSource}", options.Name, registration.RunnerId, options.Capacity, options.WorkDirectory, _queue is null ? "through the API" : "from the queue");
+        logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, account {Account}, work dir {WorkDirectory}, jobs {JobSource}", options.Name, registration.RunnerId, options.Capacity, Account, options.WorkDirectory, _queue is null ? "through the API" : "from the queue");
 
         await EndLeftoverAgentsAsync();
         var leftovers = ShipLeftoverLogsAsync(ct);
@@ -108,12 +132,13 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
     /// </summary>
     private async Task<RunnerRegistration> RegisterAsync(CancellationToken ct)
     {
-        var self = new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version, Agent = Agent?.Description, AgentProblem = Agent?.Problem };
+        var self = new RegisterRunner { Name = options.Name, Capacity = options.Capacity, Host = Environment.MachineName, Version = options.Version, Agent = Agent?.Description, AgentProblem = Agent?.Problem, Account = Account };
         if (options.CredentialFile is { } file && File.Exists(file))
         {
             var kept = JsonSerializer.Deserialize(await File.ReadAllTextAsync(file, ct), RunnerFilesJson.Default.KeptCredential)!;
             _api.UseToken(kept.Token);
-            var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue, Agent = Agent?.Description, AgentProblem = Agent?.Problem }, ct);
+            var reply = await _api.HeartbeatAsync(kept.RunnerId, new RunnerHeartbeat { Capacity = options.Capacity, QueueUrlExpiresAt = DateTimeOffset.MinValue, Agent = Agent?.Description, AgentProblem = Agent?.Problem, Account = Account }, ct);
+            NoteAccountLimit(reply);
             return new RunnerRegistration(kept.RunnerId, options.Name, kept.Token, RunnerService.HeartbeatSeconds, reply.QueueUrl, reply.QueueUrlExpiresAt, reply.LeaseSeconds);
         }
 
@@ -147,6 +172,15 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                     await HeartbeatAsync(ct);
                 }
 
+                continue;
+            }
+
+            // At the account's usage limit a session would only meet it again: jobs wait in the queue for the reset (or
+            // for a runner with another account), without being received and counted towards the poison queue.
+            if (QuotaUntil is { } until)
+            {
+                var wait = until - DateTimeOffset.UtcNow;
+                await Task.Delay(wait < BusyHeartbeat ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) : BusyHeartbeat, ct);
                 continue;
             }
 
@@ -242,13 +276,20 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
         }
         catch (RunnerApiException e)
         {
+            if (e.Status == System.Net.HttpStatusCode.TooManyRequests)
+            {
+                // Konduktor knows the account is at its usage limit before this runner did: its next heartbeat says until when.
+                NoteQuotaUntil(DateTimeOffset.UtcNow + BusyHeartbeat);
+            }
+
             logger.LogWarning("Session {SessionId} not claimed yet ({Reason}); the message comes back", job.SessionId, e.Message);
             return;
         }
 
         await DeleteAsync(message, ct);
         logger.LogInformation("Session {SessionId} claimed: task branch {Branch}", job.SessionId, claimed.Branch);
-        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, Sandbox!, _lease, logger);
+        var execution = new SessionExecution(options, _api, _git, claimed, Agent!, Sandbox!, _lease, logger,
+            limit => NoteQuotaUntil(limit.ResetsAt is { } at && at > DateTimeOffset.UtcNow ? at : DateTimeOffset.UtcNow + UnknownResetWait));
         _executions[job.SessionId] = execution;
         _running[job.SessionId] = Task.Run(async () =>
         {
@@ -350,10 +391,12 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 Note = _note,
                 Agent = Agent?.Description,
                 AgentProblem = Agent?.Problem,
+                Account = Account,
             };
             var sentAt = TimeProvider.System.GetUtcNow();
             var reply = await _api.HeartbeatAsync(runnerId, beat, timeout.Token);
             _lease.Renewed(sentAt, reply.LeaseSeconds);
+            NoteAccountLimit(reply);
             foreach (var execution in _executions.Values)
             {
                 execution.RenewLease(_lease.Deadline);
@@ -395,6 +438,18 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
             logger.LogError("Heartbeat reply not understood ({Reason}); are the runner and the API the same version?", e.Message);
         }
     }
+
+    /// <summary>What Konduktor knows of the account's limit (another runner using it may have met it first).</summary>
+    private void NoteAccountLimit(HeartbeatReply reply)
+    {
+        if (reply.AccountLimit is { IsRejected: true, ResetsAt: { } until })
+        {
+            NoteQuotaUntil(until);
+        }
+    }
+
+    /// <summary>A limit met without a reset: look again this soon (Konduktor's own fallback comes with the next heartbeat).</summary>
+    private static readonly TimeSpan UnknownResetWait = TimeSpan.FromMinutes(1);
 
     private void LogAgent()
     {

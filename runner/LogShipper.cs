@@ -35,9 +35,11 @@ public sealed class LogShipper : IAsyncDisposable
     private bool _completing;
 
     /// <param name="mask">The session's secrets, masked in every event before it is spooled or shipped.</param>
-    public LogShipper(RunnerApi api, string spoolDirectory, Guid workspaceId, Guid sessionId, ILogger logger, IReadOnlyList<LogEvent>? unacknowledged = null, SecretMask? mask = null)
+    /// <param name="after">The session's last event so far: a session that waited for quota goes on from there.</param>
+    public LogShipper(RunnerApi api, string spoolDirectory, Guid workspaceId, Guid sessionId, ILogger logger, IReadOnlyList<LogEvent>? unacknowledged = null, SecretMask? mask = null, long after = 0)
     {
         _mask = mask ?? SecretMask.None;
+        _sequence = after;
         _api = api;
         _workspaceId = workspaceId;
         _sessionId = sessionId;

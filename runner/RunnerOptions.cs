@@ -42,4 +42,7 @@ public sealed record RunnerOptions
     public TimeSpan CleanupInterval { get; init; } = TimeSpan.FromMinutes(10);
 
     public string? Version { get; init; }
+
+    /// <summary>The Claude account its agents use, as a label; null: the agent's signed-in email, else user@host.</summary>
+    public string? Account { get; init; }
 }

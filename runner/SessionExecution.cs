@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Konduktor.Core.Quota;
 using Konduktor.Core.Sessions;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,8 @@ namespace Konduktor.Runner;
 /// outcome), the result reported with why it failed when it did.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "_halt has no timer and nothing unmanaged; a stop may arrive after the session ended, when a disposed one would throw")]
-public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, ILogger logger)
+/// <param name="usageLimitMet">Told when an agent meets its account's usage limit (rejected): the runner starts nothing more until the reset.</param>
+public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, ILogger logger, Action<UsageLimit> usageLimitMet)
 {
     private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
@@ -24,6 +26,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     private volatile bool _reporting;
     private string? _worktree;
     private Task _claudeSessionReported = Task.CompletedTask;
+    private Task _usageLimitReported = Task.CompletedTask;
 
     public Guid SessionId => job.Session.Id;
 
@@ -82,7 +85,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     public async Task RunAsync(CancellationToken shutdown)
     {
         var session = job.Session;
-        await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger, mask: _mask);
+        await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger, mask: _mask, after: session.LastSequence ?? 0);
         SessionReport report;
         Conversation? conversation = null;
         try
@@ -118,6 +121,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             }
         }
 
+        if (report is { Status: SessionStatus.WaitingForQuota, UsageLimit: { } limit })
+        {
+            shipper.Add("konduktor", $"the agent stopped at its account's usage limit ({limit.Window?.Replace('_', ' ') ?? "window unknown"}{(limit.ResetsAt is { } at ? $", resets {at:yyyy-MM-dd HH:mm} UTC" : "")}): the session waits for the reset, then continues its conversation");
+        }
+
         // The secrets the agent had never leave in what Konduktor keeps of the session.
         report = report with { Error = _mask.ApplyOrNull(report.Error), Outcome = report.Outcome is { } outcome ? outcome with { Result = _mask.ApplyOrNull(outcome.Result), Errors = outcome.Errors?.Select(_mask.Apply).ToList() } : null };
         _reporting = true;
@@ -127,6 +135,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         await _claudeSessionReported;
+        await _usageLimitReported;
         await shipper.CompleteAsync();
         using var grace = new CancellationTokenSource(shutdown.IsCancellationRequested ? TimeSpan.FromSeconds(10) : Timeout.InfiniteTimeSpan);
         try
@@ -227,7 +236,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             throw;
         }
 
-        var output = new AgentOutput(process, shipper, conversation.Resumed ? conversation.Id : null, id => _claudeSessionReported = ReportClaudeSessionAsync(id, shutdown));
+        var output = new AgentOutput(process, shipper, conversation.Resumed ? conversation.Id : null, id => _claudeSessionReported = ReportClaudeSessionAsync(id, shutdown), limit => UsageLimitChanged(limit, shutdown));
         try
         {
             await process.WaitForExitAsync(shutdown);
@@ -342,7 +351,41 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                 : report with { Status = SessionStatus.Succeeded };
         }
 
-        return report with { Error = Shorten(FailureReason(outcome, exitCode, output.StderrTail)) };
+        report = report with { Error = Shorten(FailureReason(outcome, exitCode, output.StderrTail)) };
+        if (UsageLimit.EndedOn(succeeded: false, outcome?.ApiErrorStatus, output.UsageLimit) is not { } limit)
+        {
+            return report;
+        }
+
+        // A usage limit is not the agent's failure: a task's session waits for the reset and continues its conversation;
+        // a scheduled agent's run simply ends (the agent runs again when next due).
+        usageLimitMet(limit);
+        var resets = limit.ResetsAt is { } at ? $"it resets at {at:yyyy-MM-dd HH:mm} UTC" : "its reset was not given";
+        return job.Session.TaskId is null
+            ? report with { UsageLimit = limit, Error = Shorten($"stopped at the account's usage limit ({limit.Window ?? "window unknown"}); {resets}; the agent runs again when next due") }
+            : report with { Status = SessionStatus.WaitingForQuota, UsageLimit = limit, Error = null };
+    }
+
+    /// <summary>What Claude Code said of the account's limit goes to Konduktor at once: a warning for people to see, a rejection for every runner using the account.</summary>
+    private void UsageLimitChanged(UsageLimit limit, CancellationToken ct)
+    {
+        if (limit.IsRejected)
+        {
+            usageLimitMet(limit);
+        }
+
+        var reported = Task.Run(async () =>
+        {
+            try
+            {
+                await Retry.UntilAcceptedAsync(token => api.ReportAsync(job.Session.WorkspaceId, job.Session.Id, new SessionReport { Status = SessionStatus.Running, UsageLimit = limit }, token), logger, "report the usage limit", ct);
+            }
+            catch (Exception e) when (e is OperationCanceledException or RunnerApiException)
+            {
+                // The session's final report carries a rejection too.
+            }
+        }, CancellationToken.None);
+        _usageLimitReported = Task.WhenAll(_usageLimitReported, reported);
     }
 
     private Process StartAgent(ProcessStartInfo start, string leaseFile)

@@ -22,6 +22,9 @@ public static class ConfigCommands
         pullRequests.AcceptOnlyFromAmong([.. WorkspaceRules.PullRequestModes]);
         var setup = new Option<string?>("--setup-script-file") { Description = "A script run in each worktree before its agent, instead of the repository's .konduktor/setup (- for stdin; \"\" to remove)" };
         var cleanup = new Option<string?>("--cleanup-script-file") { Description = "A script run in a worktree before it is removed, instead of the repository's .konduktor/cleanup (- for stdin; \"\" to remove)" };
+        var autoResume = OnOff("--auto-resume", "Continue a session that stopped at the account's usage limit once the limit resets (default on)");
+        var taskBudget = new Option<decimal?>("--task-budget") { Description = "Dollars a task may spend over all its sessions, unless it has its own (0: no limit)" };
+        var dailyBudget = new Option<decimal?>("--daily-budget") { Description = "Dollars the workspace's sessions may spend in a day, UTC (0: no limit)" };
         var setupTimeout = new Option<int?>("--setup-timeout") { Description = $"Minutes a setup may take before the session fails (default {WorkspaceRules.DefaultSetupTimeoutMinutes})" };
 
         return CommandFactory.Group("config", "A workspace's agent configuration",
@@ -48,10 +51,13 @@ public static class ConfigCommands
                     SetupScript = cli.Get(setup) is "" ? "" : CommandFactory.ReadText(null, cli.Get(setup)),
                     CleanupScript = cli.Get(cleanup) is "" ? "" : CommandFactory.ReadText(null, cli.Get(cleanup)),
                     SetupTimeoutMinutes = cli.Get(setupTimeout),
+                    AutoResume = cli.Get(autoResume) is { } a ? a == "on" : null,
+                    TaskBudgetUsd = cli.Get(taskBudget),
+                    DailyBudgetUsd = cli.Get(dailyBudget),
                 };
                 var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout, autoResume, taskBudget, dailyBudget));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -75,6 +81,8 @@ public static class ConfigCommands
         Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");
         Output.Line($"setup:              {(c.SetupScript is { } s ? $"the workspace's script ({s.Split('\n').Length} lines)" : "the repository's .konduktor/setup, if any")}, at most {c.SetupTimeoutMinutes} min");
         Output.Line($"cleanup:            {(c.CleanupScript is { } k ? $"the workspace's script ({k.Split('\n').Length} lines)" : "the repository's .konduktor/cleanup, if any")}");
+        Output.Line($"usage limit:        {(c.AutoResume ? "a session waits for the reset, then continues by itself" : "a session waits for the reset, then for a person to resume it")}");
+        Output.Line($"budgets:            {(c.TaskBudgetUsd is { } t ? $"${t:0.00} per task" : "no task budget")}, {(c.DailyBudgetUsd is { } d ? $"${d:0.00} per day" : "no daily budget")}");
         Output.Line("system prompt:");
         Output.Line(c.SystemPrompt);
     }

@@ -16,6 +16,7 @@ public static class RunnerCommands
         var name = new Option<string?>("--name") { Description = "The runner's name (default: this machine's name); a restart with the same name is the same runner" };
         var capacity = new Option<int>("--capacity") { Description = "Sessions run in parallel", DefaultValueFactory = _ => 2 };
         var agentCommand = new Option<string?>("--agent-command") { Description = "The agent to run instead of `claude` (also KONDUKTOR_AGENT_COMMAND)" };
+        var account = new Option<string?>("--account") { Description = "The Claude account its agents use, as a label runners share its usage limits by (default: the agent's signed-in email, else user@host; also KONDUKTOR_ACCOUNT)" };
         var workDir = new Option<string?>("--work-dir") { Description = "Where mirrors and worktrees live (default: KONDUKTOR_HOME/runners/NAME)" };
         var statusName = new Option<string?>("--name") { Description = "Show this runner (default: all)" };
         var cleanup = new Option<int>("--cleanup-interval") { Description = "Seconds between cleanups of finished tasks' worktrees", DefaultValueFactory = _ => 600 };
@@ -40,7 +41,12 @@ public static class RunnerCommands
                     throw new CommandFailedException("--cleanup-interval must be at least 1 second");
                 }
 
-                var options = LocalRunner.Options(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir))
+                if (cli.Get(account) is { } label && !Konduktor.Core.Quota.AccountLimits.IsLabel(label))
+                {
+                    throw new CommandFailedException("--account is a label of 1-100 printable characters without '/', '\\', '#' or '?' (an email address, a team's name; never a secret)");
+                }
+
+                var options = LocalRunner.Options(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir), cli.Get(account))
                     with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential };
                 using var shutdown = new ShutdownSignal();
                 using var logging = LocalRunner.Logging();
@@ -52,7 +58,7 @@ public static class RunnerCommands
                 }
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
-            }, name, capacity, agentCommand, workDir, cleanup, url, secret),
+            }, name, capacity, agentCommand, workDir, cleanup, url, secret, account),
             CommandFactory.Create("status", "Show runners: capacity, sessions, last heartbeat", async (cli, ct) =>
                 await ListAsync(cli, cli.Get(statusName), ct), statusName));
     }
@@ -87,19 +93,25 @@ public static class RunnerCommands
                 return;
             }
 
-            Output.Table(["NAME", "STATE", "CAPACITY", "SESSIONS", "LAST HEARTBEAT", "HOST", "AGENT"], shown.Select(r => (IReadOnlyList<string>)
+            Output.Table(["NAME", "STATE", "CAPACITY", "SESSIONS", "LAST HEARTBEAT", "HOST", "ACCOUNT", "AGENT"], shown.Select(r => (IReadOnlyList<string>)
             [
                 r.Name,
-                !r.Online ? "offline" : r.Ready ? "online" : "not ready",
+                !r.Online ? "offline" : !r.Ready ? "not ready" : r.AccountLimit is { IsRejected: true } limit ? $"usage limit until {Output.Time(limit.Until)}" : "online",
                 r.Capacity.ToString(CultureInfo.InvariantCulture),
                 r.ActiveSessions.Count == 0 ? "-" : $"{r.ActiveSessions.Count}: {string.Join(",", r.ActiveSessions.Select(ShortId.Of))}",
                 Output.Time(r.LastHeartbeatAt),
                 r.Host ?? "-",
+                r.Account ?? "-",
                 r.Agent ?? "-",
             ]));
             foreach (var runner in shown.Where(r => r is { Online: true, AgentProblem: not null }))
             {
                 Output.Line($"{runner.Name}: agent not ready: {runner.AgentProblem}");
+            }
+
+            foreach (var runner in shown.Where(r => r.AccountLimit is { IsRejected: false }))
+            {
+                Output.Line($"{runner.Name}: account {runner.Account} is close to its usage limit ({runner.AccountLimit!.Window?.Replace('_', ' ') ?? "a window"} resets {Output.Time(runner.AccountLimit.Until)})");
             }
 
             foreach (var runner in shown.Where(r => r.Note is not null))

@@ -67,7 +67,8 @@ public static class TaskCommands
                     }
 
                     Output.Table(["ID", "STATUS", "PRIORITY", "TITLE", "TAGS"], all.Select(t => (IReadOnlyList<string>)
-                        [t.ShortId, t.Status, Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
+                        [t.ShortId, t.ResumesAt is { } resumes ? $"{t.Status} (resumes {Output.Clock(resumes)})" : t.QuotaResetsAt is not null ? $"{t.Status} (waiting for quota)" : t.Status,
+                         Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
                 });
             }, status, tag, priority, text),
             SessionCommands.Run(id, TaskPath),
@@ -104,7 +105,12 @@ public static class TaskCommands
                     if (t.LatestSession is { } latest)
                     {
                         Output.Line($"branch:   {t.Branch}");
-                        Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
+                        Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}{(t.BudgetUsd is { } budget ? $" of its ${budget:0.00} budget" : "")}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
+                    }
+
+                    if (Output.QuotaWait(t) is { } waiting)
+                    {
+                        Output.Line($"quota:    {waiting}");
                     }
 
                     if (!string.IsNullOrEmpty(t.Description))

@@ -9,7 +9,7 @@ public static class LocalRunner
 {
     public const string DefaultAgentCommand = "claude";
 
-    public static RunnerOptions Options(KonduktorHome home, string url, string? token, string name, int capacity, string? agentCommand, string? workDirectory)
+    public static RunnerOptions Options(KonduktorHome home, string url, string? token, string name, int capacity, string? agentCommand, string? workDirectory, string? account = null)
     {
         var command = agentCommand
             ?? (Environment.GetEnvironmentVariable("KONDUKTOR_AGENT_COMMAND") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultAgentCommand);
@@ -32,6 +32,7 @@ public static class LocalRunner
             KonduktorDirectory = Path.GetDirectoryName(Environment.ProcessPath),
             FilesDirectory = home.RunnerFiles,
             Version = typeof(LocalRunner).Assembly.GetName().Version?.ToString(),
+            Account = account ?? (Environment.GetEnvironmentVariable("KONDUKTOR_ACCOUNT") is { Length: > 0 } label ? label : null),
         };
     }
 

@@ -23,3 +23,9 @@ public sealed record Unauthorized(string Message) : Failure(Message);
 
 /// <summary>The principal is known but may not do this.</summary>
 public sealed record Forbidden(string Message) : Failure(Message);
+
+/// <summary>Refused for now, not for good: a usage limit in force until <see cref="Until"/>.</summary>
+public sealed record Throttled(string Message, DateTimeOffset Until) : Failure(Message);
+
+/// <summary>A budget would be exceeded: the message gives the figures and when the budget resets.</summary>
+public sealed record OverBudget(string Message) : Failure(Message);

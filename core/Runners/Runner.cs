@@ -38,6 +38,12 @@ public sealed record RunnerInfo
     /// <summary>Why it cannot run sessions now (the agent is missing or not signed in), with the fix; null when it can.</summary>
     public string? AgentProblem { get; init; }
 
+    /// <summary>The Claude account its agents use, as a label (never a secret): runners with the same one share its usage limits.</summary>
+    public string? Account { get; init; }
+
+    /// <summary>The usage limit its account is at, or close to (a warning), until its reset; not stored with the runner.</summary>
+    public Quota.AccountLimit? AccountLimit { get; init; }
+
     /// <summary>Online, and its agent can run: it takes jobs.</summary>
     public bool Ready => Online && AgentProblem is null;
 
@@ -57,6 +63,9 @@ public sealed record RegisterRunner
     public string? Agent { get; init; }
 
     public string? AgentProblem { get; init; }
+
+    /// <summary>The Claude account its agents use, as a label (an email address, a team's name; never a secret).</summary>
+    public string? Account { get; init; }
 }
 
 /// <summary>A registration an admin made for a runner: its one-time secret, shown once.</summary>
@@ -85,6 +94,8 @@ public sealed record RunnerHeartbeat
 
     /// <summary>When the runner's queue URL expires; a fresh one comes back when it is close.</summary>
     public DateTimeOffset? QueueUrlExpiresAt { get; init; }
+
+    public string? Account { get; init; }
 }
 
 /// <param name="StopSessions">Sessions this runner runs that must be stopped.</param>
@@ -94,7 +105,9 @@ public sealed record RunnerHeartbeat
 /// The lease a heartbeat renews: a runner that has not renewed it for this long has its sessions orphaned, so it stops
 /// their agents itself before then.
 /// </param>
-public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null, IReadOnlyList<Guid>? LostSessions = null, int LeaseSeconds = 0);
+/// <param name="AccountLimit">The usage limit the runner's account is at (rejected), until its reset: the runner starts no session before then.</param>
+public sealed record HeartbeatReply(IReadOnlyList<Guid> StopSessions, Uri? QueueUrl = null, DateTimeOffset? QueueUrlExpiresAt = null, IReadOnlyList<Guid>? LostSessions = null, int LeaseSeconds = 0,
+    Quota.UsageLimit? AccountLimit = null);
 
 /// <summary>PartitionKey <c>registration</c>, RowKey = the runner's name: a pending one-time registration.</summary>
 internal sealed class RunnerTicketEntity : ITableEntity
@@ -152,6 +165,8 @@ internal sealed class RunnerEntity : ITableEntity
 
     public string? AgentProblem { get; set; }
 
+    public string? Account { get; set; }
+
     [IgnoreDataMember]
     public Guid Id => Guid.Parse(RowKey);
 
@@ -170,5 +185,6 @@ internal sealed class RunnerEntity : ITableEntity
         Note = Note,
         Agent = Agent,
         AgentProblem = AgentProblem,
+        Account = Account,
     };
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
+using Konduktor.Core.Quota;
 using Konduktor.Core.Results;
 using Konduktor.Core.Sessions;
 using Konduktor.Core.Storage;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Core.Runners;
 
 /// <summary>Runner registration, credentials and heartbeats.</summary>
-public sealed class RunnerService(StorageClients storage, SessionJobs queue, ActiveSessions active, JanitorOptions janitor, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
+public sealed class RunnerService(StorageClients storage, SessionJobs queue, ActiveSessions active, Quota.AccountLimits limits, JanitorOptions janitor, TimeProvider clock, IIdGenerator ids, ILogger<RunnerService> logger)
 {
     public const int HeartbeatSeconds = 15;
     public const int MaxCapacity = 64;
@@ -106,7 +107,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
             return new Invalid($"capacity must be between 1 and {MaxCapacity}", "capacity");
         }
 
-        if (TooLong(input.Agent, input.AgentProblem, null) is { } tooLong)
+        if ((TooLong(input.Agent, input.AgentProblem, null) ?? BadAccount(input.Account)) is { } tooLong)
         {
             return tooLong;
         }
@@ -128,6 +129,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         entity.Capacity = input.Capacity;
         entity.Agent = input.Agent;
         entity.AgentProblem = input.AgentProblem;
+        entity.Account = input.Account;
         entity.TokenHash = Secrets.Hash(token);
         Forget(id);
 
@@ -152,7 +154,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
             return new Invalid($"capacity must be between 1 and {MaxCapacity}", "capacity");
         }
 
-        if (TooLong(beat.Agent, beat.AgentProblem, beat.Note) is { } tooLong)
+        if ((TooLong(beat.Agent, beat.AgentProblem, beat.Note) ?? BadAccount(beat.Account)) is { } tooLong)
         {
             return tooLong;
         }
@@ -168,6 +170,7 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
             [nameof(RunnerEntity.Note)] = beat.Note,
             [nameof(RunnerEntity.Agent)] = beat.Agent,
             [nameof(RunnerEntity.AgentProblem)] = beat.AgentProblem,
+            [nameof(RunnerEntity.Account)] = beat.Account,
         };
         await table.UpdateEntityAsync(entity, Azure.ETag.All, TableUpdateMode.Merge, ct);
 
@@ -182,14 +185,27 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         }
 
         var lease = (int)janitor.OrphanAfter.TotalSeconds;
+        var limit = await limits.RejectionOfAsync(beat.Account, ct) is { } rejected ? new Quota.UsageLimit(rejected.Status, rejected.Window, rejected.Until) : null;
         if (beat.QueueUrlExpiresAt is { } expires && expires - now < QueueUrlRefreshBefore)
         {
             var (url, expiresAt) = await queue.RunnerAccessAsync(QueueUrlLifetime);
-            return new HeartbeatReply(stop, url, expiresAt, lost, lease);
+            return new HeartbeatReply(stop, url, expiresAt, lost, lease, limit);
         }
 
-        return new HeartbeatReply(stop, LostSessions: lost, LeaseSeconds: lease);
+        return new HeartbeatReply(stop, LostSessions: lost, LeaseSeconds: lease, AccountLimit: limit);
     }
+
+    /// <summary>The account a runner said it uses (its label), for the sessions it claims.</summary>
+    internal async Task<string?> AccountOfAsync(Guid runnerId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Runners);
+        var found = await table.GetEntityIfExistsAsync<RunnerEntity>(RunnerEntity.Partition, ShortId.Format(runnerId), select: ["Account"], cancellationToken: ct);
+        return found.HasValue ? found.Value?.Account : null;
+    }
+
+    private static Invalid? BadAccount(string? account) =>
+        account is null || Quota.AccountLimits.IsLabel(account) ? null
+            : new Invalid("an account label is 1-100 printable characters without '/', '\\', '#' or '?' (an email address, a team's name; never a secret)", "account");
 
     private static Invalid? TooLong(string? agent, string? agentProblem, string? note) =>
         agent is { Length: > 300 } ? new Invalid("the agent's description is longer than 300 characters", "agent")
@@ -205,14 +221,16 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
     {
         var runners = await ListAsync(ct);
         var online = runners.Value?.Where(r => r.Online).ToList() ?? [];
-        if (online.Any(r => r.Ready))
+        static AccountLimit? LimitOf(RunnerInfo r) => r.AccountLimit is { IsRejected: true } limit ? limit : null;
+        if (online.Any(r => r.Ready && LimitOf(r) is null))
         {
             return null;
         }
 
         return online.Count == 0
             ? "no runner is online: the session waits in the queue until one starts (`konduktor runner start`, or `konduktor up` starts one)"
-            : "no runner can run it now, so it waits in the queue: " + string.Join("; ", online.Select(r => $"runner {r.Name}: {r.AgentProblem}"));
+            : "no runner can run it now, so it waits in the queue: " + string.Join("; ", online.Select(r => $"runner {r.Name}: " + (r.AgentProblem
+                ?? (LimitOf(r) is { } limit ? $"account {limit.Account} is at its usage limit{(limit.Window is { } w ? $" ({w.Replace('_', ' ')})" : "")} until {limit.Until:HH:mm} UTC" : "not ready"))));
     }
 
     /// <summary>Job messages for a runner that reads the queue through the API (no SAS on an account without keys).</summary>
@@ -238,9 +256,10 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
         var table = await storage.Table(TableNames.Runners);
         var now = clock.GetUtcNow();
         var runners = new List<RunnerInfo>();
+        var accountLimits = await limits.CurrentAsync(ct);
         await foreach (var row in table.QueryAsync<RunnerEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RunnerEntity.Partition}"), cancellationToken: ct))
         {
-            runners.Add(row.ToInfo(now, OnlineWindow));
+            runners.Add(row.ToInfo(now, OnlineWindow) with { AccountLimit = accountLimits.FirstOrDefault(l => string.Equals(l.Account, row.Account, StringComparison.OrdinalIgnoreCase)) });
         }
 
         return runners.OrderByDescending(r => r.Online).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();

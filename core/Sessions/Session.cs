@@ -40,6 +40,10 @@ public enum SessionStatus
     Failed,
     Stopped,
     Orphaned,
+
+    /// <summary>The agent stopped at its account's usage limit: the conversation is kept, and continues after the reset (automatically, once, unless the workspace says not to).</summary>
+    [JsonStringEnumMemberName("waiting-for-quota")]
+    WaitingForQuota,
 }
 
 /// <summary>One run of an agent. Its logs are kept forever in the session log table.</summary>
@@ -89,6 +93,18 @@ public sealed record Session
     public long? LastSequence { get; init; }
 
     public DateTimeOffset? StopRequestedAt { get; init; }
+
+    /// <summary>The Claude account its runner uses (a label), once claimed.</summary>
+    public string? Account { get; init; }
+
+    /// <summary>Waiting for quota: when the usage limit is over (its reset, clamped to a sane range).</summary>
+    public DateTimeOffset? QuotaResetsAt { get; init; }
+
+    /// <summary>Waiting for quota: when Konduktor continues it; null when the workspace turned automatic resumes off.</summary>
+    public DateTimeOffset? ResumesAt { get; init; }
+
+    /// <summary>How many times it waited for quota and went on (each run after the first continues the conversation).</summary>
+    public int Continuations { get; init; }
 
     /// <summary>Not stored: what the person who just queued it should know (no runner can take it now, and why).</summary>
     public string? Notice { get; init; }
@@ -162,7 +178,8 @@ public static class SessionStates
     {
         [SessionStatus.Queued] = [SessionStatus.Claimed, SessionStatus.Failed, SessionStatus.Stopped],
         [SessionStatus.Claimed] = [SessionStatus.Running, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
-        [SessionStatus.Running] = [SessionStatus.Succeeded, SessionStatus.NeedsAttention, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned],
+        [SessionStatus.Running] = [SessionStatus.Succeeded, SessionStatus.NeedsAttention, SessionStatus.Failed, SessionStatus.Stopped, SessionStatus.Orphaned, SessionStatus.WaitingForQuota],
+        [SessionStatus.WaitingForQuota] = [SessionStatus.Queued, SessionStatus.Stopped, SessionStatus.Failed],
         [SessionStatus.Succeeded] = [],
         [SessionStatus.NeedsAttention] = [],
         [SessionStatus.Failed] = [],
@@ -170,7 +187,11 @@ public static class SessionStates
         [SessionStatus.Orphaned] = [],
     };
 
-    public static bool IsActive(SessionStatus status) => status is SessionStatus.Queued or SessionStatus.Claimed or SessionStatus.Running;
+    /// <summary>Not over yet: it holds its task (one active session per task). Waiting for quota counts: it continues.</summary>
+    public static bool IsActive(SessionStatus status) => status is SessionStatus.Queued or SessionStatus.Claimed or SessionStatus.Running or SessionStatus.WaitingForQuota;
+
+    /// <summary>A runner has it (its heartbeats must name it).</summary>
+    public static bool OnRunner(SessionStatus status) => status is SessionStatus.Claimed or SessionStatus.Running;
 
     public static bool IsFinal(SessionStatus status) => !IsActive(status);
 

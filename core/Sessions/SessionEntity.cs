@@ -29,6 +29,9 @@ internal sealed class SessionEntity : ITableEntity
 
     public double? MaxBudgetUsd { get; set; }
 
+    /// <summary>A scheduled agent's daily budget when its run was queued: the run may spend only what the day has left.</summary>
+    public double? AgentDailyBudgetUsd { get; set; }
+
     public string Kind { get; set; } = "";
 
     public string Status { get; set; } = "";
@@ -64,6 +67,17 @@ internal sealed class SessionEntity : ITableEntity
 
     /// <summary>A person asked for the session to stop; its runner learns it from its next heartbeat.</summary>
     public DateTimeOffset? StopRequestedAt { get; set; }
+
+    public string? Account { get; set; }
+
+    public DateTimeOffset? QuotaResetsAt { get; set; }
+
+    public DateTimeOffset? ResumesAt { get; set; }
+
+    public int Continuations { get; set; }
+
+    /// <summary>What a person said when they resumed it by hand while it waited for quota (its next run is told).</summary>
+    public string? ContinueWith { get; set; }
 
     [IgnoreDataMember]
     public SessionStatus StatusValue
@@ -103,6 +117,10 @@ internal sealed class SessionEntity : ITableEntity
         Outcome = Outcome is null ? null : KonduktorJson.Deserialize<SessionOutcome>(Outcome),
         LastSequence = LastSequence,
         StopRequestedAt = StopRequestedAt,
+        Account = Account,
+        QuotaResetsAt = QuotaResetsAt,
+        ResumesAt = ResumesAt,
+        Continuations = Continuations,
         Version = ETag.ToString(),
     };
 }

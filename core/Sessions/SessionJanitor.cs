@@ -19,11 +19,13 @@ public sealed record JanitorOptions
 /// <param name="Orphaned">Sessions whose runner stopped heartbeating.</param>
 /// <param name="Requeued">Queued sessions whose job message was sent again.</param>
 /// <param name="Tidied">Index rows of sessions that had already ended.</param>
-public sealed record JanitorReport(int Orphaned, int Requeued, int Tidied);
+/// <param name="Continued">Sessions that waited for quota and continue now that the limit has reset.</param>
+public sealed record JanitorReport(int Orphaned, int Requeued, int Tidied, int Continued = 0);
 
 /// <summary>
 /// Sessions that nobody will finish: a runner that went silent leaves them orphaned (the task can be resumed);
-/// a job message that never arrived is sent again (a duplicate is harmless: only one claim wins).
+/// a job message that never arrived is sent again (a duplicate is harmless: only one claim wins); a session that
+/// waited for quota continues once its limit has reset.
 /// </summary>
 public sealed class SessionJanitor(ActiveSessions active, SessionService sessions, RunnerService runners, SessionJobs queue, JanitorOptions options, TimeProvider clock, ILogger<SessionJanitor> logger)
 {
@@ -34,7 +36,7 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
     {
         var now = clock.GetUtcNow();
         var heartbeats = await runners.LastHeartbeatsAsync(ct);
-        int orphaned = 0, requeued = 0, tidied = 0;
+        int orphaned = 0, requeued = 0, tidied = 0, continued = 0;
         foreach (var row in await active.ListAsync(null, ct))
         {
             var session = await sessions.FindEntityAsync(Guid.Parse(row.WorkspaceId), Guid.Parse(row.RowKey), ct);
@@ -45,9 +47,22 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
                 continue;
             }
 
+            if (session.StatusValue == SessionStatus.WaitingForQuota)
+            {
+                if (session.ResumesAt is { } resumesAt && resumesAt <= now
+                    && (await sessions.ContinueParkedAsync(session, null, "its usage limit has reset", ct)).IsSuccess)
+                {
+                    continued++;
+                }
+
+                continue;
+            }
+
             if (session.StatusValue == SessionStatus.Queued)
             {
-                if (now - row.EnqueuedAt > options.LostAfter)
+                // Waiting is not being lost: while no runner takes jobs (none online, or all at a usage limit), the
+                // message is sent again ever less often, not every few minutes for hours.
+                if (now - row.EnqueuedAt > options.LostAfter * Math.Min(1 << Math.Min(row.EnqueueCount - 1, 4), 12))
                 {
                     await queue.EnqueueAsync(session.WorkspaceId, session.Id, ct);
                     await active.UpsertAsync(session, r => (r.EnqueuedAt, r.EnqueueCount) = (now, r.EnqueueCount + 1), ct);
@@ -82,6 +97,6 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
             }
         }
 
-        return new JanitorReport(orphaned, requeued, tidied);
+        return new JanitorReport(orphaned, requeued, tidied, continued);
     }
 }

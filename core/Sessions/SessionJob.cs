@@ -81,6 +81,12 @@ public sealed record SessionReport
 
     /// <summary>The task branch's head commit after the session, as pushed.</summary>
     public string? HeadCommit { get; init; }
+
+    /// <summary>
+    /// What Claude Code said of its account's usage limit: a warning or a lift while the agent runs, or the rejection
+    /// a <c>waiting-for-quota</c> report ended on.
+    /// </summary>
+    public Quota.UsageLimit? UsageLimit { get; init; }
 }
 
 /// <summary>Filters for a session listing.</summary>

@@ -75,6 +75,20 @@ public static partial class SessionPrompts
         return For(SessionKind.Task, taskId, title, description, branch, earlier.ToString(), pullRequests);
     }
 
+    /// <summary>A session that stopped at its account's usage limit goes on in the same conversation, told why it paused.</summary>
+    public static string AfterUsageLimit(Guid taskId, string title, string? message)
+    {
+        var prompt = new StringBuilder()
+            .AppendLine($"You were stopped by the account's usage limit while working on task {ShortId.Of(taskId)}: {title}.")
+            .AppendLine("The limit has reset: continue where you left off.");
+        if (!string.IsNullOrWhiteSpace(message))
+        {
+            prompt.AppendLine().AppendLine("The person you work for says:").AppendLine(message.Trim());
+        }
+
+        return prompt.ToString();
+    }
+
     /// <summary>A scheduled agent's run: its own prompt, then where it is and how it works (through the CLI).</summary>
     public static string ForAgent(string agentName, string prompt, string defaultBranch) =>
         new StringBuilder()

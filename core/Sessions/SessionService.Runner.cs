@@ -81,8 +81,16 @@ public sealed partial class SessionService
             return new Conflict($"session {ShortId.Of(sessionId)} cannot run: its workspace or task no longer exists");
         }
 
+        // A runner whose account is at its usage limit starts nothing: the job goes back to wait for another runner, or the reset.
+        var account = await runners.AccountOfAsync(runnerId, ct);
+        if (await limits.RejectionOfAsync(account, ct) is { } limit)
+        {
+            return new Throttled($"account {limit.Account} is at its usage limit until {limit.Until:u}; runner {caller.Name} starts no session before then", limit.Until);
+        }
+
         var token = Secrets.NewSessionToken(workspaceId, sessionId);
         session.StatusValue = SessionStatus.Claimed;
+        session.Account = account;
         session.RunnerId = ShortId.Format(runnerId);
         session.RunnerName = caller.Name;
         session.ClaimedAt = clock.GetUtcNow();
@@ -101,9 +109,11 @@ public sealed partial class SessionService
         await active.UpsertAsync(session, null, ct);
         logger.LogInformation("Session {SessionId} claimed by runner {RunnerName}", sessionId, caller.Name);
         var job = taskEntity is null ? AgentJob(session, workspace, token) : await TaskJobAsync(session, workspace, taskEntity, token, ct);
-        // What readies the worktree is the same for every kind of session: the workspace's scripts and secrets.
+        // What readies the worktree is the same for every kind of session: the workspace's scripts and secrets; and
+        // every run may spend only what its budgets have left.
         return job with
         {
+            MaxBudgetUsd = await RunBudgetAsync(workspace, taskEntity, job.MaxBudgetUsd, session.AgentName, session.AgentDailyBudgetUsd is { } daily ? (decimal)daily : null, ct),
             Secrets = await secrets.ValuesAsync(workspace.Id, ct),
             SetupScript = workspace.Config.SetupScript,
             CleanupScript = workspace.Config.CleanupScript,
@@ -134,7 +144,10 @@ public sealed partial class SessionService
     {
         var description = await tasks.DescriptionOfAsync(task, ct);
         var branch = session.Branch ?? task.Branch ?? SessionPrompts.BranchFor(Guid.Parse(task.RowKey), task.Title);
-        var resumes = session.KindValue != SessionKind.Task;
+        // A session that waited for quota continues its own conversation, whatever it was started for.
+        var continues = session.Continuations > 0;
+        var resumes = session.KindValue != SessionKind.Task || continues;
+        var taskId = Guid.Parse(task.RowKey);
         return new SessionJob
         {
             Session = session.ToSession(),
@@ -142,13 +155,15 @@ public sealed partial class SessionService
             Repository = workspace.Repository,
             DefaultBranch = workspace.DefaultBranch,
             Branch = branch,
-            Prompt = SessionPrompts.For(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message, workspace.Config.PullRequests),
+            Prompt = continues
+                ? SessionPrompts.AfterUsageLimit(taskId, task.Title, session.ContinueWith)
+                : SessionPrompts.For(session.KindValue, taskId, task.Title, description, branch, session.Message, workspace.Config.PullRequests),
             SystemPrompt = workspace.Config.SystemPrompt,
             PermissionMode = workspace.Config.PermissionMode,
             Model = workspace.Config.Model,
             ResumeClaudeSessionId = resumes ? session.ClaudeSessionId : null,
             PromptWithoutConversation = resumes
-                ? SessionPrompts.ForLostConversation(session.KindValue, Guid.Parse(task.RowKey), task.Title, description, branch, session.Message, await LastWordsAsync(session, ct), workspace.Config.PullRequests)
+                ? SessionPrompts.ForLostConversation(session.KindValue, taskId, task.Title, description, branch, continues ? session.ContinueWith ?? session.Message : session.Message, await LastWordsAsync(session, ct), workspace.Config.PullRequests)
                 : null,
             EarlierConversationCostUsd = resumes && task.ConversationCostUsd is { } earlier ? (decimal)earlier : null,
             Token = token,
@@ -200,6 +215,12 @@ public sealed partial class SessionService
                 : new Conflict($"session {ShortId.Of(sessionId)} already ended {StatusName(session.StatusValue)}{(session.Error is { } why ? $" ({why})" : "")}; a later report does not change it");
         }
 
+        // A warning, a lift or a rejection of the runner's account, for every runner using it.
+        if (report.UsageLimit is { } usage)
+        {
+            await limits.RecordAsync(session.Account, usage, ct);
+        }
+
         if (session.StatusValue == report.Status)
         {
             var same = await UpdateSessionAsync(session, s => s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId, ct);
@@ -221,6 +242,11 @@ public sealed partial class SessionService
             return await FinishAsync(session, report, ct);
         }
 
+        if (report.Status == SessionStatus.WaitingForQuota)
+        {
+            return await ParkAsync(session, report, ct);
+        }
+
         var updated = await UpdateSessionAsync(session, s =>
         {
             s.StatusValue = report.Status;
@@ -238,11 +264,13 @@ public sealed partial class SessionService
             s.StatusValue = report.Status;
             s.ClaudeSessionId = report.ClaudeSessionId ?? s.ClaudeSessionId;
             s.EndedAt = clock.GetUtcNow();
-            s.ExitCode = report.ExitCode;
+            // A session stopped while it waited for quota keeps what its run left: exit code, outcome, last log event.
+            s.ExitCode = report.ExitCode ?? s.ExitCode;
             s.Error = report.Error;
-            s.Outcome = report.Outcome is null ? null : KonduktorJson.Serialize(report.Outcome);
-            s.LastSequence = report.LastSequence;
+            s.Outcome = report.Outcome is null ? s.Outcome : KonduktorJson.Serialize(report.Outcome);
+            s.LastSequence = report.LastSequence ?? s.LastSequence;
             s.TokenHash = null;
+            s.ResumesAt = null;
         }, ct);
         if (updated.IsSuccess)
         {
@@ -251,14 +279,12 @@ public sealed partial class SessionService
                 if (task.ActiveSessionId == session.RowKey)
                 {
                     task.ActiveSessionId = null;
+                    task.QuotaResetsAt = task.ResumesAt = null;
                 }
 
-                task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId;
-                task.CostUsd += (double)(report.Outcome?.CostUsd ?? 0);
-                task.ConversationCostUsd = report.Outcome?.ConversationCostUsd is { } total ? (double)total : task.ConversationCostUsd;
-                task.InputTokens += report.Outcome?.InputTokens ?? 0;
-                task.OutputTokens += report.Outcome?.OutputTokens ?? 0;
+                AddRun(task, report);
             }, ct);
+            await AddUsageAsync(session, report, ct);
             await active.RemoveAsync(session.Id, CancellationToken.None);
             signals.Pulse(session.Id, final: true);
             await EnsurePullRequestAsync(session, report, ct);
@@ -267,6 +293,16 @@ public sealed partial class SessionService
         }
 
         return updated;
+    }
+
+    /// <summary>What a run adds to its task's card: its conversation, cost and tokens.</summary>
+    private static void AddRun(TaskEntity task, SessionReport report)
+    {
+        task.ClaudeSessionId = report.ClaudeSessionId ?? task.ClaudeSessionId;
+        task.CostUsd += (double)(report.Outcome?.CostUsd ?? 0);
+        task.ConversationCostUsd = report.Outcome?.ConversationCostUsd is { } total ? (double)total : task.ConversationCostUsd;
+        task.InputTokens += report.Outcome?.InputTokens ?? 0;
+        task.OutputTokens += report.Outcome?.OutputTokens ?? 0;
     }
 
     /// <summary>A task branch the session left with commits gets its pull request from the GitHub work queue (not here: it waits on GitHub).</summary>

@@ -18,9 +18,14 @@ public sealed partial class SessionService
     public async Task<Result<Session>> RunTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
         await WithRunnerNoticeAsync(await StartAsync(caller, workspaceRef, taskRef, SessionKind.Task, null, ct), ct);
 
-    /// <summary>Continues the task's Claude conversation in its worktree, with what the person adds.</summary>
+    /// <summary>
+    /// Continues the task's Claude conversation in its worktree, with what the person adds. A session waiting for quota
+    /// is the one that continues, now rather than at the reset.
+    /// </summary>
     public async Task<Result<Session>> ResumeTaskAsync(Principal caller, string workspaceRef, string taskRef, string? message, CancellationToken ct) =>
-        await WithRunnerNoticeAsync(await StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct), ct);
+        await WithRunnerNoticeAsync(await ParkedSessionOfAsync(caller, workspaceRef, taskRef, ct) is { } parked
+            ? await ContinueParkedAsync(parked, message, caller.Name, ct)
+            : await StartAsync(caller, workspaceRef, taskRef, SessionKind.Resume, message, ct), ct);
 
     /// <summary>A session queued by a person says so when no runner can take it now, rather than waiting silently.</summary>
     private async Task<Result<Session>> WithRunnerNoticeAsync(Result<Session> started, CancellationToken ct) =>
@@ -131,6 +136,11 @@ public sealed partial class SessionService
             return gated;
         }
 
+        if (await BudgetRefusalAsync(workspace, task, ct) is { } overBudget)
+        {
+            return overBudget;
+        }
+
         // The session row comes first, so a concurrent run that finds the task pointing at it sees it active.
         var now = clock.GetUtcNow();
         var session = await AddQueuedAsync(workspace, task, kind, message, now, ct);
@@ -142,7 +152,10 @@ public sealed partial class SessionService
             if (entity.ActiveSessionId is { } activeId && activeId != session.RowKey
                 && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } active && SessionStates.IsActive(active.StatusValue))
             {
-                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} already has an active session {ShortId.Of(active.Id)} ({StatusName(active.StatusValue)}); stop it or wait for it to end");
+                var taskId = ShortId.Of(Guid.Parse(entity.RowKey));
+                return active.StatusValue == SessionStatus.WaitingForQuota
+                    ? new Conflict($"task {taskId}'s session {ShortId.Of(active.Id)} waits for its account's usage limit to reset ({active.QuotaResetsAt:HH:mm} UTC); continue it now with `konduktor tasks resume {taskId}`, or stop it")
+                    : new Conflict($"task {taskId} already has an active session {ShortId.Of(active.Id)} ({StatusName(active.StatusValue)}); stop it or wait for it to end");
             }
 
             resumeFrom = entity.ClaudeSessionId;
@@ -216,7 +229,8 @@ public sealed partial class SessionService
     /// <summary>Indexes the session as active and puts its job on the queue; if the queue refuses, the session fails (it never ran).</summary>
     private async Task QueueAsync(SessionEntity session, string whatNext, CancellationToken ct)
     {
-        await active.UpsertAsync(session, null, ct);
+        var now = clock.GetUtcNow();
+        await active.UpsertAsync(session, row => (row.EnqueuedAt, row.EnqueueCount) = (now, 1), ct);
         try
         {
             await queue.EnqueueAsync(session.WorkspaceId, session.Id, ct);

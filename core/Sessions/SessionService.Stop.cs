@@ -47,6 +47,8 @@ public sealed partial class SessionService
 
             var result = session.StatusValue == SessionStatus.Queued
                 ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
+                : session.StatusValue == SessionStatus.WaitingForQuota
+                ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} while it waited for the usage limit to reset; resume the task to continue" }, ct)
                 : session.StopRequestedAt is not null
                     ? session.ToSession()
                     : await UpdateSessionAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
@@ -55,7 +57,7 @@ public sealed partial class SessionService
                 continue;
             }
 
-            if (result.IsSuccess && session.StatusValue != SessionStatus.Queued)
+            if (result.IsSuccess && SessionStates.OnRunner(session.StatusValue))
             {
                 await active.UpsertAsync(session, null, ct);
                 logger.LogInformation("Stop of session {SessionId} requested by {Principal}", session.Id, caller.Name);

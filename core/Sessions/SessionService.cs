@@ -26,6 +26,9 @@ public sealed partial class SessionService(
     Runners.RunnerService runners,
     GitHub.GitHubWork gitHubWork,
     SessionSignals signals,
+    Quota.AccountLimits limits,
+    Quota.QuotaOptions quota,
+    Quota.UsageLedger usage,
     TimeProvider clock,
     IIdGenerator ids,
     ILogger<SessionService> logger)

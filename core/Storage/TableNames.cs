@@ -18,4 +18,6 @@ public static class TableNames
     public const string AgentRuns = "agentruns";
     public const string DocVersions = "docversions";
     public const string AgentSecrets = "agentsecrets";
+    public const string AccountLimits = "accountlimits";
+    public const string Usage = "usage";
 }

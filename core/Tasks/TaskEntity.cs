@@ -13,7 +13,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "CreatedBy", "UpdatedAt", "StatusChangedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens", "QuotaResetsAt", "ResumesAt", "BudgetUsd"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -101,6 +101,14 @@ internal sealed class TaskEntity : ITableEntity
 
     public long OutputTokens { get; set; }
 
+    /// <summary>Its session waits for quota: when the usage limit is over, and when Konduktor continues it (null: by hand).</summary>
+    public DateTimeOffset? QuotaResetsAt { get; set; }
+
+    public DateTimeOffset? ResumesAt { get; set; }
+
+    /// <summary>What the task may spend over all its sessions; null: the workspace's default.</summary>
+    public double? BudgetUsd { get; set; }
+
     /// <summary>What the task's current Claude conversation had cost when its last run ended (Claude Code's own total).</summary>
     public double? ConversationCostUsd { get; set; }
 
@@ -144,5 +152,8 @@ internal sealed class TaskEntity : ITableEntity
         CostUsd = (decimal)Math.Round(CostUsd, 6),
         InputTokens = InputTokens,
         OutputTokens = OutputTokens,
+        QuotaResetsAt = QuotaResetsAt,
+        ResumesAt = ResumesAt,
+        BudgetUsd = BudgetUsd is { } budget ? (decimal)budget : null,
     };
 }

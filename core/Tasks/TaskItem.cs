@@ -75,6 +75,15 @@ public sealed record TaskItem
 
     public long OutputTokens { get; init; }
 
+    /// <summary>Its session waits for quota: when the account's usage limit is over.</summary>
+    public DateTimeOffset? QuotaResetsAt { get; init; }
+
+    /// <summary>Its session waits for quota: when Konduktor continues it; null when only a person will (automatic resumes are off).</summary>
+    public DateTimeOffset? ResumesAt { get; init; }
+
+    /// <summary>What the task may spend over all its sessions; null: the workspace's default (if any).</summary>
+    public decimal? BudgetUsd { get; init; }
+
     public string ShortId => Core.ShortId.Of(Id);
 }
 

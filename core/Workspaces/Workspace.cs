@@ -64,4 +64,13 @@ public sealed record WorkspaceConfig
     public string? CleanupScript { get; init; }
 
     public int SetupTimeoutMinutes { get; init; } = WorkspaceRules.DefaultSetupTimeoutMinutes;
+
+    /// <summary>A session that stopped at its account's usage limit continues by itself after the reset (else a person resumes it).</summary>
+    public bool AutoResume { get; init; } = true;
+
+    /// <summary>What a task may spend over all its sessions, unless the task says otherwise; null: no limit.</summary>
+    public decimal? TaskBudgetUsd { get; init; }
+
+    /// <summary>What the workspace's sessions may spend in a day (UTC); null: no limit.</summary>
+    public decimal? DailyBudgetUsd { get; init; }
 }

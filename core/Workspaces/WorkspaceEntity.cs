@@ -64,6 +64,13 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public int? SetupTimeoutMinutes { get; set; }
 
+    /// <summary>Null (as for workspaces made before it existed) is on.</summary>
+    public bool? AutoResume { get; set; }
+
+    public double? TaskBudgetUsd { get; set; }
+
+    public double? DailyBudgetUsd { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -95,6 +102,9 @@ internal sealed class WorkspaceEntity : ITableEntity
             SetupScript = SetupScript,
             CleanupScript = CleanupScript,
             SetupTimeoutMinutes = SetupTimeoutMinutes ?? WorkspaceRules.DefaultSetupTimeoutMinutes,
+            AutoResume = AutoResume ?? true,
+            TaskBudgetUsd = TaskBudgetUsd is { } task ? (decimal)task : null,
+            DailyBudgetUsd = DailyBudgetUsd is { } daily ? (decimal)daily : null,
         },
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,

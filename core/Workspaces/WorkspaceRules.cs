@@ -46,6 +46,13 @@ public static partial class WorkspaceRules
 
     public const int MaxScriptLength = 16_000;
 
+    /// <summary>The most a budget may say: past this it is a typo, not a budget.</summary>
+    public const decimal MaxBudgetUsd = 100_000;
+
+    /// <summary>A budget in dollars: 0 (none) up to <see cref="MaxBudgetUsd"/>; null when it is fine or not given.</summary>
+    public static Invalid? Budget(decimal? budget, string field) =>
+        budget is < 0 or > MaxBudgetUsd ? new Invalid($"a budget is between 0 (none) and {MaxBudgetUsd:N0} dollars; {budget} is not", field) : null;
+
     /// <summary>A setup or cleanup script for the workspace's config: null when none ("" removes one), at most <see cref="MaxScriptLength"/> characters.</summary>
     public static Result<string?> Script(string? script, string field) =>
         script is null || script.Trim().Length == 0 ? Result.Ok<string?>(null)

@@ -58,6 +58,15 @@ public sealed record ConfigChanges
 
     /// <summary>Minutes a setup may take before the session fails (default 10).</summary>
     public int? SetupTimeoutMinutes { get; init; }
+
+    /// <summary>Whether a session waiting for quota continues by itself after the reset.</summary>
+    public bool? AutoResume { get; init; }
+
+    /// <summary>What a task may spend over all its sessions unless it says otherwise; 0 removes the limit.</summary>
+    public decimal? TaskBudgetUsd { get; init; }
+
+    /// <summary>What the workspace's sessions may spend in a day (UTC); 0 removes the limit.</summary>
+    public decimal? DailyBudgetUsd { get; init; }
 }
 
 public sealed class WorkspaceService(StorageClients storage, TextStore texts, SecretVault vault, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
@@ -191,6 +200,11 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return new Invalid($"the setup timeout must be between 1 and {WorkspaceRules.MaxSetupTimeoutMinutes} minutes", "setupTimeoutMinutes");
             }
 
+            if ((WorkspaceRules.Budget(changes.TaskBudgetUsd, "taskBudgetUsd") ?? WorkspaceRules.Budget(changes.DailyBudgetUsd, "dailyBudgetUsd")) is { } badBudget)
+            {
+                return badBudget;
+            }
+
             var table = await storage.Table(TableNames.Workspaces);
             var entity = (await table.GetEntityAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(current.Id), cancellationToken: token)).Value;
             if (entity.ETag.ToString() != current.Version)
@@ -209,6 +223,9 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             entity.SetupScript = changes.SetupScript is null ? entity.SetupScript : setup;
             entity.CleanupScript = changes.CleanupScript is null ? entity.CleanupScript : cleanup;
             entity.SetupTimeoutMinutes = changes.SetupTimeoutMinutes ?? entity.SetupTimeoutMinutes;
+            entity.AutoResume = changes.AutoResume ?? entity.AutoResume;
+            entity.TaskBudgetUsd = changes.TaskBudgetUsd is { } taskBudget ? (taskBudget == 0 ? null : (double)taskBudget) : entity.TaskBudgetUsd;
+            entity.DailyBudgetUsd = changes.DailyBudgetUsd is { } dailyBudget ? (dailyBudget == 0 ? null : (double)dailyBudget) : entity.DailyBudgetUsd;
             if (changes.GitHubToken is { } gitHubToken)
             {
                 entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : await vault.KeepAsync(GitHubTokenName(current.Id), gitHubToken.Trim(), token);

@@ -18,6 +18,8 @@ public static class Problems
             TooLarge => (StatusCodes.Status413PayloadTooLarge, "Too large"),
             Unauthorized => (StatusCodes.Status401Unauthorized, "Unauthorized"),
             Forbidden => (StatusCodes.Status403Forbidden, "Forbidden"),
+            Throttled => (StatusCodes.Status429TooManyRequests, "Usage limit"),
+            OverBudget => (StatusCodes.Status409Conflict, "Budget reached"),
             _ => (StatusCodes.Status400BadRequest, "Bad request"),
         };
         var problem = new ProblemDetails { Status = status, Title = title, Detail = failure.Message, Type = "about:blank" };

@@ -12,6 +12,7 @@ import { navigate } from "./router";
 import { selectTask, onNewTaskRequest } from "./selection";
 import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
+import { quotaWait } from "./quota";
 import { TaskModal } from "./TaskModal";
 import { NewTaskModal } from "./NewTaskModal";
 
@@ -157,7 +158,8 @@ function CardBody({ task }: { task: TaskItem }) {
         <code>{task.shortId}</code>
         {task.priority !== "none" && <span className={`priority ${task.priority}`}>{task.priority}</span>}
         {task.tags.map((t) => <span key={t} className="tag">{t}</span>)}
-        {task.latestSession && <span className={`session ${task.latestSession.status}`} data-session-status={task.latestSession.status}>{task.latestSession.status.replace("-", " ")}</span>}
+        {task.latestSession && <span className={`session ${task.latestSession.status}`} data-session-status={task.latestSession.status}>{task.latestSession.status.replaceAll("-", " ")}</span>}
+        {quotaWait(task) && <span className="quota" data-testid="quota">{quotaWait(task)}</span>}
         {task.pullRequestUrl && <a href={task.pullRequestUrl} target="_blank" rel="noreferrer" onPointerDown={(e) => e.stopPropagation()}>PR</a>}
         <PullRequestState task={task} />
       </div>

@@ -7,6 +7,7 @@ import { Modal } from "./Modal";
 import { selectTask } from "./selection";
 import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
+import { quotaWait } from "./quota";
 
 export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: string; taskId: string; columns: string[]; onClose: () => void }) {
   const queryClient = useQueryClient();
@@ -77,6 +78,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 <button className="quiet" onClick={() => { setDraft({ title: t.title, description: t.description ?? "", tags: t.tags.join(", "), priority: t.priority, status: t.status }); setEditing(true); }}>Edit</button>
               </div>
               {t.note && <p role="note" className="blocking">{t.note}</p>}
+              {quotaWait(t) && <p role="note" className="quota-wait">Waiting for the account's usage limit: {quotaWait(t)}. Stop cancels it.</p>}
               {t.failingChecks && t.failingChecks.length > 0 && (
                 <div className="failing-checks" data-testid="failing-checks">
                   Failing checks: {t.failingChecks.map((c, i) => <span key={c.name}>{i > 0 ? ", " : ""}<a href={c.url} target="_blank" rel="noreferrer">{c.name}</a></span>)}

@@ -3,7 +3,7 @@ import { auth } from "./auth";
 
 export type Priority = "none" | "low" | "medium" | "high" | "urgent";
 export const priorities: Priority[] = ["none", "low", "medium", "high", "urgent"];
-export type SessionStatus = "queued" | "claimed" | "running" | "succeeded" | "needs-attention" | "failed" | "stopped" | "orphaned";
+export type SessionStatus = "queued" | "claimed" | "running" | "succeeded" | "needs-attention" | "failed" | "stopped" | "orphaned" | "waiting-for-quota";
 
 export interface Workspace {
   id: string;
@@ -46,6 +46,11 @@ export interface TaskItem {
   failingChecks?: { name: string; url: string }[];
   note?: string;
   blocked?: string;
+  /** Its session waits for quota: when the account's usage limit resets, and when Konduktor resumes it (absent: a person does). */
+  quotaResetsAt?: string;
+  resumesAt?: string;
+  /** What it may spend over all its sessions (absent: the workspace's default, if any). */
+  budgetUsd?: number;
   shortId: string;
 }
 

@@ -4,6 +4,7 @@ import { href, parseRoute } from "./router";
 import { entraConfigFrom } from "./auth";
 import { toEntries } from "./transcript";
 import { place } from "./BoardPage";
+import { clock, quotaWait } from "./quota";
 import type { Board, LogEvent, TaskItem } from "./api";
 
 const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
@@ -108,5 +109,19 @@ describe("optimistic move", () => {
     const moved = place(board, board.columns[0]!.tasks[0]!, "Done", 2);
     expect(moved.columns[0]!.tasks.map((t) => t.id)).toEqual(["b"]);
     expect(moved.columns[1]!.tasks.map((t) => t.id)).toEqual(["c", "a", "d"]);
+  });
+});
+
+describe("quota", () => {
+  const now = new Date("2026-12-02T10:00:00Z");
+  it("says when a waiting task resumes, or that a person resumes it", () => {
+    expect(quotaWait({ resumesAt: "2026-12-02T14:05:00Z" }, now)).toMatch(/^resumes at \d\d:\d\d/);
+    expect(quotaWait({ quotaResetsAt: "2026-12-02T14:05:00Z" }, now)).toMatch(/resume by hand$/);
+    expect(quotaWait({}, now)).toBeUndefined();
+  });
+
+  it("gives the date only for another day", () => {
+    expect(clock("2026-12-02T14:05:00Z", now)).not.toMatch(/Dec/);
+    expect(clock("2026-12-05T14:05:00Z", now)).toMatch(/Dec/);
   });
 });

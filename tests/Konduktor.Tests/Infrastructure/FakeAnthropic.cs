@@ -41,6 +41,17 @@ public sealed partial class FakeAnthropic : IAsyncDisposable
     /// <summary>Every request's JSON body, in arrival order.</summary>
     public ConcurrentQueue<JsonObject> Requests { get; } = new();
 
+    /// <summary>When each scripted request arrived, and whether the usage limit refused it.</summary>
+    public ConcurrentQueue<(DateTimeOffset At, JsonObject Body, bool Refused)> Arrivals { get; } = new();
+
+    private (DateTimeOffset Until, string Window)? _usageLimit;
+
+    /// <summary>
+    /// The account is at its usage limit until then, as Anthropic says it to a subscription: every scripted request is
+    /// answered 429 with the <c>anthropic-ratelimit-unified-*</c> headers naming the window and its reset.
+    /// </summary>
+    public void LimitUsageUntil(DateTimeOffset until, string window = "five_hour") => _usageLimit = (until, window);
+
     /// <summary>A task description (or resume message) carrying a script for this fake.</summary>
     public static string Script(params object[] steps) => $"```claude-fake\n{JsonSerializer.Serialize(steps)}\n```\n";
 
@@ -59,6 +70,23 @@ public sealed partial class FakeAnthropic : IAsyncDisposable
         {
             var request = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!.AsObject();
             self!.Requests.Enqueue(request);
+            var now = DateTimeOffset.UtcNow;
+            var limited = request["tools"] is JsonArray && self._usageLimit is { } limit && now < limit.Until;
+            if (request["tools"] is JsonArray)
+            {
+                self.Arrivals.Enqueue((now, request, limited));
+            }
+
+            if (limited && self._usageLimit is { } wall)
+            {
+                http.Response.Headers["anthropic-ratelimit-unified-status"] = "rejected";
+                http.Response.Headers["anthropic-ratelimit-unified-reset"] = wall.Until.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                http.Response.Headers["anthropic-ratelimit-unified-representative-claim"] = wall.Window;
+                http.Response.StatusCode = 429;
+                await http.Response.WriteAsJsonAsync(new { type = "error", error = new { type = "rate_limit_error", message = "usage limit reached" } });
+                return;
+            }
+
             await ReplyAsync(http, request);
         });
         app.MapPost("/v1/messages/count_tokens", () => Results.Json(new { input_tokens = 100 }));

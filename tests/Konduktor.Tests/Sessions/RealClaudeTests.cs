@@ -161,7 +161,7 @@ public sealed class RealClaudeTests(RealClaudeHost host, AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_usage_limit_on_a_subscription_ends_the_session_at_once_with_the_limit_and_its_reset_in_the_log()
+    public async Task A_usage_limit_on_a_subscription_ends_the_run_at_once_and_the_session_waits_for_quota_with_the_reset_in_the_log()
     {
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"]);
         var driver = new SessionDriver(up);
@@ -182,11 +182,13 @@ public sealed class RealClaudeTests(RealClaudeHost host, AzuriteFixture azurite)
             },
         }));
 
-        var session = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
+        var queued = await driver.RunAsync(workspace, task);
+        var session = await Eventually.WaitAsync(async () => await driver.GetSessionAsync(workspace, queued.Id) is { Status: not (SessionStatus.Queued or SessionStatus.Claimed or SessionStatus.Running) } s ? s : null, "the run to end");
 
-        Assert.Equal(SessionStatus.Failed, session.Status);
+        Assert.Equal(SessionStatus.WaitingForQuota, session.Status);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(reset.ToUnixTimeSeconds()), session.QuotaResetsAt);
         Assert.Equal(429, session.Outcome?.ApiErrorStatus);
-        Assert.Contains("API status 429", session.Error, StringComparison.Ordinal);
+        Assert.Equal("subscriber", session.RunnerName);
         var logs = await driver.LogsAsync(workspace, session.Id);
         var limit = Assert.Single(logs.Select(e => ClaudeEvent.Parse(e.Text)).OfType<ClaudeEvent.RateLimit>());
         Assert.Equal(new ClaudeEvent.RateLimit("rejected", "five_hour", DateTimeOffset.FromUnixTimeSeconds(reset.ToUnixTimeSeconds())), limit);
