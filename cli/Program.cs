@@ -22,6 +22,7 @@ var root = new RootCommand("Konduktor: run Claude Code agents in the background 
     ConfigCommands.Build(),
     SecretCommands.Build(),
     StatusCommand.Build(),
+    UsageCommand.Build(),
     UpCommand.Build(),
 };
 foreach (var command in AuthCommands.Build())

@@ -21,6 +21,7 @@ public static class AgentCommands
         var model = new Option<string?>("--model") { Description = "The Claude model its sessions use (default: the workspace's)" };
         var maxTurns = new Option<int?>("--max-turns") { Description = "At most this many agent turns per run" };
         var budget = new Option<decimal?>("--max-budget") { Description = "At most this many US dollars per run" };
+        var dailyBudget = new Option<decimal?>("--daily-budget") { Description = "At most this many US dollars a day, UTC: a run due past it is skipped (0: no limit)" };
 
         string Path(CliContext cli) => $"{cli.WorkspacePath}/agents/{ApiClient.Segment(cli.Get(name))}";
 
@@ -33,9 +34,10 @@ public static class AgentCommands
                 {
                     Name = cli.Get(newName), Preset = cli.Get(preset), Prompt = CommandFactory.ReadText(null, cli.Get(promptFile)), Every = cli.Get(every), Cron = cli.Get(cron),
                     TimeZone = cli.Get(zone), Model = cli.Get(model), MaxTurns = cli.Get(maxTurns), MaxBudgetUsd = cli.Get(budget),
+                    DailyBudgetUsd = cli.Get(dailyBudget),
                 };
                 cli.Print(await cli.Api.PostAsync<Agent>($"{cli.WorkspacePath}/agents", input, ct), a => Output.Line($"Agent created: {a.Name} ({Schedule(a)}), next run {Output.Time(a.NextRunAt)}"));
-            }, newName, preset, promptFile, every, cron, zone, model, maxTurns, budget),
+            }, newName, preset, promptFile, every, cron, zone, model, maxTurns, budget, dailyBudget),
             CommandFactory.Create("list", "List the workspace's agents", async (cli, ct) =>
                 cli.Print(await cli.Api.GetAsync<List<Agent>>($"{cli.WorkspacePath}/agents", ct), list => Output.Table(["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "RUNS", "SKIPPED", "COST"], list.Select(a => (IReadOnlyList<string>)
                     [a.Name, Schedule(a), a.Enabled ? "yes" : "no", Output.Time(a.NextRunAt), a.RunCount.ToString(CultureInfo.InvariantCulture), a.SkippedCount.ToString(CultureInfo.InvariantCulture), Output.Cost(a.CostUsd)])))),
@@ -43,9 +45,9 @@ public static class AgentCommands
                 cli.Print(await cli.Api.GetAsync<Agent>(Path(cli), ct), Show), name),
             CommandFactory.Create("update", "Change an agent's prompt, schedule, model or limits", async (cli, ct) =>
             {
-                var changes = new AgentChanges { Prompt = CommandFactory.ReadText(null, cli.Get(promptFile)), Every = cli.Get(every), Cron = cli.Get(cron), TimeZone = cli.Get(zone), Model = cli.Get(model), MaxTurns = cli.Get(maxTurns), MaxBudgetUsd = cli.Get(budget) };
+                var changes = new AgentChanges { Prompt = CommandFactory.ReadText(null, cli.Get(promptFile)), Every = cli.Get(every), Cron = cli.Get(cron), TimeZone = cli.Get(zone), Model = cli.Get(model), MaxTurns = cli.Get(maxTurns), MaxBudgetUsd = cli.Get(budget), DailyBudgetUsd = cli.Get(dailyBudget) };
                 cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), changes, ct), Show);
-            }, name, promptFile, every, cron, zone, model, maxTurns, budget),
+            }, name, promptFile, every, cron, zone, model, maxTurns, budget, dailyBudget),
             CommandFactory.Create("enable", "Let the scheduler run the agent again", async (cli, ct) =>
                 cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = true }, ct), a => Output.Line($"Agent {a.Name} enabled; next run {Output.Time(a.NextRunAt)}")), name),
             CommandFactory.Create("disable", "Stop scheduling the agent (a running session goes on)", async (cli, ct) =>
@@ -61,7 +63,7 @@ public static class AgentCommands
     {
         Output.Line($"{a.Name}  {(a.Enabled ? "enabled" : "disabled")}  {Schedule(a)}{(a.Preset is null ? "" : $"  (preset {a.Preset}{(a.Prompt is null ? "" : ", own prompt")})")}");
         Output.Line($"next run: {Output.Time(a.NextRunAt)}   last run: {Output.Time(a.LastRunAt)}   runs: {a.RunCount}, skipped: {a.SkippedCount}, cost: {Output.Cost(a.CostUsd)}");
-        Output.Line($"model: {a.Model ?? "the workspace's"}   max turns: {a.MaxTurns?.ToString(CultureInfo.InvariantCulture) ?? "-"}   budget per run: {Output.Cost(a.MaxBudgetUsd)}");
+        Output.Line($"model: {a.Model ?? "the workspace's"}   max turns: {a.MaxTurns?.ToString(CultureInfo.InvariantCulture) ?? "-"}   budget per run: {Output.Cost(a.MaxBudgetUsd)}   per day: {Output.Cost(a.DailyBudgetUsd)}");
         if (a.Runs is { Count: > 0 } runs)
         {
             Output.Line("");

@@ -166,8 +166,17 @@ public static class SessionCommands
         Output.Line($"id:       {s.Id}");
         Output.Line($"task:     {(s.TaskId is { } t ? t.ToString() : "-")}");
         Output.Line($"branch:   {s.Branch ?? "-"}");
-        Output.Line($"runner:   {s.RunnerName ?? "-"}");
+        Output.Line($"runner:   {s.RunnerName ?? "-"}{(s.Account is { } account ? $" (account {account})" : "")}");
         Output.Line($"claude:   {s.ClaudeSessionId ?? "-"}");
+        if (s.QuotaResetsAt is { } resets)
+        {
+            Output.Line($"quota:    the usage limit resets at {Output.Clock(resets)}; {(s.ResumesAt is { } resumes ? $"it continues at {Output.Clock(resumes)}" : "a person resumes it (`konduktor tasks resume`)")}");
+        }
+
+        if (s.Continuations > 0)
+        {
+            Output.Line($"waited:   {s.Continuations} time(s) for quota, each time going on in the same conversation");
+        }
         Output.Line($"created:  {s.CreatedAt:u}{(s.StartedAt is { } started ? $"   started: {started:u}" : "")}{(s.EndedAt is { } ended ? $"   ended: {ended:u}" : "")}");
         if (s.Outcome is { } o)
         {

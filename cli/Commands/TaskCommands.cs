@@ -22,6 +22,7 @@ public static class TaskCommands
         var tag = new Option<string?>("--tag") { Description = "Only tasks with this tag" };
         var project = new Option<string?>("--project") { Description = "Put the task in this project (with --phase)" };
         var phase = new Option<int?>("--phase") { Description = "The project's phase, from 1" };
+        var budget = new Option<decimal?>("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
         var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
 
         string TaskPath(CliContext cli) => $"{cli.WorkspacePath}/tasks/{ApiClient.Segment(cli.Get(id))}";
@@ -134,10 +135,11 @@ public static class TaskCommands
                     RemoveTags = cli.Get(removeTags) is { Length: > 0 } remove ? remove : null,
                     Priority = cli.Get(priority),
                     Status = cli.Get(status),
+                    BudgetUsd = cli.Get(budget),
                 };
                 var updated = await cli.Api.PatchAsync<TaskItem>(TaskPath(cli), changes, ct);
                 cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
-            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase),
+            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase, budget),
             CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
             {
                 var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new MoveRequest(cli.Get(column)), ct);

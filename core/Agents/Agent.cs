@@ -38,6 +38,9 @@ public sealed record Agent
     /// <summary>Claude Code's spending cap per run, in US dollars.</summary>
     public decimal? MaxBudgetUsd { get; init; }
 
+    /// <summary>What its runs may spend in a day (UTC), in US dollars: a run due past it is skipped, and a run gets only what is left.</summary>
+    public decimal? DailyBudgetUsd { get; init; }
+
     /// <summary>When the scheduler will next queue a run (null while disabled).</summary>
     public DateTimeOffset? NextRunAt { get; init; }
 
@@ -102,6 +105,8 @@ public sealed record NewAgent
     public int? MaxTurns { get; init; }
 
     public decimal? MaxBudgetUsd { get; init; }
+
+    public decimal? DailyBudgetUsd { get; init; }
 }
 
 /// <summary>A change to an agent: fields left null stay. Giving <see cref="Every"/> clears the cron and the other way round.</summary>
@@ -120,6 +125,9 @@ public sealed record AgentChanges
     public int? MaxTurns { get; init; }
 
     public decimal? MaxBudgetUsd { get; init; }
+
+    /// <summary>0 removes the daily budget.</summary>
+    public decimal? DailyBudgetUsd { get; init; }
 
     public bool? Enabled { get; init; }
 }
@@ -156,6 +164,8 @@ internal sealed class AgentEntity : ITableEntity
 
     public double? MaxBudgetUsd { get; set; }
 
+    public double? DailyBudgetUsd { get; set; }
+
     public DateTimeOffset? NextRunAt { get; set; }
 
     public DateTimeOffset? LastRunAt { get; set; }
@@ -186,6 +196,7 @@ internal sealed class AgentEntity : ITableEntity
         Model = Model,
         MaxTurns = MaxTurns,
         MaxBudgetUsd = MaxBudgetUsd is { } budget ? (decimal)budget : null,
+        DailyBudgetUsd = DailyBudgetUsd is { } daily ? (decimal)daily : null,
         NextRunAt = NextRunAt,
         LastRunAt = LastRunAt,
         LastSessionId = LastSessionId is null ? null : Guid.Parse(LastSessionId),

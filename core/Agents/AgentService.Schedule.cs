@@ -58,16 +58,26 @@ public sealed partial class AgentService
     {
         var now = clock.GetUtcNow();
         AgentRun run;
+        var dailyBudget = entity.DailyBudgetUsd is { } daily ? (decimal)daily : (decimal?)null;
         if (entity.LastSessionId is { } last && await sessions.FindEntityAsync(workspace.Id, Guid.Parse(last), ct) is { } previous && SessionStates.IsActive(previous.StatusValue))
         {
             run = new AgentRun(now, AgentRunOutcome.Skipped, Reason: $"the previous run (session {ShortId.Of(previous.Id)}) is still {SessionService.StatusName(previous.StatusValue)}");
+        }
+        else if (await sessions.DailyRefusalAsync(workspace, entity.RowKey, dailyBudget, ct) is { } overBudget)
+        {
+            run = new AgentRun(now, AgentRunOutcome.Skipped, Reason: overBudget.Message);
+        }
+        else if (await runners.EveryAccountLimitedAsync(ct) is { } limited)
+        {
+            // Queued now, the run would wait for the reset and then run late; the next time it is due, it runs on time.
+            run = new AgentRun(now, AgentRunOutcome.Skipped, Reason: limited);
         }
         else
         {
             try
             {
                 var session = await sessions.StartAgentAsync(new Principal(PrincipalKind.System, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
-                    await PromptAsync(workspace, entity, ct), entity.Model, entity.MaxTurns, entity.MaxBudgetUsd is { } budget ? (decimal)budget : null, ct);
+                    await PromptAsync(workspace, entity, ct), entity.Model, entity.MaxTurns, entity.MaxBudgetUsd is { } budget ? (decimal)budget : null, dailyBudget, ct);
                 run = new AgentRun(now, AgentRunOutcome.Queued, session.Id, trigger);
             }
             catch (RequestFailedException e)

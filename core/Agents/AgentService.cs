@@ -18,7 +18,7 @@ namespace Konduktor.Core.Agents;
 /// <c>scheduled-agent</c> session for each — or records a skip while the previous run is still active. Agents
 /// (sessions) may read them but not change them.
 /// </summary>
-public sealed partial class AgentService(WorkspaceService workspaces, SessionService sessions, QuestionService questions, StorageClients storage, TimeProvider clock, ILogger<AgentService> logger)
+public sealed partial class AgentService(WorkspaceService workspaces, SessionService sessions, Runners.RunnerService runners, QuestionService questions, StorageClients storage, TimeProvider clock, ILogger<AgentService> logger)
 {
     public const int MaxPromptLength = 20_000;
     private const int MaxAnswersLength = 8_000;
@@ -63,7 +63,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
             CreatedAt = now,
             UpdatedAt = now,
         };
-        if ((Apply(entity, new AgentChanges { Prompt = input.Prompt, Model = input.Model, MaxTurns = input.MaxTurns, MaxBudgetUsd = input.MaxBudgetUsd }).Failure ?? Validate(entity).Failure) is { } invalid)
+        if ((Apply(entity, new AgentChanges { Prompt = input.Prompt, Model = input.Model, MaxTurns = input.MaxTurns, MaxBudgetUsd = input.MaxBudgetUsd, DailyBudgetUsd = input.DailyBudgetUsd }).Failure ?? Validate(entity).Failure) is { } invalid)
         {
             return invalid;
         }
@@ -261,6 +261,11 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
             return new Invalid("the budget must be more than 0 and at most 10000 (US dollars per run)", "maxBudgetUsd");
         }
 
+        if (WorkspaceRules.Budget(changes.DailyBudgetUsd, "dailyBudgetUsd") is { } badDaily)
+        {
+            return badDaily;
+        }
+
         if (changes.Model is { } model && (model.Length > 100 || model.Any(char.IsWhiteSpace)))
         {
             return new Invalid("the model is a name without spaces, like sonnet or opus", "model");
@@ -269,6 +274,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         entity.Model = changes.Model ?? entity.Model;
         entity.MaxTurns = changes.MaxTurns ?? entity.MaxTurns;
         entity.MaxBudgetUsd = changes.MaxBudgetUsd is { } set ? (double)set : entity.MaxBudgetUsd;
+        entity.DailyBudgetUsd = changes.DailyBudgetUsd is { } daily ? (daily == 0 ? null : (double)daily) : entity.DailyBudgetUsd;
         return Done.Value;
     }
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Core.Quota;
 
 /// <summary>An account's usage limit in force: rejected (its runners start nothing) or a warning, until when.</summary>
-public sealed record AccountLimit(string Account, string Status, string? Window, DateTimeOffset Until, DateTimeOffset SeenAt)
+public sealed record AccountLimit(string Account, string Status, DateTimeOffset Until, DateTimeOffset SeenAt, string? Window = null)
 {
     public bool IsRejected => Status == UsageLimit.Rejected;
 }
@@ -74,7 +74,7 @@ public sealed partial class AccountLimits(StorageClients storage, QuotaOptions o
             var limits = new List<AccountLimit>();
             await foreach (var row in table.QueryAsync<AccountLimitEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: ct))
             {
-                limits.Add(new AccountLimit(row.Account, row.Status, row.Window, row.Until, row.SeenAt));
+                limits.Add(new AccountLimit(row.Account, row.Status, row.Until, row.SeenAt, row.Window));
             }
 
             remembered = (Environment.TickCount64, limits);

@@ -15,7 +15,7 @@ public sealed record UsageTotal(string Key, decimal CostUsd, int Runs, string? T
 
 /// <summary>A workspace's spend per day, per task and per agent, beside its budgets.</summary>
 public sealed record UsageReport(string Workspace, DateOnly From, DateOnly To, IReadOnlyList<UsageDay> Days, IReadOnlyList<UsageTotal> Tasks, IReadOnlyList<UsageTotal> Agents,
-    decimal? DailyBudgetUsd, decimal? TaskBudgetUsd, DateTimeOffset DayResetsAt);
+    DateTimeOffset DayResetsAt, decimal? DailyBudgetUsd = null, decimal? TaskBudgetUsd = null);
 
 /// <summary>
 /// What runs cost, kept per day (UTC) in the workspace's partition: a row for the workspace, one per task and one per

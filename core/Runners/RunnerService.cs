@@ -233,6 +233,22 @@ public sealed class RunnerService(StorageClients storage, SessionJobs queue, Act
                 ?? (LimitOf(r) is { } limit ? $"account {limit.Account} is at its usage limit{(limit.Window is { } w ? $" ({w.Replace('_', ' ')})" : "")} until {limit.Until:HH:mm} UTC" : "not ready"))));
     }
 
+    /// <summary>
+    /// Why nothing could run now because of usage limits: runners are online and ready, and every one's account is at
+    /// its limit (with the soonest reset). Null when some runner could run it, or none is online (the queue waits then).
+    /// </summary>
+    public async Task<string?> EveryAccountLimitedAsync(CancellationToken ct)
+    {
+        var ready = (await ListAsync(ct)).Value?.Where(r => r.Ready).ToList() ?? [];
+        if (ready.Count == 0 || ready.Any(r => r.AccountLimit is not { IsRejected: true }))
+        {
+            return null;
+        }
+
+        var soonest = ready.Select(r => r.AccountLimit!).MinBy(l => l.Until)!;
+        return $"every runner's account is at its usage limit (account {soonest.Account} until {soonest.Until:yyyy-MM-dd HH:mm} UTC)";
+    }
+
     /// <summary>Job messages for a runner that reads the queue through the API (no SAS on an account without keys).</summary>
     public async Task<Result<IReadOnlyList<JobMessage>>> ReceiveJobsAsync(JobRequest request, CancellationToken ct) =>
         Result.Ok(await queue.ReceiveAsync(request.Max, SessionJobs.VisibilityTimeout, ct));

@@ -75,7 +75,7 @@ public sealed partial class SessionService
             s.StatusValue = SessionStatus.Queued;
             s.Continuations++;
             s.ContinueWith = message;
-            s.ResumesAt = null;
+            s.QuotaResetsAt = s.ResumesAt = null;
             s.RunnerId = null;
             s.RunnerName = null;
             s.ClaimedAt = null;

@@ -270,7 +270,7 @@ public sealed partial class SessionService
             s.Outcome = report.Outcome is null ? s.Outcome : KonduktorJson.Serialize(report.Outcome);
             s.LastSequence = report.LastSequence ?? s.LastSequence;
             s.TokenHash = null;
-            s.ResumesAt = null;
+            s.QuotaResetsAt = s.ResumesAt = null;
         }, ct);
         if (updated.IsSuccess)
         {

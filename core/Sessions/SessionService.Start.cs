@@ -32,7 +32,7 @@ public sealed partial class SessionService
         started.TryGet(out var session, out var failure) ? session with { Notice = await runners.WhyNoRunnerIsReadyAsync(ct) } : failure;
 
     /// <summary>Queues a scheduled agent's run: no task, a worktree of the default branch; the prompt, model and limits fixed now.</summary>
-    internal async Task<Session> StartAgentAsync(Principal caller, Workspace workspace, string agentName, string prompt, string? model, int? maxTurns, decimal? maxBudgetUsd, CancellationToken ct)
+    internal async Task<Session> StartAgentAsync(Principal caller, Workspace workspace, string agentName, string prompt, string? model, int? maxTurns, decimal? maxBudgetUsd, decimal? dailyBudgetUsd, CancellationToken ct)
     {
         var sessionId = ids.NewId();
         var session = new SessionEntity
@@ -47,6 +47,7 @@ public sealed partial class SessionService
             Model = model,
             MaxTurns = maxTurns,
             MaxBudgetUsd = maxBudgetUsd is { } budget ? (double)budget : null,
+            AgentDailyBudgetUsd = dailyBudgetUsd is { } daily ? (double)daily : null,
             CreatedAt = clock.GetUtcNow(),
         };
         var table = await storage.Table(TableNames.Sessions);

@@ -136,6 +136,9 @@ public sealed record TaskChanges
     public string? Project { get; init; }
 
     public int? Phase { get; init; }
+
+    /// <summary>What the task may spend over all its sessions, in US dollars; 0 goes back to the workspace's default. A person's call, never an agent's.</summary>
+    public decimal? BudgetUsd { get; init; }
 }
 
 /// <summary>Filters for a task listing; all optional, combined with AND.</summary>
@@ -152,7 +155,8 @@ public sealed record TaskFilter
 }
 
 /// <summary>The board: every column in order, each with its tasks in rank order.</summary>
-public sealed record Board(Guid WorkspaceId, string WorkspaceName, IReadOnlyList<BoardColumn> Columns);
+/// <param name="AccountLimits">The Claude accounts at, or close to, their usage limit now: the board says so above the columns.</param>
+public sealed record Board(Guid WorkspaceId, string WorkspaceName, IReadOnlyList<BoardColumn> Columns, IReadOnlyList<Quota.AccountLimit>? AccountLimits = null);
 
 public sealed record BoardColumn(string Name, IReadOnlyList<TaskItem> Tasks);
 

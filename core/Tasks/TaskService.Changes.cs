@@ -43,6 +43,12 @@ public sealed partial class TaskService
                 return failure;
             }
 
+            // An agent that could raise its own task's budget would have none.
+            if (changes.BudgetUsd is not null && (Policy.Authorize(caller, Act.Configure).Failure ?? Workspaces.WorkspaceRules.Budget(changes.BudgetUsd, "budgetUsd")) is { } refused)
+            {
+                return refused;
+            }
+
             if (changes.Rank is { } rank && !double.IsFinite(rank))
             {
                 return new Invalid("rank must be a finite number", "rank");
@@ -57,6 +63,7 @@ public sealed partial class TaskService
             entity.Title = title;
             entity.Tags = JsonSerializer.Serialize(validTags.Except(removedTags).ToList());
             entity.Priority = (changes.Priority ?? entity.PriorityValue).ToString();
+            entity.BudgetUsd = changes.BudgetUsd is { } budget ? (budget == 0 ? null : (double)budget) : entity.BudgetUsd;
             entity.Rank = changes.Rank ?? (string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.Rank : RankAt(now));
             entity.StatusChangedAt = string.Equals(status, entity.Status, StringComparison.Ordinal) ? entity.StatusChangedAt : now;
             entity.Status = status;

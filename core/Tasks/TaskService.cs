@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Tasks;
 
-public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, Quota.AccountLimits accountLimits, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
 {
     public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
     {
@@ -135,7 +135,7 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         var columns = workspace.Columns
             .Select(column => new BoardColumn(column, byColumn[column].OrderBy(t => t.Rank).ToList()))
             .ToList();
-        return new Board(workspace.Id, workspace.Name, columns);
+        return new Board(workspace.Id, workspace.Name, columns, await accountLimits.CurrentAsync(ct));
     }
 
     public async Task<Result<TaskItem>> DeleteAsync(Principal caller, string workspaceRef, string taskRef, string? ifMatch, CancellationToken ct)
@@ -180,6 +180,14 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         var table = await storage.Table(TableNames.Tasks);
         var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), select: ["Status"], cancellationToken: ct);
         return found.HasValue ? found.Value?.Status : null;
+    }
+
+    /// <summary>The task's title, or null when it is gone.</summary>
+    internal async Task<string?> TitleOfAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Tasks);
+        var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), select: ["Title"], cancellationToken: ct);
+        return found.HasValue ? found.Value?.Title : null;
     }
 
     internal async Task<string> DescriptionOfAsync(TaskEntity entity, CancellationToken ct) => await texts.LoadAsync(entity.StoredDescription, ct);

@@ -30,6 +30,8 @@ using System.Text.RegularExpressions;
 //   {"result": "success", "isError": false, "cost": 0.01, "turns": 2, "inputTokens": 100, "outputTokens": 50}
 //                                        (cost is this run's; total_cost_usd adds the conversation's earlier runs)
 //   {"exit": 3}                          exit at once with this code (no result unless one was emitted)
+//   {"usageLimit": "rejected", "resetsIn": 60, "window": "five_hour"}  a rate_limit_event as Claude Code writes it (reset in
+//                                        that many seconds); a rejection also ends the run as Claude Code does: an error result, exit 1
 // Without a result step it ends with a success result and exit code 0. Like Claude Code 2.1.328 it reads the prompt from
 // stdin, takes --session-id / --resume (finding the transcript under any folder of $CLAUDE_CONFIG_DIR/projects or
 // ~/.claude/projects), --append-system-prompt-file, and answers --version and `auth status` (STANDIN_SIGNED_OUT=1: signed out).
@@ -149,6 +151,29 @@ foreach (var step in Script())
                 Flush();
                 Thread.Sleep(delay);
             }
+        }
+    }
+    else if (step["usageLimit"] is { } usageLimit)
+    {
+        var status = usageLimit.GetValue<string>();
+        Emit(new JsonObject
+        {
+            ["type"] = "rate_limit_event", ["session_id"] = sessionId,
+            ["rate_limit_info"] = new JsonObject
+            {
+                ["status"] = status, ["rateLimitType"] = step["window"]?.GetValue<string>() ?? "five_hour",
+                ["resetsAt"] = DateTimeOffset.UtcNow.AddSeconds(step["resetsIn"]?.GetValue<int>() ?? 3600).ToUnixTimeSeconds(),
+            },
+        });
+        if (status == "rejected")
+        {
+            Emit(new JsonObject
+            {
+                ["type"] = "result", ["subtype"] = "success", ["is_error"] = true, ["num_turns"] = turns, ["session_id"] = sessionId,
+                ["result"] = "You've hit your limit", ["total_cost_usd"] = 0,
+            });
+            Flush();
+            return 1;
         }
     }
     else if (step["stderr"] is { } error)

@@ -12,7 +12,8 @@ import { navigate } from "./router";
 import { selectTask, onNewTaskRequest } from "./selection";
 import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
-import { quotaWait } from "./quota";
+import { accountNotice, quotaWait } from "./quota";
+import { UsageChart } from "./UsageChart";
 import { TaskModal } from "./TaskModal";
 import { NewTaskModal } from "./NewTaskModal";
 
@@ -91,8 +92,12 @@ export function BoardPage({ workspace, openTask }: { workspace: string; openTask
             {priorities.map((p) => <option key={p}>{p}</option>)}
           </select>
         </div>
+        <UsageChart workspace={workspace} />
         <button onClick={() => setNewTask({ title: "" })}>New task</button>
       </div>
+      {board.data?.accountLimits?.map((limit) => (
+        <p key={limit.account} role="status" className={`account-limit ${limit.status}`} data-testid="account-limit">{accountNotice(limit)}</p>
+      ))}
       <DndContext sensors={sensors} collisionDetection={closestCorners} onDragStart={onDragStart} onDragEnd={onDragEnd} onDragCancel={() => setDragging(null)}>
         <div className="board">
           {visible.map((column) => (

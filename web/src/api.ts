@@ -54,7 +54,8 @@ export interface TaskItem {
   shortId: string;
 }
 
-export interface Board { workspaceId: string; workspaceName: string; columns: { name: string; tasks: TaskItem[] }[] }
+export interface AccountLimit { account: string; status: "rejected" | "allowed_warning"; window?: string; until: string; seenAt: string }
+export interface Board { workspaceId: string; workspaceName: string; columns: { name: string; tasks: TaskItem[] }[]; accountLimits?: AccountLimit[] }
 
 export interface PermissionDenial { tool: string; input?: string }
 export interface SessionOutcome {
@@ -69,6 +70,13 @@ export interface Session {
   exitCode?: number; error?: string; outcome?: SessionOutcome; shortId: string; isActive: boolean;
   /** Not stored: set on a session just queued when no runner can take it now, and why. */
   notice?: string;
+}
+
+export interface UsageDay { day: string; costUsd: number; runs: number }
+export interface UsageTotal { key: string; costUsd: number; runs: number; title?: string }
+export interface UsageReport {
+  workspace: string; from: string; to: string; days: UsageDay[]; tasks: UsageTotal[]; agents: UsageTotal[];
+  dailyBudgetUsd?: number; taskBudgetUsd?: number; dayResetsAt: string;
 }
 
 export interface LogEvent { seq: number; time: string; stream: "stdout" | "stderr" | "konduktor" | "setup"; text: string }
@@ -181,6 +189,7 @@ export const api = {
   agent: (workspace: string, name: string) => call<Agent>("GET", `${ws(workspace)}/agents/${encodeURIComponent(name)}`),
   setAgentEnabled: (workspace: string, name: string, enabled: boolean) => call<Agent>("PATCH", `${ws(workspace)}/agents/${encodeURIComponent(name)}`, { enabled }),
   runAgent: (workspace: string, name: string) => call<AgentRun>("POST", `${ws(workspace)}/agents/${encodeURIComponent(name)}/run`, {}),
+  usage: (workspace: string, days = 30) => call<UsageReport>("GET", `${ws(workspace)}/usage?days=${days}`),
   config: (workspace: string) => call<WorkspaceConfig>("GET", `${ws(workspace)}/config`),
   setConfig: (workspace: string, changes: Partial<Pick<WorkspaceConfig, "systemPrompt" | "autoFixConflicts" | "autoFixCi">>) =>
     call<WorkspaceConfig>("PATCH", `${ws(workspace)}/config`, changes),

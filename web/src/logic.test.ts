@@ -4,7 +4,7 @@ import { href, parseRoute } from "./router";
 import { entraConfigFrom } from "./auth";
 import { toEntries } from "./transcript";
 import { place } from "./BoardPage";
-import { clock, quotaWait } from "./quota";
+import { clock, quotaWait, spendSummary } from "./quota";
 import type { Board, LogEvent, TaskItem } from "./api";
 
 const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
@@ -123,5 +123,12 @@ describe("quota", () => {
   it("gives the date only for another day", () => {
     expect(clock("2026-12-02T14:05:00Z", now)).not.toMatch(/Dec/);
     expect(clock("2026-12-05T14:05:00Z", now)).toMatch(/Dec/);
+  });
+});
+
+describe("spend", () => {
+  it("sums the days and sets today against the daily budget", () => {
+    expect(spendSummary({ days: [{ costUsd: 1 }, { costUsd: 0.5 }], dailyBudgetUsd: 20 })).toBe("$0.50 today of $20.00 · $1.50 in 2 days");
+    expect(spendSummary({ days: [] })).toBe("$0.00 today · $0.00 in 0 days");
   });
 });

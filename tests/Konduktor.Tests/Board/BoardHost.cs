@@ -32,6 +32,8 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
         {
             ["Konduktor__GitHub__ApiUrl"] = GitHub.Url,
             ["Konduktor__Timers__ReconcilePullRequests"] = "*/1 * * * * *",
+            // A usage limit a board test meets holds the shared runner back for seconds, not a minute.
+            ["Konduktor__Quota__MinimumWaitSeconds"] = "1",
         });
         SignInUrl = BoardUrl().Match(Up.Output).Groups[1].Value;
         _playwright = await Playwright.CreateAsync();

@@ -364,6 +364,30 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await page.Mouse.UpAsync();
     }
 
+    [Fact]
+    public async Task A_task_waiting_for_quota_says_so_on_its_card_and_an_account_close_to_its_limit_is_shown_above_the_board()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "config", "set", "--auto-resume", "off")).ExitCode);
+        var limited = await _driver.CreateTaskAsync(workspace, "Meets the limit", StandInAgent.Script(new { usageLimit = "rejected", resetsIn = 2 }));
+        var parked = (await _driver.RunAsync(workspace, limited)).Id;
+        await Eventually.WaitAsync(async () => (await _driver.GetSessionAsync(workspace, parked)).Status == SessionStatus.WaitingForQuota ? "" : null, "the session to wait for quota");
+        // Once the two seconds are over, a run that only warns: the account is close to its limit for an hour.
+        var warned = await _driver.CreateTaskAsync(workspace, "Sees the warning", StandInAgent.Script(new { usageLimit = "allowed_warning", resetsIn = 3600, window = "seven_day" }));
+        var warning = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, warned)).Id);
+        Assert.Equal(SessionStatus.Succeeded, warning.Status);
+
+        var page = await OpenBoardAsync(workspace);
+        var card = page.Locator($"li.card[data-task='{limited.ShortId}']");
+
+        await Expect(card.Locator(".session")).ToHaveTextAsync("waiting for quota");
+        await Expect(card.GetByTestId("quota")).ToContainTextAsync("resume by hand");
+        await Expect(page.GetByTestId("account-limit")).ToContainTextAsync("is close to its usage limit (seven day)");
+        await Expect(page.GetByTestId("usage-chart")).ToContainTextAsync("today");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board-quota.png") });
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "stop", limited.ShortId)).ExitCode);
+    }
+
     private async Task<IPage> OpenBoardAsync(string workspace)
     {
         var page = await host.SignedInPageAsync();

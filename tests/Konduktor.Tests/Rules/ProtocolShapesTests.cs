@@ -30,6 +30,15 @@ public sealed class ProtocolShapesTests
         new SessionSummary(Guid.NewGuid(), "running", true),
         new Konduktor.Core.Projects.PhaseView(Guid.NewGuid(), 1, "Model", Konduktor.Core.Projects.PhaseState.Open, 0, 1, [new Konduktor.Core.Projects.PhaseTask(Guid.NewGuid(), "abcd1234", "t", "To do")]),
         new Konduktor.Core.Projects.Approval(),
+        new HeartbeatReply([], AccountLimit: new Konduktor.Core.Quota.UsageLimit("rejected", "five_hour", DateTimeOffset.UnixEpoch)),
+        new SessionReport { Status = SessionStatus.WaitingForQuota, UsageLimit = new Konduktor.Core.Quota.UsageLimit("rejected") },
+        new Konduktor.Core.Quota.UsageReport("w", new DateOnly(2026, 11, 3), new DateOnly(2026, 12, 2), [new Konduktor.Core.Quota.UsageDay(new DateOnly(2026, 12, 2), 1.25m, 2)],
+            [new Konduktor.Core.Quota.UsageTotal(Guid.NewGuid().ToString(), 1.25m, 2, "A task")], [], DateTimeOffset.UnixEpoch, 20m),
+        new RunnerInfo
+        {
+            Id = Guid.NewGuid(), Name = "r", Capacity = 2, ActiveSessions = [], RegisteredAt = DateTimeOffset.UnixEpoch, Online = true, Account = "team@example.com",
+            AccountLimit = new Konduktor.Core.Quota.AccountLimit("team@example.com", "rejected", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch),
+        },
     };
 
     [Theory]

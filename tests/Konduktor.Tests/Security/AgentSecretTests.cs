@@ -5,7 +5,7 @@ using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Security;
 
-/// <summary>Secrets for agents: set by people from stdin, given to the setup script and the agent, shown nowhere.</summary>
+/// <summary>Secrets for agents: set by people from stdin, given to the setup script and the agent, shown nowhere; what only people may change (budgets) stays theirs.</summary>
 public sealed class AgentSecretTests(AzuriteFixture azurite)
 {
     [Fact]
@@ -35,6 +35,7 @@ public sealed class AgentSecretTests(AzuriteFixture azurite)
             new { sh = "printf '%s\\n' \"$SIGNING_KEY\"" },
             new { sh = "konduktor tasks update \"$KONDUKTOR_TASK\" --description \"the key is $API_KEY\"" },
             new { konduktor = new[] { "secrets", "list" } },
+            new { sh = "konduktor tasks update \"$KONDUKTOR_TASK\" --budget 1000 || echo budget-refused" },
             new { saveEnv = "API_KEY", to = seen },
             new { waitFor = release }));
 
@@ -64,6 +65,8 @@ public sealed class AgentSecretTests(AzuriteFixture azurite)
         using var http = up.Http();
         var taskJson = await http.GetStringAsync($"api/workspaces/{workspace}/tasks/{task.Id}");
         Assert.Contains("the key is ***", taskJson, StringComparison.Ordinal);
+        Assert.Contains("budget-refused", everything, StringComparison.Ordinal); // an agent may not raise its own task's budget
+        Assert.Null((await driver.GetTaskAsync(workspace, task.Id)).BudgetUsd);
         var transcripts = new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(prefix + "transcripts");
         var kept = new List<string>();
         await foreach (var blob in transcripts.GetBlobsAsync())

@@ -27,7 +27,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["GetStorageOperations"] = [P],
         ["CreateWorkspace"] = [P], ["DeleteWorkspace"] = [P], ["ListWorkspaces"] = [P, S], ["GetWorkspace"] = [P, S],
         ["GetConfig"] = [P, S], ["SetConfig"] = [P], ["GetWebhook"] = [P], ["RegisterWebhook"] = [P],
-        ["ListSecrets"] = [P], ["SetSecret"] = [P], ["DeleteSecret"] = [P],
+        ["ListSecrets"] = [P], ["SetSecret"] = [P], ["DeleteSecret"] = [P], ["GetUsage"] = [P, S],
         ["CreateTask"] = [P, S], ["ListTasks"] = [P, S], ["GetTask"] = [P, S], ["UpdateTask"] = [P, S], ["MoveTask"] = [P, S], ["DeleteTask"] = [P], ["GetBoard"] = [P, S],
         ["RunTask"] = [P, S], ["ResumeTask"] = [P, S], ["StopTask"] = [P, S], ["StopSession"] = [P, S],
         ["ListSessions"] = [P, S], ["GetSession"] = [P, S], ["ReadSessionLogs"] = [P, S],

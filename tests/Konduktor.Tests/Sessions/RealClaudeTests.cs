@@ -196,6 +196,44 @@ public sealed class RealClaudeTests(RealClaudeHost host, AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Budgets_refuse_new_sessions_with_the_figures_and_the_reset_and_usage_shows_the_spend_per_day_and_task()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Spends money", FakeAnthropic.Script(new { text = "Spent.", usage = new { input = 40_000, output = 8_000 } }));
+        var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        Assert.True(first.Status == SessionStatus.Succeeded, $"{first.Status}: {first.Error}");
+        var spent = (await _driver.GetTaskAsync(workspace, task.Id)).CostUsd;
+        Assert.True(spent > 0.02m, $"the run cost {spent}");
+        var figure = (decimal d) => d.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+
+        // The task's own budget, below what it spent: its next session is refused, naming both figures.
+        var budget = Math.Round(spent / 2, 2);
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "update", task.ShortId, "--budget", figure(budget))).ExitCode);
+        var resume = await host.Up.CliAsync("-w", workspace, "tasks", "resume", task.ShortId);
+        Assert.Equal(1, resume.ExitCode);
+        Assert.Contains($"has spent ${figure(spent)} of its ${figure(budget)} budget", resume.Error, StringComparison.Ordinal);
+
+        // The workspace's daily budget, below today's spend: any new session is refused, with when the day resets.
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "config", "set", "--daily-budget", figure(budget))).ExitCode);
+        var other = await _driver.CreateTaskAsync(workspace, "Would spend more", FakeAnthropic.Script(new { text = "No." }));
+        var refused = await host.Up.CliAsync("-w", workspace, "tasks", "run", other.ShortId);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"has spent ${figure(spent)} of its ${figure(budget)} daily budget today; it resets at 00:00 UTC", refused.Error, StringComparison.Ordinal);
+        Assert.Null((await _driver.GetTaskAsync(workspace, other.Id)).LatestSession);
+
+        var usage = await host.Up.CliAsync("-w", workspace, "--json", "usage", "--days", "7");
+        Assert.True(usage.ExitCode == 0, usage.ToString());
+        var report = JsonSerializer.Deserialize<Konduktor.Core.Quota.UsageReport>(usage.Output, SessionsHost.Json)!;
+        Assert.Equal(7, report.Days.Count);
+        Assert.Equal(spent, Math.Round(report.Days[^1].CostUsd, 6));
+        Assert.Equal(1, report.Days[^1].Runs);
+        var spentOnTask = Assert.Single(report.Tasks);
+        Assert.Equal("Spends money", spentOnTask.Title);
+        Assert.Equal(budget, report.DailyBudgetUsd);
+        Assert.Contains("of its $" + figure(budget) + " daily budget", (await host.Up.CliAsync("-w", workspace, "usage")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_resume_on_the_same_runner_continues_the_conversation_and_each_session_costs_only_its_own_run()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
