@@ -76,6 +76,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<Quota.AccountLimits>();
         services.AddSingleton<Quota.UsageLedger>();
         services.AddSingleton<Quota.UsageService>();
+        services.AddSingleton<Changes.ChangeSets>();
         services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
 
         if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)

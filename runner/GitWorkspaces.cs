@@ -1,3 +1,4 @@
+using Konduktor.Core.Changes;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -185,6 +186,26 @@ public sealed partial class GitWorkspaces(string workDirectory)
         var count = await Git(worktree, ct, "rev-list", "--count", $"refs/remotes/origin/{defaultBranch}..HEAD");
         var head = await Git(worktree, ct, "rev-parse", "HEAD");
         return (int.Parse(count.Trim(), System.Globalization.CultureInfo.InvariantCulture), head.Trim());
+    }
+
+    /// <summary>
+    /// What the task's branch changes against its base (the merge base with the remote's default branch): files with
+    /// lines added and removed (renames followed), the commits with their trailers, and the diff, cut at the limit.
+    /// </summary>
+    public async Task<ChangeSet> ChangeSetAsync(string worktree, string defaultBranch, string branch, CancellationToken ct)
+    {
+        var baseCommit = (await Git(worktree, ct, "merge-base", $"refs/remotes/origin/{defaultBranch}", "HEAD")).Trim();
+        var head = (await Git(worktree, ct, "rev-parse", "HEAD")).Trim();
+        var files = ChangeSetReading.Numstat(await Git(worktree, ct, "diff", "--numstat", "-z", "-M", "--no-ext-diff", baseCommit, head));
+        var commits = ChangeSetReading.Log(await Git(worktree, ct, "log", "--reverse", $"--max-count={ChangeSetRules.MaxCommits}",
+            "--format=%H%x1f%an%x1f%aI%x1f%s%x1f%(trailers:only,unfold)%x1e", $"{baseCommit}..{head}"));
+        var (diff, truncated) = await ProcessRunner.RunCappedAsync("git", GitArguments(worktree, ["diff", "-M", "--no-color", "--no-ext-diff", baseCommit, head]), ChangeSetRules.MaxDiffChars, ct, Confine);
+        return new ChangeSet
+        {
+            Branch = branch, Base = defaultBranch, BaseCommit = baseCommit, HeadCommit = head,
+            Files = files.Take(ChangeSetRules.MaxFiles).ToList(), MoreFiles = Math.Max(0, files.Count - ChangeSetRules.MaxFiles),
+            Commits = commits, Diff = diff, Truncated = truncated,
+        };
     }
 
     /// <summary>

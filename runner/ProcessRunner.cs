@@ -61,6 +61,55 @@ public static class ProcessRunner
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>
+    /// Runs a command whose output may be huge (a diff) and keeps its first <paramref name="maxChars"/> characters: past
+    /// them the command is ended and the output marked as cut. Fails like <see cref="RunAsync"/> otherwise.
+    /// </summary>
+    public static async Task<(string Output, bool Truncated)> RunCappedAsync(string fileName, IEnumerable<string> arguments, int maxChars, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
+    {
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = Environment.CurrentDirectory };
+        var list = arguments.ToList();
+        list.ForEach(start.ArgumentList.Add);
+        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        using var process = Process.Start(confine is null ? start : confine(start)) ?? throw new CommandFailedException($"could not start {fileName}");
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var output = new StringBuilder();
+        var buffer = new char[64 * 1024];
+        var truncated = false;
+        try
+        {
+            int read;
+            while ((read = await process.StandardOutput.ReadAsync(buffer, ct)) > 0)
+            {
+                if (output.Length + read > maxChars)
+                {
+                    output.Append(buffer, 0, maxChars - output.Length);
+                    truncated = true;
+                    process.Kill(entireProcessTree: true);
+                    break;
+                }
+
+                output.Append(buffer, 0, read);
+            }
+
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        if (!truncated && process.ExitCode != 0)
+        {
+            var error = (await stderr).Trim();
+            throw new CommandFailedException($"{fileName} {Describe(list)} failed (exit code {process.ExitCode}): {(error.Length > 2000 ? error[^2000..] : error)}");
+        }
+
+        return (output.ToString(), truncated);
+    }
+
     /// <summary>Whether a command succeeds, for questions like "does this ref exist".</summary>
     public static async Task<bool> SucceedsAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
     {

@@ -71,6 +71,10 @@ public sealed class RunnerApi : IDisposable
         await EnsureSuccessAsync(response, ct);
     }
 
+    /// <summary>Keeps what the task's branch changes, as of the session that just ran.</summary>
+    public Task<Konduktor.Core.Results.Done> SaveChangesAsync(Guid workspaceId, Guid sessionId, Konduktor.Core.Changes.ChangeSet changes, CancellationToken ct) =>
+        SendAsync<Konduktor.Core.Results.Done>(HttpMethod.Put, $"{SessionPath(workspaceId, sessionId)}/changes", changes, ct);
+
     /// <summary>The kept transcript of the conversation a session resumes, or false when none is kept.</summary>
     public async Task<bool> LoadTranscriptAsync(Guid workspaceId, Guid sessionId, string file, CancellationToken ct)
     {

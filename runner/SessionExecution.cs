@@ -460,6 +460,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                 }
 
                 branch = await git.AheadOfDefaultAsync(worktree, job.DefaultBranch, limit.Token);
+                await KeepChangesAsync(worktree, shipper, limit.Token);
             }
 
             if (claudeSessionId is not null)
@@ -486,6 +487,31 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         return (branch, notPushed);
+    }
+
+    /// <summary>What the branch changes against its base goes to Konduktor (the board's Changes tab), the session's secrets masked in it.</summary>
+    private async Task KeepChangesAsync(string worktree, LogShipper shipper, CancellationToken ct)
+    {
+        Konduktor.Core.Changes.ChangeSet changes;
+        try
+        {
+            changes = await git.ChangeSetAsync(worktree, job.DefaultBranch, job.Branch, ct);
+            changes = changes with
+            {
+                Diff = _mask.Apply(changes.Diff),
+                Commits = changes.Commits.Select(c => c with { Subject = _mask.Apply(c.Subject), Trailers = c.Trailers.Select(_mask.Apply).ToList() }).ToList(),
+            };
+            await Retry.UntilAcceptedAsync(token => api.SaveChangesAsync(job.Session.WorkspaceId, job.Session.Id, changes, token), logger, "keep the branch's changes", ct);
+        }
+        catch (Exception e) when (e is CommandFailedException or RunnerApiException)
+        {
+            // The transcript and the commits matter more: the next session keeps the changes again.
+            shipper.Add("konduktor", $"could not keep the branch's changes for the board: {e.Message}");
+            return;
+        }
+
+        shipper.Add("konduktor", $"kept the branch's changes against {job.DefaultBranch}: {changes.Files.Count + changes.MoreFiles} file(s), +{changes.Added} -{changes.Removed}, {changes.Commits.Count} commit(s)"
+            + (changes.Truncated ? $" (the diff is cut at {Konduktor.Core.Changes.ChangeSetRules.MaxDiffChars:N0} characters)" : ""));
     }
 
     private async Task ReportClaudeSessionAsync(string claudeSessionId, CancellationToken ct)

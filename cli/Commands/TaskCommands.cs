@@ -22,6 +22,7 @@ public static class TaskCommands
         var tag = new Option<string?>("--tag") { Description = "Only tasks with this tag" };
         var project = new Option<string?>("--project") { Description = "Put the task in this project (with --phase)" };
         var phase = new Option<int?>("--phase") { Description = "The project's phase, from 1" };
+        var stat = new Option<bool>("--stat") { Description = "Only the files with lines added and removed, and the commits" };
         var budget = new Option<decimal?>("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
         var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
 
@@ -76,6 +77,11 @@ public static class TaskCommands
             SessionCommands.TaskLogs(id, TaskPath),
             SessionCommands.Stop(id, TaskPath),
             SessionCommands.Resume(id, TaskPath),
+            CommandFactory.Create("diff", "What the task's branch changes against its base, as of its latest session (no GitHub needed)", async (cli, ct) =>
+            {
+                var changes = await cli.Api.GetAsync<Konduktor.Core.Changes.ChangeSet>(TaskPath(cli) + "/changes", ct);
+                cli.Print(changes, c => ShowChanges(c, cli.Get(stat)));
+            }, id, stat),
             CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
             {
                 var shown = await cli.Api.GetAsync<TaskItem>(TaskPath(cli), ct);
@@ -150,6 +156,34 @@ public static class TaskCommands
                 var deleted = await cli.Api.DeleteAsync<TaskItem>(TaskPath(cli), ct);
                 cli.Print(deleted, t => Output.Line($"Task deleted: {t.ShortId} \"{t.Title}\""));
             }, id));
+    }
+
+    private static void ShowChanges(Konduktor.Core.Changes.ChangeSet c, bool statOnly)
+    {
+        if (!statOnly)
+        {
+            Console.Out.Write(c.Diff);
+            if (c.Truncated)
+            {
+                Output.Line($"» the diff is cut at {Konduktor.Core.Changes.ChangeSetRules.MaxDiffChars:N0} characters: the rest is on branch {c.Branch}");
+            }
+
+            return;
+        }
+
+        var width = c.Files.Count == 0 ? 0 : Math.Min(60, c.Files.Max(f => f.Path.Length + (f.OldPath is null ? 0 : f.OldPath.Length + 4)));
+        foreach (var file in c.Files)
+        {
+            var name = file.OldPath is { } old ? $"{old} => {file.Path}" : file.Path;
+            Output.Line($" {Output.Truncate(name, 60).PadRight(width)} | {(file.Added is { } added ? $"+{added} -{file.Removed}" : "binary")}");
+        }
+
+        Output.Line($" {c.Files.Count + c.MoreFiles} file(s) changed, {c.Added} insertion(s)(+), {c.Removed} deletion(s)(-){(c.MoreFiles > 0 ? $"; {c.MoreFiles} more file(s) not listed" : "")}");
+        Output.Line($" {c.Branch} against {c.Base} ({c.BaseCommit[..Math.Min(12, c.BaseCommit.Length)]}..{c.HeadCommit[..Math.Min(12, c.HeadCommit.Length)]}), as of {Output.Time(c.At)}");
+        foreach (var commit in c.Commits)
+        {
+            Output.Line($" {commit.Sha[..Math.Min(10, commit.Sha.Length)]} {commit.Subject}{(commit.Trailers.Count > 0 ? $"  [{string.Join("; ", commit.Trailers)}]" : "")}");
+        }
     }
 
     private static string Label(Priority priority) => priority == Priority.None ? "-" : priority.ToString().ToLowerInvariant();

@@ -22,6 +22,7 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(List<Workspace>))]
 [JsonSerializable(typeof(NewWorkspace))]
 [JsonSerializable(typeof(ConfigView))]
+[JsonSerializable(typeof(Konduktor.Core.Changes.ChangeSet))]
 [JsonSerializable(typeof(Konduktor.Core.Quota.UsageReport))]
 [JsonSerializable(typeof(ConfigChanges))]
 [JsonSerializable(typeof(WebhookView))]

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import Markdown from "react-markdown";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, priorities, type Priority, type Session } from "./api";
@@ -9,6 +9,9 @@ import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
 import { quotaWait } from "./quota";
 
+// The diff viewer and its highlighter load when the Changes tab is first opened, not with the board.
+const ChangesView = lazy(() => import("./ChangesView"));
+
 export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: string; taskId: string; columns: string[]; onClose: () => void }) {
   const queryClient = useQueryClient();
   const task = useQuery({ queryKey: ["task", workspace, taskId], queryFn: () => api.task(workspace, taskId), refetchInterval: 2000 });
@@ -17,6 +20,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState({ title: "", description: "", tags: "", priority: "none" as Priority, status: "" });
   const [message, setMessage] = useState("");
+  const [view, setView] = useState<"log" | "changes">("log");
   useEffect(() => { if (task.data) selectTask({ workspace, taskId: task.data.id }); }, [task.data, workspace]);
   const latest = sessions.data?.[0];
   const shown = selected ?? latest?.id ?? null;
@@ -106,7 +110,15 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
             ))}
           </ul>
         </div>
-        <div className="task-logs">{shown ? <LogView workspace={workspace} sessionId={shown} /> : <p className="muted">No sessions yet: run the task.</p>}</div>
+        <div className="task-logs">
+          <div role="tablist" aria-label="Task views" className="tabs">
+            <button role="tab" aria-selected={view === "log"} className={view === "log" ? "" : "quiet"} onClick={() => setView("log")}>Log</button>
+            <button role="tab" aria-selected={view === "changes"} className={view === "changes" ? "" : "quiet"} onClick={() => setView("changes")}>Changes</button>
+          </div>
+          {view === "changes"
+            ? <Suspense fallback={<p className="muted">Loading…</p>}><ChangesView workspace={workspace} taskId={t.id} canResume={!active && t.sessionCount > 0} /></Suspense>
+            : shown ? <LogView workspace={workspace} sessionId={shown} /> : <p className="muted">No sessions yet: run the task.</p>}
+        </div>
       </div>
     </Modal>
   );

@@ -72,6 +72,13 @@ export interface Session {
   notice?: string;
 }
 
+export interface ChangedFile { path: string; added?: number; removed?: number; oldPath?: string }
+export interface ChangeCommit { sha: string; author: string; at: string; subject: string; trailers: string[] }
+export interface ChangeSet {
+  branch: string; base: string; baseCommit: string; headCommit: string; files: ChangedFile[]; commits: ChangeCommit[];
+  diff: string; truncated?: boolean; moreFiles?: number; sessionId?: string; at?: string;
+}
+
 export interface UsageDay { day: string; costUsd: number; runs: number }
 export interface UsageTotal { key: string; costUsd: number; runs: number; title?: string }
 export interface UsageReport {
@@ -189,6 +196,7 @@ export const api = {
   agent: (workspace: string, name: string) => call<Agent>("GET", `${ws(workspace)}/agents/${encodeURIComponent(name)}`),
   setAgentEnabled: (workspace: string, name: string, enabled: boolean) => call<Agent>("PATCH", `${ws(workspace)}/agents/${encodeURIComponent(name)}`, { enabled }),
   runAgent: (workspace: string, name: string) => call<AgentRun>("POST", `${ws(workspace)}/agents/${encodeURIComponent(name)}/run`, {}),
+  changes: (workspace: string, taskId: string) => call<ChangeSet>("GET", `${ws(workspace)}/tasks/${taskId}/changes`),
   usage: (workspace: string, days = 30) => call<UsageReport>("GET", `${ws(workspace)}/usage?days=${days}`),
   config: (workspace: string) => call<WorkspaceConfig>("GET", `${ws(workspace)}/config`),
   setConfig: (workspace: string, changes: Partial<Pick<WorkspaceConfig, "systemPrompt" | "autoFixConflicts" | "autoFixCi">>) =>

@@ -5,6 +5,7 @@ import { entraConfigFrom } from "./auth";
 import { toEntries } from "./transcript";
 import { place } from "./BoardPage";
 import { clock, quotaWait, spendSummary } from "./quota";
+import { languageOf, reviewMessage } from "./review";
 import type { Board, LogEvent, TaskItem } from "./api";
 
 const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
@@ -130,5 +131,22 @@ describe("spend", () => {
   it("sums the days and sets today against the daily budget", () => {
     expect(spendSummary({ days: [{ costUsd: 1 }, { costUsd: 0.5 }], dailyBudgetUsd: 20 })).toBe("$0.50 today of $20.00 · $1.50 in 2 days");
     expect(spendSummary({ days: [] })).toBe("$0.00 today · $0.00 in 0 days");
+  });
+});
+
+describe("review", () => {
+  it("gathers comments into one message, each with where it is and the lines it is about", () => {
+    const message = reviewMessage([
+      { path: "src/app.py", from: 3, to: 3, removed: false, quoted: ["print('hello')"], text: "Say goodbye too." },
+      { path: "README.md", from: 1, to: 2, removed: true, quoted: ["# Old", ""], text: "Keep the title." },
+    ]);
+    expect(message).toContain("Review comments on your changes (2)");
+    expect(message).toContain("1. src/app.py:3\n   > print('hello')\n   Say goodbye too.");
+    expect(message).toContain("2. README.md:1-2 (removed)");
+  });
+
+  it("knows a language by its extension, and none without one", () => {
+    expect(languageOf("web/src/App.tsx")).toBe("tsx");
+    expect(languageOf("Makefile")).toBeUndefined();
   });
 });

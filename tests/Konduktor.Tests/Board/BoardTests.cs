@@ -388,6 +388,40 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "stop", limited.ShortId)).ExitCode);
     }
 
+    [Fact]
+    public async Task The_changes_tab_shows_the_highlighted_diff_and_comments_on_its_lines_resume_the_agent_with_them()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Write the app", StandInAgent.Script(
+            new { write = "src/app.py", content = "def main():\n    print('hello')\n    return 0\n" }, new { commit = "Add the app" }));
+        var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        Assert.Equal(SessionStatus.Succeeded, first.Status);
+        var page = await OpenBoardAsync(workspace);
+        await page.Locator($"li.card[data-task='{task.ShortId}']").GetByRole(AriaRole.Button, new() { Name = "Open Write the app" }).ClickAsync();
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Changes" }).ClickAsync();
+        var changes = page.GetByTestId("changes");
+        await Expect(changes.GetByRole(AriaRole.List, new() { Name = "Changed files" })).ToContainTextAsync("src/app.py");
+        await Expect(changes).ToContainTextAsync("+3");
+        var line = changes.Locator("tr", new() { HasText = "print('hello')" });
+        await Expect(line.Locator(".token.function, .token.keyword, .token.string").First).ToBeVisibleAsync();
+        var file = changes.Locator("details.file-diff");
+        await file.Locator("summary").ClickAsync();
+        await Expect(line).ToBeHiddenAsync();
+        await file.Locator("summary").ClickAsync();
+        await line.Locator("td.diff-gutter").First.ClickAsync();
+        await changes.GetByLabel("Comment on src/app.py:2").FillAsync("Say goodbye too.");
+        await changes.GetByRole(AriaRole.Button, new() { Name = "Add comment" }).ClickAsync();
+        await Expect(changes.GetByTestId("review-comment")).ToContainTextAsync("Say goodbye too.");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "task-changes.png") });
+        await changes.GetByRole(AriaRole.Button, new() { Name = "Resume with 1 comment" }).ClickAsync();
+
+        var resumed = await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, task.Id)).SessionCount == 2
+            ? (await _driver.GetSessionAsync(workspace, (await _driver.GetTaskAsync(workspace, task.Id)).LatestSession!.Id)) : null, "the resume");
+        Assert.Equal(SessionKind.Resume, resumed.Kind);
+        Assert.Contains("1. src/app.py:2\n   >     print('hello')\n   Say goodbye too.", resumed.Message, StringComparison.Ordinal);
+    }
+
     private async Task<IPage> OpenBoardAsync(string workspace)
     {
         var page = await host.SignedInPageAsync();

@@ -34,6 +34,12 @@ public sealed class ProtocolShapesTests
         new SessionReport { Status = SessionStatus.WaitingForQuota, UsageLimit = new Konduktor.Core.Quota.UsageLimit("rejected") },
         new Konduktor.Core.Quota.UsageReport("w", new DateOnly(2026, 11, 3), new DateOnly(2026, 12, 2), [new Konduktor.Core.Quota.UsageDay(new DateOnly(2026, 12, 2), 1.25m, 2)],
             [new Konduktor.Core.Quota.UsageTotal(Guid.NewGuid().ToString(), 1.25m, 2, "A task")], [], DateTimeOffset.UnixEpoch, 20m),
+        new Konduktor.Core.Changes.ChangeSet
+        {
+            Branch = "konduktor/x", Base = "main", BaseCommit = "a", HeadCommit = "b", Diff = "diff --git a/x b/x\n",
+            Files = [new Konduktor.Core.Changes.ChangedFile("x", 1, 0), new Konduktor.Core.Changes.ChangedFile("y.bin", null, null, OldPath: "z.bin")],
+            Commits = [new Konduktor.Core.Changes.ChangeCommit("b", "Agent", DateTimeOffset.UnixEpoch, "Add x", ["Co-authored-by: A <a@example.com>"])],
+        },
         new RunnerInfo
         {
             Id = Guid.NewGuid(), Name = "r", Capacity = 2, ActiveSessions = [], RegisteredAt = DateTimeOffset.UnixEpoch, Online = true, Account = "team@example.com",

@@ -38,7 +38,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["ListAgentPresets"] = [P, S], ["ListAgents"] = [P, S], ["GetAgent"] = [P, S], ["CreateAgent"] = [P], ["UpdateAgent"] = [P], ["RunAgentNow"] = [P], ["DeleteAgent"] = [P],
         ["RegisterRunner"] = [P], ["AddRunner"] = [P], ["RemoveRunner"] = [P], ["ListRunners"] = [P],
         ["ReceiveJobs"] = [R], ["DeleteJob"] = [R], ["RunnerHeartbeat"] = [R], ["ClaimSession"] = [R], ["ReportSession"] = [R], ["AppendSessionLogs"] = [R],
-        ["SaveTranscript"] = [R], ["LoadTranscript"] = [R], ["WorktreeTaskStates"] = [R], ["PoisonJob"] = [R],
+        ["SaveTranscript"] = [R], ["LoadTranscript"] = [R], ["SaveChanges"] = [R], ["GetTaskChanges"] = [P, S], ["WorktreeTaskStates"] = [R], ["PoisonJob"] = [R],
     };
 
     /// <summary>Routes whose caller proves itself with something other than a token (checked by their own tests).</summary>
