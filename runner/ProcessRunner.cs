@@ -25,26 +25,7 @@ public static class ProcessRunner
     /// <param name="confine">Runs the command inside the agents' sandbox (git over what agents touched).</param>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> CaptureAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
     {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        if (confine is not null)
-        {
-            start = confine(start);
-        }
-
-        using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start {fileName}");
+        using var process = Start(fileName, arguments, workingDirectory, confine);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
@@ -67,11 +48,8 @@ public static class ProcessRunner
     /// </summary>
     public static async Task<(string Output, bool Truncated)> RunCappedAsync(string fileName, IEnumerable<string> arguments, int maxChars, CancellationToken ct, Func<ProcessStartInfo, ProcessStartInfo>? confine = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = Environment.CurrentDirectory };
         var list = arguments.ToList();
-        list.ForEach(start.ArgumentList.Add);
-        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        using var process = Process.Start(confine is null ? start : confine(start)) ?? throw new CommandFailedException($"could not start {fileName}");
+        using var process = Start(fileName, list, null, confine);
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync(ct);
         var output = new StringBuilder();
@@ -122,6 +100,26 @@ public static class ProcessRunner
         {
             return false;
         }
+    }
+
+    /// <summary>Starts a command with every stream redirected, git never asking for a password, confined when asked.</summary>
+    private static Process Start(string fileName, IEnumerable<string> arguments, string? workingDirectory, Func<ProcessStartInfo, ProcessStartInfo>? confine)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        return Process.Start(confine is null ? start : confine(start)) ?? throw new CommandFailedException($"could not start {fileName}");
     }
 
     private static string Describe(IReadOnlyList<string> arguments)
