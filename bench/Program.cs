@@ -40,6 +40,9 @@ switch (which)
     case "projects":
         await ProjectBench.RunAsync(Option("--phases", 20), Option("--tasks", 10));
         return 0;
+    case "feed":
+        await FeedBench.RunAsync(Option("--seconds", 120), Option("--changes", 30));
+        return 0;
     case "idle":
         await SessionBenches.IdleAsync(Option("--seconds", 120), args.Contains("--through-api"));
         return 0;

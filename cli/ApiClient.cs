@@ -34,14 +34,15 @@ public sealed class ApiClient(HttpClient http)
 
     public Task<ApiResponse<T>> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, null, ct);
 
-    public Task<ApiResponse<T>> PostAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, body, null, ct);
+    public Task<ApiResponse<T>> PostAsync<T>(string path, object body, CancellationToken ct, string? ifMatch = null) => SendAsync<T>(HttpMethod.Post, path, body, ifMatch, ct);
 
     /// <summary>A POST whose body says nothing (stop, run, confirm).</summary>
     public Task<ApiResponse<T>> PostAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, new EmptyBody(), null, ct);
 
     public Task<ApiResponse<T>> PutAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Put, path, body, null, ct);
 
-    public Task<ApiResponse<T>> PatchAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Patch, path, body, null, ct);
+    /// <param name="ifMatch">The version read (<c>tasks show</c> prints it): the change is refused if someone changed it since.</param>
+    public Task<ApiResponse<T>> PatchAsync<T>(string path, object body, CancellationToken ct, string? ifMatch = null) => SendAsync<T>(HttpMethod.Patch, path, body, ifMatch, ct);
 
     public Task<ApiResponse<T>> DeleteAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Delete, path, null, null, ct);
 

@@ -77,6 +77,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<Quota.UsageLedger>();
         services.AddSingleton<Quota.UsageService>();
         services.AddSingleton<Changes.ChangeSets>();
+        services.AddSingleton<Tasks.BoardFeed>();
         services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
 
         if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)

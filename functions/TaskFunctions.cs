@@ -7,7 +7,7 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Konduktor.Functions;
 
-public sealed class TaskFunctions(Api api, TaskService tasks)
+public sealed class TaskFunctions(Api api, TaskService tasks, BoardFeed feed)
 {
     private const string Tasks = "workspaces/{workspace}/tasks";
     private const string OneTask = "workspaces/{workspace}/tasks/{task}";
@@ -35,6 +35,12 @@ public sealed class TaskFunctions(Api api, TaskService tasks)
     [Function("DeleteTask")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneTask)] HttpRequest req, string workspace, string task) =>
         api.Run(req, Act.DeleteTasks, async (caller, ct) => await Query.IfMatch(req).Then(version => tasks.DeleteAsync(caller, workspace, task, version, ct)));
+
+    [Function("WaitForBoardChanges")]
+    public Task<IActionResult> BoardChanges([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/board/changes")] HttpRequest req, string workspace) =>
+        api.Run(req, Act.ReadWorkspace, async (caller, ct) => await Query.Number(req, "wait", 0)
+            .Then(wait => feed.WaitAsync(caller, workspace, Query.Text(req, "cursor"), TimeSpan.FromSeconds(Math.Clamp(wait, -1, 3600)), ct)),
+            cursor => JsonReply.Own(cursor));
 
     [Function("GetBoard")]
     public Task<IActionResult> Board([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/board")] HttpRequest req, string workspace) =>

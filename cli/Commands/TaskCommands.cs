@@ -22,6 +22,7 @@ public static class TaskCommands
         var tag = new Option<string?>("--tag") { Description = "Only tasks with this tag" };
         var project = new Option<string?>("--project") { Description = "Put the task in this project (with --phase)" };
         var phase = new Option<int?>("--phase") { Description = "The project's phase, from 1" };
+        var ifMatch = new Option<string?>("--if-match") { Description = "Only if the task is still at this version (`tasks show` prints it): nobody's change is overwritten" };
         var stat = new Option<bool>("--stat") { Description = "Only the files with lines added and removed, and the commits" };
         var budget = new Option<decimal?>("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
         var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
@@ -92,7 +93,7 @@ public static class TaskCommands
                     Output.Line($"status:   {t.Status}");
                     Output.Line($"priority: {Label(t.Priority)}");
                     Output.Line($"tags:     {string.Join(", ", t.Tags)}");
-                    Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}");
+                    Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}   version: {t.Version}");
                     if (t.PullRequestUrl is { } pr)
                     {
                         var state = string.Join(", ", new[] { t.ChecksState is { } checks ? $"checks {checks}" : null, t.ReviewState is { } review and not "none" ? review.Replace('_', ' ') : null }.OfType<string>());
@@ -143,14 +144,14 @@ public static class TaskCommands
                     Status = cli.Get(status),
                     BudgetUsd = cli.Get(budget),
                 };
-                var updated = await cli.Api.PatchAsync<TaskItem>(TaskPath(cli), changes, ct);
+                var updated = await cli.Api.PatchAsync<TaskItem>(TaskPath(cli), changes, ct, cli.Get(ifMatch));
                 cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
-            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase, budget),
+            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase, budget, ifMatch),
             CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
             {
-                var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new MoveRequest(cli.Get(column)), ct);
+                var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new MoveRequest(cli.Get(column)), ct, cli.Get(ifMatch));
                 cli.Print(moved, t => Output.Line($"Task moved: {t.ShortId} → {t.Status}"));
-            }, id, column),
+            }, id, column, ifMatch),
             CommandFactory.Create("delete", "Delete a task", async (cli, ct) =>
             {
                 var deleted = await cli.Api.DeleteAsync<TaskItem>(TaskPath(cli), ct);

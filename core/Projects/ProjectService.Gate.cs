@@ -168,6 +168,7 @@ public sealed partial class ProjectService
             {
                 entity.UpdatedAt = now;
                 await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
+                await feed.ChangedAsync(run.WorkspaceId, token);
             }
 
             return outcome;

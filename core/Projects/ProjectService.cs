@@ -13,7 +13,7 @@ namespace Konduktor.Core.Projects;
 /// Projects and their phases, and the rule that sequences them: a task of phase N+1 runs only once every task of
 /// phases ≤ N is Done and phase N's review was approved. Tasks inside the open phase run in parallel.
 /// </summary>
-public sealed partial class ProjectService(WorkspaceService workspaces, StorageClients storage, TextStore texts, IProjectOrchestrations orchestrations, TimeProvider clock, IIdGenerator ids, ILogger<ProjectService> logger)
+public sealed partial class ProjectService(WorkspaceService workspaces, StorageClients storage, TextStore texts, IProjectOrchestrations orchestrations, Tasks.BoardFeed feed, TimeProvider clock, IIdGenerator ids, ILogger<ProjectService> logger)
 {
     public const int MaxPhases = 50;
 
@@ -210,6 +210,7 @@ public sealed partial class ProjectService(WorkspaceService workspaces, StorageC
             entity.UpdatedAt = clock.GetUtcNow();
             var table = await storage.Table(TableNames.Projects);
             entity.ETag = (await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token)).Headers.ETag ?? default;
+            await feed.ChangedAsync(Guid.Parse(entity.PartitionKey), token); // a phase opening or closing changes which cards may run
             return await ViewAsync(workspace, entity, await texts.LoadAsync(entity.StoredSpec, token), token);
         }, "the project", ct);
 

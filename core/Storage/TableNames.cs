@@ -20,4 +20,5 @@ public static class TableNames
     public const string AgentSecrets = "agentsecrets";
     public const string AccountLimits = "accountlimits";
     public const string Usage = "usage";
+    public const string BoardChanges = "boardchanges";
 }

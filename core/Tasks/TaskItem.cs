@@ -156,7 +156,8 @@ public sealed record TaskFilter
 
 /// <summary>The board: every column in order, each with its tasks in rank order.</summary>
 /// <param name="AccountLimits">The Claude accounts at, or close to, their usage limit now: the board says so above the columns.</param>
-public sealed record Board(Guid WorkspaceId, string WorkspaceName, IReadOnlyList<BoardColumn> Columns, IReadOnlyList<Quota.AccountLimit>? AccountLimits = null);
+/// <param name="Cursor">Where the workspace's change feed was when the board was read: follow it from there.</param>
+public sealed record Board(Guid WorkspaceId, string WorkspaceName, IReadOnlyList<BoardColumn> Columns, IReadOnlyList<Quota.AccountLimit>? AccountLimits = null, string? Cursor = null);
 
 public sealed record BoardColumn(string Name, IReadOnlyList<TaskItem> Tasks);
 

@@ -122,6 +122,7 @@ public sealed partial class TaskService
         {
             var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
             entity.ETag = response.Headers.ETag ?? default;
+            await feed.ChangedAsync(Guid.Parse(entity.PartitionKey), ct);
         }
         catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
         {
@@ -180,6 +181,7 @@ public sealed partial class TaskService
             entity.UpdatedAt = clock.GetUtcNow();
             var response = await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, token);
             entity.ETag = response.Headers.ETag ?? default;
+            await feed.ChangedAsync(workspaceId, token);
             return entity;
         }, "the task", ct);
         if (changed.TryGet(out var task, out _) && task.Status != statusBefore)

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Tasks;
 
-public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, Quota.AccountLimits accountLimits, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, Quota.AccountLimits accountLimits, BoardFeed feed, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
 {
     public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
     {
@@ -53,6 +53,7 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         {
             var response = await table.AddEntityAsync(entity, ct);
             entity.ETag = response.Headers.ETag ?? default;
+            await feed.ChangedAsync(Guid.Parse(entity.PartitionKey), ct);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
@@ -128,6 +129,8 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
             return failure;
         }
 
+        // The cursor first: a change made while the board is read wakes the board's feed after it, never before.
+        var cursor = feed.CursorOf(workspace.Id);
         var blocked = await projects.BlockedPhasesAsync(workspace, ct);
         var byColumn = (await QueryPartitionAsync(workspace, null, null, ct))
             .Select(t => t.PhaseId is { } phase && blocked.TryGetValue(phase, out var reason) ? t with { Blocked = reason } : t)
@@ -135,7 +138,7 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         var columns = workspace.Columns
             .Select(column => new BoardColumn(column, byColumn[column].OrderBy(t => t.Rank).ToList()))
             .ToList();
-        return new Board(workspace.Id, workspace.Name, columns, await accountLimits.CurrentAsync(ct));
+        return new Board(workspace.Id, workspace.Name, columns, await accountLimits.CurrentAsync(ct), cursor);
     }
 
     public async Task<Result<TaskItem>> DeleteAsync(Principal caller, string workspaceRef, string taskRef, string? ifMatch, CancellationToken ct)
@@ -150,6 +153,7 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         try
         {
             await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ifMatch is null ? entity.ETag : new ETag(ifMatch), ct);
+            await feed.ChangedAsync(Guid.Parse(entity.PartitionKey), ct);
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)
         {

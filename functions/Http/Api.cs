@@ -89,7 +89,7 @@ public sealed class Api(IAuthenticator authenticator, Core.Workspaces.AgentSecre
     /// anywhere) — except to the runner that claimed a session, which hands them to the agent.
     /// </summary>
     private async Task<IActionResult> MaskedAsync(HttpRequest request, Principal caller, IActionResult reply, CancellationToken ct) =>
-        reply is JsonReply json && caller.Kind != PrincipalKind.Runner && request.RouteValues.TryGetValue("workspace", out var workspace) && workspace is string reference
+        reply is JsonReply { KonduktorsOwn: false } json && caller.Kind != PrincipalKind.Runner && request.RouteValues.TryGetValue("workspace", out var workspace) && workspace is string reference
             && await secrets.MaskAsync(reference, ct) is { IsEmpty: false } mask
             ? json.Masked(mask)
             : reply;

@@ -14,6 +14,9 @@ public sealed class JsonReply(object? value, int status, string contentType = "a
 
     public int Status => status;
 
+    /// <summary>Holds only what Konduktor made (a cursor, a count): nothing an agent could have written, so nothing to mask.</summary>
+    public bool KonduktorsOwn { get; private init; }
+
     public async Task ExecuteResultAsync(ActionContext context)
     {
         var response = context.HttpContext.Response;
@@ -37,6 +40,9 @@ public sealed class JsonReply(object? value, int status, string contentType = "a
     public JsonReply Masked(Konduktor.Core.Sessions.SecretMask mask) => new(value, status, contentType) { _mask = mask };
 
     public static JsonReply Ok(object value) => new(value, StatusCodes.Status200OK);
+
+    /// <summary>A reply of Konduktor's own making, sent without reading the workspace's secrets to mask it.</summary>
+    public static JsonReply Own(object value) => new(value, StatusCodes.Status200OK) { KonduktorsOwn = true };
 
     public static JsonReply Created(object value) => new(value, StatusCodes.Status201Created);
 }

@@ -9,6 +9,8 @@ import { QuestionsPage } from "./QuestionsPage";
 import { DocsPage } from "./DocsPage";
 import { AgentsPage } from "./AgentsPage";
 import { CommandBar } from "./CommandBar";
+import { ShortcutHelp } from "./ShortcutHelp";
+import { label, shortcuts } from "./shortcuts";
 import { Toasts } from "./Toasts";
 
 export function App() {
@@ -31,7 +33,7 @@ export function App() {
             <a href={href({ page: "config", workspace })} aria-current={route.page === "config" ? "page" : undefined}>Config</a>
           </nav>
         )}
-        <span className="hint"><kbd>Ctrl</kbd>+<kbd>K</kbd> commands</span>
+        <span className="hint"><kbd>{label(shortcuts.commandBar.keys)}</kbd> commands · <kbd>?</kbd> shortcuts</span>
       </header>
       {signedOut && (
         <div role="alert" className="banner">Not signed in: {signedOut} Open the URL that <code>konduktor up</code> printed.</div>
@@ -46,6 +48,7 @@ export function App() {
         {route.page === "agents" && <AgentsPage workspace={route.workspace} agent={route.agent} />}
       </main>
       <CommandBar workspace={workspace} />
+      <ShortcutHelp />
       <Toasts />
     </div>
   );

@@ -9,25 +9,32 @@ import { CSS } from "@dnd-kit/utilities";
 import { api, ApiError, priorities, type Board, type TaskItem } from "./api";
 import { rankBetween } from "./ranks";
 import { navigate } from "./router";
-import { selectTask, onNewTaskRequest } from "./selection";
+import { onNewTaskRequest } from "./selection";
 import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
 import { accountNotice, quotaWait } from "./quota";
 import { UsageChart } from "./UsageChart";
+import { useBoardFeed } from "./feed";
 import { TaskModal } from "./TaskModal";
 import { NewTaskModal } from "./NewTaskModal";
 
 export function BoardPage({ workspace, openTask }: { workspace: string; openTask?: string }) {
   const queryClient = useQueryClient();
   const [dragging, setDragging] = useState<TaskItem | null>(null);
-  const board = useQuery({ queryKey: ["board", workspace], queryFn: () => api.board(workspace), refetchInterval: dragging ? false : 1500 });
+  // Read when opened and again when the workspace's change feed says something changed: never polled.
+  const board = useQuery({ queryKey: ["board", workspace], queryFn: () => api.board(workspace) });
+  useBoardFeed(workspace, board.data?.cursor, () => {
+    if (dragging) return; // the drop reads the board again
+    void queryClient.invalidateQueries({ queryKey: ["board", workspace] });
+    void queryClient.invalidateQueries({ queryKey: ["usage", workspace] });
+  });
   const [filters, setFilters] = useState({ text: "", tag: "", priority: "" });
   const [newTask, setNewTask] = useState<{ title: string } | null>(null);
   useEffect(() => onNewTaskRequest((r) => setNewTask(r)), []);
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
 
   const move = useMutation({
-    mutationFn: (m: { task: TaskItem; status: string; rank: number }) => api.moveTask(workspace, m.task.id, m.status, m.rank),
+    mutationFn: (m: { task: TaskItem; status: string; rank: number }) => api.moveTask(workspace, m.task.id, m.status, m.task.version, m.rank),
     onMutate: async (m) => {
       await queryClient.cancelQueries({ queryKey: ["board", workspace] });
       const before = queryClient.getQueryData<Board>(["board", workspace]);
@@ -139,8 +146,8 @@ function Card({ task, workspace, onRun }: { task: TaskItem; workspace: string; o
       {...listeners}
       aria-roledescription="task card"
       aria-label={`${task.title} (${task.shortId})`}
-      onFocus={() => selectTask({ workspace, taskId: task.id })}
-      onMouseEnter={() => selectTask({ workspace, taskId: task.id })}
+      data-task-id={task.id}
+      data-workspace={workspace}
       onDoubleClick={open}
       onKeyDown={(e) => {
         if (e.key === "Enter") open();

@@ -5,10 +5,9 @@ import { api, ApiError } from "./api";
 import { navigate } from "./router";
 import { requestNewTask, selectedTask } from "./selection";
 import { toast } from "./Toasts";
+import { matches, shortcuts } from "./shortcuts";
 
-const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
-
-/** CMD+K (Ctrl+K off macOS): create, find and navigate. CMD+R runs the selected task. */
+/** CMD+K (Ctrl+K off macOS): create, find and navigate. CMD+R runs the focused card's task or the open one. */
 export function CommandBar({ workspace }: { workspace?: string }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -18,12 +17,13 @@ export function CommandBar({ workspace }: { workspace?: string }) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const mod = isMac ? e.metaKey : e.ctrlKey;
-      if (mod && e.key.toLowerCase() === "k") {
+      if (matches(e, shortcuts.commandBar)) {
         e.preventDefault();
         setOpen((o) => !o);
-      } else if (mod && e.key.toLowerCase() === "r" && !e.shiftKey) {
-        const selected = selectedTask();
+      } else if (matches(e, shortcuts.run)) {
+        // The focused card, else the open task; a card under the mouse is not chosen, so Mod+R there reloads the page.
+        const card = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>("li.card[data-task-id]");
+        const selected = card?.dataset.taskId && card.dataset.workspace ? { workspace: card.dataset.workspace, taskId: card.dataset.taskId } : selectedTask();
         if (!selected) return;
         e.preventDefault();
         api.runTask(selected.workspace, selected.taskId)

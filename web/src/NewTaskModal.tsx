@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, priorities, type Priority } from "./api";
 import { Modal } from "./Modal";
 import { toast } from "./Toasts";
+import { matches, shortcuts } from "./shortcuts";
 
 export function NewTaskModal({ workspace, columns, initialTitle, onClose }: { workspace: string; columns: string[]; initialTitle: string; onClose: () => void }) {
   const queryClient = useQueryClient();
@@ -41,7 +42,7 @@ export function NewTaskModal({ workspace, columns, initialTitle, onClose }: { wo
 
   return (
     <Modal title="New task" onClose={onClose} onKeyDown={(e) => {
-      if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) { e.preventDefault(); void create(e.shiftKey); }
+      if (matches(e.nativeEvent, shortcuts.create) || matches(e.nativeEvent, shortcuts.createAndRun)) { e.preventDefault(); void create(e.shiftKey); }
     }}>
       <form className="task-form" onSubmit={(e) => { e.preventDefault(); void create(false); }}>
         <label>Title<input autoFocus value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} /></label>

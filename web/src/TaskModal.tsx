@@ -1,7 +1,8 @@
 import { lazy, Suspense, useEffect, useState } from "react";
 import Markdown from "react-markdown";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiError, priorities, type Priority, type Session } from "./api";
+import { api, ApiError, priorities, type Priority, type Session, type TaskItem } from "./api";
+import { changedFields, changedMeanwhile, draftOf, type TaskDraft } from "./edits";
 import { LogView } from "./LogView";
 import { Modal } from "./Modal";
 import { selectTask } from "./selection";
@@ -18,10 +19,17 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
   const sessions = useQuery({ queryKey: ["sessions", workspace, task.data?.id], queryFn: () => api.sessions(workspace, task.data!.id), enabled: !!task.data, refetchInterval: 1500 });
   const [selected, setSelected] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
-  const [draft, setDraft] = useState({ title: "", description: "", tags: "", priority: "none" as Priority, status: "" });
+  const [draft, setDraft] = useState<TaskDraft>({ title: "", description: "", tags: "", priority: "none", status: "" });
+  // What the person read when they started editing: the version the save is conditional on, and what it compares with.
+  const [read, setRead] = useState<{ draft: TaskDraft; version: string } | null>(null);
+  const [conflict, setConflict] = useState<{ changes: string[]; latest: TaskItem } | null>(null);
   const [message, setMessage] = useState("");
   const [view, setView] = useState<"log" | "changes">("log");
-  useEffect(() => { if (task.data) selectTask({ workspace, taskId: task.data.id }); }, [task.data, workspace]);
+  useEffect(() => {
+    if (!task.data) return;
+    selectTask({ workspace, taskId: task.data.id });
+    return () => selectTask(null);
+  }, [task.data, workspace]);
   const latest = sessions.data?.[0];
   const shown = selected ?? latest?.id ?? null;
 
@@ -38,12 +46,24 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
     onError: (e) => toast((e as ApiError).message),
   });
   const save = useMutation({
-    mutationFn: () => api.updateTask(workspace, task.data!.id, {
-      title: draft.title, description: draft.description, priority: draft.priority, status: draft.status,
-      tags: draft.tags.split(",").map((t) => t.trim()).filter(Boolean),
-    }),
-    onSuccess: () => { setEditing(false); refresh(); },
+    mutationFn: () => api.updateTask(workspace, task.data!.id, changedFields(read!.draft, draft), read!.version),
+    onSuccess: () => { setEditing(false); setConflict(null); refresh(); },
+    onError: async (e) => {
+      if ((e as ApiError).status !== 409) return;
+      // Changed by someone else since it was read: say what, and let the person apply their edit to the task as it is now.
+      const latest = await api.task(workspace, taskId);
+      setConflict({ changes: changedMeanwhile(read!.draft, draftOf(latest)), latest });
+    },
   });
+  const startEditing = (t: TaskItem) => { setDraft(draftOf(t)); setRead({ draft: draftOf(t), version: t.version }); setConflict(null); setEditing(true); };
+  const applyAgain = () => {
+    if (!conflict) return;
+    const mine = changedFields(read!.draft, draft);
+    const base = draftOf(conflict.latest);
+    setRead({ draft: base, version: conflict.latest.version });
+    setDraft({ ...base, ...mine, tags: mine.tags ? mine.tags.join(", ") : base.tags });
+    setConflict(null);
+  };
 
   if (task.error) return <Modal title="Task" onClose={onClose}><p role="alert" className="error">{(task.error as ApiError).message}</p></Modal>;
   if (!task.data) return <Modal title="Task" onClose={onClose}><p className="muted">Loading…</p></Modal>;
@@ -59,7 +79,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
       <div className="task-modal">
         <div className="task-details">
           {editing ? (
-            <form className="task-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+            <form className="task-form" onSubmit={(e) => { e.preventDefault(); if (read && Object.keys(changedFields(read.draft, draft)).length > 0) save.mutate(); else setEditing(false); }}>
               <label>Title<input value={draft.title} onChange={(e) => setDraft({ ...draft, title: e.target.value })} /></label>
               <label>Description<textarea rows={8} value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} /></label>
               <div className="row">
@@ -67,7 +87,13 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 <label>Priority<select value={draft.priority} onChange={(e) => setDraft({ ...draft, priority: e.target.value as Priority })}>{priorities.map((p) => <option key={p}>{p}</option>)}</select></label>
                 <label>Column<select value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value })}>{columns.map((c) => <option key={c}>{c}</option>)}</select></label>
               </div>
-              {save.error && <p role="alert" className="error">{(save.error as ApiError).message}</p>}
+              {conflict ? (
+                <div role="alert" className="conflict" data-testid="edit-conflict">
+                  <p>Someone changed this task while you edited it{conflict.changes.length > 0 ? ":" : "."}</p>
+                  {conflict.changes.length > 0 && <ul>{conflict.changes.map((c) => <li key={c}>{c}</li>)}</ul>}
+                  <button type="button" onClick={applyAgain}>Apply my changes to the task as it is now</button>
+                </div>
+              ) : save.error && <p role="alert" className="error">{(save.error as ApiError).message}</p>}
               <div className="actions"><button type="submit">Save</button><button type="button" className="quiet" onClick={() => setEditing(false)}>Cancel</button></div>
             </form>
           ) : (
@@ -79,7 +105,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 {t.branch && <code>{t.branch}</code>}
                 {t.pullRequestUrl && <a href={t.pullRequestUrl} target="_blank" rel="noreferrer">Pull request{t.pullRequestNumber ? ` #${t.pullRequestNumber}` : ""}</a>}
                 <PullRequestState task={t} />
-                <button className="quiet" onClick={() => { setDraft({ title: t.title, description: t.description ?? "", tags: t.tags.join(", "), priority: t.priority, status: t.status }); setEditing(true); }}>Edit</button>
+                <button className="quiet" onClick={() => startEditing(t)}>Edit</button>
               </div>
               {t.note && <p role="note" className="blocking">{t.note}</p>}
               {quotaWait(t) && <p role="note" className="quota-wait">Waiting for the account's usage limit: {quotaWait(t)}. Stop cancels it.</p>}

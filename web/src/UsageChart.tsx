@@ -2,9 +2,10 @@ import { useQuery } from "@tanstack/react-query";
 import { api } from "./api";
 import { spendSummary } from "./quota";
 
-/** The workspace's spend over the last 30 days as small bars, with today against its daily budget. Read once a few minutes, never polled hard. */
+/** The workspace's spend over the last 30 days as small bars, with today against its daily budget. */
 export function UsageChart({ workspace }: { workspace: string }) {
-  const usage = useQuery({ queryKey: ["usage", workspace], queryFn: () => api.usage(workspace, 30), staleTime: 300_000, refetchInterval: 300_000 });
+  // Read again when the board's change feed says something changed (a run ending is a task change).
+  const usage = useQuery({ queryKey: ["usage", workspace], queryFn: () => api.usage(workspace, 30) });
   if (!usage.data) return null;
   const { days } = usage.data;
   const peak = Math.max(...days.map((d) => d.costUsd), usage.data.dailyBudgetUsd ?? 0, 0.0001);

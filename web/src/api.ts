@@ -55,7 +55,7 @@ export interface TaskItem {
 }
 
 export interface AccountLimit { account: string; status: "rejected" | "allowed_warning"; window?: string; until: string; seenAt: string }
-export interface Board { workspaceId: string; workspaceName: string; columns: { name: string; tasks: TaskItem[] }[]; accountLimits?: AccountLimit[] }
+export interface Board { workspaceId: string; workspaceName: string; columns: { name: string; tasks: TaskItem[] }[]; accountLimits?: AccountLimit[]; cursor?: string }
 
 export interface PermissionDenial { tool: string; input?: string }
 export interface SessionOutcome {
@@ -165,11 +165,15 @@ export const api = {
   workspaces: () => call<Workspace[]>("GET", "workspaces"),
   createWorkspace: (repository: string) => call<Workspace>("POST", "workspaces", { repository }),
   board: (workspace: string) => call<Board>("GET", `${ws(workspace)}/board`),
+  boardChanges: (workspace: string, cursor: string | undefined, wait: number, signal: AbortSignal) =>
+    call<{ cursor: string; changed: boolean }>("GET", `${ws(workspace)}/board/changes?wait=${wait}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, undefined, signal),
   task: (workspace: string, id: string) => call<TaskItem>("GET", `${ws(workspace)}/tasks/${id}`),
   createTask: (workspace: string, task: NewTask) => call<TaskItem>("POST", `${ws(workspace)}/tasks`, task),
-  updateTask: (workspace: string, id: string, changes: Partial<NewTask>) => call<TaskItem>("PATCH", `${ws(workspace)}/tasks/${id}`, changes),
-  moveTask: (workspace: string, id: string, status: string, rank?: number) =>
-    call<TaskItem>("POST", `${ws(workspace)}/tasks/${id}/move`, rank === undefined ? { status } : { status, rank }),
+  /** Only what changed, and only if nobody changed the task since `version` was read (409 otherwise). */
+  updateTask: (workspace: string, id: string, changes: Partial<NewTask>, version: string) =>
+    call<TaskItem>("PATCH", `${ws(workspace)}/tasks/${id}`, changes, undefined, { "If-Match": version }),
+  moveTask: (workspace: string, id: string, status: string, version: string, rank?: number) =>
+    call<TaskItem>("POST", `${ws(workspace)}/tasks/${id}/move`, rank === undefined ? { status } : { status, rank }, undefined, { "If-Match": version }),
   runTask: (workspace: string, id: string) => call<Session>("POST", `${ws(workspace)}/tasks/${id}/run`, {}),
   resumeTask: (workspace: string, id: string, message?: string) => call<Session>("POST", `${ws(workspace)}/tasks/${id}/resume`, message ? { message } : {}),
   stopTask: (workspace: string, id: string) => call<Session>("POST", `${ws(workspace)}/tasks/${id}/stop`, {}),

@@ -6,6 +6,8 @@ import { toEntries } from "./transcript";
 import { place } from "./BoardPage";
 import { clock, quotaWait, spendSummary } from "./quota";
 import { languageOf, reviewMessage } from "./review";
+import { changedFields, changedMeanwhile } from "./edits";
+import { matches, shortcuts } from "./shortcuts";
 import type { Board, LogEvent, TaskItem } from "./api";
 
 const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
@@ -148,5 +150,29 @@ describe("review", () => {
   it("knows a language by its extension, and none without one", () => {
     expect(languageOf("web/src/App.tsx")).toBe("tsx");
     expect(languageOf("Makefile")).toBeUndefined();
+  });
+});
+
+describe("edits", () => {
+  const read = { title: "Fix it", description: "d", tags: "a, b", priority: "low" as const, status: "To do" };
+  it("sends only what the person changed", () => {
+    expect(changedFields(read, { ...read, title: "Fix it now", tags: "a,b" })).toEqual({ title: "Fix it now" });
+    expect(changedFields(read, read)).toEqual({});
+  });
+
+  it("says what someone else changed meanwhile", () => {
+    expect(changedMeanwhile(read, { ...read, status: "In progress" })).toEqual(["the column: now “In progress” (was “To do”)"]);
+  });
+});
+
+describe("shortcuts", () => {
+  const key = (k: string, mods: Partial<KeyboardEvent> = {}) => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods });
+  it("match only with the declared modifiers, Mod being Ctrl off macOS and ⌘ on it", () => {
+    expect(matches(key("r", { ctrlKey: true }), shortcuts.run, false)).toBe(true);
+    expect(matches(key("r", { metaKey: true }), shortcuts.run, true)).toBe(true);
+    expect(matches(key("r", { ctrlKey: true, shiftKey: true }), shortcuts.run, false)).toBe(false);
+    expect(matches(key("r"), shortcuts.run, false)).toBe(false);
+    expect(matches(key("?", { shiftKey: true }), shortcuts.help, false)).toBe(true);
+    expect(matches(key("Enter", { ctrlKey: true, shiftKey: true }), shortcuts.createAndRun, false)).toBe(true);
   });
 });

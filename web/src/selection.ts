@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from "react";
 
-// The task a person has selected (focused card or open modal): what CMD+R runs.
+// The task open in its modal: what CMD+R runs when no card has the focus.
 let selected: { workspace: string; taskId: string } | null = null;
 const listeners = new Set<() => void>();
 

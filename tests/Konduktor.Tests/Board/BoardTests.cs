@@ -422,6 +422,67 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         Assert.Contains("1. src/app.py:2\n   >     print('hello')\n   Say goodbye too.", resumed.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Saving_an_edit_never_moves_a_task_back_and_a_conflict_says_what_changed_and_applies_the_edit_again()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Conflicted", "plain");
+        var page = await OpenBoardAsync(workspace);
+        await page.Locator($"li.card[data-task='{task.ShortId}']").GetByRole(AriaRole.Button, new() { Name = "Open Conflicted" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await dialog.GetByLabel("Title").FillAsync("Conflicted, renamed");
+
+        // Meanwhile an agent (here the CLI) moves the task: the person's save must not move it back.
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", task.ShortId, "In progress")).ExitCode);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(dialog.GetByTestId("edit-conflict")).ToContainTextAsync("the column: now “In progress”");
+        Assert.Equal("Conflicted", (await _driver.GetTaskAsync(workspace, task.Id)).Title);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Apply my changes to the task as it is now" }).ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        var saved = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { Title: "Conflicted, renamed" } t ? t : null, "the edit to land");
+        Assert.Equal("In progress", saved.Status);
+    }
+
+    [Fact]
+    public async Task Ctrl_r_runs_the_focused_card_never_a_hovered_one_and_a_question_mark_lists_every_shortcut()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var hovered = await _driver.CreateTaskAsync(workspace, "Only hovered", StandInAgent.Script(new { say = "ran" }));
+        var focused = await _driver.CreateTaskAsync(workspace, "Focused", StandInAgent.Script(new { say = "ran" }));
+        var page = await OpenBoardAsync(workspace);
+
+        await page.Locator($"li.card[data-task='{hovered.ShortId}']").HoverAsync();
+        await page.Keyboard.PressAsync("Control+r"); // nothing is chosen: the browser may reload the page, as the person wanted
+        await Expect(page.Locator("section.column")).ToHaveCountAsync(6);
+        var card = page.Locator($"li.card[data-task='{focused.ShortId}']");
+        await card.FocusAsync();
+        await page.Keyboard.PressAsync("Control+r");
+
+        await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, focused.Id)).SessionCount == 1 ? "" : null, "the focused task to run");
+        Assert.Equal(0, (await _driver.GetTaskAsync(workspace, hovered.Id)).SessionCount);
+        await page.Keyboard.PressAsync("?");
+        var help = page.GetByRole(AriaRole.Dialog, new() { Name = "Keyboard shortcuts" });
+        await Expect(help).ToContainTextAsync("Run the focused task");
+        await Expect(help.Locator("tr")).ToHaveCountAsync(7);
+    }
+
+    [Fact]
+    public async Task An_open_board_shows_a_change_made_elsewhere_without_reading_itself_on_a_timer()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Changed elsewhere", "plain");
+        var page = await OpenBoardAsync(workspace);
+        var boardReads = 0;
+        page.Request += (_, request) => boardReads += request.Url.EndsWith($"/api/workspaces/{workspace}/board", StringComparison.Ordinal) ? 1 : 0;
+
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", task.ShortId, "Done")).ExitCode);
+
+        await Expect(page.Locator($"section.column[data-column='Done'] li.card[data-task='{task.ShortId}']")).ToBeVisibleAsync();
+        Assert.Equal(1, boardReads);
+    }
+
     private async Task<IPage> OpenBoardAsync(string workspace)
     {
         var page = await host.SignedInPageAsync();

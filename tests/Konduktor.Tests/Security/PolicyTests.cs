@@ -28,7 +28,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["CreateWorkspace"] = [P], ["DeleteWorkspace"] = [P], ["ListWorkspaces"] = [P, S], ["GetWorkspace"] = [P, S],
         ["GetConfig"] = [P, S], ["SetConfig"] = [P], ["GetWebhook"] = [P], ["RegisterWebhook"] = [P],
         ["ListSecrets"] = [P], ["SetSecret"] = [P], ["DeleteSecret"] = [P], ["GetUsage"] = [P, S],
-        ["CreateTask"] = [P, S], ["ListTasks"] = [P, S], ["GetTask"] = [P, S], ["UpdateTask"] = [P, S], ["MoveTask"] = [P, S], ["DeleteTask"] = [P], ["GetBoard"] = [P, S],
+        ["CreateTask"] = [P, S], ["ListTasks"] = [P, S], ["GetTask"] = [P, S], ["UpdateTask"] = [P, S], ["MoveTask"] = [P, S], ["DeleteTask"] = [P], ["GetBoard"] = [P, S], ["WaitForBoardChanges"] = [P, S],
         ["RunTask"] = [P, S], ["ResumeTask"] = [P, S], ["StopTask"] = [P, S], ["StopSession"] = [P, S],
         ["ListSessions"] = [P, S], ["GetSession"] = [P, S], ["ReadSessionLogs"] = [P, S],
         ["CreateProject"] = [P, S], ["ListProjects"] = [P, S], ["GetProject"] = [P, S], ["TagProject"] = [P, S], ["RunReadyTasks"] = [P, S],
