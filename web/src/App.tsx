@@ -10,6 +10,7 @@ import { DocsPage } from "./DocsPage";
 import { AgentsPage } from "./AgentsPage";
 import { CommandBar } from "./CommandBar";
 import { ShortcutHelp } from "./ShortcutHelp";
+import { ErrorBoundary } from "./ErrorBoundary";
 import { label, shortcuts } from "./shortcuts";
 import { Toasts } from "./Toasts";
 
@@ -39,13 +40,15 @@ export function App() {
         <div role="alert" className="banner">Not signed in: {signedOut} Open the URL that <code>konduktor up</code> printed.</div>
       )}
       <main>
-        {route.page === "home" && <Home />}
-        {route.page === "board" && <BoardPage workspace={route.workspace} openTask={route.task} />}
-        {route.page === "config" && <ConfigPage workspace={route.workspace} />}
-        {route.page === "projects" && <ProjectsPage workspace={route.workspace} project={route.project} />}
-        {route.page === "questions" && <QuestionsPage workspace={route.workspace} />}
-        {route.page === "docs" && <DocsPage workspace={route.workspace} doc={route.doc} />}
-        {route.page === "agents" && <AgentsPage workspace={route.workspace} agent={route.agent} />}
+        <ErrorBoundary resetKey={window.location.hash}>
+          {route.page === "home" && <Home />}
+          {route.page === "board" && <BoardPage workspace={route.workspace} openTask={route.task} />}
+          {route.page === "config" && <ConfigPage workspace={route.workspace} />}
+          {route.page === "projects" && <ProjectsPage workspace={route.workspace} project={route.project} />}
+          {route.page === "questions" && <QuestionsPage workspace={route.workspace} />}
+          {route.page === "docs" && <DocsPage workspace={route.workspace} doc={route.doc} />}
+          {route.page === "agents" && <AgentsPage workspace={route.workspace} agent={route.agent} />}
+        </ErrorBoundary>
       </main>
       <CommandBar workspace={workspace} />
       <ShortcutHelp />

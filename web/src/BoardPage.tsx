@@ -144,7 +144,9 @@ function Card({ task, workspace, onRun }: { task: TaskItem; workspace: string; o
       data-task={task.shortId}
       {...attributes}
       {...listeners}
-      aria-roledescription="task card"
+      // A list item that can be focused and dragged, not a button: its Run and Open buttons are the controls in it.
+      role={undefined}
+      aria-roledescription={undefined}
       aria-label={`${task.title} (${task.shortId})`}
       data-task-id={task.id}
       data-workspace={workspace}

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import Markdown from "react-markdown";
-import { api, type LogEvent } from "./api";
+import { api, ApiError, type LogEvent, type SessionStatus } from "./api";
 import { toEntries } from "./transcript";
 
 const noticeMarks = { denied: "⚠", retry: "…", git: "●", info: "ℹ", limit: "…", other: "·" } as const;
@@ -10,23 +10,33 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
   const [events, setEvents] = useState<LogEvent[]>([]);
   const [raw, setRaw] = useState(false);
   const [done, setDone] = useState(false);
+  const [status, setStatus] = useState<SessionStatus | null>(null);
+  const [problem, setProblem] = useState<{ message: string; final: boolean } | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const abort = new AbortController();
     setEvents([]);
     setDone(false);
+    setProblem(null);
     (async () => {
       let after = 0;
       while (!abort.signal.aborted) {
         try {
           const page = await api.logs(workspace, sessionId, after, 20, abort.signal);
+          setProblem(null);
+          setStatus(page.status);
           if (page.events.length) setEvents((all) => [...all, ...page.events]);
           after = page.next;
           if (page.complete) { setDone(true); return; }
-        } catch {
+        } catch (e) {
           if (abort.signal.aborted) return;
-          await new Promise((r) => setTimeout(r, 1000));
+          // A refusal (the session is gone, access ended) stops following and says why; an outage is retried.
+          const error = e instanceof ApiError ? e : new ApiError(0, String(e));
+          const final = error.status >= 400 && error.status < 500 && error.status !== 429;
+          setProblem({ message: error.message, final });
+          if (final) return;
+          await new Promise((r) => setTimeout(r, 2000));
         }
       }
     })();
@@ -39,9 +49,10 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
   return (
     <div className="logs">
       <div className="logs-head">
-        <span>{done ? "Session ended" : "Following…"} · {events.length} events</span>
+        <span role="status">{done ? "Session ended" : problem?.final ? "Not following" : status === "waiting-for-quota" ? "Waiting for quota" : problem ? "Reconnecting…" : "Following…"} · {events.length} events</span>
         <label className="toggle"><input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} /> Raw</label>
       </div>
+      {problem && <p role="alert" className={problem.final ? "error" : "attention"} data-testid="log-problem">{problem.final ? problem.message : `${problem.message} (trying again)`}</p>}
       <div className="log-lines" data-testid="log-lines">
         {raw
           ? <pre>{events.map((e) => `${e.seq} ${e.stream} ${e.text}`).join("\n")}</pre>

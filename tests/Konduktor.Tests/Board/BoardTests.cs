@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using System.Text.Json;
 using Konduktor.Core.Sessions;
 using Konduktor.Tests.Infrastructure;
@@ -481,6 +482,36 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
 
         await Expect(page.Locator($"section.column[data-column='Done'] li.card[data-task='{task.ShortId}']")).ToBeVisibleAsync();
         Assert.Equal(1, boardReads);
+    }
+
+    [Fact]
+    public async Task The_board_and_an_open_task_have_no_serious_accessibility_violations()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Checked for accessibility", StandInAgent.Script(new { write = "a.txt", content = "a\n" }, new { commit = "Add a" }));
+        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var page = await OpenBoardAsync(workspace);
+        var violations = new List<string>();
+        async Task ScanAsync(string where)
+        {
+            var result = await page.RunAxe();
+            Assert.True(result.Passes.Length > 10, $"{where}: axe checked almost nothing ({result.Passes.Length} rules passed)");
+            violations.AddRange(result.Violations.Where(v => v.Impact is "serious" or "critical")
+                .Select(v => $"{where}: {v.Id} ({v.Impact}) {v.Help}: {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}"));
+        }
+
+        await ScanAsync("board");
+        await page.Locator($"li.card[data-task='{task.ShortId}']").GetByRole(AriaRole.Button, new() { Name = "Open Checked for accessibility" }).ClickAsync();
+        await Expect(page.GetByTestId("log-result")).ToBeVisibleAsync();
+        await ScanAsync("task, log");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Changes" }).ClickAsync();
+        await Expect(page.GetByTestId("changes")).ToContainTextAsync("a.txt");
+        await ScanAsync("task, changes");
+        await page.Keyboard.PressAsync("Escape");
+        await page.Keyboard.PressAsync("?");
+        await ScanAsync("shortcuts");
+
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 
     private async Task<IPage> OpenBoardAsync(string workspace)
