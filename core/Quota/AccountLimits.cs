@@ -21,7 +21,10 @@ public sealed partial class AccountLimits(StorageClients storage, QuotaOptions o
 {
     private const string Partition = "account";
     private static readonly TimeSpan Memory = TimeSpan.FromSeconds(5);
-    private (long At, IReadOnlyList<AccountLimit> Limits)? _remembered;
+    private Remembered? _remembered;
+
+    /// <summary>A reference, so a reader never sees one read's time with another's rows.</summary>
+    private sealed record Remembered(long At, IReadOnlyList<AccountLimit> Limits);
 
     /// <summary>An account label: what a runner says it uses, never a secret (an email address, a team's name).</summary>
     public static bool IsLabel(string? account) => account is { Length: > 0 and <= 100 } && Label().IsMatch(account);
@@ -68,7 +71,8 @@ public sealed partial class AccountLimits(StorageClients storage, QuotaOptions o
     public async Task<IReadOnlyList<AccountLimit>> CurrentAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (_remembered is not { } remembered || Environment.TickCount64 - remembered.At > Memory.TotalMilliseconds)
+        var remembered = _remembered;
+        if (remembered is null || Environment.TickCount64 - remembered.At > Memory.TotalMilliseconds)
         {
             var table = await storage.Table(TableNames.AccountLimits);
             var limits = new List<AccountLimit>();
@@ -77,8 +81,7 @@ public sealed partial class AccountLimits(StorageClients storage, QuotaOptions o
                 limits.Add(new AccountLimit(row.Account, row.Status, row.Until, row.SeenAt, row.Window));
             }
 
-            remembered = (Environment.TickCount64, limits);
-            _remembered = remembered;
+            _remembered = remembered = new Remembered(Environment.TickCount64, limits);
         }
 
         return remembered.Limits.Where(l => l.Until > now).ToList();
