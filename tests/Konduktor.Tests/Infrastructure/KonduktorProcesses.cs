@@ -99,6 +99,21 @@ public sealed class CapturedProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>How the process ended (its exit code, once both outputs are read to their end), or that it has not.</summary>
+    public async Task<string> EndedAsync()
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _process.WaitForExitAsync(patience.Token);
+            return $"exit code {_process.ExitCode}";
+        }
+        catch (OperationCanceledException)
+        {
+            return "still running with its output closed";
+        }
+    }
+
     /// <summary>SIGKILL of this process alone: its children (agents) live on, as after a real crash.</summary>
     public void Crash()
     {
@@ -229,14 +244,23 @@ public sealed class KonduktorUp : IAsyncDisposable
         {
             if (line is null)
             {
-                ready.TrySetException(new InvalidOperationException($"konduktor up ended before it was ready:\n{up.Output}"));
+                ready.TrySetException(new InvalidOperationException("konduktor up closed its output before it was ready"));
             }
             else if (line.StartsWith(UpCommand.ReadyPrefix, StringComparison.Ordinal))
             {
                 ready.TrySetResult(line[UpCommand.ReadyPrefix.Length..].Split(' ')[0]);
             }
         });
-        up.Url = await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        try
+        {
+            up.Url = await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        }
+        catch (InvalidOperationException)
+        {
+            // Its stderr may still be on its way when stdout closes: wait for the end, then say all of it and how it ended.
+            throw new InvalidOperationException($"konduktor up ended before it was ready ({await up._process.EndedAsync()}):\n{up.Output}");
+        }
+
         return up;
     }
 
