@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish)
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --events N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish)
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -22,7 +22,7 @@ switch (which)
         await SessionBenches.OrphanAsync(Option("--runs", 3), Option("--window", 10), Option("--janitor", 2));
         return 0;
     case "web":
-        await WebBench.RunAsync(Option("--tasks", 2_000), Option("--runs", 10));
+        await WebBench.RunAsync(Option("--tasks", 10_000), Option("--events", 100_000), Option("--runs", 5));
         return 0;
     case "webhooks":
         await WebhookBench.RunAsync(Option("--deliveries", 1_000));

@@ -19,7 +19,7 @@ public sealed class ChangeSets(SessionService sessions, TaskService tasks, Stora
     /// <summary>The runner that ran a task's session keeps what the branch changes now.</summary>
     public async Task<Result<Done>> SaveAsync(Principal caller, Guid workspaceId, Guid sessionId, ChangeSet changes, CancellationToken ct)
     {
-        if (!(await sessions.FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
+        if (!(await sessions.FindOwnedUnendedAsync(caller, workspaceId, sessionId, "a later session keeps the task's changes", ct)).TryGet(out var session, out var failure))
         {
             return failure;
         }
@@ -27,11 +27,6 @@ public sealed class ChangeSets(SessionService sessions, TaskService tasks, Stora
         if (session.TaskId is not { } taskId)
         {
             return new Conflict($"session {ShortId.Of(sessionId)} has no task; only a task's branch has changes to keep");
-        }
-
-        if (SessionStates.IsFinal(session.StatusValue))
-        {
-            return new Conflict($"session {ShortId.Of(sessionId)} already ended {SessionService.StatusName(session.StatusValue)}; a later session keeps the task's changes");
         }
 
         if (Check(changes) is { } invalid)

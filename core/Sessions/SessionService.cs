@@ -60,6 +60,23 @@ public sealed partial class SessionService(
             : new Forbidden($"session {ShortId.Of(sessionId)} is not run by this runner");
     }
 
+    /// <summary>
+    /// A session this runner runs that has not ended: what the runner may still keep for it (its transcript, its
+    /// changes). A session ended without its runner (orphaned while out of reach) may have been resumed elsewhere since,
+    /// and a late copy must not replace what a later session keeps; <paramref name="tooLate"/> says what is refused.
+    /// </summary>
+    internal async Task<Result<SessionEntity>> FindOwnedUnendedAsync(Principal caller, Guid workspaceId, Guid sessionId, string tooLate, CancellationToken ct)
+    {
+        if (!(await FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
+        {
+            return failure;
+        }
+
+        return SessionStates.IsFinal(session.StatusValue)
+            ? new Conflict($"session {ShortId.Of(sessionId)} already ended {StatusName(session.StatusValue)}; {tooLate}")
+            : session;
+    }
+
     internal async Task<SessionEntity?> FindEntityAsync(Guid workspaceId, Guid sessionId, CancellationToken ct)
     {
         var table = await storage.Table(TableNames.Sessions);

@@ -16,7 +16,7 @@ public sealed class Transcripts(SessionService sessions, StorageClients storage)
     /// <summary>Stores the transcript of the conversation a session ran (the latest copy wins).</summary>
     public async Task<Result<Done>> SaveAsync(Principal caller, Guid workspaceId, Guid sessionId, Stream content, CancellationToken ct)
     {
-        if (!(await sessions.FindOwnedAsync(caller, workspaceId, sessionId, ct)).TryGet(out var session, out var failure))
+        if (!(await sessions.FindOwnedUnendedAsync(caller, workspaceId, sessionId, "its transcript is no longer kept from this runner", ct)).TryGet(out var session, out var failure))
         {
             return failure;
         }
@@ -24,13 +24,6 @@ public sealed class Transcripts(SessionService sessions, StorageClients storage)
         if (session.ClaudeSessionId is not { } conversation)
         {
             return new Conflict($"session {ShortId.Of(sessionId)} has no Claude conversation yet");
-        }
-
-        // A session ended without its runner (orphaned while out of reach) may have been resumed elsewhere since:
-        // its late copy must not replace the conversation another session has carried on.
-        if (SessionStates.IsFinal(session.StatusValue))
-        {
-            return new Conflict($"session {ShortId.Of(sessionId)} already ended {SessionService.StatusName(session.StatusValue)}; its transcript is no longer kept from this runner");
         }
 
         var container = await storage.Container(ContainerName);

@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   DndContext, DragOverlay, KeyboardSensor, PointerSensor, closestCorners, useDroppable, useSensor, useSensors,
@@ -25,8 +26,7 @@ export function BoardPage({ workspace, openTask }: { workspace: string; openTask
   const board = useQuery({ queryKey: ["board", workspace], queryFn: () => api.board(workspace) });
   useBoardFeed(workspace, board.data?.cursor, () => {
     if (dragging) return; // the drop reads the board again
-    void queryClient.invalidateQueries({ queryKey: ["board", workspace] });
-    void queryClient.invalidateQueries({ queryKey: ["usage", workspace] });
+    for (const read of ["board", "usage", "task", "sessions"]) void queryClient.invalidateQueries({ queryKey: [read, workspace] });
   });
   const [filters, setFilters] = useState({ text: "", tag: "", priority: "" });
   const [newTask, setNewTask] = useState<{ title: string } | null>(null);
@@ -119,28 +119,49 @@ export function BoardPage({ workspace, openTask }: { workspace: string; openTask
   );
 }
 
+/**
+ * A column scrolls on its own and has only the cards in view in the page (a board of 10,000 tasks renders like one
+ * of a hundred); every card stays in the sortable list, so a drop lands in rank order wherever it is.
+ */
 function Column({ name, tasks, workspace, onRun }: { name: string; tasks: TaskItem[]; workspace: string; onRun: (t: TaskItem) => void }) {
   const { setNodeRef, isOver } = useDroppable({ id: name });
+  const scroller = useRef<HTMLDivElement | null>(null);
+  const cards = useVirtualizer({
+    count: tasks.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 64,
+    gap: 6,
+    overscan: 6,
+    getItemKey: (index) => tasks[index]!.id,
+  });
+  const ids = useMemo(() => tasks.map((t) => t.id), [tasks]);
   return (
     <section className={`column${isOver ? " over" : ""}`} aria-label={name} data-column={name}>
       <h2>{name} <span className="count">{tasks.length}</span></h2>
-      <SortableContext id={name} items={tasks.map((t) => t.id)} strategy={verticalListSortingStrategy}>
-        <ol ref={setNodeRef} className="cards">
-          {tasks.map((t) => <Card key={t.id} task={t} workspace={workspace} onRun={onRun} />)}
-        </ol>
+      <SortableContext id={name} items={ids} strategy={verticalListSortingStrategy}>
+        <div className="cards-scroll" ref={(node) => { scroller.current = node; setNodeRef(node); }}>
+          <ol className="cards" style={{ height: cards.getTotalSize() }}>
+            {cards.getVirtualItems().map((row) => (
+              <Card key={row.key} task={tasks[row.index]!} workspace={workspace} onRun={onRun} top={row.start} index={row.index} measure={cards.measureElement} />
+            ))}
+          </ol>
+        </div>
       </SortableContext>
     </section>
   );
 }
 
-function Card({ task, workspace, onRun }: { task: TaskItem; workspace: string; onRun: (t: TaskItem) => void }) {
+function Card({ task, workspace, onRun, top, index, measure }: {
+  task: TaskItem; workspace: string; onRun: (t: TaskItem) => void; top: number; index: number; measure: (node: HTMLElement | null) => void;
+}) {
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: task.id });
   const open = () => navigate({ page: "board", workspace, task: task.shortId });
   return (
     <li
-      ref={setNodeRef}
+      ref={(node) => { setNodeRef(node); measure(node); }}
+      data-index={index}
       className={`card${isDragging ? " dragging" : ""}`}
-      style={{ transform: CSS.Transform.toString(transform), transition }}
+      style={{ top, transform: CSS.Transform.toString(transform), transition }}
       data-task={task.shortId}
       {...attributes}
       {...listeners}

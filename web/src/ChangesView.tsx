@@ -12,8 +12,9 @@ import { toast } from "./Toasts";
 /** react-diff-view wants refractor 3's highlight (an array of nodes); refractor 5 returns a root. */
 const highlighter = { highlight: (code: string, language: string) => refractor.highlight(code, language).children } as never;
 
-export default function ChangesView({ workspace, taskId, canResume }: { workspace: string; taskId: string; canResume: boolean }) {
-  const changes = useQuery({ queryKey: ["changes", workspace, taskId], queryFn: () => api.changes(workspace, taskId), retry: false });
+/** `kept` names the session whose end last kept the changes: they are read again when a session ends, not before. */
+export default function ChangesView({ workspace, taskId, kept, canResume }: { workspace: string; taskId: string; kept: string; canResume: boolean }) {
+  const changes = useQuery({ queryKey: ["changes", workspace, taskId, kept], queryFn: () => api.changes(workspace, taskId), retry: false });
   const [comments, setComments] = useState<ReviewComment[]>([]);
   const client = useQueryClient();
   const resume = useMutation({

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, type Phase, type Project } from "./api";
 import { href } from "./router";
 import { toast } from "./Toasts";
+import { useWorkspaceFeed } from "./feed";
 
 const stateLabel: Record<Phase["state"], string> = { waiting: "waiting", open: "open", awaitingReview: "awaiting review", approved: "approved" };
 
@@ -19,7 +20,10 @@ export function ProjectsPage({ workspace, project }: { workspace: string; projec
 }
 
 function ProjectList({ workspace }: { workspace: string }) {
-  const projects = useQuery({ queryKey: ["projects", workspace], queryFn: () => api.projects(workspace), refetchInterval: 2000 });
+  const queryClient = useQueryClient();
+  // Read again when the workspace's change feed says a task or a phase changed: never polled.
+  const following = useWorkspaceFeed(workspace, () => void queryClient.invalidateQueries({ queryKey: ["projects", workspace] }));
+  const projects = useQuery({ queryKey: ["projects", workspace], queryFn: () => api.projects(workspace), enabled: following });
   if (projects.error) return <p role="alert" className="error">{(projects.error as ApiError).message}</p>;
   return (
     <section>
@@ -40,7 +44,8 @@ function ProjectList({ workspace }: { workspace: string }) {
 
 function ProjectView({ workspace, id }: { workspace: string; id: string }) {
   const queryClient = useQueryClient();
-  const project = useQuery({ queryKey: ["project", workspace, id], queryFn: () => api.project(workspace, id), refetchInterval: 1500 });
+  const following = useWorkspaceFeed(workspace, () => void queryClient.invalidateQueries({ queryKey: ["project", workspace, id] }));
+  const project = useQuery({ queryKey: ["project", workspace, id], queryFn: () => api.project(workspace, id), enabled: following });
   const [note, setNote] = useState("");
   const done = (p: Project) => { queryClient.setQueryData(["project", workspace, id], p); void queryClient.invalidateQueries({ queryKey: ["board", workspace] }); };
   const approve = useMutation({

@@ -15,8 +15,9 @@ const ChangesView = lazy(() => import("./ChangesView"));
 
 export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: string; taskId: string; columns: string[]; onClose: () => void }) {
   const queryClient = useQueryClient();
-  const task = useQuery({ queryKey: ["task", workspace, taskId], queryFn: () => api.task(workspace, taskId), refetchInterval: 2000 });
-  const sessions = useQuery({ queryKey: ["sessions", workspace, task.data?.id], queryFn: () => api.sessions(workspace, task.data!.id), enabled: !!task.data, refetchInterval: 1500 });
+  // Read again when the board's change feed says something changed (a session's state is written to its task): never polled.
+  const task = useQuery({ queryKey: ["task", workspace, taskId], queryFn: () => api.task(workspace, taskId) });
+  const sessions = useQuery({ queryKey: ["sessions", workspace, task.data?.id], queryFn: () => api.sessions(workspace, task.data!.id), enabled: !!task.data });
   const [selected, setSelected] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<TaskDraft>({ title: "", description: "", tags: "", priority: "none", status: "" });
@@ -127,7 +128,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
             {sessions.data?.map((s) => (
               <li key={s.id}>
                 <button className={s.id === shown ? "" : "quiet"} onClick={() => setSelected(s.id)} data-session={s.shortId}>
-                  <code>{s.shortId}</code> {s.kind} <span className={`session ${s.status}`}>{s.status.replace("-", " ")}</span> {duration(s)}
+                  <code>{s.shortId}</code> {s.kind} <span className={`session ${s.status}`}>{s.status.replace("-", " ")}</span> <Duration session={s} />
                   {s.outcome?.costUsd !== undefined ? ` · $${s.outcome.costUsd.toFixed(4)}` : ""}
                   {s.outcome ? ` · ${s.outcome.inputTokens}/${s.outcome.outputTokens} tokens` : ""}
                 </button>
@@ -142,7 +143,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
             <button role="tab" aria-selected={view === "changes"} className={view === "changes" ? "" : "quiet"} onClick={() => setView("changes")}>Changes</button>
           </div>
           {view === "changes"
-            ? <Suspense fallback={<p className="muted">Loading…</p>}><ChangesView workspace={workspace} taskId={t.id} canResume={!active && t.sessionCount > 0} /></Suspense>
+            ? <Suspense fallback={<p className="muted">Loading…</p>}><ChangesView workspace={workspace} taskId={t.id} kept={`${t.latestSession?.id}:${t.latestSession?.status}`} canResume={!active && t.sessionCount > 0} /></Suspense>
             : shown ? <LogView workspace={workspace} sessionId={shown} /> : <p className="muted">No sessions yet: run the task.</p>}
         </div>
       </div>
@@ -150,8 +151,16 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
   );
 }
 
-function duration(s: Session): string {
-  if (!s.startedAt) return "";
-  const end = s.endedAt ? Date.parse(s.endedAt) : Date.now();
-  return `· ${Math.max(0, (end - Date.parse(s.startedAt)) / 1000).toFixed(1)} s`;
+/** How long the session ran, or has run so far (counting by the second while it runs). */
+function Duration({ session }: { session: Session }) {
+  const running = !session.endedAt && !!session.startedAt;
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  if (!session.startedAt) return null;
+  const end = session.endedAt ? Date.parse(session.endedAt) : now;
+  return <>· {Math.max(0, (end - Date.parse(session.startedAt)) / 1000).toFixed(running ? 0 : 1)} s</>;
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { api } from "./api";
 
 /**
@@ -30,4 +31,21 @@ export function useBoardFeed(workspace: string, boardCursor: string | undefined,
     })();
     return () => abort.abort();
   }, [workspace, following]);
+}
+
+/**
+ * The feed for a page whose reads carry no cursor (projects, a project): the workspace's cursor is taken before the
+ * page reads, so a change made while it reads is not missed. Says when the page may read (also when Konduktor could not
+ * be asked: the page's own read then says why).
+ */
+export function useWorkspaceFeed(workspace: string, onChange: () => void): boolean {
+  const start = useQuery({
+    queryKey: ["feed-cursor", workspace],
+    queryFn: ({ signal }) => api.boardChanges(workspace, undefined, 0, signal),
+    staleTime: Infinity,
+    gcTime: 0,
+    retry: false,
+  });
+  useBoardFeed(workspace, start.data?.cursor, onChange);
+  return start.data !== undefined || start.isError;
 }

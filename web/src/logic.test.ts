@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { moveItem, rankBetween } from "./ranks";
 import { href, parseRoute } from "./router";
 import { entraConfigFrom } from "./auth";
-import { toEntries } from "./transcript";
+import { Transcript, type Entry } from "./transcript";
 import { place } from "./BoardPage";
 import { clock, quotaWait, spendSummary } from "./quota";
 import { languageOf, reviewMessage } from "./review";
@@ -44,7 +44,7 @@ describe("routes", () => {
 
 describe("transcript", () => {
   it("turns stream-json into text, tool calls with their results, and the outcome", () => {
-    const entries = toEntries([
+    const entries = new Transcript().add([
       event(1, "runner started", "konduktor"),
       event(2, JSON.stringify({ type: "system", subtype: "init", session_id: "abc", model: "m" })),
       event(3, JSON.stringify({ type: "assistant", message: { content: [{ type: "text", text: "Hello" }, { type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } }] } })),
@@ -52,7 +52,7 @@ describe("transcript", () => {
       event(5, "boom", "stderr"),
       event(6, JSON.stringify({ type: "result", subtype: "success", is_error: true, num_turns: 2, total_cost_usd: 0.5 })),
       event(7, "not json"),
-    ]);
+    ]).entries;
     expect(entries.map((e) => e.kind)).toEqual(["note", "init", "text", "tool", "stderr", "result", "raw"]);
     const tool = entries[3] as Extract<typeof entries[number], { kind: "tool" }>;
     expect(tool.output).toBe("a\nb");
@@ -61,14 +61,30 @@ describe("transcript", () => {
   });
 });
 
+describe("a transcript read in pages", () => {
+  it("attaches a tool's result that arrives in a later page to its call, and reads each event once", () => {
+    const events = [
+      event(1, JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: "t1", name: "Read", input: { file: "a" } }] } })),
+      event(2, "reading", "stderr"),
+      event(3, JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t1", content: "contents" }] } })),
+      event(4, JSON.stringify({ type: "result", subtype: "success", num_turns: 1 })),
+    ];
+    const paged = new Transcript().add(events.slice(0, 2));
+    expect(paged.entries.map((e) => e.kind)).toEqual(["tool", "stderr"]);
+    paged.add(events.slice(2));
+    expect(paged.entries).toEqual(new Transcript().add(events).entries);
+    expect((paged.entries[0] as Extract<Entry, { kind: "tool" }>).output).toBe("contents");
+  });
+});
+
 describe("setup output", () => {
   it("gathers the setup script's lines into one block between Konduktor's notes", () => {
-    const entries = toEntries([
+    const entries = new Transcript().add([
       event(1, "running .konduktor/setup", "konduktor"),
       event(2, "installing", "setup"),
       event(3, "done installing", "setup"),
       event(4, ".konduktor/setup done", "konduktor"),
-    ]);
+    ]).entries;
     expect(entries.map((e) => e.kind)).toEqual(["note", "setup", "note"]);
     expect((entries[1] as Extract<typeof entries[number], { kind: "setup" }>).lines).toEqual(["installing", "done installing"]);
   });
@@ -76,7 +92,7 @@ describe("setup output", () => {
 
 describe("transcript of the real Claude Code's events", () => {
   it("shows refused tool calls, retries, git changes and unknown events, and a run's own cost", () => {
-    const entries = toEntries([
+    const entries = new Transcript().add([
       event(1, JSON.stringify({ type: "system", subtype: "permission_denied", tool_name: "Bash", tool_use_id: "t1", message: "needs approval" })),
       event(2, JSON.stringify({ type: "system", subtype: "api_retry", attempt: 2, max_retries: 10, retry_delay_ms: 1500, error_status: 529, error: "overloaded" })),
       event(3, JSON.stringify({ type: "system", subtype: "vcs_state_changed", kind: "push", branch: "konduktor/abc" })),
@@ -87,7 +103,7 @@ describe("transcript of the real Claude Code's events", () => {
         model_usage_since_last_result: { a: { costUSD: 0.1 }, b: { costUSD: 0.05 } }, permission_denials: [{ tool_name: "Bash" }],
       })),
       event(7, JSON.stringify({ type: "result", subtype: "error_max_turns", is_error: true, total_cost_usd: 0.2, errors: ["Reached maximum number of turns (1)"] })),
-    ]);
+    ]).entries;
     const notices = entries.filter((e) => e.kind === "notice") as Extract<typeof entries[number], { kind: "notice" }>[];
     expect(notices.map((n) => n.tone)).toEqual(["denied", "retry", "git", "limit", "other"]);
     expect(notices[0]?.text).toBe("Permission denied: Bash — needs approval");

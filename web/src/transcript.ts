@@ -55,25 +55,36 @@ function text(content: unknown): string {
   return content === undefined ? "" : JSON.stringify(content);
 }
 
-export function toEntries(events: LogEvent[]): Entry[] {
-  const entries: Entry[] = [];
-  const tools = new Map<string, Extract<Entry, { kind: "tool" }>>();
-  for (const e of events) {
-    if (e.stream === "konduktor") { entries.push({ kind: "note", seq: e.seq, text: e.text }); continue; }
-    if (e.stream === "stderr") { entries.push({ kind: "stderr", seq: e.seq, text: e.text }); continue; }
+/**
+ * A session's entries, built as its events arrive: each event is read once however long the session, and a tool's
+ * result is attached to its call (the one entry that changes after it is added).
+ */
+export class Transcript {
+  readonly entries: Entry[] = [];
+  private readonly tools = new Map<string, Extract<Entry, { kind: "tool" }>>();
+
+  add(events: LogEvent[]): this {
+    for (const e of events) this.read(e);
+    return this;
+  }
+
+  private read(e: LogEvent) {
+    const entries = this.entries;
+    if (e.stream === "konduktor") { entries.push({ kind: "note", seq: e.seq, text: e.text }); return; }
+    if (e.stream === "stderr") { entries.push({ kind: "stderr", seq: e.seq, text: e.text }); return; }
     if (e.stream === "setup") {
       // The worktree's setup script: its lines gather into one block, collapsed.
       const last = entries[entries.length - 1];
       if (last?.kind === "setup") last.lines.push(e.text);
       else entries.push({ kind: "setup", seq: e.seq, lines: [e.text] });
-      continue;
+      return;
     }
     let event: StreamEvent;
     try {
       event = JSON.parse(e.text) as StreamEvent;
     } catch {
       entries.push({ kind: "raw", seq: e.seq, text: e.text });
-      continue;
+      return;
     }
     if (event.type === "system" && event.subtype === "init") {
       entries.push({ kind: "init", seq: e.seq, session: event.session_id ?? "", model: event.model });
@@ -85,10 +96,10 @@ export function toEntries(events: LogEvent[]): Entry[] {
         else if (block.type === "thinking") entries.push({ kind: "thinking", seq: e.seq, text: block.thinking ?? "" });
         else if (block.type === "tool_use") {
           const tool = { kind: "tool" as const, seq: e.seq, id: block.id ?? String(e.seq), name: block.name ?? "tool", input: JSON.stringify(block.input ?? {}, null, 2) };
-          tools.set(tool.id, tool);
+          this.tools.set(tool.id, tool);
           entries.push(tool);
         } else if (block.type === "tool_result") {
-          const tool = tools.get(block.tool_use_id ?? "");
+          const tool = this.tools.get(block.tool_use_id ?? "");
           if (tool) { tool.output = text(block.content); tool.isError = block.is_error === true; }
         }
       }
@@ -105,5 +116,4 @@ export function toEntries(events: LogEvent[]): Entry[] {
       entries.push({ kind: "notice", seq: e.seq, ...notice(event) });
     }
   }
-  return entries;
 }

@@ -1,6 +1,8 @@
 using Deque.AxeCore.Playwright;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
 using Konduktor.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -510,9 +512,118 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await page.Keyboard.PressAsync("Escape");
         await page.Keyboard.PressAsync("?");
         await ScanAsync("shortcuts");
+        await page.Keyboard.PressAsync("Escape");
+
+        // Every other page, each with something on it.
+        var project = JsonSerializer.Deserialize<Konduktor.Core.Projects.Project>(
+            (await host.Up.CliAsync("-w", workspace, "--json", "projects", "create", "--title", "Audit", "--phase", "Look")).Output, SessionsHost.Json)!;
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Look around", "--project", project.ShortId, "--phase", "1")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliWithInputAsync("# Notes\n\nA **doc**.\n", "-w", workspace, "docs", "create", "--title", "Notes", "--file", "-")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliWithInputAsync("Look around.", "-w", workspace, "agents", "create", "--name", "scout", "--prompt-file", "-", "--every", "1d")).ExitCode);
+        (string Route, string Shows)[] pages =
+        [
+            ("", "workspaces"), ($"w/{workspace}/projects", "Audit"), ($"w/{workspace}/projects/{project.ShortId}", "Look around"),
+            ($"w/{workspace}/questions", "Questions"), ($"w/{workspace}/docs", "Notes"), ($"w/{workspace}/docs/notes", "doc"),
+            ($"w/{workspace}/agents", "scout"), ($"w/{workspace}/agents/scout", "scout"), ($"w/{workspace}/config", "Config"),
+        ];
+        foreach (var (route, shows) in pages)
+        {
+            await page.GotoAsync($"{host.Up.Url}/#/{route}");
+            await Expect(page.Locator("main")).ToContainTextAsync(shows, new() { IgnoreCase = true });
+            await ScanAsync($"#/{route}");
+        }
 
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
+
+    [Fact]
+    public async Task A_long_log_has_only_the_rows_in_view_in_the_page_follows_its_end_and_leaves_a_reader_where_they_scrolled()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var more = SessionDriver.Signal("more");
+        var task = await _driver.CreateTaskAsync(workspace, "Long log", StandInAgent.Script(
+            new { flood = 3000, size = 100 }, new { waitFor = more }, new { flood = 200, size = 100, delay = 5 }));
+        await _driver.RunAsync(workspace, task);
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/t/{task.ShortId}");
+        var logs = page.GetByTestId("log-lines");
+
+        await Expect(logs).ToContainTextAsync("event 3000 of 3000", new() { Timeout = 30_000 });
+        await logs.EvaluateAsync("el => { el.scrollTop = 0; }");
+        await Expect(logs).ToContainTextAsync("event 1 of 3000");
+        Assert.InRange(await page.Locator(".log-row").CountAsync(), 1, 80);
+
+        // New events arriving do not pull a reader away from what they scrolled to.
+        var before = await EventCountAsync(page);
+        File.WriteAllText(more, "");
+        await Eventually.WaitAsync(async () => await EventCountAsync(page) >= before + 100 ? "" : null, "more events to arrive");
+        Assert.Equal(0, await logs.EvaluateAsync<double>("el => el.scrollTop"));
+        await Expect(logs).ToContainTextAsync("event 1 of 3000");
+
+        // Back at the end, it follows the session again to its result.
+        await logs.EvaluateAsync("el => { el.scrollTop = el.scrollHeight; }");
+        await Expect(page.GetByTestId("log-result")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(logs).ToContainTextAsync("event 200 of 200");
+        Assert.True(await EventCountAsync(page) > 3200);
+        Assert.InRange(await page.Locator(".log-row").CountAsync(), 1, 80);
+    }
+
+    [Fact]
+    public async Task A_column_of_hundreds_of_cards_has_only_those_in_view_in_the_page_and_reaches_its_last()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        using var http = host.Up.Http();
+        await Parallel.ForEachAsync(Enumerable.Range(1, 300), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            (await http.PostAsJsonAsync($"api/workspaces/{workspace}/tasks", new NewTask { Title = $"Card {i:000}", Status = "Ideas" }, SessionsHost.Json, ct)).EnsureSuccessStatusCode());
+        var board = (await http.GetFromJsonAsync<Konduktor.Core.Tasks.Board>($"api/workspaces/{workspace}/board", SessionsHost.Json))!;
+        var last = board.Columns.Single(c => c.Name == "Ideas").Tasks[^1];
+        var page = await OpenBoardAsync(workspace);
+        var ideas = page.Locator("section.column[data-column='Ideas']");
+
+        await Expect(ideas.Locator(".count")).ToHaveTextAsync("300");
+        await Expect(ideas.Locator("li.card").First).ToBeVisibleAsync();
+        Assert.InRange(await ideas.Locator("li.card").CountAsync(), 1, 40);
+        // Scrolled to its end as a person would: again while cards measured taller than estimated push the end further.
+        await page.WaitForFunctionAsync(
+            """
+            last => { const s = document.querySelector("section.column[data-column='Ideas'] .cards-scroll");
+              const card = s.querySelector(`li.card[data-task='${last}']`);
+              if (card && card.getBoundingClientRect().bottom <= s.getBoundingClientRect().bottom + 1) return true;
+              s.scrollTop = s.scrollHeight; return false; }
+            """, last.ShortId, new() { PollingInterval = 50, Timeout = 10_000 });
+        await Expect(ideas.Locator($"li.card[data-task='{last.ShortId}']")).ToBeInViewportAsync();
+        Assert.InRange(await ideas.Locator("li.card").CountAsync(), 1, 40);
+    }
+
+    [Fact]
+    public async Task An_open_task_and_an_open_project_show_changes_made_elsewhere_without_reading_themselves_on_a_timer()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var created = await host.Up.CliAsync("-w", workspace, "--json", "projects", "create", "--title", "Search", "--phase", "Index");
+        var project = JsonSerializer.Deserialize<Konduktor.Core.Projects.Project>(created.Output, SessionsHost.Json)!;
+        var task = JsonSerializer.Deserialize<Konduktor.Core.Tasks.TaskItem>(
+            (await host.Up.CliAsync("-w", workspace, "--json", "tasks", "create", "--title", "Build the index", "--project", project.ShortId, "--phase", "1")).Output, SessionsHost.Json)!;
+        var page = await host.SignedInPageAsync();
+        var reads = new List<string>();
+        page.Request += (_, request) => reads.Add(new Uri(request.Url).AbsolutePath);
+
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
+        var card = page.Locator("li.card", new() { HasText = "Build the index" });
+        await Expect(card).ToContainTextAsync("To do");
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", task.ShortId, "In progress")).ExitCode);
+        await Expect(card).ToContainTextAsync("In progress");
+        Assert.InRange(reads.Count(r => r.EndsWith($"/projects/{project.ShortId}", StringComparison.Ordinal)), 2, 3);
+
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/t/{task.ShortId}");
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog).ToContainTextAsync("Build the index");
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "update", task.ShortId, "--title", "Build the search index")).ExitCode);
+        await Expect(dialog).ToContainTextAsync("Build the search index");
+        Assert.InRange(reads.Count(r => r.EndsWith($"/tasks/{task.ShortId}", StringComparison.Ordinal)), 2, 3);
+    }
+
+    private static async Task<int> EventCountAsync(IPage page) =>
+        int.Parse(await page.GetByTestId("log-count").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<IPage> OpenBoardAsync(string workspace)
     {
