@@ -36,6 +36,7 @@ public static class UpCommand
     private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix, string? agentCommand)
     {
         var home = cli.Home;
+        CheckPort(port);
         home.EnsurePrivate();
         using var upLock = TakeLock(home);
 
@@ -81,7 +82,7 @@ public static class UpCommand
                 settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
             }
 
-            await using var host = await LocalHost.StartAsync(ChoosePort(port), settings, board, signInCode, token, stopping.Token);
+            await using var host = await StartHostAsync(port, settings, board, signInCode, token, stopping.Token);
             var url = host.Url;
             home.WriteConfig(home.ReadConfig() with { Url = url });
             home.WriteUpState(new UpState(Environment.ProcessId, url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
@@ -159,22 +160,55 @@ public static class UpCommand
         }
     }
 
-    private static int ChoosePort(int? port)
+    /// <summary>
+    /// The host on the port asked for (refused with what to do when something listens there), else on the usual port,
+    /// else on any free one: another <c>up</c> starting at the same moment may take the usual port between look and bind.
+    /// </summary>
+    private static async Task<LocalHost> StartHostAsync(int? port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string token, CancellationToken ct)
     {
-        if (port is { } given)
-        {
-            return given is >= 0 and <= 65535 ? given : throw new CommandFailedException($"--port {given} is not a port number", ExitCodes.Usage);
-        }
-
+        var chosen = port ?? (IsFree(PreferredPort) ? PreferredPort : 0);
         try
         {
-            using var probe = new TcpListener(IPAddress.Loopback, PreferredPort);
+            return await LocalHost.StartAsync(chosen, settings, board, signInCode, token, ct);
+        }
+        catch (LocalHost.PortInUseException) when (port is null)
+        {
+            return await LocalHost.StartAsync(0, settings, board, signInCode, token, ct);
+        }
+        catch (LocalHost.PortInUseException e)
+        {
+            throw PortInUse(e.Port);
+        }
+    }
+
+    /// <summary>A port asked for is checked before anything starts: a number, and free.</summary>
+    private static void CheckPort(int? port)
+    {
+        if (port is { } given && given is < 0 or > 65535)
+        {
+            throw new CommandFailedException($"--port {given} is not a port number", ExitCodes.Usage);
+        }
+
+        if (port is { } asked and > 0 && !IsFree(asked))
+        {
+            throw PortInUse(asked);
+        }
+    }
+
+    private static CommandFailedException PortInUse(int port) =>
+        new($"port {port} is in use: stop what listens on it (another `konduktor up`?), or choose another with --port (0 takes any free one)");
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
             probe.Start();
-            return PreferredPort;
+            return true;
         }
         catch (SocketException)
         {
-            return 0;
+            return false;
         }
     }
 }

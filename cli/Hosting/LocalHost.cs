@@ -32,6 +32,12 @@ public sealed class LocalHost : IAsyncDisposable
         FunctionCount = functionCount;
     }
 
+    /// <summary>Something else listens on the port the host was to take.</summary>
+    public sealed class PortInUseException(int port) : Exception($"port {port} is in use")
+    {
+        public int Port { get; } = port;
+    }
+
     public int FunctionCount { get; }
 
     public string Url => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -59,6 +65,7 @@ public sealed class LocalHost : IAsyncDisposable
         builder.Logging.AddFilter("System", LogLevel.Warning);
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
         builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failure to start is thrown, and said once by `up`
         builder.Logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
         builder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         builder.Services.AddKonduktorFunctions(builder.Configuration);
@@ -85,7 +92,16 @@ public sealed class LocalHost : IAsyncDisposable
         var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);
         FunctionEndpoints.Map(app, functions);
         app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
-        await app.StartAsync(ct);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await app.DisposeAsync();
+            throw new PortInUseException(port);
+        }
+
         var links = app.Services.GetRequiredService<Konduktor.Core.GitHub.BoardLinks>();
         links.BoardUrl ??= new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var durable = await LocalDurable.StartAsync(typeof(KonduktorFunctionsServices).Assembly, app.Services, ct);

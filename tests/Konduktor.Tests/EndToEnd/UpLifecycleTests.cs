@@ -35,6 +35,22 @@ public sealed class UpLifecycleTests
     }
 
     [Fact]
+    public async Task Up_on_a_port_something_else_listens_on_says_so_in_one_line_and_starts_nothing()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var home = KonduktorUp.NewHome();
+
+        var up = await KonduktorCli.RunAsync(home, ["up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+        Assert.Equal(1, up.ExitCode);
+        Assert.Equal($"error: port {port} is in use: stop what listens on it (another `konduktor up`?), or choose another with --port (0 takes any free one)", up.Error.Trim());
+        Assert.DoesNotContain("Starting", up.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(home, "up.json")));
+    }
+
+    [Fact]
     public async Task Status_reports_storage_operations_counted_by_the_pipeline_policy()
     {
         var home = KonduktorUp.NewHome();
