@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
@@ -135,11 +135,12 @@ function Column({ name, tasks, workspace, onRun }: { name: string; tasks: TaskIt
     getItemKey: (index) => tasks[index]!.id,
   });
   const ids = useMemo(() => tasks.map((t) => t.id), [tasks]);
+  const scrollerRef = useCallback((node: HTMLDivElement | null) => { scroller.current = node; setNodeRef(node); }, [setNodeRef]);
   return (
     <section className={`column${isOver ? " over" : ""}`} aria-label={name} data-column={name}>
       <h2>{name} <span className="count">{tasks.length}</span></h2>
       <SortableContext id={name} items={ids} strategy={verticalListSortingStrategy}>
-        <div className="cards-scroll" ref={(node) => { scroller.current = node; setNodeRef(node); }}>
+        <div className="cards-scroll" ref={scrollerRef}>
           <ol className="cards" style={{ height: cards.getTotalSize() }}>
             {cards.getVirtualItems().map((row) => (
               <Card key={row.key} task={tasks[row.index]!} workspace={workspace} onRun={onRun} top={row.start} index={row.index} measure={cards.measureElement} />
@@ -155,10 +156,11 @@ function Card({ task, workspace, onRun, top, index, measure }: {
   task: TaskItem; workspace: string; onRun: (t: TaskItem) => void; top: number; index: number; measure: (node: HTMLElement | null) => void;
 }) {
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: task.id });
+  const ref = useCallback((node: HTMLLIElement | null) => { setNodeRef(node); measure(node); }, [setNodeRef, measure]);
   const open = () => navigate({ page: "board", workspace, task: task.shortId });
   return (
     <li
-      ref={(node) => { setNodeRef(node); measure(node); }}
+      ref={ref}
       data-index={index}
       className={`card${isDragging ? " dragging" : ""}`}
       style={{ top, transform: CSS.Transform.toString(transform), transition }}
