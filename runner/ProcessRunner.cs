@@ -14,8 +14,7 @@ public static class ProcessRunner
         var (exitCode, stdout, stderr) = await CaptureAsync(fileName, list, workingDirectory, ct, confine);
         if (exitCode != 0)
         {
-            var error = stderr.Trim();
-            throw new CommandFailedException($"{fileName} {Describe(list)} failed (exit code {exitCode}): {(error.Length > 2000 ? error[^2000..] : error)}");
+            throw Failed(fileName, list, exitCode, stderr);
         }
 
         return stdout;
@@ -81,8 +80,7 @@ public static class ProcessRunner
 
         if (!truncated && process.ExitCode != 0)
         {
-            var error = (await stderr).Trim();
-            throw new CommandFailedException($"{fileName} {Describe(list)} failed (exit code {process.ExitCode}): {(error.Length > 2000 ? error[^2000..] : error)}");
+            throw Failed(fileName, list, process.ExitCode, await stderr);
         }
 
         return (output.ToString(), truncated);
@@ -120,6 +118,13 @@ public static class ProcessRunner
 
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
         return Process.Start(confine is null ? start : confine(start)) ?? throw new CommandFailedException($"could not start {fileName}");
+    }
+
+    /// <summary>A command that failed, with the end of what it said on stderr.</summary>
+    private static CommandFailedException Failed(string fileName, IReadOnlyList<string> arguments, int exitCode, string stderr)
+    {
+        var error = stderr.Trim();
+        return new CommandFailedException($"{fileName} {Describe(arguments)} failed (exit code {exitCode}): {(error.Length > 2000 ? error[^2000..] : error)}");
     }
 
     private static string Describe(IReadOnlyList<string> arguments)

@@ -69,7 +69,7 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
     useAnimationFrameWithResizeObserver: true,
   });
   // The switch between rendered and raw starts at the end, as a first read does.
-  useEffect(() => { if (rows > 0) list.scrollToEnd(); }, [raw]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => { if (rows > 0) list.scrollToEnd(); }, [raw]);
 
   return (
     <div className="logs">
