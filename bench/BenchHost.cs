@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using Konduktor.Cli.Commands;
+using Konduktor.LocalHost;
 
 namespace Konduktor.Bench;
 
@@ -21,6 +21,9 @@ public sealed class BenchHost : IAsyncDisposable
     public static readonly string Root = FindRoot();
 
     public static readonly string Cli = Path.Combine(Root, "cli", "bin", "Release", "net10.0", "konduktor");
+
+    /// <summary><c>up</c>'s host (localhost/): the whole command line with the real <c>up</c>.</summary>
+    public static readonly string UpHost = Path.Combine(Root, "localhost", "bin", "Release", "net10.0", "konduktor-localhost");
 
     public static readonly string StandIn = Path.Combine(Root, "tests", "Konduktor.StandInAgent", "bin", "Release", "net10.0", "standin-agent");
 
@@ -81,7 +84,8 @@ public sealed class BenchHost : IAsyncDisposable
     /// <summary>A CLI process on this host's home, with HOME and a git identity of its own (for runners and agents).</summary>
     public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments, string? executable = null)
     {
-        var start = new ProcessStartInfo(executable ?? Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        arguments = arguments.ToList();
+        var start = new ProcessStartInfo(executable ?? (arguments.FirstOrDefault() == "up" ? UpHost : Cli)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -117,7 +121,7 @@ public sealed class BenchHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await Konduktor.Runner.ProcessSignals.StopAsync(_up, TimeSpan.FromSeconds(30));
+        await Konduktor.Runner.Processes.ProcessSignals.StopAsync(_up, TimeSpan.FromSeconds(30));
         _up.Dispose();
     }
 

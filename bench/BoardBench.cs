@@ -35,7 +35,7 @@ public static class BoardBench
         var state = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(host.Home, "up.json"))).RootElement;
         var tablePort = state.GetProperty("azuriteEndpoints").GetString()!.Split('/')[^1];
         var tables = new TableServiceClient(
-            $"DefaultEndpointsProtocol=http;AccountName={Konduktor.Cli.Hosting.Azurite.AccountName};AccountKey={(await File.ReadAllTextAsync(Path.Combine(host.Home, "azurite-key"))).Trim()};TableEndpoint=http://127.0.0.1:{tablePort}/{Konduktor.Cli.Hosting.Azurite.AccountName};");
+            $"DefaultEndpointsProtocol=http;AccountName={Konduktor.LocalHost.Azurite.AccountName};AccountKey={(await File.ReadAllTextAsync(Path.Combine(host.Home, "azurite-key"))).Trim()};TableEndpoint=http://127.0.0.1:{tablePort}/{Konduktor.LocalHost.Azurite.AccountName};");
         var taskTable = tables.GetTableClient(state.GetProperty("storagePrefix").GetString() + Konduktor.Core.Storage.TableNames.Tasks);
         await Figures.MeasureAsync("storage floor: the same partition query straight to Azurite with the SDK", 30, async () =>
         {

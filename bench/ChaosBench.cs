@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 using Konduktor.Core.Json;
 using Konduktor.Core.Sessions;
 
@@ -364,7 +365,7 @@ public static class ChaosBench
             foreach (var runner in _runners.OfType<Process>())
             {
                 Signal(runner.Id, "CONT");
-                await Konduktor.Runner.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
+                await Konduktor.Runner.Processes.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
                 runner.Dispose();
             }
 

@@ -35,7 +35,7 @@ public static class SessionBenches
         Console.WriteLine($"the setup machinery at p50: {setupCost:0} ms over no setup (queue polling makes this noisy); on the runner's clock, setup started -> agent started: {Figures.Summary(setupSpans, 0.5, 0.95)}");
         if (runner is not null)
         {
-            await Konduktor.Runner.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
+            await Konduktor.Runner.Processes.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
         }
     }
 
@@ -100,7 +100,7 @@ public static class SessionBenches
             tasks.Add(task);
         }
 
-        await Konduktor.Runner.ProcessSignals.StopAsync(one, TimeSpan.FromSeconds(30));
+        await Konduktor.Runner.Processes.ProcessSignals.StopAsync(one, TimeSpan.FromSeconds(30));
         using var two = host.StartRunner("two");
         try
         {
@@ -125,7 +125,7 @@ public static class SessionBenches
         }
         finally
         {
-            await Konduktor.Runner.ProcessSignals.StopAsync(two, TimeSpan.FromSeconds(30));
+            await Konduktor.Runner.Processes.ProcessSignals.StopAsync(two, TimeSpan.FromSeconds(30));
         }
     }
 
@@ -157,7 +157,7 @@ public static class SessionBenches
             foreach (var pidFile in Directory.EnumerateFiles(host.Home, "*.pid", SearchOption.AllDirectories).Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == "agents"))
             {
                 // The killed runner's agent lives on in its process group (as after a real crash); the bench tidies it.
-                Konduktor.Runner.ProcessSignals.KillGroup(int.Parse(File.ReadAllText(pidFile), System.Globalization.CultureInfo.InvariantCulture));
+                Konduktor.Runner.Processes.ProcessSignals.KillGroup(int.Parse(File.ReadAllText(pidFile), System.Globalization.CultureInfo.InvariantCulture));
                 File.Delete(pidFile);
             }
         }
@@ -204,7 +204,7 @@ public static class SessionBenches
         }
         finally
         {
-            await Konduktor.Runner.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
+            await Konduktor.Runner.Processes.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
         }
     }
 

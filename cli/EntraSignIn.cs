@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
 using Microsoft.Identity.Client;
 
 namespace Konduktor.Cli;

@@ -121,7 +121,7 @@ public sealed class KonduktorHome(string root)
     }
 
     /// <summary>Writes a file only the user can read, atomically.</summary>
-    public static void WritePrivate(string path, string content) => Konduktor.Runner.PrivateFile.Write(path, content);
+    public static void WritePrivate(string path, string content) => Konduktor.Runner.Processes.PrivateFile.Write(path, content);
 
     private static T? Read<T>(string path)
         where T : class

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using Konduktor.Cli.Runners;
 using Konduktor.Core;
 using Konduktor.Core.Runners;
 using Konduktor.Runner;
-using Microsoft.Extensions.Logging;
+using Konduktor.Runner.Listener;
+using System.CommandLine.Parsing;
 
 namespace Konduktor.Cli.Commands;
 
@@ -46,16 +46,11 @@ public static class RunnerCommands
                     throw new CommandFailedException("--account is a label of 1-100 printable characters without '/', '\\', '#' or '?' (an email address, a team's name; never a secret)");
                 }
 
-                var options = LocalRunner.Options(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir), cli.Get(account))
+                var options = OptionsFor(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir), cli.Get(account))
                     with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential };
                 using var shutdown = new ShutdownSignal();
-                using var logging = LocalRunner.Logging();
-                using var runner = new KonduktorRunner(options, logging.CreateLogger<KonduktorRunner>());
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
-                foreach (var line in LocalRunner.Describe(await runner.CheckAgentAsync(shutdown.Token), runner.Sandbox!))
-                {
-                    Output.Line(line);
-                }
+                using var runner = await RunnerProgram.PrepareAsync(options, Output.Line, shutdown.Token);
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
             }, name, capacity, agentCommand, workDir, cleanup, url, secret, account),
@@ -79,6 +74,34 @@ public static class RunnerCommands
             }, runnerName),
             CommandFactory.Create("remove", "Revoke a runner's credential: its next call is refused", async (cli, ct) =>
                 cli.Print(await cli.Api.DeleteAsync<RunnerInfo>($"runners/{ApiClient.Segment(cli.Get(runnerName))}", ct), r => Output.Line($"Runner {r.Name} removed; its credential no longer works.")), runnerName));
+    }
+
+    /// <summary>A runner's options from this home and the command line: the same for <c>runner start</c> and the runner <c>up</c> starts.</summary>
+    public static RunnerOptions OptionsFor(KonduktorHome home, string url, string? token, string name, int capacity, string? agentCommand, string? workDirectory, string? account = null)
+    {
+        var command = agentCommand
+            ?? (Environment.GetEnvironmentVariable("KONDUKTOR_AGENT_COMMAND") is { Length: > 0 } fromEnvironment ? fromEnvironment : RunnerProgram.DefaultAgentCommand);
+        var arguments = CommandLineParser.SplitCommandLine(command).ToList();
+        if (arguments.Count == 0)
+        {
+            throw new CommandFailedException("the agent command is empty; give --agent-command CMD (default: claude)");
+        }
+
+        var work = Path.GetFullPath(workDirectory ?? home.RunnerWorkDirectory(name));
+        return new RunnerOptions
+        {
+            ApiUrl = new Uri(url),
+            UserToken = token,
+            Name = name,
+            Capacity = capacity,
+            AgentCommand = arguments,
+            WorkDirectory = work,
+            HiddenFromAgents = [home.Root, work],
+            KonduktorDirectory = Path.GetDirectoryName(Environment.ProcessPath),
+            FilesDirectory = home.RunnerFiles,
+            Version = typeof(RunnerCommands).Assembly.GetName().Version?.ToString(),
+            Account = account ?? (Environment.GetEnvironmentVariable("KONDUKTOR_ACCOUNT") is { Length: > 0 } label ? label : null),
+        };
     }
 
     private static async Task ListAsync(CliContext cli, string? only, CancellationToken ct)

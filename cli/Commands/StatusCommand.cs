@@ -1,4 +1,4 @@
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
 using System.CommandLine;
 using Konduktor.Core.Storage;
 

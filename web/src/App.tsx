@@ -1,18 +1,18 @@
 import { useEffect, useState } from "react";
-import { onSignedOut } from "./auth";
-import { href, useRoute } from "./router";
-import { Home } from "./Home";
-import { BoardPage } from "./BoardPage";
-import { ConfigPage } from "./ConfigPage";
-import { ProjectsPage } from "./ProjectsPage";
-import { QuestionsPage } from "./QuestionsPage";
-import { DocsPage } from "./DocsPage";
-import { AgentsPage } from "./AgentsPage";
-import { CommandBar } from "./CommandBar";
-import { ShortcutHelp } from "./ShortcutHelp";
-import { ErrorBoundary } from "./ErrorBoundary";
-import { label, shortcuts } from "./shortcuts";
-import { Toasts } from "./Toasts";
+import { onSignedOut } from "./api/auth";
+import { href, useRoute } from "./lib/router";
+import { Home } from "./pages/Home";
+import { BoardPage } from "./pages/BoardPage";
+import { ConfigPage } from "./pages/ConfigPage";
+import { ProjectsPage } from "./pages/ProjectsPage";
+import { QuestionsPage } from "./pages/QuestionsPage";
+import { DocsPage } from "./pages/DocsPage";
+import { AgentsPage } from "./pages/AgentsPage";
+import { CommandBar } from "./components/CommandBar";
+import { ShortcutHelp } from "./components/ShortcutHelp";
+import { ErrorBoundary } from "./components/ErrorBoundary";
+import { label, shortcuts } from "./lib/shortcuts";
+import { Toasts } from "./components/Toasts";
 
 export function App() {
   const route = useRoute();

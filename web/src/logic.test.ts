@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { moveItem, rankBetween } from "./ranks";
-import { href, parseRoute } from "./router";
-import { entraConfigFrom } from "./auth";
-import { Transcript, type Entry } from "./transcript";
-import { place } from "./BoardPage";
-import { clock, quotaWait, spendSummary } from "./quota";
-import { languageOf, reviewMessage } from "./review";
-import { changedFields, changedMeanwhile } from "./edits";
-import { matches, shortcuts } from "./shortcuts";
-import type { Board, LogEvent, TaskItem } from "./api";
+import { moveItem, rankBetween } from "./lib/ranks";
+import { href, parseRoute } from "./lib/router";
+import { entraConfigFrom } from "./api/auth";
+import { Transcript, type Entry } from "./log/transcript";
+import { place } from "./pages/BoardPage";
+import { clock, quotaWait, spendSummary } from "./lib/quota";
+import { languageOf, reviewMessage } from "./changes/review";
+import { changedFields, changedMeanwhile } from "./lib/edits";
+import { matches, shortcuts } from "./lib/shortcuts";
+import type { Board, LogEvent, TaskItem } from "./api/client";
 
 const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
 

@@ -94,7 +94,7 @@ public sealed class GracefulShutdownTests(AzuriteFixture azurite)
         }
         catch (TimeoutException)
         {
-            failures.Add($"{cycle}: left running: {string.Join("; ", MarkedProcesses.WithArgument(sleep).Concat(MarkedProcesses.Mentioning(folder)).Select(p => $"{p} {Konduktor.Runner.ProcessSignals.CommandLine(p)}"))}");
+            failures.Add($"{cycle}: left running: {string.Join("; ", MarkedProcesses.WithArgument(sleep).Concat(MarkedProcesses.Mentioning(folder)).Select(p => $"{p} {Konduktor.Runner.Processes.ProcessSignals.CommandLine(p)}"))}");
         }
     }
 }

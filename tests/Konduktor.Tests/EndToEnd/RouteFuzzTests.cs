@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.EndToEnd;

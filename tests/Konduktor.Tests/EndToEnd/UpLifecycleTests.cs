@@ -1,4 +1,5 @@
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 using System.Net;
 using Konduktor.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 
 namespace Konduktor.Tests.Hosting;
 

@@ -1,4 +1,5 @@
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 
 [assembly: AssemblyFixture(typeof(Konduktor.Tests.Infrastructure.AzuriteFixture))]
 

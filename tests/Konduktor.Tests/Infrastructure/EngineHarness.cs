@@ -1,7 +1,8 @@
 using System.Text.Json;
 using DurableTask.Core;
 using DurableTask.Core.History;
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Projects;
 using Konduktor.Core.Tasks;

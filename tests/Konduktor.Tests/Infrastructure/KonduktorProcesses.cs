@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
-using Konduktor.Cli.Commands;
+using Konduktor.LocalHost;
 
 namespace Konduktor.Tests.Infrastructure;
 
@@ -10,9 +10,13 @@ public static class KonduktorCli
 {
     public static readonly string RepositoryRoot = FindRoot();
 
+    private static readonly string Configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+
     /// <summary>The CLI built in the same configuration as the tests (the test project references it, so it is built first).</summary>
-    public static readonly string Executable = Path.Combine(RepositoryRoot, "cli", "bin",
-        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name, "net10.0", "konduktor");
+    public static readonly string Executable = Path.Combine(RepositoryRoot, "cli", "bin", Configuration, "net10.0", "konduktor");
+
+    /// <summary><c>up</c>'s host (localhost/), built beside the CLI: the whole command line with the real <c>up</c>.</summary>
+    public static readonly string UpHost = Path.Combine(RepositoryRoot, "localhost", "bin", Configuration, "net10.0", "konduktor-localhost");
 
     /// <summary>
     /// The native `konduktor` a runner machine downloads, when ./test has published it (KONDUKTOR_TEST_NATIVE): every
@@ -23,7 +27,7 @@ public static class KonduktorCli
     public static ProcessStartInfo StartInfo(string home, IEnumerable<string> arguments, bool redirectInput = false, string? executable = null)
     {
         arguments = arguments.ToList();
-        var start = new ProcessStartInfo(executable ?? (arguments.FirstOrDefault() == "up" ? Executable : NativeOrBuilt))
+        var start = new ProcessStartInfo(executable ?? (arguments.FirstOrDefault() == "up" ? UpHost : NativeOrBuilt))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -143,7 +147,7 @@ public sealed class CapturedProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            await Konduktor.Runner.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
+            await Konduktor.Runner.Processes.ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(30));
         }
 
         return _process.ExitCode;

@@ -41,7 +41,7 @@ public sealed class AgentSecretTests(AzuriteFixture azurite)
 
         var session = await driver.RunAsync(workspace, task);
         await Eventually.WaitAsync(() => File.Exists(seen), "the agent to have its environment and wait");
-        var processes = await Konduktor.Runner.ProcessRunner.RunAsync("ps", ["-e", "-ww", "-o", "args="], null, CancellationToken.None);
+        var processes = await Konduktor.Runner.Processes.ProcessRunner.RunAsync("ps", ["-e", "-ww", "-o", "args="], null, CancellationToken.None);
         Assert.DoesNotContain(key, processes, StringComparison.Ordinal);
         Assert.DoesNotContain(pem.Split('\n')[1], processes, StringComparison.Ordinal); // a whole line: other tests running beside this one may have "first-" in their arguments
         await File.WriteAllTextAsync(release, "");

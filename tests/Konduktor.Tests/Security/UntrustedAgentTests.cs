@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 using Konduktor.Core.Runners;
 using Konduktor.Core.Sessions;
 using Konduktor.Tests.Infrastructure;

@@ -1,4 +1,4 @@
-using Konduktor.Runner;
+using Konduktor.Runner.Worker;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Sessions;

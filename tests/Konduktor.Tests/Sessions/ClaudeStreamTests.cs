@@ -2,7 +2,7 @@ using System.Text.Json;
 using Konduktor.Cli;
 using Konduktor.Core.Json;
 using Konduktor.Core.Sessions;
-using Konduktor.Runner;
+using Konduktor.Runner.Worker;
 
 namespace Konduktor.Tests.Sessions;
 

@@ -1,5 +1,5 @@
 using Konduktor.Core.Sessions;
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Sessions;

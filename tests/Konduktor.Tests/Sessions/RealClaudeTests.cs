@@ -4,7 +4,8 @@ using Azure.Storage.Blobs;
 using Konduktor.Core;
 using Konduktor.Core.Sessions;
 using Konduktor.Core.Tasks;
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
+using Konduktor.Runner.Worker;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Sessions;

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Konduktor.Core.Sessions;
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Sessions;

@@ -1,8 +1,9 @@
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
 using System.Net;
 using System.Net.Sockets;
 using Azure.Storage.Queues;
-using Konduktor.Cli.Hosting;
+using Konduktor.LocalHost;
+using Konduktor.LocalHost.Bindings;
 using Konduktor.Core.Sessions;
 using Konduktor.Tests.Infrastructure;
 

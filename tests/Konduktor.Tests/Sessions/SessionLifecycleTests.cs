@@ -1,6 +1,6 @@
 using Azure.Storage.Queues;
 using Konduktor.Core.Sessions;
-using Konduktor.Runner;
+using Konduktor.Runner.Processes;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Sessions;

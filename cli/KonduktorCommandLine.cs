@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Konduktor.Cli.Commands;
+
+namespace Konduktor.Cli;
+
+/// <summary>
+/// The whole command line: every command, parse errors said once, failures as one line on stderr. The native
+/// <c>konduktor</c> runs it with an <c>up</c> that says where <c>up</c> runs; <c>up</c>'s host (localhost/) with the real one.
+/// </summary>
+public static class KonduktorCommandLine
+{
+    public static async Task<int> RunAsync(string[] args, Command up)
+    {
+        // The runner starts each agent through its own binary: a supervisor leading the agent's own process group.
+        if (args is [Konduktor.Runner.Sandbox.AgentLauncher.Verb, .. var agentCommand])
+        {
+            return Konduktor.Runner.Sandbox.AgentLauncher.Supervise(agentCommand);
+        }
+
+        var root = new RootCommand("Konduktor: run Claude Code agents in the background against your repositories, and stay in charge through a board.")
+        {
+            WorkspaceCommands.Build(),
+            TaskCommands.Build(),
+            SessionCommands.Build(),
+            ProjectCommands.Build(),
+            DocCommands.Build(),
+            QuestionCommands.Build(),
+            AgentCommands.Build(),
+            RunnerCommands.Build(),
+            RunnerCommands.BuildList(),
+            ConfigCommands.Build(),
+            SecretCommands.Build(),
+            StatusCommand.Build(),
+            UsageCommand.Build(),
+            up,
+        };
+        foreach (var command in AuthCommands.Build())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.Options.Add(CommonOptions.Json);
+        root.Options.Add(CommonOptions.Workspace);
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                Console.Error.WriteLine($"error: {error.Message}");
+            }
+
+            Console.Error.WriteLine($"See `konduktor {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : CommandPath(parse.CommandResult))} --help`.".Replace("  ", " ", StringComparison.Ordinal));
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            // No termination handling by System.CommandLine: after two seconds it would end the process with 143 while `up` or a
+            // runner is still shutting down in order (ShutdownSignal and `up` own SIGTERM and Ctrl+C); short commands just end.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        }
+        catch (CommandFailedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("error: cancelled");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static Stack<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (var current = result; current?.Parent is System.CommandLine.Parsing.CommandResult parent; current = parent)
+        {
+            names.Push(current.Command.Name);
+        }
+
+        return names;
+    }
+}

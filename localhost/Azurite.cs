@@ -1,0 +1,227 @@
+using Konduktor.Cli;
+using Konduktor.Runner.Processes;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Konduktor.LocalHost;
+
+/// <summary>
+/// The Storage emulator, from the npm package pinned in the repository's package.json. Started with <c>node</c> on
+/// Azurite's own entry script (so the pid we hold is the server's), on free loopback ports, with its data on disk.
+/// Its account key is a random one per home (<c>AZURITE_ACCOUNTS</c>), never the public development key: anything
+/// else on the machine that can reach the ports still cannot read or write Konduktor's data without it.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    public const string Version = "3.37.0";
+
+    /// <summary>The emulator's usual account name, kept so data written before the key became private stays readable.</summary>
+    public const string AccountName = "devstoreaccount1";
+
+    /// <summary>The development key every Azurite accepts by default; Konduktor's never does.</summary>
+    public const string PublicDevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private readonly Process _process;
+    private readonly IReadOnlyList<int> _ports;
+
+    private Azurite(Process process, IReadOnlyList<int> ports, string accountKey)
+    {
+        _process = process;
+        _ports = ports;
+        AccountKey = accountKey;
+    }
+
+    public string AccountKey { get; }
+
+    /// <summary>A fresh account key: 64 random bytes, base64, as Azure's own are.</summary>
+    public int Pid => _process.Id;
+
+    public IReadOnlyList<int> Ports => _ports;
+
+    public string Endpoints => $"127.0.0.1:{_ports[0]}/{_ports[1]}/{_ports[2]}";
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{_ports[0]}/{AccountName};QueueEndpoint=http://127.0.0.1:{_ports[1]}/{AccountName};" +
+        $"TableEndpoint=http://127.0.0.1:{_ports[2]}/{AccountName};";
+
+    /// <summary>Finds Azurite's entry script, installing the pinned package when it is missing.</summary>
+    public static async Task<string> EnsureInstalledAsync(string toolsFolder, Action<string> step, CancellationToken ct)
+    {
+        var repository = FindUp(AppContext.BaseDirectory, "package.json", dir => File.ReadAllText(Path.Combine(dir, "package.json")).Contains("\"azurite\"", StringComparison.Ordinal));
+        var folder = repository ?? toolsFolder;
+        var script = Path.Combine(folder, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (File.Exists(script))
+        {
+            return script;
+        }
+
+        Directory.CreateDirectory(folder);
+        if (repository is null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "package.json"), $$"""{ "private": true, "dependencies": { "azurite": "{{Version}}" } }""", ct);
+        }
+
+        var command = File.Exists(Path.Combine(folder, "package-lock.json")) ? "ci" : "install";
+        step($"Installing Azurite (npm {command})");
+        await RunAsync("npm", [command, "--no-audit", "--no-fund", "--loglevel=error"], folder, ct);
+        return File.Exists(script) ? script : throw new CommandFailedException($"npm {command} finished but {script} is missing");
+    }
+
+    /// <summary>Starts Azurite; <paramref name="dataFolder"/> null keeps everything in memory (tests).</summary>
+    /// <param name="ports">Blob, queue and table ports (default: free ones); given to start again where a stopped one was.</param>
+    /// <param name="accountKey">The account's key (default: a new random one); the same key for data kept on disk.</param>
+    public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct, IReadOnlyList<int>? ports = null, string? accountKey = null)
+    {
+        ports ??= [FreePort(), FreePort(), FreePort()];
+        accountKey ??= Konduktor.Core.Auth.Secrets.NewStorageAccountKey();
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["AZURITE_ACCOUNTS"] = $"{AccountName}:{accountKey}";
+        foreach (var argument in new[]
+        {
+            script, "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
+            "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(),
+            "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(),
+            "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(),
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (dataFolder is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            Directory.CreateDirectory(dataFolder);
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(dataFolder);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new CommandFailedException("could not start node for Azurite");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new CommandFailedException("Node.js is needed to run Azurite: install Node 20 or later and make sure `node` is on PATH");
+        }
+
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.Exited += (_, _) => log.Dispose();
+        process.EnableRaisingEvents = true;
+
+        var azurite = new Azurite(process, ports, accountKey);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!ports.All(Listening))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                await azurite.DisposeAsync();
+                throw new CommandFailedException($"Azurite did not start (see {logFile})");
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        return azurite;
+    }
+
+    /// <summary>Stops an Azurite left running by a <c>konduktor up</c> that was killed.</summary>
+    public static async Task StopLeftoverAsync(int pid)
+    {
+        if (ProcessSignals.IsAlive(pid) && ProcessSignals.CommandLine(pid).Contains("azurite", StringComparison.Ordinal))
+        {
+            using var process = Process.GetProcessById(pid);
+            await ProcessSignals.StopAsync(process, TimeSpan.FromSeconds(10));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(10));
+        _process.Dispose();
+    }
+
+    private static void Append(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        try
+        {
+            log.WriteLine(line);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The process has exited and its log is closed.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    internal static string? FindUp(string start, string file, Func<string, bool> accept)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, file)) && accept(dir.FullName))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    internal static async Task RunAsync(string file, string[] arguments, string workingDirectory, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new CommandFailedException($"could not start {file}");
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0)
+        {
+            var tail = string.Join(" ", ((await error) + (await output)).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3));
+            throw new CommandFailedException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {tail}");
+        }
+    }
+}

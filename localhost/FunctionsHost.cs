@@ -1,0 +1,130 @@
+using Konduktor.Functions;
+using Konduktor.LocalHost.Bindings;
+using Konduktor.Functions.Http;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Konduktor.LocalHost;
+
+/// <summary>The Functions app's classes, served over HTTP on 127.0.0.1 with the same DI registrations as in Azure.</summary>
+public sealed class FunctionsHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly LocalTimers _timers;
+    private readonly LocalQueues _queues;
+    private readonly LocalDurable _durable;
+
+    private FunctionsHost(WebApplication app, LocalTimers timers, LocalQueues queues, LocalDurable durable, int functionCount)
+    {
+        _app = app;
+        _timers = timers;
+        _queues = queues;
+        _durable = durable;
+        FunctionCount = functionCount;
+    }
+
+    /// <summary>Something else listens on the port the host was to take.</summary>
+    public sealed class PortInUseException(int port) : Exception($"port {port} is in use")
+    {
+        public int Port { get; } = port;
+    }
+
+    public int FunctionCount { get; }
+
+    public string Url => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <param name="board">The board's built files, served at the root; null for none.</param>
+    /// <param name="signInCode">The code in the board URL <c>up</c> prints: it trades for an HttpOnly cookie holding <paramref name="localToken"/>.</param>
+    public static async Task<FunctionsHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string localToken, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "Konduktor" });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Konduktor.Core.GitHub.GitHubWebhooks.MaxBodyBytes + 1024);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+            console.UseUtcTimestamp = false;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System", LogLevel.Warning);
+        builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failure to start is thrown, and said once by `up`
+        builder.Logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
+        builder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
+        builder.Services.AddKonduktorFunctions(builder.Configuration);
+
+        var app = builder.Build();
+        if (board is not null)
+        {
+            var files = new PhysicalFileProvider(board);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        }
+
+        app.MapGet("/auth/local", (HttpContext http) =>
+        {
+            var code = http.Request.Query["code"].ToString();
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(code), Encoding.UTF8.GetBytes(signInCode)))
+            {
+                return Results.Text("This sign-in link is not valid (any more): open the board URL the running `konduktor up` printed.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            http.Response.Cookies.Append(Konduktor.Functions.Http.Api.BoardCookieFor(http.Request), localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
+            return Results.Redirect("/");
+        });
+        var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);
+        FunctionEndpoints.Map(app, functions);
+        app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await app.DisposeAsync();
+            throw new PortInUseException(port);
+        }
+
+        var links = app.Services.GetRequiredService<Konduktor.Core.GitHub.BoardLinks>();
+        links.BoardUrl ??= new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var durable = await LocalDurable.StartAsync(typeof(KonduktorFunctionsServices).Assembly, app.Services, ct);
+        var timers = LocalTimers.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
+        var queues = LocalQueues.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
+        return new FunctionsHost(app, timers, queues, durable, functions.Count + timers.Count + queues.Count + durable.Count);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _timers.DisposeAsync();
+        await _queues.DisposeAsync();
+        await _durable.DisposeAsync();
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary><c>up</c> owns Ctrl+C and SIGTERM (it must stop Azurite after the host), so the host does not listen for them.</summary>
+internal sealed class OwnedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Konduktor.Runner.Worker;
+
+/// <summary>
+/// Claude Code's conversation transcripts on this machine: <c>&lt;projects&gt;/&lt;folder per working directory&gt;/&lt;id&gt;.jsonl</c>.
+/// A transcript is found by its id under any folder (as <c>claude --resume</c> finds it), never by recomputing a folder
+/// name: a conversation resumed from another directory keeps growing in the file where it started.
+/// </summary>
+public static partial class ClaudeTranscripts
+{
+    private const int MaxFolderName = 200;
+
+    /// <summary>The newest <c>&lt;id&gt;.jsonl</c> under any folder of <paramref name="projectsDirectory"/>; null when there is none.</summary>
+    public static string? Find(string projectsDirectory, string conversationId)
+    {
+        if (!IsConversationId(conversationId) || !Directory.Exists(projectsDirectory))
+        {
+            return null;
+        }
+
+        return Directory.EnumerateDirectories(projectsDirectory)
+            .Select(folder => new FileInfo(Path.Combine(folder, conversationId + ".jsonl")))
+            .Where(file => file.Exists)
+            .OrderByDescending(file => file.LastWriteTimeUtc)
+            .FirstOrDefault()?.FullName;
+    }
+
+    /// <summary>
+    /// Where to put a transcript brought back from storage for a worktree: the folder Claude Code itself would use for
+    /// that directory (its resolved path with every character outside <c>[A-Za-z0-9]</c> as <c>-</c>; long names cut
+    /// and given a hash), so the conversation is also listed there by <c>claude --resume</c>.
+    /// </summary>
+    public static string RestorePath(string projectsDirectory, string worktree, string conversationId)
+    {
+        if (!IsConversationId(conversationId))
+        {
+            throw new ArgumentException($"'{conversationId}' is not a conversation id", nameof(conversationId));
+        }
+
+        var folder = NotAlphanumeric().Replace(Resolved(worktree), "-");
+        if (folder.Length > MaxFolderName)
+        {
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(folder)))[..8];
+            folder = folder[..(MaxFolderName - hash.Length - 1)] + "-" + hash;
+        }
+
+        return Path.Combine(projectsDirectory, folder, conversationId + ".jsonl");
+    }
+
+    /// <summary>Konduktor's conversation ids are UUIDs; anything else (an agent printing a path as its id) is never a file name.</summary>
+    public static bool IsConversationId(string? id) => Guid.TryParseExact(id, "D", out _);
+
+    /// <summary>The directory with symbolic links resolved, as the process working in it sees it (macOS: /var is /private/var).</summary>
+    private static string Resolved(string directory)
+    {
+        var path = Path.GetFullPath(directory);
+        var info = new DirectoryInfo(path);
+        var resolved = info.Exists ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName : null;
+        if (resolved is not null)
+        {
+            return resolved;
+        }
+
+        var parent = Path.GetDirectoryName(path);
+        return parent is null ? path : Path.Combine(Resolved(parent), Path.GetFileName(path));
+    }
+
+    [GeneratedRegex("[^A-Za-z0-9]")]
+    private static partial Regex NotAlphanumeric();
+}
