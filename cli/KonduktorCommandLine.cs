@@ -32,6 +32,7 @@ public static class KonduktorCommandLine
             SecretCommands.Build(),
             StatusCommand.Build(),
             UsageCommand.Build(),
+            OpenApiCommand.Build(),
             up,
         };
         foreach (var command in AuthCommands.Build())

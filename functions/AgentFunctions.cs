@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Agents;
 using Konduktor.Core.Results;
@@ -17,31 +18,31 @@ public sealed class AgentFunctions(Api api, AgentService agents, ILogger<AgentFu
 
     [Function("ListAgentPresets")]
     public Task<IActionResult> Presets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "agent-presets")] HttpRequest req) =>
-        api.Run(req, Act.ReadWorkspace, (_, _) => Task.FromResult<Result<IReadOnlyList<AgentPreset>>>(Result.Ok(AgentService.Presets)));
+        api.Run(req, Operations.ListAgentPresets, (_, _) => Task.FromResult<Result<IReadOnlyList<AgentPreset>>>(Result.Ok(AgentService.Presets)));
 
     [Function("CreateAgent")]
     public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Agents)] HttpRequest req, string workspace) =>
-        api.Run<NewAgent, Agent>(req, Act.ManageAgents, (caller, input, ct) => agents.CreateAsync(caller, workspace, input, ct), JsonReply.Created);
+        api.Run(req, Operations.CreateAgent, (caller, input, ct) => agents.CreateAsync(caller, workspace, input, ct));
 
     [Function("ListAgents")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Agents)] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => agents.ListAsync(caller, workspace, ct));
+        api.Run(req, Operations.ListAgents, (caller, ct) => agents.ListAsync(caller, workspace, ct));
 
     [Function("GetAgent")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneAgent)] HttpRequest req, string workspace, string name) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => agents.GetAsync(caller, workspace, name, ct));
+        api.Run(req, Operations.GetAgent, (caller, ct) => agents.GetAsync(caller, workspace, name, ct));
 
     [Function("UpdateAgent")]
     public Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneAgent)] HttpRequest req, string workspace, string name) =>
-        api.Run<AgentChanges, Agent>(req, Act.ManageAgents, (caller, changes, ct) => agents.UpdateAsync(caller, workspace, name, changes, ct));
+        api.Run(req, Operations.UpdateAgent, (caller, changes, ct) => agents.UpdateAsync(caller, workspace, name, changes, ct));
 
     [Function("RunAgentNow")]
     public Task<IActionResult> RunNow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneAgent + "/run")] HttpRequest req, string workspace, string name) =>
-        api.Run(req, Act.ManageAgents, (caller, ct) => agents.RunNowAsync(caller, workspace, name, ct));
+        api.Run(req, Operations.RunAgentNow, (caller, ct) => agents.RunNowAsync(caller, workspace, name, ct));
 
     [Function("DeleteAgent")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneAgent)] HttpRequest req, string workspace, string name) =>
-        api.Run(req, Act.ManageAgents, (caller, ct) => agents.DeleteAsync(caller, workspace, name, ct));
+        api.Run(req, Operations.DeleteAgent, (caller, ct) => agents.DeleteAsync(caller, workspace, name, ct));
 
     /// <summary>The scheduler: queues every due agent's run (a skip, recorded, while its previous run is active).</summary>
     [Function("RunDueAgents")]

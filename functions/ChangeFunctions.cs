@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Changes;
 using Konduktor.Core.Results;
@@ -13,11 +14,11 @@ public sealed class ChangeFunctions(Api api, ChangeSets changes)
 {
     [Function("GetTaskChanges")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/tasks/{task}/changes")] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => changes.GetAsync(caller, workspace, task, ct));
+        api.Run(req, Operations.GetTaskChanges, (caller, ct) => changes.GetAsync(caller, workspace, task, ct));
 
     [Function("SaveChanges")]
     public Task<IActionResult> Save([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "runner/workspaces/{workspace}/sessions/{session}/changes")] HttpRequest req, string workspace, string session) =>
-        api.Run<ChangeSet, Done>(req, Act.RunSessions, async (caller, set, ct) => Guid.TryParse(workspace, out var w) && Guid.TryParse(session, out var s)
+        api.Run(req, Operations.SaveChanges, async (caller, set, ct) => Guid.TryParse(workspace, out var w) && Guid.TryParse(session, out var s)
             ? await changes.SaveAsync(caller, w, s, set, ct)
             : new NotFound($"no session matches '{session}'"));
 }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Results;
 using Konduktor.Core.Storage;
@@ -12,12 +13,12 @@ public sealed class DiagnosticsFunctions(Api api, StorageClients storage)
 {
     [Function("GetStatus")]
     public Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "status")] HttpRequest req) =>
-        api.Run(req, Act.SeeStatus, (caller, ct) => Task.FromResult(Result.Ok(new StatusView("ok", caller.Kind.ToString().ToLowerInvariant(), caller.Name, ThisAssembly.Version))));
+        api.Run(req, Operations.GetStatus, (caller, ct) => Task.FromResult(Result.Ok(new StatusView("ok", caller.Kind.ToString().ToLowerInvariant(), caller.Name, ThisAssembly.Version))));
 
     /// <summary>Storage requests this host has made since it started, by service and operation.</summary>
     [Function("GetStorageOperations")]
     public Task<IActionResult> StorageOperations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "diagnostics/storage")] HttpRequest req) =>
-        api.Run(req, Act.Diagnose, (_, _) => Task.FromResult(Result.Ok(new StorageOperationsView(storage.Counter.Total, storage.Counter.Snapshot()))));
+        api.Run(req, Operations.GetStorageOperations, (_, _) => Task.FromResult(Result.Ok(new StorageOperationsView(storage.Counter.Total, storage.Counter.Snapshot()))));
 }
 
 

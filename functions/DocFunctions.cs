@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Docs;
 using Konduktor.Functions.Http;
@@ -15,26 +16,26 @@ public sealed class DocFunctions(Api api, DocService docs)
 
     [Function("CreateDoc")]
     public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Docs)] HttpRequest req, string workspace) =>
-        api.Run<NewDoc, Doc>(req, Act.WriteDocs, (caller, input, ct) => docs.CreateAsync(caller, workspace, input, ct), JsonReply.Created);
+        api.Run(req, Operations.CreateDoc, (caller, input, ct) => docs.CreateAsync(caller, workspace, input, ct));
 
     [Function("ListDocs")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Docs)] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => docs.ListAsync(caller, workspace, Query.Text(req, "tag"), ct));
+        api.Run(req, Operations.ListDocs, (caller, ct) => docs.ListAsync(caller, workspace, Query.Text(req, "tag"), ct));
 
     /// <summary><c>?version=N</c> reads a kept version.</summary>
     [Function("GetDoc")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run(req, Act.ReadWorkspace, async (caller, ct) => await Query.Number(req, "version", 0).Then(version => docs.GetAsync(caller, workspace, doc, version > 0 ? (int)Math.Min(version, int.MaxValue) : null, ct)));
+        api.Run(req, Operations.GetDoc, async (caller, ct) => await Query.Number(req, "version", 0).Then(version => docs.GetAsync(caller, workspace, doc, version > 0 ? (int)Math.Min(version, int.MaxValue) : null, ct)));
 
     [Function("DocHistory")]
     public Task<IActionResult> History([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneDoc + "/history")] HttpRequest req, string workspace, string doc) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => docs.HistoryAsync(caller, workspace, doc, ct));
+        api.Run(req, Operations.DocHistory, (caller, ct) => docs.HistoryAsync(caller, workspace, doc, ct));
 
     [Function("UpdateDoc")]
     public Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run<DocChanges, Doc>(req, Act.WriteDocs, async (caller, changes, ct) => await Query.IfMatch(req).Then(version => docs.UpdateAsync(caller, workspace, doc, changes, version, ct)));
+        api.Run(req, Operations.UpdateDoc, async (caller, changes, ct) => await Query.IfMatch(req).Then(version => docs.UpdateAsync(caller, workspace, doc, changes, version, ct)));
 
     [Function("DeleteDoc")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneDoc)] HttpRequest req, string workspace, string doc) =>
-        api.Run(req, Act.DeleteDocs, (caller, ct) => docs.DeleteAsync(caller, workspace, doc, ct));
+        api.Run(req, Operations.DeleteDoc, (caller, ct) => docs.DeleteAsync(caller, workspace, doc, ct));
 }

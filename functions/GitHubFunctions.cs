@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.GitHub;
 using Konduktor.Core.Results;
@@ -16,7 +17,7 @@ public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceS
 
     [Function("GitHubWebhook")]
     public Task<IActionResult> Receive([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WebhookRoute)] HttpRequest req, string workspace) =>
-        api.RunSigned(req, async ct =>
+        api.RunWithoutToken(req, Operations.GitHubWebhook, async ct =>
         {
             if (!(req.ContentType ?? "").StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             {
@@ -35,12 +36,12 @@ public sealed class GitHubFunctions(Api api, GitHubWebhooks webhooks, WorkspaceS
 
     [Function("GetWebhook")]
     public Task<IActionResult> Webhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/webhook")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.Configure, async (caller, ct) => (await workspaces.WebhookAsync(caller, workspace, ct)).Map(w => View(req, w.Workspace, w.Secret)));
+        api.Run(req, Operations.GetWebhook, async (caller, ct) => (await workspaces.WebhookAsync(caller, workspace, ct)).Map(w => View(req, w.Workspace, w.Secret)));
 
     /// <summary>Creates the webhook on GitHub through its API, with the workspace's token.</summary>
     [Function("RegisterWebhook")]
     public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/webhook/register")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.Configure, async (caller, ct) =>
+        api.Run(req, Operations.RegisterWebhook, async (caller, ct) =>
         {
             if (!(await workspaces.WebhookAsync(caller, workspace, ct)).TryGet(out var found, out var failure))
             {

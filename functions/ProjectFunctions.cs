@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Projects;
 using Konduktor.Functions.Http;
@@ -15,41 +16,41 @@ public sealed class ProjectFunctions(Api api, ProjectService projects, Konduktor
 
     [Function("CreateProject")]
     public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Projects)] HttpRequest req, string workspace) =>
-        api.Run<NewProject, Project>(req, Act.ShapeProjects, (caller, input, ct) => projects.CreateAsync(caller, workspace, input, ct), JsonReply.Created);
+        api.Run(req, Operations.CreateProject, (caller, input, ct) => projects.CreateAsync(caller, workspace, input, ct));
 
     [Function("ListProjects")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Projects)] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => projects.ListAsync(caller, workspace, ct));
+        api.Run(req, Operations.ListProjects, (caller, ct) => projects.ListAsync(caller, workspace, ct));
 
     [Function("GetProject")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneProject)] HttpRequest req, string workspace, string project) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => projects.GetAsync(caller, workspace, project, ct));
+        api.Run(req, Operations.GetProject, (caller, ct) => projects.GetAsync(caller, workspace, project, ct));
 
     [Function("AddPhase")]
     public Task<IActionResult> AddPhase([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/phases")] HttpRequest req, string workspace, string project) =>
-        api.Run<NewPhase, Project>(req, Act.PlanPhases, (caller, phase, ct) => projects.AddPhaseAsync(caller, workspace, project, phase, ct));
+        api.Run(req, Operations.AddPhase, (caller, phase, ct) => projects.AddPhaseAsync(caller, workspace, project, phase, ct));
 
     [Function("UpdatePhase")]
     public Task<IActionResult> UpdatePhase([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = OneProject + "/phases/{number:int}")] HttpRequest req, string workspace, string project, int number) =>
-        api.Run<PhaseChanges, Project>(req, Act.PlanPhases, (caller, changes, ct) => projects.UpdatePhaseAsync(caller, workspace, project, number, changes, ct));
+        api.Run(req, Operations.UpdatePhase, (caller, changes, ct) => projects.UpdatePhaseAsync(caller, workspace, project, number, changes, ct));
 
     [Function("RemovePhase")]
     public Task<IActionResult> RemovePhase([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = OneProject + "/phases/{number:int}")] HttpRequest req, string workspace, string project, int number) =>
-        api.Run(req, Act.PlanPhases, (caller, ct) => projects.RemovePhaseAsync(caller, workspace, project, number, ct));
+        api.Run(req, Operations.RemovePhase, (caller, ct) => projects.RemovePhaseAsync(caller, workspace, project, number, ct));
 
     [Function("TagProject")]
     public Task<IActionResult> Tag([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/tags")] HttpRequest req, string workspace, string project) =>
-        api.Run<ProjectTags, Project>(req, Act.ShapeProjects, (caller, tags, ct) => projects.TagAsync(caller, workspace, project, tags, ct));
+        api.Run(req, Operations.TagProject, (caller, tags, ct) => projects.TagAsync(caller, workspace, project, tags, ct));
 
     [Function("RunReadyTasks")]
     public Task<IActionResult> RunReady([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/run-ready")] HttpRequest req, string workspace, string project) =>
-        api.Run(req, Act.RunTasks, (caller, ct) => sessions.RunReadyAsync(caller, workspace, project, ct));
+        api.Run(req, Operations.RunReadyTasks, (caller, ct) => sessions.RunReadyAsync(caller, workspace, project, ct));
 
     [Function("StartProject")]
     public Task<IActionResult> Start([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/start")] HttpRequest req, string workspace, string project) =>
-        api.Run(req, Act.StartProjects, (caller, ct) => projects.StartAsync(caller, workspace, project, ct));
+        api.Run(req, Operations.StartProject, (caller, ct) => projects.StartAsync(caller, workspace, project, ct));
 
     [Function("ApprovePhase")]
     public Task<IActionResult> Approve([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/approve")] HttpRequest req, string workspace, string project) =>
-        api.Run<Approval, Project>(req, Act.ApprovePhases, (caller, approval, ct) => projects.ApproveAsync(caller, workspace, project, approval, ct));
+        api.Run(req, Operations.ApprovePhase, (caller, approval, ct) => projects.ApproveAsync(caller, workspace, project, approval, ct));
 }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Questions;
 using Konduktor.Functions.Http;
@@ -15,26 +16,26 @@ public sealed class QuestionFunctions(Api api, QuestionService questions)
 
     [Function("AskQuestion")]
     public Task<IActionResult> Ask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Questions)] HttpRequest req, string workspace) =>
-        api.Run<NewQuestion, Question>(req, Act.AskQuestions, (caller, input, ct) => questions.AskAsync(caller, workspace, input, ct), JsonReply.Created);
+        api.Run(req, Operations.AskQuestion, (caller, input, ct) => questions.AskAsync(caller, workspace, input, ct));
 
     /// <summary><c>?open=true</c> for open ones only, <c>?task=ID</c> for one task's.</summary>
     [Function("ListQuestions")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Questions)] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => questions.ListAsync(caller, workspace, new QuestionFilter(Query.Flag(req, "open"), Query.Text(req, "task")), ct));
+        api.Run(req, Operations.ListQuestions, (caller, ct) => questions.ListAsync(caller, workspace, new QuestionFilter(Query.Flag(req, "open"), Query.Text(req, "task")), ct));
 
     [Function("GetQuestion")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneQuestion)] HttpRequest req, string workspace, string question) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => questions.GetAsync(caller, workspace, question, ct));
+        api.Run(req, Operations.GetQuestion, (caller, ct) => questions.GetAsync(caller, workspace, question, ct));
 
     [Function("AnswerQuestion")]
     public Task<IActionResult> Answer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneQuestion + "/answer")] HttpRequest req, string workspace, string question) =>
-        api.Run<QuestionAnswer, Question>(req, Act.AnswerQuestions, (caller, answer, ct) => questions.AnswerAsync(caller, workspace, question, answer, ct));
+        api.Run(req, Operations.AnswerQuestion, (caller, answer, ct) => questions.AnswerAsync(caller, workspace, question, answer, ct));
 
     [Function("ConfirmQuestion")]
     public Task<IActionResult> Confirm([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneQuestion + "/confirm")] HttpRequest req, string workspace, string question) =>
-        api.Run(req, Act.AnswerQuestions, (caller, ct) => questions.ConfirmAsync(caller, workspace, question, ct));
+        api.Run(req, Operations.ConfirmQuestion, (caller, ct) => questions.ConfirmAsync(caller, workspace, question, ct));
 
     [Function("DismissQuestion")]
     public Task<IActionResult> Dismiss([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneQuestion + "/dismiss")] HttpRequest req, string workspace, string question) =>
-        api.Run(req, Act.AnswerQuestions, (caller, ct) => questions.DismissAsync(caller, workspace, question, ct));
+        api.Run(req, Operations.DismissQuestion, (caller, ct) => questions.DismissAsync(caller, workspace, question, ct));
 }

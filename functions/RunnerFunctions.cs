@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Results;
 using Konduktor.Core.Runners;
@@ -16,17 +17,17 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
 
     [Function("RegisterRunner")]
     public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners")] HttpRequest req) =>
-        api.Run<RegisterRunner, RunnerRegistration>(req, Act.ManageRunners, (caller, input, ct) => runners.RegisterAsync(caller, input, ct), JsonReply.Created);
+        api.Run(req, Operations.RegisterRunner, (caller, input, ct) => runners.RegisterAsync(caller, input, ct));
 
     /// <summary>An admin prepares a runner's registration: a one-time secret, shown once.</summary>
     [Function("AddRunner")]
     public Task<IActionResult> Add([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners/registrations")] HttpRequest req) =>
-        api.Run<NewRunnerTicket, RunnerTicket>(req, Act.ManageRunners, (caller, input, ct) => runners.AddAsync(caller, input, ct), JsonReply.Created);
+        api.Run(req, Operations.AddRunner, (caller, input, ct) => runners.AddAsync(caller, input, ct));
 
     /// <summary>A runner trades its one-time registration secret (its bearer credential here, checked in core) for its own credential.</summary>
     [Function("ExchangeRunnerSecret")]
     public Task<IActionResult> Exchange([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners/exchange")] HttpRequest req) =>
-        api.RunSigned(req, async ct =>
+        api.RunWithoutToken(req, Operations.ExchangeRunnerSecret, async ct =>
         {
             if (req.Headers.Authorization.ToString() is not { } header || !header.StartsWith("Bearer " + Konduktor.Core.Auth.Secrets.RegistrationPrefix, StringComparison.Ordinal))
             {
@@ -41,57 +42,56 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
     /// <summary>Revokes a runner's credential.</summary>
     [Function("RemoveRunner")]
     public Task<IActionResult> Remove([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "runners/{name}")] HttpRequest req, string name) =>
-        api.Run(req, Act.ManageRunners, (caller, ct) => runners.RemoveAsync(caller, name, ct));
+        api.Run(req, Operations.RemoveRunner, (caller, ct) => runners.RemoveAsync(caller, name, ct));
 
     /// <summary>Job messages for a runner that reads the queue through the API (an account without keys cannot sign it a SAS).</summary>
     [Function("ReceiveJobs")]
     public Task<IActionResult> ReceiveJobs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/jobs/receive")] HttpRequest req) =>
-        api.Run<JobRequest, IReadOnlyList<JobMessage>>(req, Act.RunSessions, (caller, request, ct) => runners.ReceiveJobsAsync(request, ct));
+        api.Run(req, Operations.ReceiveJobs, (caller, request, ct) => runners.ReceiveJobsAsync(request, ct));
 
     [Function("DeleteJob")]
     public Task<IActionResult> DeleteJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/jobs/delete")] HttpRequest req) =>
-        api.Run<JobMessage, Done>(req, Act.RunSessions, (caller, message, ct) => runners.DeleteJobAsync(message, ct));
+        api.Run(req, Operations.DeleteJob, (caller, message, ct) => runners.DeleteJobAsync(message, ct));
 
     [Function("ListRunners")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runners")] HttpRequest req) =>
-        api.Run(req, Act.ManageRunners, (caller, ct) => runners.ListAsync(ct));
+        api.Run(req, Operations.ListRunners, (caller, ct) => runners.ListAsync(ct));
 
     [Function("RunnerHeartbeat")]
     public Task<IActionResult> Heartbeat([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runners/{runner}/heartbeat")] HttpRequest req, string runner) =>
-        api.Run<RunnerHeartbeat, HeartbeatReply>(req, Act.RunSessions, async (caller, beat, ct) => Guid.TryParse(runner, out var id)
+        api.Run(req, Operations.RunnerHeartbeat, async (caller, beat, ct) => Guid.TryParse(runner, out var id)
             ? await runners.HeartbeatAsync(caller, id, beat, ct)
             : new NotFound($"no runner matches '{runner}'"));
 
     [Function("ClaimSession")]
     public Task<IActionResult> Claim([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/claim")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Act.RunSessions, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ClaimAsync(caller, w, s, ct) : NoSession(session));
+        api.Run(req, Operations.ClaimSession, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ClaimAsync(caller, w, s, ct) : NoSession(session));
 
     [Function("ReportSession")]
     public Task<IActionResult> Report([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/report")] HttpRequest req, string workspace, string session) =>
-        api.Run<SessionReport, Session>(req, Act.RunSessions, async (caller, report, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ReportAsync(caller, w, s, report, ct) : NoSession(session));
+        api.Run(req, Operations.ReportSession, async (caller, report, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ReportAsync(caller, w, s, report, ct) : NoSession(session));
 
     [Function("AppendSessionLogs")]
     public Task<IActionResult> AppendLogs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/logs")] HttpRequest req, string workspace, string session) =>
-        api.Run<LogAppend, LogAppended>(req, Act.RunSessions, async (caller, append, ct) => Ids(workspace, session) is (var w, var s) ? await logs.AppendAsync(caller, w, s, append, ct) : NoSession(session));
+        api.Run(req, Operations.AppendSessionLogs, async (caller, append, ct) => Ids(workspace, session) is (var w, var s) ? await logs.AppendAsync(caller, w, s, append, ct) : NoSession(session));
 
     [Function("SaveTranscript")]
     public Task<IActionResult> SaveTranscript([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = RunnerSession + "/transcript")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Act.RunSessions, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.SaveAsync(caller, w, s, req.Body, ct) : NoSession(session));
+        api.Run(req, Operations.SaveTranscript, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.SaveAsync(caller, w, s, req.Body, ct) : NoSession(session));
 
     [Function("LoadTranscript")]
     public Task<IActionResult> LoadTranscript([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = RunnerSession + "/transcript")] HttpRequest req, string workspace, string session) =>
-        api.Run(
-            req, Act.RunSessions,
+        api.Run(req, Operations.LoadTranscript,
             async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await transcripts.OpenAsync(caller, w, s, ct) : NoSession(session),
             stream => new StreamReply(stream, "application/x-ndjson"));
 
     [Function("WorktreeTaskStates")]
     public Task<IActionResult> TaskStates([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/worktree-tasks")] HttpRequest req) =>
-        api.Run<WorktreeTasks, IReadOnlyList<WorktreeTask>>(req, Act.RunSessions, (caller, query, ct) => sessions.TaskStatesAsync(caller, query, ct));
+        api.Run(req, Operations.WorktreeTaskStates, (caller, query, ct) => sessions.TaskStatesAsync(caller, query, ct));
 
     [Function("PoisonJob")]
     public Task<IActionResult> Poison([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/poison")] HttpRequest req) =>
-        api.Run<PoisonedJob, Session>(req, Act.RunSessions, (caller, job, ct) => sessions.PoisonAsync(caller, job, ct));
+        api.Run(req, Operations.PoisonJob, (caller, job, ct) => sessions.PoisonAsync(caller, job, ct));
 
     /// <summary>Runner routes name workspace and session by full id: the runner has them from the job message.</summary>
     private static (Guid Workspace, Guid Session)? Ids(string workspace, string session) =>

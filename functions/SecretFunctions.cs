@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Workspaces;
 using Konduktor.Functions.Http;
@@ -12,13 +13,13 @@ public sealed class SecretFunctions(Api api, AgentSecrets secrets)
 {
     [Function("ListSecrets")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/secrets")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.Configure, (caller, ct) => secrets.ListAsync(caller, workspace, ct));
+        api.Run(req, Operations.ListSecrets, (caller, ct) => secrets.ListAsync(caller, workspace, ct));
 
     [Function("SetSecret")]
     public Task<IActionResult> Set([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "workspaces/{workspace}/secrets/{name}")] HttpRequest req, string workspace, string name) =>
-        api.Run<SecretValue, SecretInfo>(req, Act.Configure, (caller, input, ct) => secrets.SetAsync(caller, workspace, name, input, ct));
+        api.Run(req, Operations.SetSecret, (caller, input, ct) => secrets.SetAsync(caller, workspace, name, input, ct));
 
     [Function("DeleteSecret")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "workspaces/{workspace}/secrets/{name}")] HttpRequest req, string workspace, string name) =>
-        api.Run(req, Act.Configure, (caller, ct) => secrets.DeleteAsync(caller, workspace, name, ct));
+        api.Run(req, Operations.DeleteSecret, (caller, ct) => secrets.DeleteAsync(caller, workspace, name, ct));
 }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Results;
 using Konduktor.Core.Sessions;
@@ -15,32 +16,32 @@ public sealed class SessionFunctions(Api api, SessionService sessions, SessionLo
 
     [Function("RunTask")]
     public Task<IActionResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/run")] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Act.RunTasks, (caller, ct) => sessions.RunTaskAsync(caller, workspace, task, ct), JsonReply.Created);
+        api.Run(req, Operations.RunTask, (caller, ct) => sessions.RunTaskAsync(caller, workspace, task, ct));
 
     [Function("ResumeTask")]
     public Task<IActionResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/resume")] HttpRequest req, string workspace, string task) =>
-        api.Run<ResumeRequest, Session>(req, Act.RunTasks, (caller, resume, ct) => sessions.ResumeTaskAsync(caller, workspace, task, resume.Message, ct), JsonReply.Created);
+        api.Run(req, Operations.ResumeTask, (caller, resume, ct) => sessions.ResumeTaskAsync(caller, workspace, task, resume.Message, ct));
 
     [Function("StopTask")]
     public Task<IActionResult> StopTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/stop")] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Act.RunTasks, (caller, ct) => sessions.StopTaskAsync(caller, workspace, task, ct));
+        api.Run(req, Operations.StopTask, (caller, ct) => sessions.StopTaskAsync(caller, workspace, task, ct));
 
     [Function("StopSession")]
     public Task<IActionResult> Stop([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneSession + "/stop")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Act.RunTasks, (caller, ct) => sessions.StopAsync(caller, workspace, session, ct));
+        api.Run(req, Operations.StopSession, (caller, ct) => sessions.StopAsync(caller, workspace, session, ct));
 
     [Function("ListSessions")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/sessions")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, async (caller, ct) => await Query.SessionFilter(req).Then(filter => sessions.ListAsync(caller, workspace, filter, ct)));
+        api.Run(req, Operations.ListSessions, async (caller, ct) => await Query.SessionFilter(req).Then(filter => sessions.ListAsync(caller, workspace, filter, ct)));
 
     [Function("GetSession")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneSession)] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => sessions.GetAsync(caller, workspace, session, ct));
+        api.Run(req, Operations.GetSession, (caller, ct) => sessions.GetAsync(caller, workspace, session, ct));
 
     /// <summary>Events after <c>?after=N</c> (default 0), at most <c>?limit</c>; <c>?wait=S</c> long-polls up to S seconds for new ones.</summary>
     [Function("ReadSessionLogs")]
     public Task<IActionResult> ReadLogs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneSession + "/logs")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Act.ReadWorkspace, async (caller, ct) =>
+        api.Run(req, Operations.ReadSessionLogs, async (caller, ct) =>
         {
             if (!Query.Number(req, "after", 0).TryGet(out var after, out var failure)
                 || !Query.Number(req, "limit", 1000).TryGet(out var limit, out failure)

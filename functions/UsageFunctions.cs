@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Quota;
 using Konduktor.Functions.Http;
@@ -12,5 +13,5 @@ public sealed class UsageFunctions(Api api, UsageService usage)
 {
     [Function("GetUsage")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/usage")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, async (caller, ct) => await Query.Number(req, "days", 30).Then(days => usage.ReadAsync(caller, workspace, days, ct)));
+        api.Run(req, Operations.GetUsage, async (caller, ct) => await Query.Number(req, "days", 30).Then(days => usage.ReadAsync(caller, workspace, days, ct)));
 }

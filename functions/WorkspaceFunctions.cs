@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Workspaces;
 using Konduktor.Functions.Http;
@@ -11,27 +12,27 @@ public sealed class WorkspaceFunctions(Api api, WorkspaceService workspaces)
 {
     [Function("CreateWorkspace")]
     public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces")] HttpRequest req) =>
-        api.Run<NewWorkspace, Workspace>(req, Act.AdministerWorkspaces, (caller, input, ct) => workspaces.CreateAsync(caller, input, ct), JsonReply.Created);
+        api.Run(req, Operations.CreateWorkspace, (caller, input, ct) => workspaces.CreateAsync(caller, input, ct));
 
     [Function("ListWorkspaces")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces")] HttpRequest req) =>
-        api.Run(req, Act.ReadWorkspace, async (caller, ct) => Core.Results.Result.Ok(await workspaces.ListAsync(caller, ct)));
+        api.Run(req, Operations.ListWorkspaces, async (caller, ct) => Core.Results.Result.Ok(await workspaces.ListAsync(caller, ct)));
 
     [Function("GetWorkspace")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, (caller, ct) => workspaces.ResolveAsync(caller, workspace, ct));
+        api.Run(req, Operations.GetWorkspace, (caller, ct) => workspaces.ResolveAsync(caller, workspace, ct));
 
     [Function("DeleteWorkspace")]
     public Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "workspaces/{workspace}")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.AdministerWorkspaces, (caller, ct) => workspaces.DeleteAsync(caller, workspace, Query.Flag(req, "force"), ct));
+        api.Run(req, Operations.DeleteWorkspace, (caller, ct) => workspaces.DeleteAsync(caller, workspace, Query.Flag(req, "force"), ct));
 
     [Function("GetConfig")]
     public Task<IActionResult> GetConfig([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/config")] HttpRequest req, string workspace) =>
-        api.Run(req, Act.ReadWorkspace, async (caller, ct) => (await workspaces.ResolveAsync(caller, workspace, ct)).Map(ConfigView.Of));
+        api.Run(req, Operations.GetConfig, async (caller, ct) => (await workspaces.ResolveAsync(caller, workspace, ct)).Map(ConfigView.Of));
 
     [Function("SetConfig")]
     public Task<IActionResult> SetConfig([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "workspaces/{workspace}/config")] HttpRequest req, string workspace) =>
-        api.Run<ConfigChanges, ConfigView>(req, Act.Configure, async (caller, changes, ct) =>
+        api.Run(req, Operations.SetConfig, async (caller, changes, ct) =>
             (await Query.IfMatch(req).Then(version => workspaces.UpdateConfigAsync(caller, workspace, changes, version, ct))).Map(ConfigView.Of));
 }
 

@@ -18,6 +18,23 @@ namespace Konduktor.Core.Json;
 /// <see cref="KonduktorJson.Options"/>' (they are given at run time); a shape missing here fails in the native
 /// `konduktor` only, which the suite runs for every CLI and runner test.
 /// </summary>
+// Every operation's body and reply (Contract/Operations), so the native `konduktor` can make the contract and call any route.
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Agents.Agent>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Agents.AgentPreset>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Docs.Doc>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Docs.DocVersion>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Projects.Project>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Questions.Question>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Runners.RunnerInfo>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Sessions.JobMessage>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Sessions.Session>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Tasks.TaskItem>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Workspaces.SecretInfo>))]
+[JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Workspaces.Workspace>))]
+[JsonSerializable(typeof(Konduktor.Core.GitHub.WebhookOutcome))]
+[JsonSerializable(typeof(Konduktor.Core.Tasks.Board))]
+[JsonSerializable(typeof(Konduktor.Core.Tasks.BoardCursor))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSerializable(typeof(Workspace))]
 [JsonSerializable(typeof(List<Workspace>))]
 [JsonSerializable(typeof(NewWorkspace))]

@@ -1,5 +1,5 @@
-using Azure;
 using Konduktor.Core.Auth;
+using Konduktor.Core.Contract;
 using Konduktor.Core.Results;
 using Konduktor.Core.Storage;
 using Microsoft.AspNetCore.Http;
@@ -15,10 +15,27 @@ namespace Konduktor.Functions.Http;
 /// </summary>
 public sealed class Api(IAuthenticator authenticator, Core.Workspaces.AgentSecrets secrets, ILogger<Api> logger)
 {
-    public Task<IActionResult> Run<TOut>(HttpRequest request, Act act, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
+    /// <param name="reply">The reply for a value, when it is not the operation's JSON with its status.</param>
+    public Task<IActionResult> Run<TOut>(HttpRequest request, Operation<TOut> operation, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
+        where TOut : notnull =>
+        Authorized(request, operation, action, reply);
+
+    public Task<IActionResult> Run<TIn, TOut>(HttpRequest request, Operation<TIn, TOut> operation, Func<Principal, TIn, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
+        where TOut : notnull =>
+        Authorized(request, operation, async (caller, ct) => (await RequestBody.ReadAsync<TIn>(request, ct)).TryGet(out var input, out var failure)
+            ? await action(caller, input, ct)
+            : failure, reply);
+
+    /// <summary>For the routes that take no token: the caller proves itself another way (GitHub's webhook signature, a one-time registration secret, checked in core), or needs no proof (the contract).</summary>
+    public Task<IActionResult> RunWithoutToken<TOut>(HttpRequest request, Operation<TOut> operation, Func<CancellationToken, Task<Result<TOut>>> action)
+        where TOut : notnull =>
+        Guard(request, async ct => (await action(ct)).TryGet(out var value, out var failure) ? new JsonReply(value, operation.Status) : Problems.From(failure));
+
+    private Task<IActionResult> Authorized<TOut>(HttpRequest request, Operation operation, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply)
         where TOut : notnull =>
         Guard(request, async ct =>
         {
+            var act = operation.Act ?? throw new InvalidOperationException($"{operation.Name} has no act for the policy");
             if (!Credential(request).TryGet(out var credential, out var failure)
                 || !(await authenticator.AuthenticateAsync(credential, ct)).TryGet(out var caller, out failure)
                 || !Policy.Authorize(caller, act).TryGet(out _, out failure))
@@ -27,19 +44,8 @@ public sealed class Api(IAuthenticator authenticator, Core.Workspaces.AgentSecre
             }
 
             var result = await action(caller, ct);
-            return result.TryGet(out var value, out failure) ? await MaskedAsync(request, caller, reply?.Invoke(value) ?? JsonReply.Ok(value), ct) : Problems.From(failure);
+            return result.TryGet(out var value, out failure) ? await MaskedAsync(request, caller, reply?.Invoke(value) ?? new JsonReply(value, operation.Status), ct) : Problems.From(failure);
         });
-
-    /// <summary>For the one route whose caller proves itself differently (GitHub's webhook signature, checked in core).</summary>
-    public Task<IActionResult> RunSigned<TOut>(HttpRequest request, Func<CancellationToken, Task<Result<TOut>>> action)
-        where TOut : notnull =>
-        Guard(request, async ct => (await action(ct)).TryGet(out var value, out var failure) ? JsonReply.Ok(value) : Problems.From(failure));
-
-    public Task<IActionResult> Run<TIn, TOut>(HttpRequest request, Act act, Func<Principal, TIn, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply = null)
-        where TOut : notnull =>
-        Run(request, act, async (caller, ct) => (await RequestBody.ReadAsync<TIn>(request, ct)).TryGet(out var input, out var failure)
-            ? await action(caller, input, ct)
-            : failure, reply);
 
     /// <summary>
     /// The Authorization header, or the board's HttpOnly sign-in cookie (local mode) as a bearer token. A browser sends

@@ -43,8 +43,6 @@ public sealed class JsonReply(object? value, int status, string contentType = "a
 
     /// <summary>A reply of Konduktor's own making, sent without reading the workspace's secrets to mask it.</summary>
     public static JsonReply Own(object value) => new(value, StatusCodes.Status200OK) { KonduktorsOwn = true };
-
-    public static JsonReply Created(object value) => new(value, StatusCodes.Status201Created);
 }
 
 /// <summary>A stream copied to the response as it is (a transcript, say); needs no MVC executors either.</summary>

@@ -25,6 +25,16 @@ public sealed class FunctionCatalogTests
     }
 
     [Fact]
+    public void Every_http_function_serves_exactly_one_operation_of_the_contract_with_its_method_and_route()
+    {
+        var served = Catalog.Where(f => f.Trigger == TriggerKind.Http).Select(f => $"{f.Name} {string.Join(',', f.HttpMethods)} {f.Route}").Order().ToList();
+        var contract = Konduktor.Core.Contract.Operations.All.Select(o => $"{o.Name} {o.Method} {o.Route}").Order().ToList();
+
+        Assert.True(contract.Count > 70, $"only {contract.Count} operations in the contract");
+        Assert.Equal(contract, served);
+    }
+
+    [Fact]
     public void Every_functions_parameters_bind_before_the_host_starts()
     {
         var invokers = Catalog.Select(FunctionInvoker.For).ToList();

@@ -42,8 +42,8 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["SaveTranscript"] = [R], ["LoadTranscript"] = [R], ["SaveChanges"] = [R], ["GetTaskChanges"] = [P, S], ["WorktreeTaskStates"] = [R], ["PoisonJob"] = [R],
     };
 
-    /// <summary>Routes whose caller proves itself with something other than a token (checked by their own tests).</summary>
-    private static readonly string[] Signed = ["GitHubWebhook", "ExchangeRunnerSecret"];
+    /// <summary>Routes that take no token: the caller proves itself another way (checked by their own tests), or the route is the public contract.</summary>
+    private static readonly string[] Signed = ["GitHubWebhook", "ExchangeRunnerSecret", "GetOpenApiDocument"];
 
     [Fact]
     public async Task Every_route_lets_through_exactly_the_kinds_of_caller_the_policy_names()
@@ -113,6 +113,28 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         var refusal = Policy.Authorize(new Principal(PrincipalKind.Session, "session abcd1234"), Act.ApprovePhases).Failure;
         Assert.Equal("an agent's session may not approve a project's phase: only people may", refusal?.Message);
         Assert.True(Policy.Authorize(Principal.Konduktor("auto-fix"), Act.RunTasks).IsSuccess);
+    }
+
+    [Fact]
+    public void The_contract_names_for_every_route_exactly_the_callers_the_spec_names()
+    {
+        var document = Konduktor.Core.Contract.OpenApiDocument.Build();
+        var named = new Dictionary<string, string[]>();
+        foreach (var (_, item) in document["paths"]!.AsObject())
+        {
+            foreach (var (_, operation) in item!.AsObject())
+            {
+                named[operation!["operationId"]!.GetValue<string>()] = [.. operation["x-konduktor-callers"]!.AsArray().Select(c => c!.GetValue<string>())];
+            }
+        }
+
+        Assert.Equal(Spec.Keys.Concat(Signed).Order(), named.Keys.Order());
+        foreach (var (name, kinds) in Spec)
+        {
+            Assert.Equal(kinds.Order(), named[name].Order());
+        }
+
+        Assert.All(Signed, name => Assert.Equal(["anyone"], named[name]));
     }
 
     [GeneratedRegex("{[^}]+}")]

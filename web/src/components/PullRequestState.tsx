@@ -4,7 +4,7 @@ import type { TaskItem } from "../api/client";
 export function PullRequestState({ task }: { task: TaskItem }) {
   return (
     <>
-      {task.checksState && <span className={`checks ${task.checksState}`} data-testid="checks" title={`Checks ${task.checksState}`}>{checkMarks[task.checksState]} checks</span>}
+      {task.checksState && <span className={`checks ${task.checksState}`} data-testid="checks" title={`Checks ${task.checksState}`}>{checkMarks[task.checksState as keyof typeof checkMarks] ?? ""} checks</span>}
       {task.reviewState && task.reviewState !== "none" && (
         <span className={`review ${task.reviewState}`} data-testid="review">{task.reviewState === "approved" ? "✓ approved" : "✎ changes requested"}</span>
       )}
