@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Konduktor.Core.Contract;
 using Konduktor.Core.Json;
 
 namespace Konduktor.Cli;
@@ -32,29 +33,18 @@ public sealed class ApiClient(HttpClient http)
         return new ApiClient(http);
     }
 
-    public Task<ApiResponse<T>> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, null, ct);
+    /// <summary>Calls an operation of the contract that takes no body: the route's values in order, and its query.</summary>
+    public Task<ApiResponse<T>> CallAsync<T>(Operation<T> operation, IReadOnlyList<string> route, CancellationToken ct, IReadOnlyList<KeyValuePair<string, string?>>? query = null, string? ifMatch = null) =>
+        SendAsync<T>(operation, operation.Path([.. route], query ?? []), null, ifMatch, ct);
 
-    public Task<ApiResponse<T>> PostAsync<T>(string path, object body, CancellationToken ct, string? ifMatch = null) => SendAsync<T>(HttpMethod.Post, path, body, ifMatch, ct);
-
-    /// <summary>A POST whose body says nothing (stop, run, confirm).</summary>
-    public Task<ApiResponse<T>> PostAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, new EmptyBody(), null, ct);
-
-    public Task<ApiResponse<T>> PutAsync<T>(string path, object body, CancellationToken ct) => SendAsync<T>(HttpMethod.Put, path, body, null, ct);
-
+    /// <summary>Calls an operation of the contract with its body.</summary>
     /// <param name="ifMatch">The version read (<c>tasks show</c> prints it): the change is refused if someone changed it since.</param>
-    public Task<ApiResponse<T>> PatchAsync<T>(string path, object body, CancellationToken ct, string? ifMatch = null) => SendAsync<T>(HttpMethod.Patch, path, body, ifMatch, ct);
+    public Task<ApiResponse<TReply>> CallAsync<TBody, TReply>(Operation<TBody, TReply> operation, IReadOnlyList<string> route, TBody body, CancellationToken ct, string? ifMatch = null) =>
+        SendAsync<TReply>(operation, operation.Path([.. route], []), new StringContent(JsonSerializer.Serialize(body, KonduktorJson.Info<TBody>(KonduktorJson.Options)), Encoding.UTF8, "application/json"), ifMatch, ct);
 
-    public Task<ApiResponse<T>> DeleteAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Delete, path, null, null, ct);
-
-    public static string Segment(string value) => Uri.EscapeDataString(value);
-
-    private async Task<ApiResponse<T>> SendAsync<T>(HttpMethod method, string path, object? body, string? ifMatch, CancellationToken ct)
+    private async Task<ApiResponse<T>> SendAsync<T>(Operation operation, string path, HttpContent? body, string? ifMatch, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null)
-        {
-            request.Content = new StringContent(JsonSerializer.Serialize(body, KonduktorJson.Options.GetTypeInfo(body.GetType())), Encoding.UTF8, "application/json");
-        }
+        using var request = new HttpRequestMessage(new HttpMethod(operation.Method.ToUpperInvariant()), path) { Content = body };
 
         if (ifMatch is not null)
         {

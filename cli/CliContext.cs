@@ -23,7 +23,8 @@ public sealed class CliContext(ParseResult parse)
         : Home.ReadConfig().DefaultWorkspace)
           ?? throw new CommandFailedException("no workspace given: pass -w NAME, or set a default with `konduktor workspaces set-default NAME`");
 
-    public string WorkspacePath => $"workspaces/{ApiClient.Segment(Workspace)}";
+    /// <summary>The workspace and these, as an operation's route values.</summary>
+    public IReadOnlyList<string> In(params string[] values) => [Workspace, .. values];
 
     public T Get<T>(Option<T> option) => Parse.GetValue(option)!;
 

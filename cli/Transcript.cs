@@ -1,41 +1,33 @@
 using System.Globalization;
-using System.Text.Json;
 using Konduktor.Core.Sessions;
 
 namespace Konduktor.Cli;
 
-/// <summary>Turns log events into a readable transcript: what the agent said, the tools it used, how it ended.</summary>
+/// <summary>Turns the log's entries (read by the server) into a readable transcript: what the agent said, the tools it used, how it ended.</summary>
 public static class Transcript
 {
-    public static string? Render(LogEvent logEvent) => logEvent.Stream switch
+    /// <summary>An entry the server read from the log, as a line (or lines) of the transcript; null for one a person need not see.</summary>
+    public static string? Render(LogEntry entry) => entry.Kind switch
     {
-        "konduktor" => $"» {logEvent.Text}",
-        "stderr" => $"stderr: {logEvent.Text}",
-        "setup" => $"  setup│ {logEvent.Text}",
-        _ => Render(ClaudeEvent.Parse(logEvent.Text)),
-    };
-
-    private static string? Render(ClaudeEvent claudeEvent) => claudeEvent switch
-    {
-        ClaudeEvent.Init init => $"● Claude session {init.SessionId}{(init.Model is null ? "" : $" ({init.Model})")}",
-        ClaudeEvent.Message message => string.Join('\n', message.Parts.Select(Part).Where(p => p is not null)) is { Length: > 0 } text ? text : null,
-        ClaudeEvent.Result result => Outcome(result.Outcome),
-        ClaudeEvent.RateLimit limit => $"… usage limit {limit.Status.Replace('_', ' ')}{(limit.Window is { } window ? $" ({window.Replace('_', ' ')})" : "")}{(limit.ResetsAt is { } at ? $", resets {Output.Time(at)}" : "")}",
-        ClaudeEvent.Notice { Kind: NoticeKind.PermissionDenied } notice => $"⚠ permission denied: {notice.Text}",
-        ClaudeEvent.Notice { Kind: NoticeKind.ApiRetry } notice => $"… API retry, {notice.Text}",
-        ClaudeEvent.Notice { Kind: NoticeKind.Git } notice => $"● git {notice.Text}",
-        ClaudeEvent.Notice notice => $"ℹ {notice.Text}",
-        ClaudeEvent.PlainText plain => plain.Text,
-        ClaudeEvent.Other other => $"· {other.Type}{(other.Subtype is { } subtype ? "/" + subtype : "")}",
-        _ => null,
-    };
-
-    private static string? Part(MessagePart part) => part.Kind switch
-    {
-        "text" => part.Text,
-        "thinking" => $"  (thinking) {Shorten(part.Text, 200)}",
-        "tool_use" => $"→ {part.Name}: {Shorten(ToolInput(part.Text), 160)}",
-        "tool_result" => part.Name == "error" ? $"  ← error: {Shorten(part.Text, 200)}" : $"  ← {LineCount(part.Text)}",
+        LogEntryKind.Note => $"» {entry.Text}",
+        LogEntryKind.Stderr => $"stderr: {entry.Text}",
+        LogEntryKind.Setup => $"  setup│ {entry.Text}",
+        LogEntryKind.Init => $"● Claude session {entry.Conversation}{(entry.Model is null ? "" : $" ({entry.Model})")}",
+        LogEntryKind.Text => entry.Text,
+        LogEntryKind.Thinking => $"  (thinking) {Shorten(entry.Text ?? "", 200)}",
+        LogEntryKind.ToolUse => $"→ {entry.Tool}: {Shorten(entry.Gist ?? "", 160)}",
+        LogEntryKind.ToolResult => entry.IsError == true ? $"  ← error: {Shorten(entry.Text ?? "", 200)}" : $"  ← {LineCount(entry.Text ?? "")}",
+        LogEntryKind.Result when entry.Outcome is { } outcome => Outcome(outcome),
+        LogEntryKind.RateLimit => $"… usage limit {entry.Status?.Replace('_', ' ')}{(entry.Window is { } window ? $" ({window.Replace('_', ' ')})" : "")}{(entry.ResetsAt is { } at ? $", resets {Output.Time(at)}" : "")}",
+        LogEntryKind.Notice => entry.Notice switch
+        {
+            NoticeKind.PermissionDenied => $"⚠ permission denied: {entry.Text}",
+            NoticeKind.ApiRetry => $"… API retry, {entry.Text}",
+            NoticeKind.Git => $"● git {entry.Text}",
+            NoticeKind.Information => $"ℹ {entry.Text}",
+            _ => $"· {entry.Text}",
+        },
+        LogEntryKind.Raw => entry.Text,
         _ => null,
     };
 
@@ -66,19 +58,6 @@ public static class Transcript
 
         var said = o.Succeeded ? o.Result : o.Reason;
         return $"{(o.Succeeded && o.PermissionDenials is { Count: > 0 } ? "⚠" : mark)} {string.Join(" · ", parts)}{(string.IsNullOrWhiteSpace(said) ? "" : "\n" + said)}";
-    }
-
-    private static string ToolInput(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return ClaudeEvent.ToolInputGist(document.RootElement);
-        }
-        catch (JsonException)
-        {
-            return json;
-        }
     }
 
     private static string LineCount(string text)

@@ -41,16 +41,23 @@ public sealed class SessionFunctions(Api api, SessionService sessions, SessionLo
     /// <summary>Events after <c>?after=N</c> (default 0), at most <c>?limit</c>; <c>?wait=S</c> long-polls up to S seconds for new ones.</summary>
     [Function("ReadSessionLogs")]
     public Task<IActionResult> ReadLogs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneSession + "/logs")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Operations.ReadSessionLogs, async (caller, ct) =>
-        {
-            if (!Query.Number(req, "after", 0).TryGet(out var after, out var failure)
-                || !Query.Number(req, "limit", 1000).TryGet(out var limit, out failure)
-                || !Query.Number(req, "wait", 0).TryGet(out var wait, out failure))
-            {
-                return failure;
-            }
+        api.Run(req, Operations.ReadSessionLogs, (caller, ct) => ReadPageAsync(req, caller, workspace, session, ct));
 
-            return await logs.ReadAsync(caller, workspace, session, after, (int)Math.Min(limit, int.MaxValue), TimeSpan.FromSeconds(Math.Min(wait, 3600)), ct);
-        });
+    [Function("ReadSessionEntries")]
+    public Task<IActionResult> ReadEntries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneSession + "/entries")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, Operations.ReadSessionEntries, async (caller, ct) => (await ReadPageAsync(req, caller, workspace, session, ct)).Map(LogEntries.Of));
+
+    /// <summary>The page of a session's log the query asks for: after a sequence number, up to a limit, waiting for more up to a time.</summary>
+    private async Task<Result<LogPage>> ReadPageAsync(HttpRequest req, Principal caller, string workspace, string session, CancellationToken ct)
+    {
+        if (!Query.Number(req, "after", 0).TryGet(out var after, out var failure)
+            || !Query.Number(req, "limit", 1000).TryGet(out var limit, out failure)
+            || !Query.Number(req, "wait", 0).TryGet(out var wait, out failure))
+        {
+            return failure;
+        }
+
+        return await logs.ReadAsync(caller, workspace, session, after, (int)Math.Min(limit, int.MaxValue), TimeSpan.FromSeconds(Math.Min(wait, 3600)), ct);
+    }
 }
 

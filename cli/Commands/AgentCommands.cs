@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core.Json;
 using System.Globalization;
@@ -23,11 +24,11 @@ public static class AgentCommands
         var budget = new Option<decimal?>("--max-budget") { Description = "At most this many US dollars per run" };
         var dailyBudget = new Option<decimal?>("--daily-budget") { Description = "At most this many US dollars a day, UTC: a run due past it is skipped (0: no limit)" };
 
-        string Path(CliContext cli) => $"{cli.WorkspacePath}/agents/{ApiClient.Segment(cli.Get(name))}";
+        IReadOnlyList<string> Route(CliContext cli) => cli.In(cli.Get(name));
 
         return CommandFactory.Group("agents", "Scheduled agents: cron-driven sessions that work through this CLI",
             CommandFactory.Create("presets", "The presets, each a prompt for a common job", async (cli, ct) =>
-                cli.Print(await cli.Api.GetAsync<List<AgentPreset>>("agent-presets", ct), list => Output.Table(["PRESET", "EVERY", "WHAT IT DOES"], list.Select(p => (IReadOnlyList<string>)[p.Name, p.Every, p.Description])))),
+                cli.Print(await cli.Api.CallAsync(Operations.ListAgentPresets, [], ct), list => Output.Table(["PRESET", "EVERY", "WHAT IT DOES"], list.Select(p => (IReadOnlyList<string>)[p.Name, p.Every, p.Description])))),
             CommandFactory.Create("create", "Create a scheduled agent from a preset or a prompt", async (cli, ct) =>
             {
                 var input = new NewAgent
@@ -36,27 +37,27 @@ public static class AgentCommands
                     TimeZone = cli.Get(zone), Model = cli.Get(model), MaxTurns = cli.Get(maxTurns), MaxBudgetUsd = cli.Get(budget),
                     DailyBudgetUsd = cli.Get(dailyBudget),
                 };
-                cli.Print(await cli.Api.PostAsync<Agent>($"{cli.WorkspacePath}/agents", input, ct), a => Output.Line($"Agent created: {a.Name} ({Schedule(a)}), next run {Output.Time(a.NextRunAt)}"));
+                cli.Print(await cli.Api.CallAsync(Operations.CreateAgent, cli.In(), input, ct), a => Output.Line($"Agent created: {a.Name} ({Schedule(a)}), next run {Output.Time(a.NextRunAt)}"));
             }, newName, preset, promptFile, every, cron, zone, model, maxTurns, budget, dailyBudget),
             CommandFactory.Create("list", "List the workspace's agents", async (cli, ct) =>
-                cli.Print(await cli.Api.GetAsync<List<Agent>>($"{cli.WorkspacePath}/agents", ct), list => Output.Table(["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "RUNS", "SKIPPED", "COST"], list.Select(a => (IReadOnlyList<string>)
+                cli.Print(await cli.Api.CallAsync(Operations.ListAgents, cli.In(), ct), list => Output.Table(["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "RUNS", "SKIPPED", "COST"], list.Select(a => (IReadOnlyList<string>)
                     [a.Name, Schedule(a), a.Enabled ? "yes" : "no", Output.Time(a.NextRunAt), a.RunCount.ToString(CultureInfo.InvariantCulture), a.SkippedCount.ToString(CultureInfo.InvariantCulture), Output.Cost(a.CostUsd)])))),
             CommandFactory.Create("show", "Show an agent: schedule, limits, latest runs and cost", async (cli, ct) =>
-                cli.Print(await cli.Api.GetAsync<Agent>(Path(cli), ct), Show), name),
+                cli.Print(await cli.Api.CallAsync(Operations.GetAgent, Route(cli), ct), Show), name),
             CommandFactory.Create("update", "Change an agent's prompt, schedule, model or limits", async (cli, ct) =>
             {
                 var changes = new AgentChanges { Prompt = CommandFactory.ReadText(null, cli.Get(promptFile)), Every = cli.Get(every), Cron = cli.Get(cron), TimeZone = cli.Get(zone), Model = cli.Get(model), MaxTurns = cli.Get(maxTurns), MaxBudgetUsd = cli.Get(budget), DailyBudgetUsd = cli.Get(dailyBudget) };
-                cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), changes, ct), Show);
+                cli.Print(await cli.Api.CallAsync(Operations.UpdateAgent, Route(cli), changes, ct), Show);
             }, name, promptFile, every, cron, zone, model, maxTurns, budget, dailyBudget),
             CommandFactory.Create("enable", "Let the scheduler run the agent again", async (cli, ct) =>
-                cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = true }, ct), a => Output.Line($"Agent {a.Name} enabled; next run {Output.Time(a.NextRunAt)}")), name),
+                cli.Print(await cli.Api.CallAsync(Operations.UpdateAgent, Route(cli), new AgentChanges { Enabled = true }, ct), a => Output.Line($"Agent {a.Name} enabled; next run {Output.Time(a.NextRunAt)}")), name),
             CommandFactory.Create("disable", "Stop scheduling the agent (a running session goes on)", async (cli, ct) =>
-                cli.Print(await cli.Api.PatchAsync<Agent>(Path(cli), new AgentChanges { Enabled = false }, ct), a => Output.Line($"Agent {a.Name} disabled")), name),
+                cli.Print(await cli.Api.CallAsync(Operations.UpdateAgent, Route(cli), new AgentChanges { Enabled = false }, ct), a => Output.Line($"Agent {a.Name} disabled")), name),
             CommandFactory.Create("run-now", "Queue a run now (the schedule stays as it is)", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<AgentRun>(Path(cli) + "/run", ct), r => Output.Line($"Session {ShortId.Of(r.SessionId ?? Guid.Empty)} queued for agent {cli.Get(name)}")), name),
+                cli.Print(await cli.Api.CallAsync(Operations.RunAgentNow, Route(cli), ct), r => Output.Line($"Session {ShortId.Of(r.SessionId ?? Guid.Empty)} queued for agent {cli.Get(name)}")), name),
             CommandFactory.Create("delete", "Delete an agent (its sessions and logs stay)", async (cli, ct) =>
-                cli.Print(await cli.Api.DeleteAsync<Agent>(Path(cli), ct), a => Output.Line($"Agent deleted: {a.Name}")), name),
-            SessionCommands.AgentLogs(name, Path));
+                cli.Print(await cli.Api.CallAsync(Operations.DeleteAgent, Route(cli), ct), a => Output.Line($"Agent deleted: {a.Name}")), name),
+            SessionCommands.AgentLogs(name, Route));
     }
 
     private static void Show(Agent a)

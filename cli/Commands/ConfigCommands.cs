@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core.Workspaces;
 
@@ -30,7 +31,7 @@ public static class ConfigCommands
         return CommandFactory.Group("config", "A workspace's agent configuration",
             CommandFactory.Create("get", "Show the workspace's configuration", async (cli, ct) =>
             {
-                var config = await cli.Api.GetAsync<ConfigView>($"{cli.WorkspacePath}/config", ct);
+                var config = await cli.Api.CallAsync(Operations.GetConfig, cli.In(), ct);
                 cli.Print(config, Show);
             }),
             CommandFactory.Create("set", "Change the workspace's configuration", async (cli, ct) =>
@@ -55,7 +56,7 @@ public static class ConfigCommands
                     TaskBudgetUsd = cli.Get(taskBudget),
                     DailyBudgetUsd = cli.Get(dailyBudget),
                 };
-                var config = await cli.Api.PatchAsync<ConfigView>($"{cli.WorkspacePath}/config", changes, ct);
+                var config = await cli.Api.CallAsync(Operations.SetConfig, cli.In(), changes, ct);
                 cli.Print(config, Show);
             }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout, autoResume, taskBudget, dailyBudget));
     }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core.Json;
 using Konduktor.Core.Projects;
@@ -25,45 +26,46 @@ public static class ProjectCommands
         var add = new Option<string[]>("--add") { Description = "A tag to add (repeatable)" };
         var remove = new Option<string[]>("--remove") { Description = "A tag to remove (repeatable)" };
 
-        string Path(CliContext cli) => $"{cli.WorkspacePath}/projects/{ApiClient.Segment(cli.Get(id))}";
+        IReadOnlyList<string> Route(CliContext cli) => cli.In(cli.Get(id));
+        IReadOnlyList<string> PhaseRoute(CliContext cli) => cli.In(cli.Get(id), cli.Get(number).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         return CommandFactory.Group("projects", "Features in sequential phases of parallel tasks, with a review gate",
             CommandFactory.Create("create", "Create a project", async (cli, ct) =>
             {
                 var input = new NewProject { Title = cli.Get(title), Spec = CommandFactory.ReadText(null, cli.Get(spec)), Phases = cli.Get(phases), Tags = cli.Get(tags), AutoRun = cli.Get(autoRun) };
-                var created = await cli.Api.PostAsync<Project>($"{cli.WorkspacePath}/projects", input, ct);
+                var created = await cli.Api.CallAsync(Operations.CreateProject, cli.In(), input, ct);
                 cli.Print(created, p => Output.Line($"Project created: {p.ShortId} \"{p.Title}\" ({p.Phases.Count} phases)"));
             }, title, spec, phases, tags, autoRun),
             CommandFactory.Create("list", "List projects", async (cli, ct) =>
             {
-                var all = await cli.Api.GetAsync<List<Project>>($"{cli.WorkspacePath}/projects", ct);
+                var all = await cli.Api.CallAsync(Operations.ListProjects, cli.In(), ct);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "PHASES", "TITLE"], list.Select(p => (IReadOnlyList<string>)
                     [p.ShortId, KonduktorJson.Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title])));
             }),
             CommandFactory.Create("show", "Show a project: phases, their tasks and progress, and what blocks the next phase", async (cli, ct) =>
-                cli.Print(await cli.Api.GetAsync<Project>(Path(cli), ct), Show), id),
+                cli.Print(await cli.Api.CallAsync(Operations.GetProject, Route(cli), ct), Show), id),
             CommandFactory.Create("start", "Start a project: its first phase opens and its orchestration sequences the rest (on an active project: makes sure the orchestration runs)", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/start", ct), Show), id),
+                cli.Print(await cli.Api.CallAsync(Operations.StartProject, Route(cli), ct), Show), id),
             CommandFactory.Create("approve", "Approve the open phase's review (all its tasks Done); the next phase opens", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/approve", new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
+                cli.Print(await cli.Api.CallAsync(Operations.ApprovePhase, Route(cli), new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
             CommandFactory.Create("run-ready", "Run every task of the open phase that is not done or running (in parallel)", async (cli, ct) =>
             {
-                var sessions = await cli.Api.PostAsync<List<Konduktor.Core.Sessions.Session>>(Path(cli) + "/run-ready", ct);
+                var sessions = await cli.Api.CallAsync(Operations.RunReadyTasks, Route(cli), ct);
                 cli.Print(sessions, started => Output.Line(started.Count == 0
                     ? "Nothing to run: the open phase's tasks are done or running."
                     : $"Queued {started.Count} session(s): {string.Join(", ", started.Select(s => s.ShortId))}"));
             }, id),
             CommandFactory.Create("tag", "Add or remove a project's tags (e.g. agent-ready)", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/tags", new ProjectTags(cli.Get(add), cli.Get(remove)), ct), p => Output.Line($"Tags: {string.Join(", ", p.Tags)}")), id, add, remove),
+                cli.Print(await cli.Api.CallAsync(Operations.TagProject, Route(cli), new ProjectTags(cli.Get(add), cli.Get(remove)), ct), p => Output.Line($"Tags: {string.Join(", ", p.Tags)}")), id, add, remove),
             CommandFactory.Group("phases", "A project's phases",
                 CommandFactory.Create("add", "Add a phase at the end", async (cli, ct) =>
-                    cli.Print(await cli.Api.PostAsync<Project>(Path(cli) + "/phases", new NewPhase(cli.Get(phaseTitle), cli.Get(description)), ct), Show), id, phaseTitle, description),
+                    cli.Print(await cli.Api.CallAsync(Operations.AddPhase, Route(cli), new NewPhase(cli.Get(phaseTitle), cli.Get(description)), ct), Show), id, phaseTitle, description),
                 CommandFactory.Create("update", "Rename or redescribe a phase", async (cli, ct) =>
-                    cli.Print(await cli.Api.PatchAsync<Project>($"{Path(cli)}/phases/{cli.Get(number)}", new PhaseChanges(cli.Get(newTitle), cli.Get(description)), ct), Show), id, number, newTitle, description),
+                    cli.Print(await cli.Api.CallAsync(Operations.UpdatePhase, PhaseRoute(cli), new PhaseChanges(cli.Get(newTitle), cli.Get(description)), ct), Show), id, number, newTitle, description),
                 CommandFactory.Create("move", "Move a phase to another position (not before approved ones)", async (cli, ct) =>
-                    cli.Print(await cli.Api.PatchAsync<Project>($"{Path(cli)}/phases/{cli.Get(number)}", new PhaseChanges(MoveTo: cli.Get(position)), ct), Show), id, number, position),
+                    cli.Print(await cli.Api.CallAsync(Operations.UpdatePhase, PhaseRoute(cli), new PhaseChanges(MoveTo: cli.Get(position)), ct), Show), id, number, position),
                 CommandFactory.Create("remove", "Remove a phase that has no tasks", async (cli, ct) =>
-                    cli.Print(await cli.Api.DeleteAsync<Project>($"{Path(cli)}/phases/{cli.Get(number)}", ct), Show), id, number)));
+                    cli.Print(await cli.Api.CallAsync(Operations.RemovePhase, PhaseRoute(cli), ct), Show), id, number)));
     }
 
     private static void Show(Project p)

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core;
 using Konduktor.Core.Questions;
@@ -19,33 +20,22 @@ public static class QuestionCommands
         var resume = new Option<bool>("--resume") { Description = "Resume the asking task with the answer (default when a task's session asked)" };
         var noResume = new Option<bool>("--no-resume") { Description = "Record the answer without resuming the task" };
 
-        string Path(CliContext cli) => $"{cli.WorkspacePath}/questions/{ApiClient.Segment(cli.Get(id))}";
+        IReadOnlyList<string> Route(CliContext cli) => cli.In(cli.Get(id));
 
         return CommandFactory.Group("questions", "Questions agents ask people; an answer can resume the agent",
             CommandFactory.Create("ask", "Ask a person a question (or, with --assumption, record one you went on without)", async (cli, ct) =>
             {
-                var asked = await cli.Api.PostAsync<Question>($"{cli.WorkspacePath}/questions", new NewQuestion(cli.Get(text), cli.Get(task), cli.Get(project), cli.Get(assumption)), ct);
+                var asked = await cli.Api.CallAsync(Operations.AskQuestion, cli.In(), new NewQuestion(cli.Get(text), cli.Get(task), cli.Get(project), cli.Get(assumption)), ct);
                 cli.Print(asked, q => Output.Line($"Question asked: {q.ShortId}{(q.Assumption is null ? "" : " (non-blocking)")}"));
             }, text, task, project, assumption),
             CommandFactory.Create("list", "List questions, open ones first", async (cli, ct) =>
             {
-                var query = new List<string>();
-                if (cli.Get(open))
-                {
-                    query.Add("open=true");
-                }
-
-                if (cli.Get(task) is { } taskRef)
-                {
-                    query.Add("task=" + ApiClient.Segment(taskRef));
-                }
-
-                var all = await cli.Api.GetAsync<List<Question>>($"{cli.WorkspacePath}/questions{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", ct);
+                var all = await cli.Api.CallAsync(Operations.ListQuestions, cli.In(), ct, query: [new("open", cli.Get(open) ? "true" : null), new("task", cli.Get(task))]);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "ABOUT", "ASKED BY", "ASKED", "QUESTION"], list.Select(q => (IReadOnlyList<string>)
                     [q.ShortId, Status(q), About(q), q.AskedBy, Output.Time(q.AskedAt), OneLine(q.Text)])));
             }, open, task),
             CommandFactory.Create("show", "Show a question and its answer", async (cli, ct) =>
-                cli.Print(await cli.Api.GetAsync<Question>(Path(cli), ct), Show), id),
+                cli.Print(await cli.Api.CallAsync(Operations.GetQuestion, Route(cli), ct), Show), id),
             CommandFactory.Create("answer", "Answer a question; a task's session that asked is resumed with the answer", async (cli, ct) =>
             {
                 if (cli.Get(resume) && cli.Get(noResume))
@@ -54,12 +44,12 @@ public static class QuestionCommands
                 }
 
                 bool? wanted = cli.Get(resume) ? true : cli.Get(noResume) ? false : null;
-                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/answer", new QuestionAnswer(cli.Get(answerText), wanted), ct), Show);
+                cli.Print(await cli.Api.CallAsync(Operations.AnswerQuestion, Route(cli), new QuestionAnswer(cli.Get(answerText), wanted), ct), Show);
             }, id, answerText, resume, noResume),
             CommandFactory.Create("confirm", "Agree with the assumption an agent went on with", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/confirm", ct), Show), id),
+                cli.Print(await cli.Api.CallAsync(Operations.ConfirmQuestion, Route(cli), ct), Show), id),
             CommandFactory.Create("dismiss", "Close a question without answering it", async (cli, ct) =>
-                cli.Print(await cli.Api.PostAsync<Question>(Path(cli) + "/dismiss", ct), Show), id));
+                cli.Print(await cli.Api.CallAsync(Operations.DismissQuestion, Route(cli), ct), Show), id));
     }
 
     private static void Show(Question q)

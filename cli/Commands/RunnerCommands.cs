@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using System.Globalization;
 using Konduktor.Core;
@@ -65,7 +66,7 @@ public static class RunnerCommands
             CommandFactory.Create("list", "List runners: online, capacity, sessions, last heartbeat", (cli, ct) => ListAsync(cli, null, ct)),
             CommandFactory.Create("add", "Prepare a runner's registration: prints a one-time secret (valid 24 hours) for `konduktor runner start`", async (cli, ct) =>
             {
-                var ticket = await cli.Api.PostAsync<RunnerTicket>("runners/registrations", new NewRunnerTicket(cli.Get(runnerName)), ct);
+                var ticket = await cli.Api.CallAsync(Operations.AddRunner, [], new NewRunnerTicket(cli.Get(runnerName)), ct);
                 cli.Print(ticket, t =>
                 {
                     Output.Line($"Runner {t.Name} may register until {t.ExpiresAt:u}, once. On the runner's machine:");
@@ -73,7 +74,7 @@ public static class RunnerCommands
                 });
             }, runnerName),
             CommandFactory.Create("remove", "Revoke a runner's credential: its next call is refused", async (cli, ct) =>
-                cli.Print(await cli.Api.DeleteAsync<RunnerInfo>($"runners/{ApiClient.Segment(cli.Get(runnerName))}", ct), r => Output.Line($"Runner {r.Name} removed; its credential no longer works.")), runnerName));
+                cli.Print(await cli.Api.CallAsync(Operations.RemoveRunner, [cli.Get(runnerName)], ct), r => Output.Line($"Runner {r.Name} removed; its credential no longer works.")), runnerName));
     }
 
     /// <summary>A runner's options from this home and the command line: the same for <c>runner start</c> and the runner <c>up</c> starts.</summary>
@@ -106,7 +107,7 @@ public static class RunnerCommands
 
     private static async Task ListAsync(CliContext cli, string? only, CancellationToken ct)
     {
-        var runners = await cli.Api.GetAsync<List<RunnerInfo>>("runners", ct);
+        var runners = await cli.Api.CallAsync(Operations.ListRunners, [], ct);
         cli.Print(runners, all =>
         {
             var shown = all.Where(r => only is null || string.Equals(r.Name, only, StringComparison.OrdinalIgnoreCase)).ToList();

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core.Workspaces;
 
@@ -18,13 +19,13 @@ public static class SecretCommands
                 }
 
                 var value = Console.In.ReadToEnd().TrimEnd('\r', '\n');
-                var set = await cli.Api.PutAsync<SecretInfo>($"{cli.WorkspacePath}/secrets/{ApiClient.Segment(cli.Get(name))}", new SecretValue(value), ct);
+                var set = await cli.Api.CallAsync(Operations.SetSecret, cli.In(cli.Get(name)), new SecretValue(value), ct);
                 cli.Print(set, s => Output.Line($"Secret {s.Name} set; agents get it from their next session"));
             }, name),
             CommandFactory.Create("list", "List the workspace's secrets: names and when they were set, never values", async (cli, ct) =>
-                cli.Print(await cli.Api.GetAsync<List<SecretInfo>>($"{cli.WorkspacePath}/secrets", ct), secrets =>
+                cli.Print(await cli.Api.CallAsync(Operations.ListSecrets, cli.In(), ct), secrets =>
                     Output.Table(["NAME", "SET", "BY"], secrets.Select(s => (IReadOnlyList<string>)[s.Name, Output.Time(s.SetAt), s.SetBy])))),
             CommandFactory.Create("delete", "Delete a secret", async (cli, ct) =>
-                cli.Print(await cli.Api.DeleteAsync<SecretInfo>($"{cli.WorkspacePath}/secrets/{ApiClient.Segment(cli.Get(name))}", ct), s => Output.Line($"Secret {s.Name} deleted")), name));
+                cli.Print(await cli.Api.CallAsync(Operations.DeleteSecret, cli.In(cli.Get(name)), ct), s => Output.Line($"Secret {s.Name} deleted")), name));
     }
 }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using System.Text.Json;
 using Konduktor.Core;
@@ -19,23 +20,12 @@ public static class SessionCommands
         var task = new Option<string?>("--task", "-t") { Description = "Only sessions of this task" };
         var status = new Option<string?>("--status", "-s") { Description = "Only sessions in this state (queued, running, succeeded, failed, …)" };
 
-        string SessionPath(CliContext cli) => $"{cli.WorkspacePath}/sessions/{ApiClient.Segment(cli.Get(id))}";
+        IReadOnlyList<string> SessionRoute(CliContext cli) => cli.In(cli.Get(id));
 
         return CommandFactory.Group("sessions", "Agent sessions: list them, show one, read or follow its logs",
             CommandFactory.Create("list", "List sessions, newest first", async (cli, ct) =>
             {
-                var query = new List<string>();
-                if (cli.Get(task) is { } t)
-                {
-                    query.Add("task=" + ApiClient.Segment(t));
-                }
-
-                if (cli.Get(status) is { } s)
-                {
-                    query.Add("status=" + ApiClient.Segment(s));
-                }
-
-                var sessions = await cli.Api.GetAsync<List<Session>>($"{cli.WorkspacePath}/sessions{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", ct);
+                var sessions = await cli.Api.CallAsync(Operations.ListSessions, cli.In(), ct, query: [new("task", cli.Get(task)), new("status", cli.Get(status))]);
                 cli.Print(sessions, all =>
                 {
                     if (all.Count == 0)
@@ -50,31 +40,31 @@ public static class SessionCommands
             }, task, status),
             CommandFactory.Create("show", "Show a session: state, runner, outcome, cost", async (cli, ct) =>
             {
-                var session = await cli.Api.GetAsync<Session>(SessionPath(cli), ct);
+                var session = await cli.Api.CallAsync(Operations.GetSession, SessionRoute(cli), ct);
                 cli.Print(session, Show);
             }, id),
             CommandFactory.Create("logs", "Print a session's logs as a readable transcript", async (cli, ct) =>
-                await PrintLogsAsync(cli, SessionPath(cli), ct), id, Follow, Raw),
+                await PrintLogsAsync(cli, SessionRoute(cli), ct), id, Follow, Raw),
             CommandFactory.Create("stop", "Stop a session: its runner kills the agent's process tree; the worktree stays", async (cli, ct) =>
             {
-                var session = await cli.Api.PostAsync<Session>(SessionPath(cli) + "/stop", ct);
+                var session = await cli.Api.CallAsync(Operations.StopSession, SessionRoute(cli), ct);
                 cli.Print(session, Stopped);
             }, id));
     }
 
-    public static Command Stop(Argument<string> id, Func<CliContext, string> taskPath) =>
+    public static Command Stop(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute) =>
         CommandFactory.Create("stop", "Stop the task's running session (the worktree and branch stay; resume later)", async (cli, ct) =>
         {
-            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/stop", ct);
+            var session = await cli.Api.CallAsync(Operations.StopTask, taskRoute(cli), ct);
             cli.Print(session, Stopped);
         }, id);
 
-    public static Command Resume(Argument<string> id, Func<CliContext, string> taskPath)
+    public static Command Resume(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute)
     {
         var message = new Option<string?>("--message", "-m") { Description = "What to tell the agent as it picks up (or - for stdin)" };
         return CommandFactory.Create("resume", "Continue the task's Claude conversation in its worktree, on any runner", async (cli, ct) =>
         {
-            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/resume", new ResumeRequest(CommandFactory.ReadText(cli.Get(message), null)), ct);
+            var session = await cli.Api.CallAsync(Operations.ResumeTask, taskRoute(cli), new ResumeRequest(CommandFactory.ReadText(cli.Get(message), null)), ct);
             cli.Print(session, s => Output.Line($"Session {s.ShortId} queued to resume task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
             TellNotice(session.Value);
         }, id, message);
@@ -84,10 +74,10 @@ public static class SessionCommands
         ? $"Session {s.ShortId} stopped."
         : $"Session {s.ShortId} is stopping: its runner kills the agent within seconds.");
 
-    public static Command Run(Argument<string> id, Func<CliContext, string> taskPath) =>
+    public static Command Run(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute) =>
         CommandFactory.Create("run", "Run the task: queue a session for a runner and move the task to In progress", async (cli, ct) =>
         {
-            var session = await cli.Api.PostAsync<Session>(taskPath(cli) + "/run", ct);
+            var session = await cli.Api.CallAsync(Operations.RunTask, taskRoute(cli), ct);
             cli.Print(session, s => Output.Line($"Session {s.ShortId} queued for task {ShortId.Of(s.TaskId ?? Guid.Empty)}"));
             TellNotice(session.Value);
         }, id);
@@ -101,62 +91,70 @@ public static class SessionCommands
         }
     }
 
-    public static Command TaskLogs(Argument<string> id, Func<CliContext, string> taskPath) =>
+    public static Command TaskLogs(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute) =>
         CommandFactory.Create("logs", "Print the logs of the task's latest session", async (cli, ct) =>
         {
-            var task = await cli.Api.GetAsync<TaskItem>(taskPath(cli), ct);
+            var task = await cli.Api.CallAsync(Operations.GetTask, taskRoute(cli), ct);
             if (task.Value.LatestSession is not { } latest)
             {
                 throw new CommandFailedException($"task {task.Value.ShortId} has not run yet: `konduktor tasks run {task.Value.ShortId}`");
             }
 
-            await PrintLogsAsync(cli, $"{cli.WorkspacePath}/sessions/{latest.Id:D}", ct);
+            await PrintLogsAsync(cli, cli.In(latest.Id.ToString("D")), ct);
         }, id, Follow, Raw);
 
-    public static Command AgentLogs(Argument<string> name, Func<CliContext, string> agentPath) =>
+    public static Command AgentLogs(Argument<string> name, Func<CliContext, IReadOnlyList<string>> agentRoute) =>
         CommandFactory.Create("logs", "Print the logs of the agent's latest run", async (cli, ct) =>
         {
-            var agent = await cli.Api.GetAsync<Konduktor.Core.Agents.Agent>(agentPath(cli), ct);
+            var agent = await cli.Api.CallAsync(Operations.GetAgent, agentRoute(cli), ct);
             if (agent.Value.LastSessionId is not { } latest)
             {
                 throw new CommandFailedException($"agent {agent.Value.Name} has not run yet: `konduktor agents run-now {agent.Value.Name}`");
             }
 
-            await PrintLogsAsync(cli, $"{cli.WorkspacePath}/sessions/{latest:D}", ct);
+            await PrintLogsAsync(cli, cli.In(latest.ToString("D")), ct);
         }, name, Follow, Raw);
 
-    private static async Task PrintLogsAsync(CliContext cli, string sessionPath, CancellationToken ct)
+    private static async Task PrintLogsAsync(CliContext cli, IReadOnlyList<string> sessionRoute, CancellationToken ct)
     {
         var follow = cli.Get(Follow);
-        var raw = cli.Get(Raw);
+        var asWritten = cli.Json || cli.Get(Raw);
         long after = 0;
-        LogPage page;
+        bool complete, progressed;
+        SessionStatus status;
         do
         {
-            page = (await cli.Api.GetAsync<LogPage>($"{sessionPath}/logs?after={after}&limit=5000&wait={(follow ? 25 : 0)}", ct)).Value;
-            foreach (var logEvent in page.Events)
+            IReadOnlyList<KeyValuePair<string, string?>> query = [new("after", after.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("limit", "5000"), new("wait", follow ? "25" : "0")];
+            long next;
+            if (asWritten)
             {
-                if (cli.Json)
+                var page = (await cli.Api.CallAsync(Operations.ReadSessionLogs, sessionRoute, ct, query)).Value;
+                foreach (var logEvent in page.Events)
                 {
-                    Output.Line(KonduktorJson.Serialize(logEvent));
+                    Output.Line(cli.Json ? KonduktorJson.Serialize(logEvent) : logEvent.Text);
                 }
-                else if (raw)
-                {
-                    Output.Line(logEvent.Text);
-                }
-                else if (Transcript.Render(logEvent) is { } line)
+
+                (next, complete, status) = (page.Next, page.Complete, page.Status);
+            }
+            else
+            {
+                var page = (await cli.Api.CallAsync(Operations.ReadSessionEntries, sessionRoute, ct, query)).Value;
+                foreach (var line in page.Entries.Select(Transcript.Render).OfType<string>())
                 {
                     Output.Line(line);
                 }
+
+                (next, complete, status) = (page.Next, page.Complete, page.Status);
             }
 
-            after = page.Next;
+            progressed = next != after;
+            after = next;
         }
-        while (!page.Complete && (follow || page.Events.Count > 0));
+        while (!complete && (follow || progressed));
 
-        if (!cli.Json && !raw && !page.Complete && !follow)
+        if (!asWritten && !complete && !follow)
         {
-            Output.Line($"» the session is {KonduktorJson.Name(page.Status)}; `--follow` to keep reading");
+            Output.Line($"» the session is {KonduktorJson.Name(status)}; `--follow` to keep reading");
         }
     }
 

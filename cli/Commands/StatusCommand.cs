@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using Konduktor.Runner.Processes;
 using System.CommandLine;
 using Konduktor.Core.Storage;
@@ -13,8 +14,8 @@ public static class StatusCommand
         {
             var up = cli.Home.ReadUpState();
             var local = up is not null && ProcessSignals.IsAlive(up.Pid);
-            var status = await cli.Api.GetAsync<StatusView>("status", ct);
-            var operations = cli.Get(storageOps) ? await cli.Api.GetAsync<StorageOperationsView>("diagnostics/storage", ct) : null;
+            var status = await cli.Api.CallAsync(Operations.GetStatus, [], ct);
+            var operations = cli.Get(storageOps) ? await cli.Api.CallAsync(Operations.GetStorageOperations, [], ct) : null;
             if (cli.Json)
             {
                 Output.Json(operations is null ? status.Json : $$"""{"status":{{status.Json}},"storage":{{operations.Json}}}""");

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core;
 using Konduktor.Core.Tasks;
@@ -27,7 +28,7 @@ public static class TaskCommands
         var budget = new Option<decimal?>("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
         var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
 
-        string TaskPath(CliContext cli) => $"{cli.WorkspacePath}/tasks/{ApiClient.Segment(cli.Get(id))}";
+        IReadOnlyList<string> TaskRoute(CliContext cli) => cli.In(cli.Get(id));
 
         return CommandFactory.Group("tasks", "Create, list, change and move tasks",
             CommandFactory.Create("create", "Create a task", async (cli, ct) =>
@@ -42,25 +43,13 @@ public static class TaskCommands
                     Project = cli.Get(project),
                     Phase = cli.Get(phase),
                 };
-                var created = await cli.Api.PostAsync<TaskItem>($"{cli.WorkspacePath}/tasks", input, ct);
+                var created = await cli.Api.CallAsync(Operations.CreateTask, cli.In(), input, ct);
                 cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\""));
             }, requiredTitle, description, descriptionFile, tags, priority, status, project, phase),
             CommandFactory.Create("list", "List tasks, by column then rank", async (cli, ct) =>
             {
-                var query = new List<string>();
-                void Add(string key, string? value)
-                {
-                    if (value is { Length: > 0 })
-                    {
-                        query.Add($"{key}={Uri.EscapeDataString(value)}");
-                    }
-                }
-
-                Add("status", cli.Get(status));
-                Add("tag", cli.Get(tag));
-                Add("priority", cli.Get(priority)?.ToString().ToLowerInvariant());
-                Add("q", cli.Get(text));
-                var list = await cli.Api.GetAsync<List<TaskItem>>($"{cli.WorkspacePath}/tasks{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", ct);
+                var list = await cli.Api.CallAsync(Operations.ListTasks, cli.In(), ct, query:
+                    [new("status", cli.Get(status)), new("tag", cli.Get(tag)), new("priority", cli.Get(priority)?.ToString().ToLowerInvariant()), new("q", cli.Get(text))]);
                 cli.Print(list, all =>
                 {
                     if (all.Count == 0)
@@ -74,18 +63,18 @@ public static class TaskCommands
                          Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
                 });
             }, status, tag, priority, text),
-            SessionCommands.Run(id, TaskPath),
-            SessionCommands.TaskLogs(id, TaskPath),
-            SessionCommands.Stop(id, TaskPath),
-            SessionCommands.Resume(id, TaskPath),
+            SessionCommands.Run(id, TaskRoute),
+            SessionCommands.TaskLogs(id, TaskRoute),
+            SessionCommands.Stop(id, TaskRoute),
+            SessionCommands.Resume(id, TaskRoute),
             CommandFactory.Create("diff", "What the task's branch changes against its base, as of its latest session (no GitHub needed)", async (cli, ct) =>
             {
-                var changes = await cli.Api.GetAsync<Konduktor.Core.Changes.ChangeSet>(TaskPath(cli) + "/changes", ct);
+                var changes = await cli.Api.CallAsync(Operations.GetTaskChanges, TaskRoute(cli), ct);
                 cli.Print(changes, c => ShowChanges(c, cli.Get(stat)));
             }, id, stat),
             CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
             {
-                var shown = await cli.Api.GetAsync<TaskItem>(TaskPath(cli), ct);
+                var shown = await cli.Api.CallAsync(Operations.GetTask, TaskRoute(cli), ct);
                 cli.Print(shown, t =>
                 {
                     Output.Line($"{t.ShortId}  {t.Title}");
@@ -144,17 +133,17 @@ public static class TaskCommands
                     Status = cli.Get(status),
                     BudgetUsd = cli.Get(budget),
                 };
-                var updated = await cli.Api.PatchAsync<TaskItem>(TaskPath(cli), changes, ct, cli.Get(ifMatch));
+                var updated = await cli.Api.CallAsync(Operations.UpdateTask, TaskRoute(cli), changes, ct, cli.Get(ifMatch));
                 cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
             }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase, budget, ifMatch),
             CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
             {
-                var moved = await cli.Api.PostAsync<TaskItem>($"{TaskPath(cli)}/move", new MoveRequest(cli.Get(column)), ct, cli.Get(ifMatch));
+                var moved = await cli.Api.CallAsync(Operations.MoveTask, TaskRoute(cli), new MoveRequest(cli.Get(column)), ct, cli.Get(ifMatch));
                 cli.Print(moved, t => Output.Line($"Task moved: {t.ShortId} → {t.Status}"));
             }, id, column, ifMatch),
             CommandFactory.Create("delete", "Delete a task", async (cli, ct) =>
             {
-                var deleted = await cli.Api.DeleteAsync<TaskItem>(TaskPath(cli), ct);
+                var deleted = await cli.Api.CallAsync(Operations.DeleteTask, TaskRoute(cli), ct);
                 cli.Print(deleted, t => Output.Line($"Task deleted: {t.ShortId} \"{t.Title}\""));
             }, id));
     }

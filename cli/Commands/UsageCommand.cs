@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using System.Globalization;
 using Konduktor.Core;
@@ -13,7 +14,7 @@ public static class UsageCommand
         var days = new Option<int>("--days") { Description = $"How many days back, today included (1-{UsageLedger.MaxDays})", DefaultValueFactory = _ => 30 };
         return CommandFactory.Create("usage", "What the workspace's runs cost: per day, task and scheduled agent, beside its budgets", async (cli, ct) =>
         {
-            var report = await cli.Api.GetAsync<UsageReport>($"{cli.WorkspacePath}/usage?days={cli.Get(days).ToString(CultureInfo.InvariantCulture)}", ct);
+            var report = await cli.Api.CallAsync(Operations.GetUsage, cli.In(), ct, query: [new("days", cli.Get(days).ToString(CultureInfo.InvariantCulture))]);
             cli.Print(report, Show);
         }, days);
     }

@@ -1,3 +1,4 @@
+using Konduktor.Core.Contract;
 using System.CommandLine;
 using Konduktor.Core.Workspaces;
 
@@ -19,12 +20,12 @@ public static class WorkspaceCommands
         return CommandFactory.Group("workspaces", "Create and manage workspaces (one per repository)",
             CommandFactory.Create("create", "Create a workspace for a repository", async (cli, ct) =>
             {
-                var created = await cli.Api.PostAsync<Workspace>("workspaces", new NewWorkspace { Repository = cli.Get(repository), Name = cli.Get(name), DefaultBranch = cli.Get(branch), GitHubRepository = cli.Get(gitHub) }, ct);
+                var created = await cli.Api.CallAsync(Operations.CreateWorkspace, [], new NewWorkspace { Repository = cli.Get(repository), Name = cli.Get(name), DefaultBranch = cli.Get(branch), GitHubRepository = cli.Get(gitHub) }, ct);
                 cli.Print(created, w => Output.Line($"Workspace created: {w.Name} ({w.ShortId}) for {w.Repository}"));
             }, repository, name, branch, gitHub),
             CommandFactory.Create("list", "List workspaces", async (cli, ct) =>
             {
-                var list = await cli.Api.GetAsync<List<Workspace>>("workspaces", ct);
+                var list = await cli.Api.CallAsync(Operations.ListWorkspaces, [], ct);
                 var current = cli.Home.ReadConfig().DefaultWorkspace;
                 cli.Print(list, all =>
                 {
@@ -40,7 +41,7 @@ public static class WorkspaceCommands
             }),
             CommandFactory.Create("show", "Show a workspace", async (cli, ct) =>
             {
-                var shown = await cli.Api.GetAsync<Workspace>($"workspaces/{ApiClient.Segment(cli.Get(optionalReference) ?? cli.Workspace)}", ct);
+                var shown = await cli.Api.CallAsync(Operations.GetWorkspace, [cli.Get(optionalReference) ?? cli.Workspace], ct);
                 cli.Print(shown, w => Output.Table(["FIELD", "VALUE"],
                 [
                     ["name", w.Name], ["id", w.Id.ToString()], ["repository", w.Repository], ["default branch", w.DefaultBranch],
@@ -50,10 +51,7 @@ public static class WorkspaceCommands
             }, optionalReference),
             CommandFactory.Create("webhook", "Print the payload URL and secret to paste into the repository's Settings → Webhooks (--register creates it through the GitHub API)", async (cli, ct) =>
             {
-                var path = $"workspaces/{ApiClient.Segment(cli.Get(reference))}/webhook";
-                var webhook = cli.Get(register)
-                    ? await cli.Api.PostAsync<Konduktor.Core.GitHub.WebhookView>(path + "/register", ct)
-                    : await cli.Api.GetAsync<Konduktor.Core.GitHub.WebhookView>(path, ct);
+                var webhook = await cli.Api.CallAsync(cli.Get(register) ? Operations.RegisterWebhook : Operations.GetWebhook, [cli.Get(reference)], ct);
                 if (cli.Get(register) && !cli.Json)
                 {
                     Output.Line("Webhook created on GitHub.");
@@ -69,13 +67,13 @@ public static class WorkspaceCommands
             }, reference, register),
             CommandFactory.Create("set-default", "Make a workspace the default for commands without -w", async (cli, ct) =>
             {
-                var found = await cli.Api.GetAsync<Workspace>($"workspaces/{ApiClient.Segment(cli.Get(reference))}", ct);
+                var found = await cli.Api.CallAsync(Operations.GetWorkspace, [cli.Get(reference)], ct);
                 cli.Home.WriteConfig(cli.Home.ReadConfig() with { DefaultWorkspace = found.Value.Name });
                 cli.Print(found, w => Output.Line($"Default workspace: {w.Name}"));
             }, reference),
             CommandFactory.Create("delete", "Delete a workspace (with --force, also its tasks)", async (cli, ct) =>
             {
-                var deleted = await cli.Api.DeleteAsync<Workspace>($"workspaces/{ApiClient.Segment(cli.Get(reference))}{(cli.Get(force) ? "?force=true" : "")}", ct);
+                var deleted = await cli.Api.CallAsync(Operations.DeleteWorkspace, [cli.Get(reference)], ct, query: cli.Get(force) ? [new("force", "true")] : null);
                 var config = cli.Home.ReadConfig();
                 if (string.Equals(config.DefaultWorkspace, deleted.Value.Name, StringComparison.OrdinalIgnoreCase))
                 {

@@ -67,7 +67,7 @@ public static class Operations
     public static readonly Operation<Doc> DeleteDoc = new(nameof(DeleteDoc), "delete", "workspaces/{workspace}/docs/{doc}") { Act = Act.DeleteDocs };
 
     // GitHub
-    public static readonly Operation<WebhookOutcome> GitHubWebhook = new(nameof(GitHubWebhook), "post", "github/webhooks/{workspace}");
+    public static readonly Operation<WebhookOutcome> GitHubWebhook = new(nameof(GitHubWebhook), "post", "github/webhooks/{workspace}") { RawBody = "application/json", Summary = "A GitHub webhook delivery, signed with the workspace's webhook secret" };
 
     public static readonly Operation<WebhookView> GetWebhook = new(nameof(GetWebhook), "get", "workspaces/{workspace}/webhook") { Act = Act.Configure };
 
@@ -112,7 +112,7 @@ public static class Operations
 
     public static readonly Operation<NewRunnerTicket, RunnerTicket> AddRunner = new(nameof(AddRunner), "post", "runners/registrations") { Act = Act.ManageRunners, Status = 201 };
 
-    public static readonly Operation<RunnerRegistration> ExchangeRunnerSecret = new(nameof(ExchangeRunnerSecret), "post", "runners/exchange");
+    public static readonly Operation<RegisterRunner, RunnerRegistration> ExchangeRunnerSecret = new(nameof(ExchangeRunnerSecret), "post", "runners/exchange") { Summary = "Trade a runner's one-time registration secret (the bearer token) for its own credential" };
 
     public static readonly Operation<RunnerInfo> RemoveRunner = new(nameof(RemoveRunner), "delete", "runners/{name}") { Act = Act.ManageRunners };
 
@@ -159,6 +159,8 @@ public static class Operations
     public static readonly Operation<Session> GetSession = new(nameof(GetSession), "get", "workspaces/{workspace}/sessions/{session}") { Act = Act.ReadWorkspace };
 
     public static readonly Operation<LogPage> ReadSessionLogs = new(nameof(ReadSessionLogs), "get", "workspaces/{workspace}/sessions/{session}/logs") { Act = Act.ReadWorkspace, Query = ["after", "limit", "wait"] };
+
+    public static readonly Operation<LogEntryPage> ReadSessionEntries = new(nameof(ReadSessionEntries), "get", "workspaces/{workspace}/sessions/{session}/entries") { Act = Act.ReadWorkspace, Query = ["after", "limit", "wait"], Summary = "Read a session's log as entries a person reads (Claude Code's stream-json understood by the server)" };
 
     // Task
     public static readonly Operation<NewTask, TaskItem> CreateTask = new(nameof(CreateTask), "post", "workspaces/{workspace}/tasks") { Act = Act.ChangeTasks, Status = 201 };

@@ -33,6 +33,7 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(IReadOnlyList<Konduktor.Core.Workspaces.Workspace>))]
 [JsonSerializable(typeof(Konduktor.Core.GitHub.WebhookOutcome))]
 [JsonSerializable(typeof(Konduktor.Core.Tasks.Board))]
+[JsonSerializable(typeof(LogEntryPage))]
 [JsonSerializable(typeof(Konduktor.Core.Tasks.BoardCursor))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSerializable(typeof(Workspace))]

@@ -83,8 +83,8 @@ public abstract record ClaudeEvent
             {
                 "text" => new MessagePart(kind, Str(item, "text") ?? "", null),
                 "thinking" => new MessagePart(kind, Str(item, "thinking") ?? "", null),
-                "tool_use" => new MessagePart(kind, item.TryGetProperty("input", out var input) ? input.GetRawText() : "{}", Str(item, "name")),
-                "tool_result" => new MessagePart(kind, ToolResultText(item), item.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True ? "error" : null),
+                "tool_use" => new MessagePart(kind, item.TryGetProperty("input", out var input) ? input.GetRawText() : "{}", Str(item, "name"), Str(item, "id")),
+                "tool_result" => new MessagePart(kind, ToolResultText(item), item.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True ? "error" : null, Str(item, "tool_use_id")),
                 _ => new MessagePart(kind, "", null),
             });
         }
@@ -204,4 +204,5 @@ public enum NoticeKind
 /// <param name="Kind">text, thinking, tool_use or tool_result.</param>
 /// <param name="Text">The text; for tool_use the input JSON.</param>
 /// <param name="Name">The tool's name for tool_use; "error" for a failed tool_result.</param>
-public sealed record MessagePart(string Kind, string Text, string? Name);
+/// <param name="Id">The tool call's id: tool_use's own, tool_result's the call it answers.</param>
+public sealed record MessagePart(string Kind, string Text, string? Name, string? Id = null);

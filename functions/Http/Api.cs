@@ -31,6 +31,11 @@ public sealed class Api(IAuthenticator authenticator, Core.Workspaces.AgentSecre
         where TOut : notnull =>
         Guard(request, async ct => (await action(ct)).TryGet(out var value, out var failure) ? new JsonReply(value, operation.Status) : Problems.From(failure));
 
+    /// <summary>As above, for a route whose body the function reads itself, after the proof it checks first.</summary>
+    public Task<IActionResult> RunWithoutToken<TIn, TOut>(HttpRequest request, Operation<TIn, TOut> operation, Func<CancellationToken, Task<Result<TOut>>> action)
+        where TOut : notnull =>
+        Guard(request, async ct => (await action(ct)).TryGet(out var value, out var failure) ? new JsonReply(value, operation.Status) : Problems.From(failure));
+
     private Task<IActionResult> Authorized<TOut>(HttpRequest request, Operation operation, Func<Principal, CancellationToken, Task<Result<TOut>>> action, Func<TOut, IActionResult>? reply)
         where TOut : notnull =>
         Guard(request, async ct =>

@@ -202,7 +202,7 @@ public sealed class KonduktorRunner(RunnerOptions options, ILogger<KonduktorRunn
                 continue;
             }
 
-            List<JobMessage> messages;
+            IReadOnlyList<JobMessage> messages;
             try
             {
                 messages = _queue is { } queue

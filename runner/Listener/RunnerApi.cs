@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Konduktor.Core.Contract;
 using Konduktor.Core.Json;
 using Konduktor.Core.Runners;
 using Konduktor.Core.Sessions;
@@ -29,41 +30,40 @@ public sealed class RunnerApi : IDisposable
 
     public void UseToken(string token) => _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-    public Task<RunnerRegistration> RegisterAsync(RegisterRunner input, CancellationToken ct) => SendAsync<RunnerRegistration>(HttpMethod.Post, "runners", input, ct);
+    public Task<RunnerRegistration> RegisterAsync(RegisterRunner input, CancellationToken ct) => CallAsync(Operations.RegisterRunner, [], input, ct);
 
-    /// <summary>Trades a one-time registration secret (sent as the bearer token) for the runner's own credential.</summary>
+    /// <summary>Trades a one-time registration secret for the runner's own credential.</summary>
     public Task<RunnerRegistration> ExchangeAsync(string secret, RegisterRunner runner, CancellationToken ct)
     {
         UseToken(secret);
-        return SendAsync<RunnerRegistration>(HttpMethod.Post, "runners/exchange", runner, ct);
+        return CallAsync(Operations.ExchangeRunnerSecret, [], runner, ct);
     }
 
     public Task<HeartbeatReply> HeartbeatAsync(Guid runnerId, RunnerHeartbeat beat, CancellationToken ct) =>
-        SendAsync<HeartbeatReply>(HttpMethod.Post, $"runners/{runnerId:D}/heartbeat", beat, ct);
+        CallAsync(Operations.RunnerHeartbeat, [runnerId.ToString("D")], beat, ct);
 
-    public Task<List<JobMessage>> ReceiveJobsAsync(JobRequest request, CancellationToken ct) => SendAsync<List<JobMessage>>(HttpMethod.Post, "runner/jobs/receive", request, ct);
+    public Task<IReadOnlyList<JobMessage>> ReceiveJobsAsync(JobRequest request, CancellationToken ct) => CallAsync(Operations.ReceiveJobs, [], request, ct);
 
-    public Task<Konduktor.Core.Results.Done> DeleteJobAsync(JobMessage message, CancellationToken ct) => SendAsync<Konduktor.Core.Results.Done>(HttpMethod.Post, "runner/jobs/delete", message, ct);
+    public Task<Konduktor.Core.Results.Done> DeleteJobAsync(JobMessage message, CancellationToken ct) => CallAsync(Operations.DeleteJob, [], message, ct);
 
     public Task<SessionJob> ClaimAsync(Guid workspaceId, Guid sessionId, CancellationToken ct) =>
-        SendAsync<SessionJob>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/claim", null, ct);
+        CallAsync(Operations.ClaimSession, Session(workspaceId, sessionId), ct);
 
     public Task<Session> ReportAsync(Guid workspaceId, Guid sessionId, SessionReport report, CancellationToken ct) =>
-        SendAsync<Session>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/report", report, ct);
+        CallAsync(Operations.ReportSession, Session(workspaceId, sessionId), report, ct);
 
     public Task<LogAppended> AppendLogsAsync(Guid workspaceId, Guid sessionId, IReadOnlyList<LogEvent> events, CancellationToken ct) =>
-        SendAsync<LogAppended>(HttpMethod.Post, $"{SessionPath(workspaceId, sessionId)}/logs", new LogAppend(events), ct);
+        CallAsync(Operations.AppendSessionLogs, Session(workspaceId, sessionId), new LogAppend(events), ct);
 
-    public Task<List<WorktreeTask>> TaskStatesAsync(IReadOnlyList<WorktreeTask> tasks, CancellationToken ct) =>
-        SendAsync<List<WorktreeTask>>(HttpMethod.Post, "runner/worktree-tasks", new WorktreeTasks(tasks), ct);
+    public Task<IReadOnlyList<WorktreeTask>> TaskStatesAsync(IReadOnlyList<WorktreeTask> tasks, CancellationToken ct) =>
+        CallAsync(Operations.WorktreeTaskStates, [], new WorktreeTasks(tasks), ct);
 
-    public Task<Session> PoisonAsync(PoisonedJob job, CancellationToken ct) => SendAsync<Session>(HttpMethod.Post, "runner/poison", job, ct);
+    public Task<Session> PoisonAsync(PoisonedJob job, CancellationToken ct) => CallAsync(Operations.PoisonJob, [], job, ct);
 
-    /// <summary>Keeps a conversation's transcript, the session's secrets masked in it (a resume elsewhere sees <c>***</c>, the agent's environment still has them).</summary>
     public async Task SaveTranscriptAsync(Guid workspaceId, Guid sessionId, string file, SecretMask mask, CancellationToken ct)
     {
         await using var content = File.OpenRead(file);
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{SessionPath(workspaceId, sessionId)}/transcript")
+        using var request = new HttpRequestMessage(HttpMethod.Put, Operations.SaveTranscript.Path([.. Session(workspaceId, sessionId)]))
         {
             Content = mask.IsEmpty ? new StreamContent(content) : new StringContent(mask.Apply(await new StreamReader(content).ReadToEndAsync(ct))),
         };
@@ -73,12 +73,12 @@ public sealed class RunnerApi : IDisposable
 
     /// <summary>Keeps what the task's branch changes, as of the session that just ran.</summary>
     public Task<Konduktor.Core.Results.Done> SaveChangesAsync(Guid workspaceId, Guid sessionId, Konduktor.Core.Changes.ChangeSet changes, CancellationToken ct) =>
-        SendAsync<Konduktor.Core.Results.Done>(HttpMethod.Put, $"{SessionPath(workspaceId, sessionId)}/changes", changes, ct);
+        CallAsync(Operations.SaveChanges, Session(workspaceId, sessionId), changes, ct);
 
     /// <summary>The kept transcript of the conversation a session resumes, or false when none is kept.</summary>
     public async Task<bool> LoadTranscriptAsync(Guid workspaceId, Guid sessionId, string file, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{SessionPath(workspaceId, sessionId)}/transcript");
+        using var request = new HttpRequestMessage(HttpMethod.Get, Operations.LoadTranscript.Path([.. Session(workspaceId, sessionId)]));
         using var response = await SendRawAsync(request, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -94,16 +94,17 @@ public sealed class RunnerApi : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private static string SessionPath(Guid workspaceId, Guid sessionId) => $"runner/workspaces/{workspaceId:D}/sessions/{sessionId:D}";
+    private static string[] Session(Guid workspaceId, Guid sessionId) => [workspaceId.ToString("D"), sessionId.ToString("D")];
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    private Task<T> CallAsync<T>(Operation<T> operation, string[] route, CancellationToken ct) =>
+        SendAsync<T>(operation, operation.Path(route), null, ct);
+
+    private Task<TReply> CallAsync<TBody, TReply>(Operation<TBody, TReply> operation, string[] route, TBody body, CancellationToken ct) =>
+        SendAsync<TReply>(operation, operation.Path(route), JsonContent.Create(body, KonduktorJson.Info<TBody>(KonduktorJson.Options)), ct);
+
+    private async Task<T> SendAsync<T>(Operation operation, string path, HttpContent? body, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, KonduktorJson.Options.GetTypeInfo(body.GetType()));
-        }
-
+        using var request = new HttpRequestMessage(new HttpMethod(operation.Method.ToUpperInvariant()), path) { Content = body };
         using var response = await SendRawAsync(request, ct);
         await EnsureSuccessAsync(response, ct);
         return await response.Content.ReadFromJsonAsync(KonduktorJson.Info<T>(KonduktorJson.Options), ct)

@@ -8,9 +8,8 @@ import { clock, quotaWait, spendSummary } from "./lib/quota";
 import { languageOf, reviewMessage } from "./changes/review";
 import { changedFields, changedMeanwhile } from "./lib/edits";
 import { matches, shortcuts } from "./lib/shortcuts";
-import type { Board, LogEvent, TaskItem } from "./api/client";
+import type { Board, LogEntry, SessionOutcome, TaskItem } from "./api/client";
 
-const event = (seq: number, text: string, stream: LogEvent["stream"] = "stdout"): LogEvent => ({ seq, time: "2026-01-01T00:00:00Z", stream, text });
 
 describe("ranks", () => {
   it("puts a card between its neighbours, or past the end", () => {
@@ -42,37 +41,46 @@ describe("routes", () => {
   });
 });
 
+// The entries the server makes of a session's log (core's LogEntries reads the stream-json; ClaudeStreamTests holds it
+// to the same lines): the board only assembles them.
+const at = "2026-01-01T00:00:00Z";
+const entry = (seq: number, kind: LogEntry["kind"], fields: Partial<LogEntry> = {}): LogEntry => ({ seq, time: at, kind, ...fields });
+const outcome = (fields: Partial<SessionOutcome>): SessionOutcome =>
+  ({ subtype: "success", isError: false, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, succeeded: true, ...fields });
+
 describe("transcript", () => {
-  it("turns stream-json into text, tool calls with their results, and the outcome", () => {
+  it("shows text, tool calls with their results, stderr and the outcome", () => {
     const entries = new Transcript().add([
-      event(1, "runner started", "konduktor"),
-      event(2, JSON.stringify({ type: "system", subtype: "init", session_id: "abc", model: "m" })),
-      event(3, JSON.stringify({ type: "assistant", message: { content: [{ type: "text", text: "Hello" }, { type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } }] } })),
-      event(4, JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t1", content: "a\nb", is_error: true }] } })),
-      event(5, "boom", "stderr"),
-      event(6, JSON.stringify({ type: "result", subtype: "success", is_error: true, num_turns: 2, total_cost_usd: 0.5 })),
-      event(7, "not json"),
+      entry(1, "note", { text: "runner started" }),
+      entry(2, "init", { conversation: "abc", model: "m" }),
+      entry(3, "text", { role: "assistant", text: "Hello" }),
+      entry(3, "toolUse", { tool: "Bash", toolId: "t1", text: JSON.stringify({ command: "ls" }), gist: "ls" }),
+      entry(4, "toolResult", { toolId: "t1", text: "a\nb", isError: true }),
+      entry(5, "stderr", { text: "boom" }),
+      entry(6, "result", { outcome: outcome({ isError: true, succeeded: false, numTurns: 2, conversationCostUsd: 0.5 }) }),
+      entry(7, "raw", { text: "not json" }),
     ]).entries;
     expect(entries.map((e) => e.kind)).toEqual(["note", "init", "text", "tool", "stderr", "result", "raw"]);
     const tool = entries[3] as Extract<typeof entries[number], { kind: "tool" }>;
     expect(tool.output).toBe("a\nb");
     expect(tool.isError).toBe(true);
+    expect(tool.input).toBe(JSON.stringify({ command: "ls" }, null, 2));
     expect((entries[5] as Extract<typeof entries[number], { kind: "result" }>).ok).toBe(false);
   });
 });
 
 describe("a transcript read in pages", () => {
-  it("attaches a tool's result that arrives in a later page to its call, and reads each event once", () => {
-    const events = [
-      event(1, JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: "t1", name: "Read", input: { file: "a" } }] } })),
-      event(2, "reading", "stderr"),
-      event(3, JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t1", content: "contents" }] } })),
-      event(4, JSON.stringify({ type: "result", subtype: "success", num_turns: 1 })),
+  it("attaches a tool's result that arrives in a later page to its call, and reads each entry once", () => {
+    const read = [
+      entry(1, "toolUse", { tool: "Read", toolId: "t1", text: JSON.stringify({ file: "a" }) }),
+      entry(2, "stderr", { text: "reading" }),
+      entry(3, "toolResult", { toolId: "t1", text: "contents", isError: false }),
+      entry(4, "result", { outcome: outcome({ numTurns: 1 }) }),
     ];
-    const paged = new Transcript().add(events.slice(0, 2));
+    const paged = new Transcript().add(read.slice(0, 2));
     expect(paged.entries.map((e) => e.kind)).toEqual(["tool", "stderr"]);
-    paged.add(events.slice(2));
-    expect(paged.entries).toEqual(new Transcript().add(events).entries);
+    paged.add(read.slice(2));
+    expect(paged.entries).toEqual(new Transcript().add(read).entries);
     expect((paged.entries[0] as Extract<Entry, { kind: "tool" }>).output).toBe("contents");
   });
 });
@@ -80,10 +88,10 @@ describe("a transcript read in pages", () => {
 describe("setup output", () => {
   it("gathers the setup script's lines into one block between Konduktor's notes", () => {
     const entries = new Transcript().add([
-      event(1, "running .konduktor/setup", "konduktor"),
-      event(2, "installing", "setup"),
-      event(3, "done installing", "setup"),
-      event(4, ".konduktor/setup done", "konduktor"),
+      entry(1, "note", { text: "running .konduktor/setup" }),
+      entry(2, "setup", { text: "installing" }),
+      entry(3, "setup", { text: "done installing" }),
+      entry(4, "note", { text: ".konduktor/setup done" }),
     ]).entries;
     expect(entries.map((e) => e.kind)).toEqual(["note", "setup", "note"]);
     expect((entries[1] as Extract<typeof entries[number], { kind: "setup" }>).lines).toEqual(["installing", "done installing"]);
@@ -91,23 +99,22 @@ describe("setup output", () => {
 });
 
 describe("transcript of the real Claude Code's events", () => {
-  it("shows refused tool calls, retries, git changes and unknown events, and a run's own cost", () => {
+  it("shows refused tool calls, retries, git changes, usage limits and unknown events, and a run's own cost", () => {
     const entries = new Transcript().add([
-      event(1, JSON.stringify({ type: "system", subtype: "permission_denied", tool_name: "Bash", tool_use_id: "t1", message: "needs approval" })),
-      event(2, JSON.stringify({ type: "system", subtype: "api_retry", attempt: 2, max_retries: 10, retry_delay_ms: 1500, error_status: 529, error: "overloaded" })),
-      event(3, JSON.stringify({ type: "system", subtype: "vcs_state_changed", kind: "push", branch: "konduktor/abc" })),
-      event(4, JSON.stringify({ type: "rate_limit_event", rate_limit_info: { status: "allowed_warning", rateLimitType: "five_hour", resetsAt: 1900000000 } })),
-      event(5, JSON.stringify({ type: "something_new", subtype: "later" })),
-      event(6, JSON.stringify({
-        type: "result", subtype: "success", is_error: false, total_cost_usd: 0.9, result: "done",
-        model_usage_since_last_result: { a: { costUSD: 0.1 }, b: { costUSD: 0.05 } }, permission_denials: [{ tool_name: "Bash" }],
-      })),
-      event(7, JSON.stringify({ type: "result", subtype: "error_max_turns", is_error: true, total_cost_usd: 0.2, errors: ["Reached maximum number of turns (1)"] })),
+      entry(1, "notice", { notice: "permissionDenied", text: "Bash: needs approval" }),
+      entry(2, "notice", { notice: "apiRetry", text: "attempt 2/10 in 1.5 s after 529 overloaded" }),
+      entry(3, "notice", { notice: "git", text: "push konduktor/abc" }),
+      entry(4, "rateLimit", { status: "allowed_warning", window: "five_hour", resetsAt: "2030-03-17T17:46:40Z" }),
+      entry(5, "notice", { text: "something_new/later" }),
+      entry(6, "result", { outcome: outcome({ costUsd: 0.15, conversationCostUsd: 0.9, result: "done", permissionDenials: [{ tool: "Bash" }] }) }),
+      entry(7, "result", { outcome: outcome({ subtype: "error_max_turns", isError: true, succeeded: false, conversationCostUsd: 0.2, errors: ["Reached maximum number of turns (1)"], reason: "Reached maximum number of turns (1)" }) }),
+      entry(8, "text", { role: "user", text: "said to the agent" }),
     ]).entries;
     const notices = entries.filter((e) => e.kind === "notice") as Extract<typeof entries[number], { kind: "notice" }>[];
     expect(notices.map((n) => n.tone)).toEqual(["denied", "retry", "git", "limit", "other"]);
-    expect(notices[0]?.text).toBe("Permission denied: Bash — needs approval");
+    expect(notices[0]?.text).toBe("Permission denied: Bash: needs approval");
     expect(notices[1]?.text).toContain("2/10 in 1.5 s after 529 overloaded");
+    expect(notices[3]?.text).toMatch(/^Usage limit allowed warning \(five hour\), resets /);
     expect(notices[4]?.text).toBe("something_new/later");
     const [ok, failed] = entries.filter((e) => e.kind === "result") as Extract<typeof entries[number], { kind: "result" }>[];
     expect(ok?.costUsd).toBeCloseTo(0.15);
@@ -115,6 +122,7 @@ describe("transcript of the real Claude Code's events", () => {
     expect(failed?.ok).toBe(false);
     expect(failed?.costUsd).toBe(0.2);
     expect(failed?.text).toBe("Reached maximum number of turns (1)");
+    expect(entries.some((e) => e.kind === "text")).toBe(false);
   });
 });
 

@@ -20,6 +20,43 @@ public sealed class ClaudeStreamTests
         """;
 
     [Fact]
+    public void The_log_is_read_once_on_the_server_into_entries_text_tool_calls_paired_with_their_results_notices_and_the_outcome()
+    {
+        LogEvent Line(long seq, string text, string stream = "stdout") => new(seq, DateTimeOffset.UnixEpoch, stream, text);
+        var entries = new[]
+        {
+            Line(1, "runner started", "konduktor"),
+            Line(2, """{"type":"system","subtype":"init","session_id":"abc","model":"m"}"""),
+            Line(3, """{"type":"assistant","message":{"content":[{"type":"text","text":"Hello"},{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls"}}]}}"""),
+            Line(4, """{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"a\nb","is_error":true}]}}"""),
+            Line(5, "boom", "stderr"),
+            Line(6, "installing", "setup"),
+            Line(7, """{"type":"system","subtype":"permission_denied","tool_name":"Bash","tool_use_id":"t1","message":"needs approval"}"""),
+            Line(8, """{"type":"system","subtype":"api_retry","attempt":2,"max_retries":10,"retry_delay_ms":1500,"error_status":529,"error":"overloaded"}"""),
+            Line(9, """{"type":"rate_limit_event","rate_limit_info":{"status":"allowed_warning","rateLimitType":"five_hour","resetsAt":1900000000}}"""),
+            Line(10, """{"type":"something_new","subtype":"later"}"""),
+            Line(11, """{"type":"result","subtype":"error_max_turns","is_error":true,"total_cost_usd":0.2,"errors":["Reached maximum number of turns (1)"]}"""),
+            Line(12, "not json"),
+        }.SelectMany(LogEntries.Of).ToList();
+
+        Assert.Equal(
+            [LogEntryKind.Note, LogEntryKind.Init, LogEntryKind.Text, LogEntryKind.ToolUse, LogEntryKind.ToolResult, LogEntryKind.Stderr, LogEntryKind.Setup,
+             LogEntryKind.Notice, LogEntryKind.Notice, LogEntryKind.RateLimit, LogEntryKind.Notice, LogEntryKind.Result, LogEntryKind.Raw],
+            entries.Select(e => e.Kind));
+        Assert.Equal(("abc", "m"), (entries[1].Conversation, entries[1].Model));
+        Assert.Equal(("assistant", "Hello"), (entries[2].Role, entries[2].Text));
+        Assert.Equal(("Bash", "t1", "ls"), (entries[3].Tool, entries[3].ToolId, entries[3].Gist));
+        Assert.Equal(("t1", "a\nb", true), (entries[4].ToolId, entries[4].Text, entries[4].IsError));
+        Assert.Equal((NoticeKind.PermissionDenied, "Bash: needs approval"), (entries[7].Notice, entries[7].Text));
+        Assert.Equal((NoticeKind.ApiRetry, "attempt 2/10 in 1.5 s after 529 overloaded"), (entries[8].Notice, entries[8].Text));
+        Assert.Equal(("allowed_warning", "five_hour", DateTimeOffset.FromUnixTimeSeconds(1900000000)), (entries[9].Status, entries[9].Window, entries[9].ResetsAt));
+        Assert.Equal(((NoticeKind?)null, "something_new/later"), (entries[10].Notice, entries[10].Text));
+        Assert.Equal((false, 0.2m, "Reached maximum number of turns (1)"), (entries[11].Outcome!.Succeeded, entries[11].Outcome!.ConversationCostUsd, entries[11].Outcome!.Reason));
+        Assert.Equal("not json", entries[12].Text);
+        Assert.All(entries.Take(3), e => Assert.Equal(e.Seq, entries.IndexOf(e) + 1));
+    }
+
+    [Fact]
     public void A_result_gives_this_runs_cost_apart_from_the_conversations_total_and_lists_refused_tool_calls()
     {
         var outcome = Assert.IsType<ClaudeEvent.Result>(ClaudeEvent.Parse(SuccessResult.ReplaceLineEndings(""))).Outcome;
@@ -70,7 +107,7 @@ public sealed class ClaudeStreamTests
     [InlineData("""{"type":"system","subtype":"init""", "{\"type\":\"system\",\"subtype\":\"init")]
     public void Every_event_the_real_cli_emits_renders_as_one_readable_line_and_unknown_ones_never_break_the_transcript(string line, string expected)
     {
-        Assert.Equal(expected, Transcript.Render(new LogEvent(1, DateTimeOffset.UnixEpoch, "stdout", line)));
+        Assert.Equal(expected, Transcript.Render(LogEntries.Of(new LogEvent(1, DateTimeOffset.UnixEpoch, "stdout", line)).Single()));
     }
 
     [Fact]

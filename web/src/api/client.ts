@@ -21,6 +21,7 @@ export type ChangedFile = Schemas["ChangedFile"];
 export type UsageReport = Schemas["UsageReport"];
 export type LogEvent = Schemas["LogEvent"];
 export type LogPage = Schemas["LogPage"];
+export type LogEntry = Schemas["LogEntry"];
 export type WorkspaceConfig = Schemas["ConfigView"];
 export type PhaseState = Schemas["PhaseState"];
 export type Phase = Schemas["PhaseView"];
@@ -90,6 +91,10 @@ export const api = {
     send(client.POST("/workspaces/{workspace}/tasks/{task}/resume", { params: { path: { workspace, task } }, body: message ? { message } : {} })),
   stopTask: (workspace: string, task: string) => send(client.POST("/workspaces/{workspace}/tasks/{task}/stop", { params: { path: { workspace, task } } })),
   sessions: (workspace: string, task: string) => send(client.GET("/workspaces/{workspace}/sessions", { params: { path: at(workspace), query: { task } } })),
+  /** The log as entries a person reads (the server reads Claude Code's stream-json). */
+  entries: (workspace: string, session: string, after: number, wait: number, signal?: AbortSignal) =>
+    send(client.GET("/workspaces/{workspace}/sessions/{session}/entries", { params: { path: { workspace, session }, query: { after: String(after), limit: "2000", wait: String(wait) } }, signal })),
+  /** The log as the agent wrote it. */
   logs: (workspace: string, session: string, after: number, wait: number, signal?: AbortSignal) =>
     send(client.GET("/workspaces/{workspace}/sessions/{session}/logs", { params: { path: { workspace, session }, query: { after: String(after), limit: "2000", wait: String(wait) } }, signal })),
   projects: (workspace: string) => send(client.GET("/workspaces/{workspace}/projects", { params: { path: at(workspace) } })),

@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Git hub webhook */
+        /** A GitHub webhook delivery, signed with the workspace's webhook secret */
         post: operations["GitHubWebhook"];
         delete?: never;
         options?: never;
@@ -253,7 +253,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange runner secret */
+        /** Trade a runner's one-time registration secret (the bearer token) for its own credential */
         post: operations["ExchangeRunnerSecret"];
         delete?: never;
         options?: never;
@@ -818,6 +818,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace}/sessions/{session}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a session's log as entries a person reads (Claude Code's stream-json understood by the server) */
+        get: operations["ReadSessionEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/sessions/{session}/logs": {
         parameters: {
             query?: never;
@@ -1288,6 +1305,34 @@ export interface components {
         LogAppended: {
             written: number;
         };
+        LogEntry: {
+            seq: number;
+            /** Format: date-time */
+            time: string;
+            kind: components["schemas"]["LogEntryKind"];
+            text?: string;
+            role?: string;
+            tool?: string;
+            gist?: string;
+            toolId?: string;
+            isError?: boolean;
+            notice?: components["schemas"]["NoticeKind"];
+            conversation?: string;
+            model?: string;
+            status?: string;
+            window?: string;
+            /** Format: date-time */
+            resetsAt?: string;
+            outcome?: components["schemas"]["SessionOutcome"];
+        };
+        /** @enum {string} */
+        LogEntryKind: "note" | "init" | "text" | "thinking" | "toolUse" | "toolResult" | "stderr" | "setup" | "notice" | "rateLimit" | "result" | "raw";
+        LogEntryPage: {
+            entries: components["schemas"]["LogEntry"][];
+            next: number;
+            status: components["schemas"]["SessionStatus"];
+            complete: boolean;
+        };
         LogEvent: {
             seq: number;
             /** Format: date-time */
@@ -1363,6 +1408,8 @@ export interface components {
             defaultBranch?: string | null;
             gitHubRepository?: string | null;
         };
+        /** @enum {string} */
+        NoticeKind: "permissionDenied" | "apiRetry" | "git" | "information";
         PermissionDenial: {
             tool: string;
             input?: string;
@@ -1978,7 +2025,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
         responses: {
             /** @description Done. */
             200: {
@@ -1993,6 +2044,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2392,7 +2444,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRunner"];
+            };
+        };
         responses: {
             /** @description Done. */
             200: {
@@ -2403,8 +2459,10 @@ export interface operations {
                     "application/json": components["schemas"]["RunnerRegistration"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3768,6 +3826,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    ReadSessionEntries: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: string;
+                wait?: string;
+            };
+            header?: never;
+            path: {
+                workspace: string;
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogEntryPage"];
                 };
             };
             400: components["responses"]["BadRequest"];

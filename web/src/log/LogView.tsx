@@ -12,7 +12,8 @@ const noticeMarks = { denied: "⚠", retry: "…", git: "●", info: "ℹ", limi
  * it is scrolled to the end, not once the person has scrolled up to read.
  */
 export function LogView({ workspace, sessionId }: { workspace: string; sessionId: string }) {
-  // Events and their entries grow in place; `read` counts what has been read so the rows render again.
+  // The rendered view reads the server's entries; the raw view the events as the agent wrote them (read when shown).
+  // Both grow in place; `read` counts the events read so far, and rows render again as it grows.
   const log = useRef({ events: [] as LogEvent[], transcript: new Transcript() });
   const [read, setRead] = useState(0);
   const [raw, setRaw] = useState(false);
@@ -30,14 +31,19 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
       let after = 0;
       while (!abort.signal.aborted) {
         try {
-          const page = await api.logs(workspace, sessionId, after, 20, abort.signal);
+          let page: { next: number; status: SessionStatus; complete: boolean };
+          if (raw) {
+            const events = await api.logs(workspace, sessionId, after, 20, abort.signal);
+            log.current.events.push(...events.events);
+            page = events;
+          } else {
+            const entries = await api.entries(workspace, sessionId, after, 20, abort.signal);
+            log.current.transcript.add(entries.entries);
+            page = entries;
+          }
           setProblem(null);
           setStatus(page.status);
-          if (page.events.length) {
-            log.current.events.push(...page.events);
-            log.current.transcript.add(page.events);
-            setRead(log.current.events.length);
-          }
+          if (page.next !== after) setRead(page.next);
           after = page.next;
           if (page.complete) { setDone(true); return; }
         } catch (e) {
@@ -52,7 +58,7 @@ export function LogView({ workspace, sessionId }: { workspace: string; sessionId
       }
     })();
     return () => abort.abort();
-  }, [workspace, sessionId]);
+  }, [workspace, sessionId, raw]);
 
   const { events, transcript } = log.current;
   const rows = raw ? events.length : transcript.entries.length;
