@@ -42,7 +42,25 @@ public sealed class ApiClient(HttpClient http)
     public Task<ApiResponse<TReply>> CallAsync<TBody, TReply>(Operation<TBody, TReply> operation, IReadOnlyList<string> route, TBody body, CancellationToken ct, string? ifMatch = null) =>
         SendAsync<TReply>(operation, operation.Path([.. route], []), new StringContent(JsonSerializer.Serialize(body, KonduktorJson.Info<TBody>(KonduktorJson.Options)), Encoding.UTF8, "application/json"), ifMatch, ct);
 
+    /// <summary>Calls an operation with its body as JSON already made (the MCP server's tools), and gives the reply's JSON as it came.</summary>
+    public Task<string> CallWithJsonAsync(Operation operation, IReadOnlyList<string> route, IReadOnlyList<KeyValuePair<string, string?>> query, string? json, string? ifMatch, CancellationToken ct) =>
+        SendTextAsync(operation, operation.Path([.. route], query), json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"), ifMatch, ct);
+
     private async Task<ApiResponse<T>> SendAsync<T>(Operation operation, string path, HttpContent? body, string? ifMatch, CancellationToken ct)
+    {
+        var text = await SendTextAsync(operation, path, body, ifMatch, ct);
+        try
+        {
+            var value = JsonSerializer.Deserialize(text, KonduktorJson.Info<T>(ReadOptions)) ?? throw new JsonException("empty");
+            return new ApiResponse<T>(value, text);
+        }
+        catch (JsonException)
+        {
+            throw new CommandFailedException($"Konduktor at {http.BaseAddress} sent an answer this CLI does not understand; are the CLI and server versions the same?");
+        }
+    }
+
+    private async Task<string> SendTextAsync(Operation operation, string path, HttpContent? body, string? ifMatch, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(new HttpMethod(operation.Method.ToUpperInvariant()), path) { Content = body };
 
@@ -68,20 +86,7 @@ public sealed class ApiClient(HttpClient http)
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync(ct);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new CommandFailedException(ProblemMessage(response, text));
-            }
-
-            try
-            {
-                var value = JsonSerializer.Deserialize(text, KonduktorJson.Info<T>(ReadOptions)) ?? throw new JsonException("empty");
-                return new ApiResponse<T>(value, text);
-            }
-            catch (JsonException)
-            {
-                throw new CommandFailedException($"Konduktor at {http.BaseAddress} sent an answer this CLI does not understand ({(int)response.StatusCode}); are the CLI and server versions the same?");
-            }
+            return response.IsSuccessStatusCode ? text : throw new CommandFailedException(ProblemMessage(response, text));
         }
     }
 

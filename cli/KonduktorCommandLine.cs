@@ -33,6 +33,7 @@ public static class KonduktorCommandLine
             StatusCommand.Build(),
             UsageCommand.Build(),
             OpenApiCommand.Build(),
+            Konduktor.Cli.Mcp.McpCommand.Build(),
             up,
         };
         foreach (var command in AuthCommands.Build())

@@ -101,17 +101,17 @@ public static class OpenApiDocument
         foreach (var name in operation.Parameters)
         {
             var integer = operation.Route.Contains("{" + name + ":int}", StringComparison.Ordinal);
-            parameters.Add(new JsonObject { ["name"] = name, ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = integer ? "integer" : "string" } });
+            parameters.Add((JsonNode)new JsonObject { ["name"] = name, ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = integer ? "integer" : "string" } });
         }
 
         foreach (var name in operation.Query)
         {
-            parameters.Add(new JsonObject { ["name"] = name, ["in"] = "query", ["required"] = false, ["schema"] = new JsonObject { ["type"] = "string" } });
+            parameters.Add((JsonNode)new JsonObject { ["name"] = name, ["in"] = "query", ["required"] = false, ["schema"] = new JsonObject { ["type"] = "string" } });
         }
 
         if (operation.TakesIfMatch)
         {
-            parameters.Add(new JsonObject { ["name"] = "If-Match", ["in"] = "header", ["required"] = false, ["description"] = "The `version` read: the change is refused (409) if it changed since.", ["schema"] = new JsonObject { ["type"] = "string" } });
+            parameters.Add((JsonNode)new JsonObject { ["name"] = "If-Match", ["in"] = "header", ["required"] = false, ["description"] = "The `version` read: the change is refused (409) if it changed since.", ["schema"] = new JsonObject { ["type"] = "string" } });
         }
 
         var described = new JsonObject
@@ -333,7 +333,7 @@ public static class OpenApiDocument
         var info = KonduktorJson.Options.GetTypeInfo(enumType);
         foreach (var value in Enum.GetValuesAsUnderlyingType(enumType))
         {
-            names.Add(JsonValue.Create(JsonSerializer.Serialize(Enum.ToObject(enumType, value), info).Trim('"')));
+            names.Add((JsonNode?)JsonValue.Create(JsonSerializer.Serialize(Enum.ToObject(enumType, value), info).Trim('"')));
         }
 
         return new JsonObject { ["type"] = "string", ["enum"] = names };
