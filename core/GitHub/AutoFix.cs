@@ -1,3 +1,5 @@
+using Polly;
+using Polly.Retry;
 using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
@@ -136,30 +138,28 @@ public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubAp
         return await sessions.StartAutoFixAsync(Konduktor, workspace, task.Id, SessionKind.AutoFixConflicts, prompt, workspace.Config.AutoFixLimit, ct);
     }
 
-    /// <summary>GitHub answers null until it has computed mergeability: ask again with backoff, a bounded number of times.</summary>
+    /// <summary>GitHub answers null until it has computed mergeability: asked again with backoff (0.25 s doubling), six times at most.</summary>
+    private static readonly ResiliencePipeline<bool?> UntilComputed = new ResiliencePipelineBuilder<bool?>()
+        .AddRetry(new RetryStrategyOptions<bool?>
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome is { Exception: null, Result: null }),
+            MaxRetryAttempts = 5,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Exponential,
+        })
+        .Build();
+
     private async Task<bool?> MergeableAsync(Workspace workspace, int number, CancellationToken ct)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        for (var attempt = 0; attempt < 6; attempt++)
+        try
         {
-            try
-            {
-                if (await gitHub.MergeableAsync(workspace, number, ct) is { } known)
-                {
-                    return known;
-                }
-            }
-            catch (Exception e) when (e is Octokit.ApiException or HttpRequestException)
-            {
-                logger.LogWarning("Could not read the mergeability of pull request #{Number}: {Reason}", number, e.Message);
-                return null;
-            }
-
-            await Task.Delay(delay, ct);
-            delay *= 2;
+            return await UntilComputed.ExecuteAsync(async token => await gitHub.MergeableAsync(workspace, number, token), ct);
         }
-
-        return null;
+        catch (Exception e) when (e is Octokit.ApiException or HttpRequestException)
+        {
+            logger.LogWarning("Could not read the mergeability of pull request #{Number}: {Reason}", number, e.Message);
+            return null;
+        }
     }
 
     private async Task<TaskItem?> OpenTaskPrAsync(Workspace workspace, string branch, CancellationToken ct)

@@ -1,3 +1,5 @@
+using Polly;
+using Polly.Retry;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -33,40 +35,51 @@ public sealed partial class SessionService
     /// </summary>
     public async Task<Result<Session>> StopAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        var (result, lostRace) = await StopRace.ExecuteAsync(async token => await TryStopAsync(caller, workspaceRef, sessionRef, token), ct);
+        return lostRace ? new Conflict("the session kept changing while it was being stopped; try again") : result;
+    }
+
+    /// <summary>A stop that lost a race with the session's own changes (a claim, a report) is tried again on its fresh state, five times at most.</summary>
+    private static readonly ResiliencePipeline<(Result<Session> Result, bool LostRace)> StopRace = new ResiliencePipelineBuilder<(Result<Session> Result, bool LostRace)>()
+        .AddRetry(new RetryStrategyOptions<(Result<Session> Result, bool LostRace)>
         {
-            if (!(await ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
-            {
-                return failure;
-            }
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome is { Exception: null, Result.LostRace: true }),
+            MaxRetryAttempts = 4,
+            Delay = TimeSpan.Zero,
+        })
+        .Build();
 
-            if (SessionStates.IsFinal(session.StatusValue))
-            {
-                return new Conflict($"session {ShortId.Of(session.Id)} has already ended ({StatusName(session.StatusValue)})");
-            }
-
-            var result = session.StatusValue == SessionStatus.Queued
-                ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
-                : session.StatusValue == SessionStatus.WaitingForQuota
-                ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} while it waited for the usage limit to reset; resume the task to continue" }, ct)
-                : session.StopRequestedAt is not null
-                    ? session.ToSession()
-                    : await UpdateSessionAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
-            if (result.Failure is Conflict)
-            {
-                continue;
-            }
-
-            if (result.IsSuccess && SessionStates.OnRunner(session.StatusValue))
-            {
-                await active.UpsertAsync(session, null, ct);
-                logger.LogInformation("Stop of session {SessionId} requested by {Principal}", session.Id, caller.Name);
-            }
-
-            return result;
+    private async Task<(Result<Session> Result, bool LostRace)> TryStopAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
+    {
+        if (!(await ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
+        {
+            return (failure, false);
         }
 
-        return new Conflict("the session kept changing while it was being stopped; try again");
+        if (SessionStates.IsFinal(session.StatusValue))
+        {
+            return (new Conflict($"session {ShortId.Of(session.Id)} has already ended ({StatusName(session.StatusValue)})"), false);
+        }
+
+        var result = session.StatusValue == SessionStatus.Queued
+            ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
+            : session.StatusValue == SessionStatus.WaitingForQuota
+            ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} while it waited for the usage limit to reset; resume the task to continue" }, ct)
+            : session.StopRequestedAt is not null
+                ? session.ToSession()
+                : await UpdateSessionAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
+        if (result.Failure is Conflict)
+        {
+            return (result, true);
+        }
+
+        if (result.IsSuccess && SessionStates.OnRunner(session.StatusValue))
+        {
+            await active.UpsertAsync(session, null, ct);
+            logger.LogInformation("Stop of session {SessionId} requested by {Principal}", session.Id, caller.Name);
+        }
+
+        return (result, false);
     }
 
     /// <summary>The janitor's verdict on a session whose runner went silent, or whose job could not be delivered.</summary>

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Konduktor.Core.Json;
 using Konduktor.Core.Sessions;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 
 namespace Konduktor.Runner.Worker;
 
@@ -22,6 +24,7 @@ public sealed class LogShipper : IAsyncDisposable
     private readonly Guid _workspaceId;
     private readonly Guid _sessionId;
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline _untilShipped;
     private readonly string _spoolFile;
     private readonly string _ackFile;
     private readonly StreamWriter _spool;
@@ -44,6 +47,22 @@ public sealed class LogShipper : IAsyncDisposable
         _workspaceId = workspaceId;
         _sessionId = sessionId;
         _logger = logger;
+        _untilShipped = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<RunnerApiException>(e => e.IsTransient),
+                MaxRetryAttempts = int.MaxValue,
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = MaxBackoff,
+                BackoffType = DelayBackoffType.Exponential,
+                OnRetry = args =>
+                {
+                    _logger.LogWarning("Logs of session {SessionId} not shipped yet ({Reason}); kept in the spool, retrying in {Delay} ms",
+                        _sessionId, args.Outcome.Exception?.Message, (int)args.RetryDelay.TotalMilliseconds);
+                    return default;
+                },
+            })
+            .Build();
         Directory.CreateDirectory(spoolDirectory);
         _spoolFile = Path.Combine(spoolDirectory, $"{workspaceId:N}_{sessionId:N}.jsonl");
         _ackFile = Path.ChangeExtension(_spoolFile, ".acked");
@@ -162,7 +181,6 @@ public sealed class LogShipper : IAsyncDisposable
 
     private async Task ShipLoopAsync()
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
         var ct = _abandon.Token;
         while (!ct.IsCancellationRequested)
         {
@@ -190,8 +208,7 @@ public sealed class LogShipper : IAsyncDisposable
 
             try
             {
-                await _api.AppendLogsAsync(_workspaceId, _sessionId, batch, ct);
-                backoff = TimeSpan.FromMilliseconds(100);
+                await _untilShipped.ExecuteAsync(async token => await _api.AppendLogsAsync(_workspaceId, _sessionId, batch, token), ct);
                 lock (_gate)
                 {
                     _pending.RemoveRange(0, batch.Count);
@@ -199,13 +216,6 @@ public sealed class LogShipper : IAsyncDisposable
 
                 Acknowledged = batch[^1].Seq;
                 await File.WriteAllTextAsync(_ackFile, Acknowledged.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
-            }
-            catch (RunnerApiException e) when (e.IsTransient)
-            {
-                _logger.LogWarning("Logs of session {SessionId} not shipped yet ({Reason}); {Count} events kept in the spool, retrying in {Delay} ms",
-                    _sessionId, e.Message, batch.Count, (int)backoff.TotalMilliseconds);
-                await Task.Delay(backoff, ct);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
             catch (RunnerApiException e)
             {
