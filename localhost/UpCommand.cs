@@ -121,7 +121,10 @@ public static class UpCommand
 
             await runnerStopping.CancelAsync();
             await runnerTask;
-            runner?.Dispose();
+            if (runner is not null)
+            {
+                await runner.DisposeAsync();
+            }
         }
         finally
         {

@@ -1,55 +1,68 @@
+using Konduktor.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Runner;
 
 /// <summary>
 /// The runner's entry point, for <c>konduktor runner start</c> in the foreground and for the runner <c>up</c> starts beside
-/// its host: it checks the agent and its isolation and says what it found (each problem with its fix), then takes
-/// sessions until it is stopped. The agents' supervisor enters through <see cref="AgentLauncher.Supervise"/>.
+/// its host: its parts built by DI (time and ids injected, as in core), the agent and its isolation checked and said
+/// (each problem with its fix), then sessions taken until it is stopped. The agents' supervisor enters through
+/// <see cref="AgentLauncher.Supervise"/>.
 /// </summary>
-public sealed class RunnerProgram : IDisposable
+public sealed class RunnerProgram : IAsyncDisposable
 {
     public const string DefaultAgentCommand = "claude";
 
-    private readonly ILoggerFactory _logging;
-    private readonly KonduktorRunner _runner;
+    private readonly ServiceProvider _services;
 
-    private RunnerProgram(ILoggerFactory logging, KonduktorRunner runner)
-    {
-        _logging = logging;
-        _runner = runner;
-    }
+    private RunnerProgram(ServiceProvider services) => _services = services;
+
+    /// <summary>The runner's parts, as DI builds them; a test may give its own clock.</summary>
+    public static ServiceProvider Services(RunnerOptions options, TimeProvider? clock = null) =>
+        new ServiceCollection()
+            .AddLogging(logging => logging.ClearProviders().AddProvider(new LineLoggerProvider(LogLevel.Information)).SetMinimumLevel(LogLevel.Information))
+            .AddSingleton(options)
+            .AddSingleton(clock ?? TimeProvider.System)
+            .AddSingleton<IIdGenerator, RandomIdGenerator>()
+            .AddSingleton(_ => new RunnerApi(options.ApiUrl))
+            .AddSingleton(_ => new GitWorkspaces(options.WorkDirectory))
+            .AddSingleton<RunnerLease>()
+            .AddSingleton<RunnerState>()
+            .AddSingleton<AgentCheck>()
+            .AddSingleton<JobSource>()
+            .AddSingleton<Heartbeats>()
+            .AddSingleton<SessionWorkers>()
+            .AddSingleton<JobIntake>()
+            .AddSingleton<WorktreeCleanup>()
+            .AddSingleton<KonduktorRunner>()
+            .BuildServiceProvider();
 
     /// <summary>Makes the runner and checks its agent and sandbox, saying each finding as a line a person reads before it starts.</summary>
     public static async Task<RunnerProgram> PrepareAsync(RunnerOptions options, Action<string> say, CancellationToken ct)
     {
-        var logging = new LoggerFactory([new LineLoggerProvider(LogLevel.Information)]);
-        var runner = new KonduktorRunner(options, logging.CreateLogger<KonduktorRunner>());
+        var services = Services(options);
         try
         {
-            foreach (var line in Describe(await runner.CheckAgentAsync(ct), runner.Sandbox!))
+            var agent = await services.GetRequiredService<AgentCheck>().CheckAsync(ct);
+            foreach (var line in Describe(agent, services.GetRequiredService<RunnerState>().Sandbox!))
             {
                 say(line);
             }
 
-            return new RunnerProgram(logging, runner);
+            return new RunnerProgram(services);
         }
         catch
         {
-            runner.Dispose();
-            logging.Dispose();
+            await services.DisposeAsync();
             throw;
         }
     }
 
     /// <summary>Takes session jobs until <paramref name="stopping"/> is cancelled, then ends its agents' sessions in order.</summary>
-    public Task RunAsync(CancellationToken stopping) => _runner.RunAsync(stopping);
+    public Task RunAsync(CancellationToken stopping) => _services.GetRequiredService<KonduktorRunner>().RunAsync(stopping);
 
-    public void Dispose()
-    {
-        _runner.Dispose();
-        _logging.Dispose();
-    }
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     private static IEnumerable<string> Describe(AgentReadiness agent, AgentSandbox sandbox)
     {

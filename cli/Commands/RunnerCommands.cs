@@ -51,7 +51,7 @@ public static class RunnerCommands
                     with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential };
                 using var shutdown = new ShutdownSignal();
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
-                using var runner = await RunnerProgram.PrepareAsync(options, Output.Line, shutdown.Token);
+                await using var runner = await RunnerProgram.PrepareAsync(options, Output.Line, shutdown.Token);
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
             }, name, capacity, agentCommand, workDir, cleanup, url, secret, account),

@@ -25,6 +25,7 @@ public sealed class LogShipper : IAsyncDisposable
     private readonly Guid _sessionId;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _untilShipped;
+    private readonly TimeProvider _clock;
     private readonly string _spoolFile;
     private readonly string _ackFile;
     private readonly StreamWriter _spool;
@@ -39,7 +40,7 @@ public sealed class LogShipper : IAsyncDisposable
 
     /// <param name="mask">The session's secrets, masked in every event before it is spooled or shipped.</param>
     /// <param name="after">The session's last event so far: a session that waited for quota goes on from there.</param>
-    public LogShipper(RunnerApi api, string spoolDirectory, Guid workspaceId, Guid sessionId, ILogger logger, IReadOnlyList<LogEvent>? unacknowledged = null, SecretMask? mask = null, long after = 0)
+    public LogShipper(RunnerApi api, string spoolDirectory, Guid workspaceId, Guid sessionId, ILogger logger, IReadOnlyList<LogEvent>? unacknowledged = null, SecretMask? mask = null, long after = 0, TimeProvider? clock = null)
     {
         _mask = mask ?? SecretMask.None;
         _sequence = after;
@@ -47,7 +48,8 @@ public sealed class LogShipper : IAsyncDisposable
         _workspaceId = workspaceId;
         _sessionId = sessionId;
         _logger = logger;
-        _untilShipped = new ResiliencePipelineBuilder()
+        _clock = clock ?? TimeProvider.System;
+        _untilShipped = new ResiliencePipelineBuilder { TimeProvider = _clock }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<RunnerApiException>(e => e.IsTransient),
@@ -103,7 +105,7 @@ public sealed class LogShipper : IAsyncDisposable
     {
         lock (_gate)
         {
-            var logEvent = new LogEvent(++_sequence, DateTimeOffset.UtcNow, stream, _mask.Apply(text));
+            var logEvent = new LogEvent(++_sequence, _clock.GetUtcNow(), stream, _mask.Apply(text));
             _spool.WriteLine(KonduktorJson.Serialize(logEvent));
             _pending.Add(logEvent);
         }

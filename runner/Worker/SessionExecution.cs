@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Konduktor.Core;
 using Konduktor.Core.Quota;
 using Konduktor.Core.Sessions;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace Konduktor.Runner.Worker;
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "_halt has no timer and nothing unmanaged; a stop may arrive after the session ended, when a disposed one would throw")]
 /// <param name="usageLimitMet">Told when an agent meets its account's usage limit (rejected): the runner starts nothing more until the reset.</param>
-public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, ILogger logger, Action<UsageLimit> usageLimitMet)
+public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, TimeProvider clock, IIdGenerator ids, ILogger logger, Action<UsageLimit> usageLimitMet)
 {
     private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
@@ -85,7 +86,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     public async Task RunAsync(CancellationToken shutdown)
     {
         var session = job.Session;
-        await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger, mask: _mask, after: session.LastSequence ?? 0);
+        await using var shipper = new LogShipper(api, Path.Combine(options.WorkDirectory, "spool"), session.WorkspaceId, session.Id, logger, mask: _mask, after: session.LastSequence ?? 0, clock: clock);
         SessionReport report;
         Conversation? conversation = null;
         try
@@ -159,7 +160,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             + (report.ExitCode is { } code ? $" with exit code {code}" : "") + (report.Error is { Length: > 0 } error ? $": {error}" : "");
         try
         {
-            await Retry.UntilAcceptedAsync(token => api.AppendLogsAsync(job.Session.WorkspaceId, job.Session.Id, [new LogEvent(lastSequence + 1, DateTimeOffset.UtcNow, "konduktor", said)], token), logger, "keep the late report", ct);
+            await Retry.UntilAcceptedAsync(token => api.AppendLogsAsync(job.Session.WorkspaceId, job.Session.Id, [new LogEvent(lastSequence + 1, clock.GetUtcNow(), "konduktor", said)], token), logger, "keep the late report", ct);
         }
         catch (Exception e) when (e is RunnerApiException or OperationCanceledException)
         {
@@ -179,7 +180,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     {
         if (job.ResumeClaudeSessionId is not { } resume)
         {
-            return new Conversation(Guid.NewGuid().ToString(), Resumed: false, job.Prompt);
+            return new Conversation(ids.NewId().ToString(), Resumed: false, job.Prompt);
         }
 
         if (ClaudeTranscripts.IsConversationId(resume))
@@ -201,7 +202,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             ?? throw new ProcessFailedException($"conversation {resume} cannot be continued: its transcript is neither on runner {options.Name} nor kept in storage");
         shipper.Add("konduktor", $"warning: the transcript of conversation {resume} is kept nowhere, so it cannot be continued; a new conversation starts on the branch with the task and the last session's summary");
         logger.LogWarning("Session {SessionId}: conversation {Conversation} has no transcript anywhere; starting a new one", job.Session.Id, resume);
-        return new Conversation(Guid.NewGuid().ToString(), Resumed: false, fresh);
+        return new Conversation(ids.NewId().ToString(), Resumed: false, fresh);
     }
 
     private async Task<SessionReport> RunAgentAsync(string worktree, Conversation conversation, LogShipper shipper, CancellationToken shutdown)
