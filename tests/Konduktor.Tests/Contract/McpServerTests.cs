@@ -51,41 +51,30 @@ public sealed class McpServerTests(AzuriteFixture azurite)
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
-        var tokenFile = SessionDriver.Signal("token");
-        var release = SessionDriver.Signal("release");
-        var holder = await driver.CreateTaskAsync(workspace, "Holds a session token", StandInAgent.Script(new { saveEnv = "KONDUKTOR_TOKEN", to = tokenFile }, new { waitFor = release }));
-        await driver.RunAsync(workspace, holder);
-        await Eventually.WaitAsync(() => File.Exists(tokenFile) && new FileInfo(tokenFile).Length > 0, "the agent to save its token");
-        try
+        await using var held = await driver.HoldSessionTokenAsync(workspace);
+        var session = new Dictionary<string, string?>
         {
-            var session = new Dictionary<string, string?>
-            {
-                ["KONDUKTOR_SESSION"] = "mcp-probe",
-                ["KONDUKTOR_URL"] = up.Url,
-                ["KONDUKTOR_TOKEN"] = (await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken)).Trim(),
-                ["KONDUKTOR_WORKSPACE"] = workspace,
-            };
-            await using var client = await ConnectAsync(KonduktorUp.NewHome(), [], session);
+            ["KONDUKTOR_SESSION"] = "mcp-probe",
+            ["KONDUKTOR_URL"] = up.Url,
+            ["KONDUKTOR_TOKEN"] = held.Token,
+            ["KONDUKTOR_WORKSPACE"] = workspace,
+        };
+        await using var client = await ConnectAsync(KonduktorUp.NewHome(), [], session);
 
-            var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToList();
-            Assert.Contains("create_task", tools);
-            Assert.Contains("ask_question", tools);
-            Assert.DoesNotContain("delete_task", tools);
-            Assert.DoesNotContain("answer_question", tools);
-            Assert.DoesNotContain("set_secret", tools);
+        var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToList();
+        Assert.Contains("create_task", tools);
+        Assert.Contains("ask_question", tools);
+        Assert.DoesNotContain("delete_task", tools);
+        Assert.DoesNotContain("answer_question", tools);
+        Assert.DoesNotContain("set_secret", tools);
 
-            var created = await CallAsync(client, "create_task", new() { ["title"] = "Planned by an agent" });
-            Assert.False(created.IsError ?? false, Text(created));
-            var refused = await CallAsync(client, "delete_task", new() { ["task"] = JsonDocument.Parse(Text(created)).RootElement.GetProperty("shortId").GetString() });
-            Assert.True(refused.IsError);
-            Assert.Contains("an agent's session may not delete tasks", Text(refused), StringComparison.Ordinal);
-            var still = await CallAsync(client, "list_tasks", []);
-            Assert.Contains("Planned by an agent", Text(still), StringComparison.Ordinal);
-        }
-        finally
-        {
-            await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
-        }
+        var created = await CallAsync(client, "create_task", new() { ["title"] = "Planned by an agent" });
+        Assert.False(created.IsError ?? false, Text(created));
+        var refused = await CallAsync(client, "delete_task", new() { ["task"] = JsonDocument.Parse(Text(created)).RootElement.GetProperty("shortId").GetString() });
+        Assert.True(refused.IsError);
+        Assert.Contains("an agent's session may not delete tasks", Text(refused), StringComparison.Ordinal);
+        var still = await CallAsync(client, "list_tasks", []);
+        Assert.Contains("Planned by an agent", Text(still), StringComparison.Ordinal);
     }
 
     private static async Task<McpClient> ConnectAsync(string home, string[] arguments, Dictionary<string, string?> environment)

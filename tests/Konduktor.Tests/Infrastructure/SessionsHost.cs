@@ -104,5 +104,25 @@ public sealed class SessionDriver(KonduktorUp up)
     }
 
     /// <summary>A file the stand-in can touch or wait for: how a test and an agent meet without sleeping.</summary>
+    /// <summary>
+    /// A running session of the stand-in agent that saved its own token and waits: the token an agent holds, for tests
+    /// that act as the agent. Disposing it lets the agent finish.
+    /// </summary>
+    public async Task<HeldSession> HoldSessionTokenAsync(string workspace)
+    {
+        var tokenFile = Signal("token");
+        var release = Signal("release");
+        var holder = await CreateTaskAsync(workspace, "Holds a session token", StandInAgent.Script(new { saveEnv = "KONDUKTOR_TOKEN", to = tokenFile }, new { waitFor = release }));
+        await RunAsync(workspace, holder);
+        await Eventually.WaitAsync(() => File.Exists(tokenFile) && new FileInfo(tokenFile).Length > 0, "the agent to save its token");
+        return new HeldSession((await File.ReadAllTextAsync(tokenFile)).Trim(), release);
+    }
+
     public static string Signal(string name) => Path.Combine(Directory.CreateTempSubdirectory("konduktor-signal-").FullName, name);
+}
+
+/// <summary>An agent's session token, held while its agent waits for <see cref="DisposeAsync"/>.</summary>
+public sealed record HeldSession(string Token, string Release) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await File.WriteAllTextAsync(Release, "go");
 }

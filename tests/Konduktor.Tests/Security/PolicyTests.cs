@@ -51,11 +51,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
-        var tokenFile = SessionDriver.Signal("token");
-        var release = SessionDriver.Signal("release");
-        var task = await driver.CreateTaskAsync(workspace, "Holds a session token", StandInAgent.Script(new { saveEnv = "KONDUKTOR_TOKEN", to = tokenFile }, new { waitFor = release }));
-        var session = await driver.RunAsync(workspace, task);
-        await Eventually.WaitAsync(() => File.Exists(tokenFile) && new FileInfo(tokenFile).Length > 0, "the agent to save its token");
+        await using var held = await driver.HoldSessionTokenAsync(workspace);
         using var person = up.Http();
         var registered = await person.PostAsJsonAsync("api/runners", new RegisterRunner { Name = "policy-probe" }, SessionsHost.Json);
         registered.EnsureSuccessStatusCode();
@@ -63,38 +59,31 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         {
             [P] = up.Token,
             [R] = (await registered.Content.ReadFromJsonAsync<RunnerRegistration>(SessionsHost.Json))!.Token,
-            [S] = (await File.ReadAllTextAsync(tokenFile)).Trim(),
+            [S] = held.Token,
         };
 
         var functions = FunctionEndpoints.Discover(typeof(Konduktor.Functions.SessionFunctions).Assembly);
         Assert.Equal(functions.Select(f => f.Name).Except(Signed).Order(), Spec.Keys.Order());
         var checkedCalls = 0;
-        try
+        foreach (var function in functions.Where(f => !Signed.Contains(f.Name)))
         {
-            foreach (var function in functions.Where(f => !Signed.Contains(f.Name)))
+            // The agent's own workspace, so its session is in scope; ids that match nothing, so no call changes what the others see.
+            var path = "api/" + Placeholder().Replace(function.Route.Replace("{workspace}", workspace, StringComparison.Ordinal),
+                m => m.Value.EndsWith(":int}", StringComparison.Ordinal) ? "1" : "abcd1234");
+            foreach (var (kind, token) in credentials)
             {
-                // The agent's own workspace, so its session is in scope; ids that match nothing, so no call changes what the others see.
-                var path = "api/" + Placeholder().Replace(function.Route.Replace("{workspace}", workspace, StringComparison.Ordinal),
-                    m => m.Value.EndsWith(":int}", StringComparison.Ordinal) ? "1" : "abcd1234");
-                foreach (var (kind, token) in credentials)
-                {
-                    using var http = up.Http(token);
-                    var method = function.HttpMethods[0];
-                    using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { }) };
-                    using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-                    var refusedByPolicy = response.StatusCode == HttpStatusCode.Forbidden
-                        && JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString() is { } detail
-                        && detail.Contains(" may not ", StringComparison.Ordinal) && detail.Contains(": only ", StringComparison.Ordinal);
-                    var allowed = Spec[function.Name].Contains(kind);
-                    Assert.True(allowed != refusedByPolicy, $"{function.Name} ({method} {path}) as a {kind}: {(allowed ? "refused by the policy" : "let through")}, {(int)response.StatusCode}");
-                    Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
-                    checkedCalls++;
-                }
+                using var http = up.Http(token);
+                var method = function.HttpMethods[0];
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { }) };
+                using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+                var refusedByPolicy = response.StatusCode == HttpStatusCode.Forbidden
+                    && JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString() is { } detail
+                    && detail.Contains(" may not ", StringComparison.Ordinal) && detail.Contains(": only ", StringComparison.Ordinal);
+                var allowed = Spec[function.Name].Contains(kind);
+                Assert.True(allowed != refusedByPolicy, $"{function.Name} ({method} {path}) as a {kind}: {(allowed ? "refused by the policy" : "let through")}, {(int)response.StatusCode}");
+                Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+                checkedCalls++;
             }
-        }
-        finally
-        {
-            await File.WriteAllTextAsync(release, "go");
         }
 
         Assert.Equal(Spec.Count * 3, checkedCalls);
