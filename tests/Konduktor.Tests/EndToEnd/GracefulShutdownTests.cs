@@ -3,7 +3,7 @@ using Konduktor.Tests.Infrastructure;
 namespace Konduktor.Tests.EndToEnd;
 
 /// <summary>
-/// `up` and `runner start` end cleanly every time: SIGTERM or SIGINT while agents work and logs stream, several at
+/// `up` and `runner start` end cleanly every time: SIGTERM, SIGINT or SIGHUP while agents work and logs stream, several at
 /// once, exit 0 with nothing they started left running (agents, what agents started, Azurite).
 /// </summary>
 public sealed class GracefulShutdownTests(AzuriteFixture azurite)
@@ -12,7 +12,7 @@ public sealed class GracefulShutdownTests(AzuriteFixture azurite)
     private static readonly int Cycles = int.TryParse(Environment.GetEnvironmentVariable("KONDUKTOR_SHUTDOWN_CYCLES"), out var cycles) ? cycles : 6;
 
     [Fact]
-    public async Task Up_with_its_own_azurite_exits_0_on_sigterm_or_sigint_under_load_and_leaves_nothing_running()
+    public async Task Up_with_its_own_azurite_exits_0_on_sigterm_sigint_or_sighup_under_load_and_leaves_nothing_running()
     {
         AssertSigintReachesChildren();
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -22,9 +22,9 @@ public sealed class GracefulShutdownTests(AzuriteFixture azurite)
             var up = await KonduktorUp.StartAsync(home);
             var sleep = await StartWorkAsync(up);
 
-            var exit = cycle % 2 == 0 ? await up.StopAsync() : await up.InterruptAsync();
+            var exit = cycle % 3 == 0 ? await up.StopAsync() : cycle % 3 == 1 ? await up.InterruptAsync() : await up.HangUpAsync();
 
-            await CheckAsync(failures, $"up cycle {cycle} ({(cycle % 2 == 0 ? "SIGTERM" : "SIGINT")})", exit, home, sleep, up.Output);
+            await CheckAsync(failures, $"up cycle {cycle} ({Signal(cycle)})", exit, home, sleep, up.Output);
             await up.DisposeAsync();
         });
 
@@ -32,7 +32,7 @@ public sealed class GracefulShutdownTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_runner_exits_0_on_sigterm_or_sigint_with_sessions_running_and_leaves_nothing_running()
+    public async Task A_runner_exits_0_on_sigterm_sigint_or_sighup_with_sessions_running_and_leaves_nothing_running()
     {
         AssertSigintReachesChildren();
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -45,9 +45,9 @@ public sealed class GracefulShutdownTests(AzuriteFixture azurite)
             // Half the cycles stop while the sessions are being set up (just claimed), half while the agents work.
             var sleep = cycle % 3 == 2 ? await StartWorkAsync(up, until: () => runner.Output.Contains(" claimed: ", StringComparison.Ordinal)) : await StartWorkAsync(up);
 
-            var exit = cycle % 2 == 0 ? await runner.StopAsync() : await runner.InterruptAsync();
+            var exit = cycle % 3 == 0 ? await runner.StopAsync() : cycle % 3 == 1 ? await runner.InterruptAsync() : await runner.HangUpAsync();
 
-            await CheckAsync(failures, $"runner cycle {cycle} ({(cycle % 2 == 0 ? "SIGTERM" : "SIGINT")})", exit, work, sleep, runner.Output);
+            await CheckAsync(failures, $"runner cycle {cycle} ({Signal(cycle)})", exit, work, sleep, runner.Output);
             await runner.DisposeAsync();
         });
 
@@ -63,6 +63,9 @@ public sealed class GracefulShutdownTests(AzuriteFixture azurite)
         var ignored = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))["SigIgn:".Length..].Trim();
         Assert.False((Convert.ToUInt64(ignored, 16) & 0b10) != 0, "SIGINT is ignored in this test process (it was started as a background job): run the tests through ./test, or with `env --default-signal=INT`");
     }
+
+    /// <summary>Each signal that means "stop" in turn: a service manager's, Ctrl+C, a terminal window closing.</summary>
+    private static string Signal(int cycle) => (cycle % 3) switch { 0 => "SIGTERM", 1 => "SIGINT", _ => "SIGHUP" };
 
     /// <summary>Two sessions: one waiting with a child of its own, one streaming logs; returns once both run (or <paramref name="until"/> holds).</summary>
     private static async Task<string> StartWorkAsync(KonduktorUp up, Func<bool>? until = null)

@@ -154,9 +154,14 @@ public sealed class CapturedProcess : IAsyncDisposable
     }
 
     /// <summary>SIGINT, as Ctrl+C in a terminal, and the exit code once it has stopped (SIGKILL after 30 s).</summary>
-    public async Task<int> InterruptAsync()
+    public Task<int> InterruptAsync() => SignalAndWaitAsync("INT");
+
+    /// <summary>SIGHUP, as a terminal window closing, and the exit code once it has stopped (SIGKILL after 30 s).</summary>
+    public Task<int> HangUpAsync() => SignalAndWaitAsync("HUP");
+
+    private async Task<int> SignalAndWaitAsync(string signal)
     {
-        Signal("INT");
+        Signal(signal);
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
@@ -288,6 +293,8 @@ public sealed class KonduktorUp : IAsyncDisposable
 
     public Task<int> InterruptAsync() => _process.InterruptAsync();
 
+    public Task<int> HangUpAsync() => _process.HangUpAsync();
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>Janitor every second, runners orphaned after 4 s of silence, queued jobs re-sent after 3 s: part 2's edge cases, fast.</summary>
@@ -340,6 +347,8 @@ public sealed class RunnerProcess : IAsyncDisposable
     public Task<int> StopAsync() => _process.StopAsync();
 
     public Task<int> InterruptAsync() => _process.InterruptAsync();
+
+    public Task<int> HangUpAsync() => _process.HangUpAsync();
 
     /// <summary>SIGKILL, as a crash or a power cut would: no goodbye, no final reports.</summary>
     public void Crash() => _process.Crash();
