@@ -16,9 +16,24 @@ public static class OpenApiCommand
             {
                 Console.Out.Write(document);
             }
-            else if (!File.Exists(file) || File.ReadAllText(file) != document)
+            else
             {
-                File.WriteAllText(file, document);
+                try
+                {
+                    if (!File.Exists(file) || File.ReadAllText(file) != document)
+                    {
+                        File.WriteAllText(file, document);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CommandFailedException($"cannot write {file}: {e switch
+                    {
+                        DirectoryNotFoundException => "its folder does not exist",
+                        UnauthorizedAccessException => "permission denied",
+                        _ => "the file could not be written",
+                    }}");
+                }
             }
 
             return Task.CompletedTask;

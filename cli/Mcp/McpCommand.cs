@@ -38,6 +38,8 @@ public static class McpCommand
 
     private sealed class Server(CliContext cli)
     {
+        /// <summary>Every tool a person may use (an agent's are among them): what a call is looked up in, whoever calls.</summary>
+        private readonly Lazy<IReadOnlyList<ContractTool>> _everyTool = new(() => ContractTools.For(null, true));
         private IReadOnlyList<ContractTool>? _tools;
 
         /// <summary>The tools this caller may use, known once who it is was asked (every tool a person may use when that fails).</summary>
@@ -64,7 +66,7 @@ public static class McpCommand
 
         public async Task<CallToolResult> CallAsync(CallToolRequestParams call, CancellationToken ct)
         {
-            var tool = ContractTools.For(null, true).Concat(ContractTools.For(PrincipalKind.Session, true)).FirstOrDefault(t => t.Tool.Name == call.Name);
+            var tool = _everyTool.Value.FirstOrDefault(t => t.Tool.Name == call.Name);
             if (tool is null)
             {
                 return Failed($"there is no tool named '{call.Name}'; tools/list names them");

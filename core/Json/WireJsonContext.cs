@@ -101,11 +101,7 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(StorageOperationsView))]
 [JsonSerializable(typeof(SessionStatus))]
 [JsonSerializable(typeof(SessionKind))]
-[JsonSerializable(typeof(EmptyBody))]
 [JsonSerializable(typeof(SecretInfo))]
 [JsonSerializable(typeof(List<SecretInfo>))]
 [JsonSerializable(typeof(SecretValue))]
 public sealed partial class WireJsonContext : JsonSerializerContext;
-
-/// <summary>The body of a POST that needs none (stop, run, confirm): <c>{}</c>.</summary>
-public sealed record EmptyBody;
