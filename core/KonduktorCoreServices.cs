@@ -47,7 +47,14 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
         services.AddSingleton<ActiveSessions>();
-        services.AddSingleton<SessionService>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<SessionReads>();
+        services.AddSingleton<SessionBudgets>();
+        services.AddSingleton<SessionEnds>();
+        services.AddSingleton<SessionStarts>();
+        services.AddSingleton<SessionStops>();
+        services.AddSingleton<SessionClaims>();
+        services.AddSingleton<SessionReports>();
         services.AddSingleton<SessionLogs>();
         services.AddSingleton<RunnerService>();
         services.AddSingleton<SessionJanitor>();

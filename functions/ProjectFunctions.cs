@@ -9,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>Projects: phases of tasks, opened one after another behind a review gate.</summary>
-public sealed class ProjectFunctions(Api api, ProjectService projects, Konduktor.Core.Sessions.SessionService sessions)
+public sealed class ProjectFunctions(Api api, ProjectService projects, Konduktor.Core.Sessions.SessionStarts sessions)
 {
     private const string Projects = "workspaces/{workspace}/projects";
     private const string OneProject = Projects + "/{project}";

@@ -24,7 +24,7 @@ public sealed record PhaseRef(Guid WorkspaceId, Guid ProjectId, Guid PhaseId);
 /// signal was lost. Each phase (and each timer wake) continues as new, so the history stays short. Every side effect
 /// is an activity over core; the orchestrator itself only decides, deterministically.
 /// </summary>
-public sealed class ProjectOrchestration(ProjectService projects, SessionService sessions)
+public sealed class ProjectOrchestration(ProjectService projects, SessionStarts sessions)
 {
     public const string Name = nameof(ProjectOrchestration);
 

@@ -11,7 +11,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>The runner protocol: register, heartbeat, claim a session, report on it, ship its logs.</summary>
-public sealed class RunnerFunctions(Api api, RunnerService runners, SessionService sessions, SessionLogs logs, Transcripts transcripts)
+public sealed class RunnerFunctions(Api api, RunnerService runners, SessionClaims claims, SessionReports reports, SessionLogs logs, Transcripts transcripts)
 {
     private const string RunnerSession = "runner/workspaces/{workspace}/sessions/{session}";
 
@@ -65,11 +65,11 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
 
     [Function("ClaimSession")]
     public Task<IActionResult> Claim([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/claim")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Operations.ClaimSession, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ClaimAsync(caller, w, s, ct) : NoSession(session));
+        api.Run(req, Operations.ClaimSession, async (caller, ct) => Ids(workspace, session) is (var w, var s) ? await claims.ClaimAsync(caller, w, s, ct) : NoSession(session));
 
     [Function("ReportSession")]
     public Task<IActionResult> Report([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/report")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Operations.ReportSession, async (caller, report, ct) => Ids(workspace, session) is (var w, var s) ? await sessions.ReportAsync(caller, w, s, report, ct) : NoSession(session));
+        api.Run(req, Operations.ReportSession, async (caller, report, ct) => Ids(workspace, session) is (var w, var s) ? await reports.ReportAsync(caller, w, s, report, ct) : NoSession(session));
 
     [Function("AppendSessionLogs")]
     public Task<IActionResult> AppendLogs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/logs")] HttpRequest req, string workspace, string session) =>
@@ -87,11 +87,11 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionServi
 
     [Function("WorktreeTaskStates")]
     public Task<IActionResult> TaskStates([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/worktree-tasks")] HttpRequest req) =>
-        api.Run(req, Operations.WorktreeTaskStates, (caller, query, ct) => sessions.TaskStatesAsync(caller, query, ct));
+        api.Run(req, Operations.WorktreeTaskStates, (caller, query, ct) => reports.TaskStatesAsync(caller, query, ct));
 
     [Function("PoisonJob")]
     public Task<IActionResult> Poison([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runner/poison")] HttpRequest req) =>
-        api.Run(req, Operations.PoisonJob, (caller, job, ct) => sessions.PoisonAsync(caller, job, ct));
+        api.Run(req, Operations.PoisonJob, (caller, job, ct) => reports.PoisonAsync(caller, job, ct));
 
     /// <summary>Runner routes name workspace and session by full id: the runner has them from the job message.</summary>
     private static (Guid Workspace, Guid Session)? Ids(string workspace, string session) =>

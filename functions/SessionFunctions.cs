@@ -10,25 +10,25 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>Sessions as people and agents see them: run a task, list and show sessions, read their logs.</summary>
-public sealed class SessionFunctions(Api api, SessionService sessions, SessionLogs logs)
+public sealed class SessionFunctions(Api api, SessionStarts starts, SessionStops stops, SessionReads sessions, SessionLogs logs)
 {
     private const string OneSession = "workspaces/{workspace}/sessions/{session}";
 
     [Function("RunTask")]
     public Task<IActionResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/run")] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Operations.RunTask, (caller, ct) => sessions.RunTaskAsync(caller, workspace, task, ct));
+        api.Run(req, Operations.RunTask, (caller, ct) => starts.RunTaskAsync(caller, workspace, task, ct));
 
     [Function("ResumeTask")]
     public Task<IActionResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/resume")] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Operations.ResumeTask, (caller, resume, ct) => sessions.ResumeTaskAsync(caller, workspace, task, resume.Message, ct));
+        api.Run(req, Operations.ResumeTask, (caller, resume, ct) => starts.ResumeTaskAsync(caller, workspace, task, resume.Message, ct));
 
     [Function("StopTask")]
     public Task<IActionResult> StopTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/stop")] HttpRequest req, string workspace, string task) =>
-        api.Run(req, Operations.StopTask, (caller, ct) => sessions.StopTaskAsync(caller, workspace, task, ct));
+        api.Run(req, Operations.StopTask, (caller, ct) => stops.StopTaskAsync(caller, workspace, task, ct));
 
     [Function("StopSession")]
     public Task<IActionResult> Stop([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneSession + "/stop")] HttpRequest req, string workspace, string session) =>
-        api.Run(req, Operations.StopSession, (caller, ct) => sessions.StopAsync(caller, workspace, session, ct));
+        api.Run(req, Operations.StopSession, (caller, ct) => stops.StopAsync(caller, workspace, session, ct));
 
     [Function("ListSessions")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/sessions")] HttpRequest req, string workspace) =>

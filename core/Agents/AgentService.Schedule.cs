@@ -59,11 +59,11 @@ public sealed partial class AgentService
         var now = clock.GetUtcNow();
         AgentRun run;
         var dailyBudget = entity.DailyBudgetUsd is { } daily ? (decimal)daily : (decimal?)null;
-        if (entity.LastSessionId is { } last && await sessions.FindEntityAsync(workspace.Id, Guid.Parse(last), ct) is { } previous && SessionStates.IsActive(previous.StatusValue))
+        if (entity.LastSessionId is { } last && await store.FindEntityAsync(workspace.Id, Guid.Parse(last), ct) is { } previous && SessionStates.IsActive(previous.StatusValue))
         {
-            run = new AgentRun(now, AgentRunOutcome.Skipped, Reason: $"the previous run (session {ShortId.Of(previous.Id)}) is still {SessionService.StatusName(previous.StatusValue)}");
+            run = new AgentRun(now, AgentRunOutcome.Skipped, Reason: $"the previous run (session {ShortId.Of(previous.Id)}) is still {SessionStore.StatusName(previous.StatusValue)}");
         }
-        else if (await sessions.DailyRefusalAsync(workspace, entity.RowKey, dailyBudget, ct) is { } overBudget)
+        else if (await budgets.DailyRefusalAsync(workspace, entity.RowKey, dailyBudget, ct) is { } overBudget)
         {
             run = new AgentRun(now, AgentRunOutcome.Skipped, Reason: overBudget.Message);
         }
@@ -76,7 +76,7 @@ public sealed partial class AgentService
         {
             try
             {
-                var session = await sessions.StartAgentAsync(new Principal(PrincipalKind.System, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
+                var session = await starts.StartAgentAsync(new Principal(PrincipalKind.System, $"agent {entity.RowKey} ({trigger})"), workspace, entity.RowKey,
                     await PromptAsync(workspace, entity, ct), entity.Model, entity.MaxTurns, entity.MaxBudgetUsd is { } budget ? (decimal)budget : null, dailyBudget, ct);
                 run = new AgentRun(now, AgentRunOutcome.Queued, session.Id, trigger);
             }

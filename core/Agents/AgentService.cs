@@ -18,7 +18,7 @@ namespace Konduktor.Core.Agents;
 /// <c>scheduled-agent</c> session for each — or records a skip while the previous run is still active. Agents
 /// (sessions) may read them but not change them.
 /// </summary>
-public sealed partial class AgentService(WorkspaceService workspaces, SessionService sessions, Runners.RunnerService runners, QuestionService questions, StorageClients storage, TimeProvider clock, ILogger<AgentService> logger)
+public sealed partial class AgentService(WorkspaceService workspaces, SessionReads sessions, SessionStore store, SessionStarts starts, SessionBudgets budgets, Runners.RunnerService runners, QuestionService questions, StorageClients storage, TimeProvider clock, ILogger<AgentService> logger)
 {
     public const int MaxPromptLength = 20_000;
     private const int MaxAnswersLength = 8_000;
@@ -117,7 +117,7 @@ public sealed partial class AgentService(WorkspaceService workspaces, SessionSer
         await foreach (var run in table.QueryAsync<AgentRunEntity>(filter, maxPerPage: RunsShown, cancellationToken: ct))
         {
             var session = run.SessionId is null ? null : sessionsById.GetValueOrDefault(Guid.Parse(run.SessionId));
-            runs.Add(new AgentRun(run.At, Enum.TryParse<AgentRunOutcome>(run.Outcome, ignoreCase: true, out var outcome) ? outcome : AgentRunOutcome.Failed, session?.Id, run.Reason, session is null ? null : SessionService.StatusName(session.Status), session?.Outcome?.CostUsd));
+            runs.Add(new AgentRun(run.At, Enum.TryParse<AgentRunOutcome>(run.Outcome, ignoreCase: true, out var outcome) ? outcome : AgentRunOutcome.Failed, session?.Id, run.Reason, session is null ? null : SessionStore.StatusName(session.Status), session?.Outcome?.CostUsd));
             if (runs.Count == RunsShown)
             {
                 break;

@@ -5,7 +5,7 @@ using Konduktor.Core.Sessions;
 namespace Konduktor.Core.Auth;
 
 /// <summary>The one authenticator routes use: runner and session tokens by their prefix, everything else is a person's.</summary>
-public sealed class KonduktorAuthenticator(RunnerService runners, SessionService sessions, IEnumerable<IUserAuthenticator> users) : IAuthenticator
+public sealed class KonduktorAuthenticator(RunnerService runners, SessionReads sessions, IEnumerable<IUserAuthenticator> users) : IAuthenticator
 {
     private const string Scheme = "Bearer ";
     private readonly IUserAuthenticator[] _users = users.ToArray();

@@ -12,7 +12,7 @@ namespace Konduktor.Core.Changes;
 /// Each task's latest change set, as its runner sends it after every session (one blob per task, the latest wins): what
 /// the board's Changes tab and <c>konduktor tasks diff</c> show, with or without GitHub.
 /// </summary>
-public sealed class ChangeSets(SessionService sessions, TaskService tasks, StorageClients storage, TimeProvider clock)
+public sealed class ChangeSets(SessionStore sessions, TaskService tasks, StorageClients storage, TimeProvider clock)
 {
     private const string ContainerName = "changes";
 

@@ -3,6 +3,8 @@ using Polly.Retry;
 using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
+using Konduktor.Core.Json;
+using Konduktor.Core.Results;
 using Konduktor.Core.Sessions;
 using Konduktor.Core.Storage;
 using Konduktor.Core.Tasks;
@@ -16,7 +18,7 @@ namespace Konduktor.Core.GitHub;
 /// branch starts a session that resumes the task's conversation with what went wrong — once per commit, never on
 /// a closed PR, after any running session, and at most the workspace's limit in a row.
 /// </summary>
-public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubApi gitHub, StorageClients storage, ILogger<AutoFix> logger)
+public sealed class AutoFix(TaskService tasks, SessionStarts sessions, GitHubApi gitHub, StorageClients storage, ILogger<AutoFix> logger)
 {
     private static readonly Principal Konduktor = Principal.Konduktor("auto-fix");
 
@@ -120,6 +122,21 @@ public sealed class AutoFix(TaskService tasks, SessionService sessions, GitHubAp
         return await OpenTaskPrAsync(workspace, branch, ct) is { } task
             ? await ConflictAsync(workspace, task, baseSha, ct) ?? "it merges cleanly"
             : "not an open task pull request";
+    }
+
+    /// <summary>An automatic fix that waited for a session of the task to end: its turn now (it waits again if another started meanwhile).</summary>
+    public async Task<string> StartWaitingAsync(Workspace workspace, Guid taskId, CancellationToken ct)
+    {
+        PendingAutoFix? waiting = null;
+        await tasks.ChangeAsync(workspace.Id, taskId, task =>
+        {
+            waiting = task.PendingAutoFix is { } json ? KonduktorJson.Deserialize<PendingAutoFix>(json) : null;
+            task.PendingAutoFix = null;
+            return Task.FromResult<Result<TaskEdit>>(waiting is null ? TaskEdit.Keep : TaskEdit.Save);
+        }, ct);
+        return waiting is null
+            ? $"task {ShortId.Of(taskId)}: no automatic fix waits"
+            : await sessions.StartAutoFixAsync(Konduktor, workspace, taskId, waiting.Kind, waiting.Prompt, workspace.Config.AutoFixLimit, ct);
     }
 
     private async Task<string?> ConflictAsync(Workspace workspace, TaskItem task, string baseSha, CancellationToken ct)

@@ -28,6 +28,10 @@ public enum GitHubWorkKind
     /// <summary>A reviewer requested changes on pull request <c>Number</c> (<c>ReviewId</c>, at head <c>Sha</c>).</summary>
     [JsonStringEnumMemberName("changes-requested")]
     ChangesRequested,
+
+    /// <summary>A session of the task ended while an automatic fix waited for it: the fix's turn now.</summary>
+    [JsonStringEnumMemberName("start-waiting-auto-fix")]
+    StartWaitingAutoFix,
 }
 
 /// <param name="Kind">What to do.</param>

@@ -21,6 +21,7 @@ public sealed class GitHubWorker(WorkspaceService workspaces, PullRequestOpener 
             { Kind: GitHubWorkKind.PullRequestUpdated, Branch: { } branch, Sha: { } baseSha } => await autoFix.PullRequestUpdatedAsync(workspace, branch, baseSha, ct),
             { Kind: GitHubWorkKind.ChangesRequested, Branch: { } branch, Number: { } number, ReviewId: { } review, Sha: { } head } =>
                 await autoFix.ChangesRequestedAsync(workspace, branch, number, review, head, ct),
+            { Kind: GitHubWorkKind.StartWaitingAutoFix, TaskId: { } taskId } => await autoFix.StartWaitingAsync(workspace, taskId, ct),
             _ => $"nothing to do: {item.Kind} without what it needs",
         };
     }

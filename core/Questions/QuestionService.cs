@@ -15,7 +15,7 @@ namespace Konduktor.Core.Questions;
 /// ones). An answer to a question a task's session asked resumes that task's conversation with the answer in its
 /// prompt (unless the person says not to); an assumption is confirmed, or corrected by an answer (which resumes).
 /// </summary>
-public sealed class QuestionService(WorkspaceService workspaces, TaskService tasks, ProjectService projects, SessionService sessions, StorageClients storage, TimeProvider clock, IIdGenerator ids, ILogger<QuestionService> logger)
+public sealed class QuestionService(WorkspaceService workspaces, TaskService tasks, ProjectService projects, SessionStore sessions, SessionStarts starts, StorageClients storage, TimeProvider clock, IIdGenerator ids, ILogger<QuestionService> logger)
 {
     public const int MaxTextLength = 20_000;
 
@@ -156,7 +156,7 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
 
         if (resume)
         {
-            var resumed = await sessions.ResumeTaskAsync(caller, ShortId.Format(workspace.Id), question.TaskId!, ResumeMessage(question, text), ct);
+            var resumed = await starts.ResumeTaskAsync(caller, ShortId.Format(workspace.Id), question.TaskId!, ResumeMessage(question, text), ct);
             if (resumed.TryGet(out var session, out var refused))
             {
                 question.ResumeSessionId = ShortId.Format(session.Id);

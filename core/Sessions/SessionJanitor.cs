@@ -27,7 +27,7 @@ public sealed record JanitorReport(int Orphaned, int Requeued, int Tidied, int C
 /// a job message that never arrived is sent again (a duplicate is harmless: only one claim wins); a session that
 /// waited for quota continues once its limit has reset.
 /// </summary>
-public sealed class SessionJanitor(ActiveSessions active, SessionService sessions, RunnerService runners, SessionJobs queue, JanitorOptions options, TimeProvider clock, ILogger<SessionJanitor> logger)
+public sealed class SessionJanitor(ActiveSessions active, SessionStore sessions, SessionStarts starts, SessionEnds ends, RunnerService runners, SessionJobs queue, JanitorOptions options, TimeProvider clock, ILogger<SessionJanitor> logger)
 {
     /// <summary>A heartbeat this long after a claim names the session, or the runner does not run it.</summary>
     private static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(15);
@@ -50,7 +50,7 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
             if (session.StatusValue == SessionStatus.WaitingForQuota)
             {
                 if (session.ResumesAt is { } resumesAt && resumesAt <= now
-                    && (await sessions.ContinueParkedAsync(session, null, "its usage limit has reset", ct)).IsSuccess)
+                    && (await starts.ContinueParkedAsync(session, null, "its usage limit has reset", ct)).IsSuccess)
                 {
                     continued++;
                 }
@@ -80,7 +80,7 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
             {
                 // The runner heartbeats but no longer names the session: it restarted, or lost it some other way.
                 var reason = $"runner {session.RunnerName ?? "?"} no longer runs it (it restarted, or lost the session); resume the task to continue where it left off";
-                if ((await sessions.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
+                if ((await ends.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
                 {
                     logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
                     orphaned++;
@@ -89,7 +89,7 @@ public sealed class SessionJanitor(ActiveSessions active, SessionService session
             else if (lastBeat is null || now - lastBeat.Value > options.OrphanAfter)
             {
                 var reason = $"runner {session.RunnerName ?? "?"} stopped heartbeating{(lastBeat is { } last ? $" at {last:u}" : "")}; resume the task to continue where it left off";
-                if ((await sessions.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
+                if ((await ends.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
                 {
                     logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
                     orphaned++;

@@ -24,7 +24,7 @@ public sealed record LogAppended(int Written);
 /// Session logs, kept forever: PartitionKey = session id, RowKey = the zero-padded sequence number. A batch is
 /// written as upserts, so a retried batch lands on the same rows and never duplicates. Nothing here deletes.
 /// </summary>
-public sealed class SessionLogs(SessionService sessions, StorageClients storage, TextStore texts, SessionSignals signals)
+public sealed class SessionLogs(SessionStore sessions, StorageClients storage, TextStore texts, SessionSignals signals)
 {
     public const int MaxEventsPerAppend = 5000;
     public const int MaxReadLimit = 5000;

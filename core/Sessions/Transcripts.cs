@@ -9,7 +9,7 @@ namespace Konduktor.Core.Sessions;
 /// Claude Code's own transcript of each conversation (its <c>~/.claude/projects/…/&lt;id&gt;.jsonl</c>), kept in blob storage
 /// after every session so that any runner can resume the conversation, not only the one that has the file.
 /// </summary>
-public sealed class Transcripts(SessionService sessions, StorageClients storage)
+public sealed class Transcripts(SessionStore sessions, StorageClients storage)
 {
     private const string ContainerName = "transcripts";
 

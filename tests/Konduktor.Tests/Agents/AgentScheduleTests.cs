@@ -31,7 +31,7 @@ public sealed class AgentScheduleTests(AzuriteFixture azurite)
         var afterFirst = (await core.Agents.GetAsync(core.Person, workspace.Name, "pr-reviewer", Ct)).Value!;
         clock.Advance(TimeSpan.FromMinutes(30));
         var overlapping = await core.Agents.RunDueAsync(Ct);
-        await core.Sessions.StopAsync(core.Person, workspace.Name, afterFirst.LastSessionId!.Value.ToString(), Ct);
+        await core.Stops.StopAsync(core.Person, workspace.Name, afterFirst.LastSessionId!.Value.ToString(), Ct);
         clock.Advance(TimeSpan.FromHours(5));
         var catchUp = await core.Agents.RunDueAsync(Ct);
         var caughtUp = (await core.Agents.GetAsync(core.Person, workspace.Name, "pr-reviewer", Ct)).Value!;
@@ -93,7 +93,7 @@ public sealed class AgentScheduleTests(AzuriteFixture azurite)
         var question = (await core.Questions.AskAsync(agentSession, workspace.Name, new NewQuestion("Which area should I audit first?"), Ct)).Value!;
         clock.Advance(TimeSpan.FromMinutes(10));
         await core.Questions.AnswerAsync(core.Person, workspace.Name, question.ShortId, new QuestionAnswer("The billing module."), Ct);
-        await core.Sessions.StopAsync(core.Person, workspace.Name, first.SessionId!.Value.ToString(), Ct);
+        await core.Stops.StopAsync(core.Person, workspace.Name, first.SessionId!.Value.ToString(), Ct);
         clock.Advance(TimeSpan.FromMinutes(50));
 
         var pass = await core.Agents.RunDueAsync(Ct);

@@ -49,7 +49,15 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public StorageClients Storage => _services.GetRequiredService<StorageClients>();
 
-    public SessionService Sessions => _services.GetRequiredService<SessionService>();
+    public SessionStarts Starts => _services.GetRequiredService<SessionStarts>();
+
+    public SessionStops Stops => _services.GetRequiredService<SessionStops>();
+
+    public SessionReads Sessions => _services.GetRequiredService<SessionReads>();
+
+    public SessionClaims Claims => _services.GetRequiredService<SessionClaims>();
+
+    public SessionReports Reports => _services.GetRequiredService<SessionReports>();
 
     public Konduktor.Core.Projects.ProjectService Projects => _services.GetRequiredService<Konduktor.Core.Projects.ProjectService>();
 

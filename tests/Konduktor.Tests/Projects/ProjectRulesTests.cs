@@ -23,14 +23,14 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
         var model2 = await TaskIn(1, "Price model");
         var ui = await TaskIn(2, "Cart page");
 
-        var beforeStart = await core.Sessions.RunTaskAsync(core.Person, workspace.Name, model1.ShortId, Ct);
+        var beforeStart = await core.Starts.RunTaskAsync(core.Person, workspace.Name, model1.ShortId, Ct);
         Assert.Contains("has not started", Assert.IsType<Conflict>(beforeStart.Failure).Message, StringComparison.Ordinal);
         Assert.True((await core.Projects.StartAsync(core.Person, workspace.Name, project.ShortId, Ct)).IsSuccess);
 
-        Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, model1.ShortId, Ct)).IsSuccess);
-        Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, model2.ShortId, Ct)).IsSuccess);
+        Assert.True((await core.Starts.RunTaskAsync(core.Person, workspace.Name, model1.ShortId, Ct)).IsSuccess);
+        Assert.True((await core.Starts.RunTaskAsync(core.Person, workspace.Name, model2.ShortId, Ct)).IsSuccess);
         Assert.Contains("waits for phase 1 (Model)", (await core.Tasks.GetAsync(core.Person, workspace.Name, ui.ShortId, Ct)).Value!.Blocked, StringComparison.Ordinal);
-        var early = await core.Sessions.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct);
+        var early = await core.Starts.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct);
         var refusal = Assert.IsType<Conflict>(early.Failure).Message;
         Assert.Contains("phase 2", refusal, StringComparison.Ordinal);
         Assert.Contains(model1.ShortId, refusal, StringComparison.Ordinal);
@@ -45,12 +45,12 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
         var awaiting = (await core.Projects.GetAsync(core.Person, workspace.Name, project.ShortId, Ct)).Value!;
         Assert.Equal(PhaseState.AwaitingReview, awaiting.Phases[0].State);
         Assert.Contains("awaits review", awaiting.Blocking, StringComparison.Ordinal);
-        Assert.IsType<Conflict>((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct)).Failure);
+        Assert.IsType<Conflict>((await core.Starts.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct)).Failure);
 
         var approved = (await core.Projects.ApproveAsync(core.Person, workspace.Name, project.ShortId, new Approval(1, "Looks right"), Ct)).Value!;
         Assert.Equal([PhaseState.Approved, PhaseState.Open], approved.Phases.Select(p => p.State));
         Assert.Equal("Looks right", approved.Phases[0].ApprovalNote);
-        Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct)).IsSuccess);
+        Assert.True((await core.Starts.RunTaskAsync(core.Person, workspace.Name, ui.ShortId, Ct)).IsSuccess);
     }
 
     [Fact]
@@ -145,12 +145,12 @@ public sealed class ProjectRulesTests(AzuriteFixture azurite)
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "Free agent" }, Ct)).Value!;
 
         var inPhaseTwo = (await core.Tasks.UpdateAsync(core.Person, workspace.Name, task.ShortId, new TaskChanges { Project = project.ShortId, Phase = 2 }, null, Ct)).Value!;
-        var gated = await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct);
+        var gated = await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct);
         var freed = (await core.Tasks.UpdateAsync(core.Person, workspace.Name, task.ShortId, new TaskChanges { Project = "" }, null, Ct)).Value!;
 
         Assert.Equal(project.Phases[1].Id, inPhaseTwo.PhaseId);
         Assert.IsType<Conflict>(gated.Failure);
         Assert.Null(freed.ProjectId);
-        Assert.True((await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).IsSuccess);
+        Assert.True((await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).IsSuccess);
     }
 }

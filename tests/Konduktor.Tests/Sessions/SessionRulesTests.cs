@@ -38,10 +38,10 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         await using var core = new CoreHarness(azurite);
         var workspace = await core.NewWorkspaceAsync();
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "claim me" }, Ct)).Value!;
-        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var session = (await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         var runners = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => core.NewRunnerAsync($"runner-{i}")));
 
-        var claims = await Task.WhenAll(runners.Select(r => core.Sessions.ClaimAsync(r, workspace.Id, session.Id, Ct)));
+        var claims = await Task.WhenAll(runners.Select(r => core.Claims.ClaimAsync(r, workspace.Id, session.Id, Ct)));
 
         Assert.Single(claims, c => c.IsSuccess);
         Assert.All(claims.Where(c => !c.IsSuccess), c => Assert.IsType<Conflict>(c.Failure));
@@ -59,7 +59,7 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         var workspace = await core.NewWorkspaceAsync();
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "run me once" }, Ct)).Value!;
 
-        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)));
+        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)));
 
         var started = Assert.Single(runs, r => r.IsSuccess).Value!;
         Assert.All(runs.Where(r => !r.IsSuccess), r => Assert.Contains(started.ShortId, r.Failure!.Message, StringComparison.Ordinal));
@@ -76,9 +76,9 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         await using var core = new CoreHarness(azurite);
         var workspace = await core.NewWorkspaceAsync();
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "log me" }, Ct)).Value!;
-        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var session = (await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         var runner = await core.NewRunnerAsync("logger");
-        Assert.True((await core.Sessions.ClaimAsync(runner, workspace.Id, session.Id, Ct)).IsSuccess);
+        Assert.True((await core.Claims.ClaimAsync(runner, workspace.Id, session.Id, Ct)).IsSuccess);
         var now = DateTimeOffset.UtcNow;
         var big = new string('x', 100_000);
         var batch = Enumerable.Range(1, 250).Select(i => new LogEvent(i, now, "stdout", i == 7 ? big : $"line {i}")).ToList();
@@ -99,12 +99,12 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         await using var core = new CoreHarness(azurite);
         var workspace = await core.NewWorkspaceAsync();
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "careful" }, Ct)).Value!;
-        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var session = (await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         var runner = await core.NewRunnerAsync("careful-runner");
-        await core.Sessions.ClaimAsync(runner, workspace.Id, session.Id, Ct);
+        await core.Claims.ClaimAsync(runner, workspace.Id, session.Id, Ct);
 
-        var evil = await core.Sessions.ReportAsync(runner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running, ClaudeSessionId = "../../../elsewhere/evil" }, Ct);
-        var fine = await core.Sessions.ReportAsync(runner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running, ClaudeSessionId = Guid.NewGuid().ToString() }, Ct);
+        var evil = await core.Reports.ReportAsync(runner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running, ClaudeSessionId = "../../../elsewhere/evil" }, Ct);
+        var fine = await core.Reports.ReportAsync(runner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running, ClaudeSessionId = Guid.NewGuid().ToString() }, Ct);
 
         Assert.Equal("claudeSessionId", Assert.IsType<Invalid>(evil.Failure).Field);
         Assert.True(fine.IsSuccess);
@@ -116,15 +116,15 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         await using var core = new CoreHarness(azurite);
         var workspace = await core.NewWorkspaceAsync();
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "mine" }, Ct)).Value!;
-        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var session = (await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         var owner = await core.NewRunnerAsync("owner");
         var stranger = await core.NewRunnerAsync("stranger");
-        var job = (await core.Sessions.ClaimAsync(owner, workspace.Id, session.Id, Ct)).Value!;
+        var job = (await core.Claims.ClaimAsync(owner, workspace.Id, session.Id, Ct)).Value!;
 
-        var report = await core.Sessions.ReportAsync(stranger, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running }, Ct);
+        var report = await core.Reports.ReportAsync(stranger, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running }, Ct);
         var logs = await core.Logs.AppendAsync(stranger, workspace.Id, session.Id, new LogAppend([new LogEvent(1, DateTimeOffset.UtcNow, "stdout", "x")]), Ct);
-        var asPerson = await core.Sessions.ReportAsync(core.Person, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running }, Ct);
-        var backwards = await core.Sessions.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Queued }, Ct);
+        var asPerson = await core.Reports.ReportAsync(core.Person, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Running }, Ct);
+        var backwards = await core.Reports.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Queued }, Ct);
 
         Assert.IsType<Forbidden>(report.Failure);
         Assert.IsType<Forbidden>(logs.Failure);
@@ -133,9 +133,9 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         var agent = await core.Authenticator.AuthenticateAsync("Bearer " + job.Token, Ct);
         Assert.Equal(new Principal(PrincipalKind.Session, $"session {session.ShortId}", workspace.Id, session.Id), agent.Value);
 
-        Assert.True((await core.Sessions.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Failed, Error = "gave up" }, Ct)).IsSuccess);
+        Assert.True((await core.Reports.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Failed, Error = "gave up" }, Ct)).IsSuccess);
         Assert.IsType<Unauthorized>((await core.Authenticator.AuthenticateAsync("Bearer " + job.Token, Ct)).Failure);
-        Assert.IsType<Conflict>((await core.Sessions.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Succeeded }, Ct)).Failure);
+        Assert.IsType<Conflict>((await core.Reports.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Succeeded }, Ct)).Failure);
         var after = (await core.Tasks.GetAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         Assert.Equal(new SessionSummary(session.Id, "failed", false), after.LatestSession);
     }
@@ -146,9 +146,9 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         await using var core = new CoreHarness(azurite);
         var workspace = await core.NewWorkspaceAsync();
         var task = (await core.Tasks.CreateAsync(core.Person, workspace.Name, new NewTask { Title = "out of order" }, Ct)).Value!;
-        var session = (await core.Sessions.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
+        var session = (await core.Starts.RunTaskAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
         var runner = await core.NewRunnerAsync("shipper");
-        await core.Sessions.ClaimAsync(runner, workspace.Id, session.Id, Ct);
+        await core.Claims.ClaimAsync(runner, workspace.Id, session.Id, Ct);
         LogEvent Event(int seq) => new(seq, DateTimeOffset.UtcNow, "stdout", $"line {seq}");
 
         await core.Logs.AppendAsync(runner, workspace.Id, session.Id, new LogAppend(Enumerable.Range(1, 100).Select(Event).ToList()), Ct);

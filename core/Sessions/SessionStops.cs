@@ -1,21 +1,25 @@
+using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
+using Konduktor.Core.Tasks;
+using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
-using System.Text.Json;
-using Azure;
-using Azure.Data.Tables;
-using Konduktor.Core.Auth;
-using Konduktor.Core.Json;
-using Konduktor.Core.Results;
-using Konduktor.Core.Storage;
-using Konduktor.Core.Tasks;
-using Konduktor.Core.Workspaces;
-using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Sessions;
 
-/// <summary>Stopping sessions: a queued one at once, a running one through its runner; the janitor's verdicts.</summary>
-public sealed partial class SessionService
+/// <summary>Stopping sessions: a queued or parked one at once, a running one through its runner.</summary>
+public sealed class SessionStops(SessionStore store, SessionEnds ends, TaskService tasks, ActiveSessions active, TimeProvider clock, ILogger<SessionStops> logger)
 {
+    /// <summary>A stop that lost a race with the session's own changes (a claim, a report) is tried again on its fresh state, five times at most.</summary>
+    private static readonly ResiliencePipeline<(Result<Session> Result, bool LostRace)> StopRace = new ResiliencePipelineBuilder<(Result<Session> Result, bool LostRace)>()
+        .AddRetry(new RetryStrategyOptions<(Result<Session> Result, bool LostRace)>
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome is { Exception: null, Result.LostRace: true }),
+            MaxRetryAttempts = 4,
+            Delay = TimeSpan.Zero,
+        })
+        .Build();
+
     /// <summary>Stops the task's active session.</summary>
     public async Task<Result<Session>> StopTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
     {
@@ -39,35 +43,25 @@ public sealed partial class SessionService
         return lostRace ? new Conflict("the session kept changing while it was being stopped; try again") : result;
     }
 
-    /// <summary>A stop that lost a race with the session's own changes (a claim, a report) is tried again on its fresh state, five times at most.</summary>
-    private static readonly ResiliencePipeline<(Result<Session> Result, bool LostRace)> StopRace = new ResiliencePipelineBuilder<(Result<Session> Result, bool LostRace)>()
-        .AddRetry(new RetryStrategyOptions<(Result<Session> Result, bool LostRace)>
-        {
-            ShouldHandle = args => ValueTask.FromResult(args.Outcome is { Exception: null, Result.LostRace: true }),
-            MaxRetryAttempts = 4,
-            Delay = TimeSpan.Zero,
-        })
-        .Build();
-
     private async Task<(Result<Session> Result, bool LostRace)> TryStopAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
     {
-        if (!(await ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
+        if (!(await store.ResolveAsync(caller, workspaceRef, sessionRef, ct)).TryGet(out var session, out var failure))
         {
             return (failure, false);
         }
 
         if (SessionStates.IsFinal(session.StatusValue))
         {
-            return (new Conflict($"session {ShortId.Of(session.Id)} has already ended ({StatusName(session.StatusValue)})"), false);
+            return (new Conflict($"session {ShortId.Of(session.Id)} has already ended ({SessionStore.StatusName(session.StatusValue)})"), false);
         }
 
         var result = session.StatusValue == SessionStatus.Queued
-            ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
+            ? await ends.FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} before a runner took it" }, ct)
             : session.StatusValue == SessionStatus.WaitingForQuota
-            ? await FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} while it waited for the usage limit to reset; resume the task to continue" }, ct)
+            ? await ends.FinishAsync(session, new SessionReport { Status = SessionStatus.Stopped, Error = $"stopped by {caller.Name} while it waited for the usage limit to reset; resume the task to continue" }, ct)
             : session.StopRequestedAt is not null
                 ? session.ToSession()
-                : await UpdateSessionAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
+                : await store.UpdateAsync(session, s => s.StopRequestedAt = clock.GetUtcNow(), ct);
         if (result.Failure is Conflict)
         {
             return (result, true);
@@ -81,8 +75,4 @@ public sealed partial class SessionService
 
         return (result, false);
     }
-
-    /// <summary>The janitor's verdict on a session whose runner went silent, or whose job could not be delivered.</summary>
-    internal Task<Result<Session>> EndAsync(SessionEntity session, SessionStatus status, string reason, CancellationToken ct) =>
-        FinishAsync(session, new SessionReport { Status = status, Error = reason }, ct);
 }

@@ -1,18 +1,31 @@
-using System.Text.Json;
 using Azure;
-using Azure.Data.Tables;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Json;
+using Konduktor.Core.Projects;
 using Konduktor.Core.Results;
-using Konduktor.Core.Storage;
+using Konduktor.Core.Runners;
 using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Sessions;
 
-/// <summary>Starting sessions: a run, a resume, an automatic fix, a scheduled agent, a phase's ready tasks — each queued once, refused while one is active.</summary>
-public sealed partial class SessionService
+/// <summary>
+/// Starting sessions: a run, a resume, an automatic fix, a scheduled agent, a phase's ready tasks, a session that
+/// waited for quota going on — each queued once, refused while one of the task is active.
+/// </summary>
+public sealed class SessionStarts(
+    SessionStore store,
+    SessionEnds ends,
+    SessionBudgets budgets,
+    TaskService tasks,
+    ProjectService projects,
+    SessionJobs queue,
+    ActiveSessions active,
+    RunnerService runners,
+    TimeProvider clock,
+    IIdGenerator ids,
+    ILogger<SessionStarts> logger)
 {
     /// <summary>Runs a task: a queued session, a job on the queue, the task In progress. Refused while a session of the task is active.</summary>
     public async Task<Result<Session>> RunTaskAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
@@ -50,8 +63,7 @@ public sealed partial class SessionService
             AgentDailyBudgetUsd = dailyBudgetUsd is { } daily ? (double)daily : null,
             CreatedAt = clock.GetUtcNow(),
         };
-        var table = await storage.Table(TableNames.Sessions);
-        session.ETag = (await table.AddEntityAsync(session, ct)).Headers.ETag ?? default;
+        await store.AddAsync(session, ct);
         await QueueAsync(session, "it runs again when next due", ct);
         logger.LogInformation("Session {SessionId} queued for scheduled agent {Agent} by {Principal}", sessionId, agentName, caller.Name);
         return session.ToSession();
@@ -67,10 +79,10 @@ public sealed partial class SessionService
         var pending = KonduktorJson.Serialize(new PendingAutoFix(kind, prompt));
         var checkedTask = await tasks.ChangeAsync(workspace.Id, taskId, async task =>
         {
-            if (task.ActiveSessionId is { } activeId && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } running && SessionStates.IsActive(running.StatusValue))
+            if (task.ActiveSessionId is { } activeId && await store.FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } running && SessionStates.IsActive(running.StatusValue))
             {
                 task.PendingAutoFix = pending;
-                decision = $"task {ShortId.Of(taskId)}: {KindName(kind)} waits for session {ShortId.Of(running.Id)} to end";
+                decision = $"task {ShortId.Of(taskId)}: {SessionStore.KindName(kind)} waits for session {ShortId.Of(running.Id)} to end";
                 return TaskEdit.Save;
             }
 
@@ -85,7 +97,7 @@ public sealed partial class SessionService
         }, ct);
         if (!checkedTask.TryGet(out _, out var refused))
         {
-            return $"task {ShortId.Of(taskId)}: no {KindName(kind)} session: {refused.Message}";
+            return $"task {ShortId.Of(taskId)}: no {SessionStore.KindName(kind)} session: {refused.Message}";
         }
 
         if (decision.Length > 0)
@@ -95,8 +107,8 @@ public sealed partial class SessionService
 
         var started = await StartAsync(caller, ShortId.Format(workspace.Id), ShortId.Format(taskId), kind, prompt, ct);
         return started.TryGet(out var session, out var failure)
-            ? $"task {ShortId.Of(taskId)}: {KindName(kind)} session {session.ShortId} queued"
-            : $"task {ShortId.Of(taskId)}: no {KindName(kind)} session: {failure.Message}";
+            ? $"task {ShortId.Of(taskId)}: {SessionStore.KindName(kind)} session {session.ShortId} queued"
+            : $"task {ShortId.Of(taskId)}: no {SessionStore.KindName(kind)} session: {failure.Message}";
     }
 
     /// <summary>Runs every task of a project's open phase that is not done or running; they run in parallel.</summary>
@@ -119,11 +131,56 @@ public sealed partial class SessionService
         return started;
     }
 
+    /// <summary>
+    /// A session that waited for quota goes back on the queue to continue its conversation: at its reset (the janitor),
+    /// or now, by hand, with what the person adds.
+    /// </summary>
+    internal async Task<Result<Session>> ContinueParkedAsync(SessionEntity session, string? message, string by, CancellationToken ct)
+    {
+        if (message is { Length: > SessionStore.MaxMessageLength })
+        {
+            return MessageTooLong(message);
+        }
+
+        if (!SessionStates.CanMove(session.StatusValue, SessionStatus.Queued))
+        {
+            return new Conflict($"session {ShortId.Of(session.Id)} is {SessionStore.StatusName(session.StatusValue)}; only a session waiting for quota continues");
+        }
+
+        var continued = await store.UpdateAsync(session, s =>
+        {
+            s.StatusValue = SessionStatus.Queued;
+            s.Continuations++;
+            s.ContinueWith = message;
+            s.QuotaResetsAt = s.ResumesAt = null;
+            s.RunnerId = null;
+            s.RunnerName = null;
+            s.ClaimedAt = null;
+            s.StopRequestedAt = null;
+        }, ct);
+        if (!continued.IsSuccess)
+        {
+            return continued;
+        }
+
+        await store.UpdateTaskCardAsync(session, task => task.QuotaResetsAt = task.ResumesAt = null, ct);
+        await QueueAsync(session, "resume the task", ct);
+        logger.LogInformation("Session {SessionId} continues after waiting for quota ({By})", session.Id, by);
+        return continued;
+    }
+
+    /// <summary>The task's session that waits for quota, if it has one.</summary>
+    private async Task<SessionEntity?> ParkedSessionOfAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct) =>
+        (await tasks.FindAsync(caller, workspaceRef, taskRef, ct)).Value is { Entity.ActiveSessionId: { } activeId } found
+        && await store.FindEntityAsync(found.Workspace.Id, Guid.Parse(activeId), ct) is { StatusValue: SessionStatus.WaitingForQuota } parked
+            ? parked
+            : null;
+
     internal async Task<Result<Session>> StartAsync(Principal caller, string workspaceRef, string taskRef, SessionKind kind, string? message, CancellationToken ct)
     {
-        if (message is { Length: > MaxMessageLength })
+        if (message is { Length: > SessionStore.MaxMessageLength })
         {
-            return new TooLarge($"the message is {message.Length:N0} characters; the limit is {MaxMessageLength:N0}");
+            return MessageTooLong(message);
         }
 
         if (!(await tasks.FindAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var found, out var failure))
@@ -137,51 +194,36 @@ public sealed partial class SessionService
             return gated;
         }
 
-        if (await BudgetRefusalAsync(workspace, task, ct) is { } overBudget)
+        if (await budgets.RefusalAsync(workspace, task, ct) is { } overBudget)
         {
             return overBudget;
         }
 
         // The session row comes first, so a concurrent run that finds the task pointing at it sees it active.
         var now = clock.GetUtcNow();
-        var session = await AddQueuedAsync(workspace, task, kind, message, now, ct);
-        var table = await storage.Table(TableNames.Sessions);
-
+        var session = NewTaskSession(workspace, task, kind, message, now);
+        await store.AddAsync(session, ct);
         string? resumeFrom = null;
         var changed = await tasks.ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), async entity =>
         {
-            if (entity.ActiveSessionId is { } activeId && activeId != session.RowKey
-                && await FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } active && SessionStates.IsActive(active.StatusValue))
+            if (await RefusalAsync(entity, session, kind, workspace, ct) is { } refusal)
             {
-                var taskId = ShortId.Of(Guid.Parse(entity.RowKey));
-                return active.StatusValue == SessionStatus.WaitingForQuota
-                    ? new Conflict($"task {taskId}'s session {ShortId.Of(active.Id)} waits for its account's usage limit to reset ({active.QuotaResetsAt:HH:mm} UTC); continue it now with `konduktor tasks resume {taskId}`, or stop it")
-                    : new Conflict($"task {taskId} already has an active session {ShortId.Of(active.Id)} ({StatusName(active.StatusValue)}); stop it or wait for it to end");
+                return refusal;
             }
 
-            resumeFrom = entity.ClaudeSessionId;
-            if (kind != SessionKind.Task && resumeFrom is null)
-            {
-                return new Conflict($"task {ShortId.Of(Guid.Parse(entity.RowKey))} has no conversation to resume yet; run it first (`konduktor tasks run {ShortId.Of(Guid.Parse(entity.RowKey))}`)");
-            }
-
+            resumeFrom = kind == SessionKind.Task ? null : entity.ClaudeSessionId;
             PointAt(entity, session, kind, workspace, now);
             return TaskEdit.Save;
         }, ct);
-        resumeFrom = kind == SessionKind.Task ? null : resumeFrom;
         if (!changed.TryGet(out var taskEntity, out failure))
         {
-            // Never started, never logged: the row goes, so the task's history holds only sessions that were.
-            await table.DeleteEntityAsync(session.PartitionKey, session.RowKey, ETag.All, CancellationToken.None);
+            await store.RemoveUnstartedAsync(session);
             return failure;
         }
 
         if (resumeFrom is not null || session.Branch != taskEntity.Branch)
         {
-            session.ClaudeSessionId = resumeFrom;
-            session.Branch = taskEntity.Branch;
-            var updated = await table.UpdateEntityAsync(session, session.ETag, TableUpdateMode.Replace, ct);
-            session.ETag = updated.Headers.ETag ?? default;
+            await store.UpdateAsync(session, s => (s.ClaudeSessionId, s.Branch) = (resumeFrom, taskEntity.Branch), ct);
         }
 
         await QueueAsync(session, "run the task again", ct);
@@ -189,24 +231,37 @@ public sealed partial class SessionService
         return session.ToSession();
     }
 
-    private async Task<SessionEntity> AddQueuedAsync(Workspace workspace, TaskEntity task, SessionKind kind, string? message, DateTimeOffset now, CancellationToken ct)
+    private static TooLarge MessageTooLong(string message) =>
+        new($"the message is {message.Length:N0} characters; the limit is {SessionStore.MaxMessageLength:N0}");
+
+    /// <summary>Why the task may not start this session: another of its sessions is active, or there is no conversation to resume.</summary>
+    private async Task<Conflict?> RefusalAsync(TaskEntity entity, SessionEntity session, SessionKind kind, Workspace workspace, CancellationToken ct)
     {
-        var session = new SessionEntity
+        var taskId = ShortId.Of(Guid.Parse(entity.RowKey));
+        if (entity.ActiveSessionId is { } activeId && activeId != session.RowKey
+            && await store.FindEntityAsync(workspace.Id, Guid.Parse(activeId), ct) is { } running && SessionStates.IsActive(running.StatusValue))
         {
-            PartitionKey = ShortId.Format(workspace.Id),
-            RowKey = ShortId.Format(ids.NewId()),
-            TaskId = task.RowKey,
-            Kind = kind.ToString(),
-            Status = SessionStatus.Queued.ToString(),
-            Message = message,
-            Branch = task.Branch ?? SessionPrompts.BranchFor(Guid.Parse(task.RowKey), task.Title),
-            CreatedAt = now,
-        };
-        var table = await storage.Table(TableNames.Sessions);
-        var added = await table.AddEntityAsync(session, ct);
-        session.ETag = added.Headers.ETag ?? default;
-        return session;
+            return running.StatusValue == SessionStatus.WaitingForQuota
+                ? new Conflict($"task {taskId}'s session {ShortId.Of(running.Id)} waits for its account's usage limit to reset ({running.QuotaResetsAt:HH:mm} UTC); continue it now with `konduktor tasks resume {taskId}`, or stop it")
+                : new Conflict($"task {taskId} already has an active session {ShortId.Of(running.Id)} ({SessionStore.StatusName(running.StatusValue)}); stop it or wait for it to end");
+        }
+
+        return kind != SessionKind.Task && entity.ClaudeSessionId is null
+            ? new Conflict($"task {taskId} has no conversation to resume yet; run it first (`konduktor tasks run {taskId}`)")
+            : null;
     }
+
+    private SessionEntity NewTaskSession(Workspace workspace, TaskEntity task, SessionKind kind, string? message, DateTimeOffset now) => new()
+    {
+        PartitionKey = ShortId.Format(workspace.Id),
+        RowKey = ShortId.Format(ids.NewId()),
+        TaskId = task.RowKey,
+        Kind = kind.ToString(),
+        Status = SessionStatus.Queued.ToString(),
+        Message = message,
+        Branch = task.Branch ?? SessionPrompts.BranchFor(Guid.Parse(task.RowKey), task.Title),
+        CreatedAt = now,
+    };
 
     /// <summary>The task's card points at its new session; a run or resume puts it in progress (not while its PR is open).</summary>
     private static void PointAt(TaskEntity entity, SessionEntity session, SessionKind kind, Workspace workspace, DateTimeOffset now)
@@ -214,7 +269,7 @@ public sealed partial class SessionService
         var fix = kind is SessionKind.AutoFixCi or SessionKind.AutoFixConflicts or SessionKind.AutoFixReview;
         entity.Branch ??= session.Branch;
         entity.ActiveSessionId = entity.LatestSessionId = session.RowKey;
-        entity.LatestSessionStatus = StatusName(SessionStatus.Queued);
+        entity.LatestSessionStatus = SessionStore.StatusName(SessionStatus.Queued);
         entity.SessionCount++;
         entity.AutoFixStreak = fix ? entity.AutoFixStreak + 1 : 0;
         entity.Note = fix ? entity.Note : null;
@@ -239,7 +294,7 @@ public sealed partial class SessionService
         catch (RequestFailedException e)
         {
             logger.LogError(e, "Could not queue session {SessionId}; marking it failed", session.Id);
-            await FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = $"the job could not be put on the queue; {whatNext}" }, CancellationToken.None);
+            await ends.FinishAsync(session, new SessionReport { Status = SessionStatus.Failed, Error = $"the job could not be put on the queue; {whatNext}" }, CancellationToken.None);
             throw;
         }
     }

@@ -1,35 +1,22 @@
-using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
-using Konduktor.Core.Json;
 using Konduktor.Core.Results;
 using Konduktor.Core.Storage;
 using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
-using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Sessions;
 
 /// <summary>Reading sessions, and an agent's session token turned into its principal.</summary>
-public sealed partial class SessionService
+public sealed class SessionReads(SessionStore store, WorkspaceService workspaces, TaskService tasks)
 {
     /// <summary>A scheduled agent's sessions, newest first (its runs, their state and cost).</summary>
-    internal async Task<IReadOnlyList<Session>> AgentSessionsAsync(Guid workspaceId, string agentName, CancellationToken ct)
-    {
-        var table = await storage.Table(TableNames.Sessions);
-        var sessions = new List<Session>();
-        await foreach (var entity in table.QueryAsync<SessionEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and AgentName eq {agentName}"), cancellationToken: ct))
-        {
-            sessions.Add(entity.ToSession());
-        }
-
-        return sessions.OrderByDescending(s => s.CreatedAt).ToList();
-    }
+    internal async Task<IReadOnlyList<Session>> AgentSessionsAsync(Guid workspaceId, string agentName, CancellationToken ct) =>
+        await store.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and AgentName eq {agentName}"), ct);
 
     public async Task<Result<Session>> GetAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
     {
-        var found = await ResolveAsync(caller, workspaceRef, sessionRef, ct);
+        var found = await store.ResolveAsync(caller, workspaceRef, sessionRef, ct);
         return found.Map(s => s.ToSession());
     }
 
@@ -56,21 +43,14 @@ public sealed partial class SessionService
             query += " and " + TableClient.CreateQueryFilter($"Status eq {status.ToString()}");
         }
 
-        var table = await storage.Table(TableNames.Sessions);
-        var sessions = new List<Session>();
-        await foreach (var entity in table.QueryAsync<SessionEntity>(query, cancellationToken: ct))
-        {
-            sessions.Add(entity.ToSession());
-        }
-
-        return sessions.OrderByDescending(s => s.CreatedAt).Take(Math.Clamp(filter.Limit, 1, 1000)).ToList();
+        return (await store.QueryAsync(query, ct)).Take(Math.Clamp(filter.Limit, 1, 1000)).ToList();
     }
 
     /// <summary>Authenticates an agent's session token: valid for its workspace while the session is active.</summary>
     public async Task<Result<Principal>> AuthenticateAsync(string token, CancellationToken ct)
     {
         var parts = Secrets.IdsIn(token, Secrets.SessionPrefix, 2);
-        if (parts.Length == 2 && await FindEntityAsync(parts[0], parts[1], ct) is { } session && Secrets.Matches(token, session.TokenHash))
+        if (parts.Length == 2 && await store.FindEntityAsync(parts[0], parts[1], ct) is { } session && Secrets.Matches(token, session.TokenHash))
         {
             return SessionStates.IsActive(session.StatusValue)
                 ? new Principal(PrincipalKind.Session, session.AgentName is { } agent ? $"agent {agent} (session {ShortId.Of(session.Id)})" : $"session {ShortId.Of(session.Id)}", session.WorkspaceId, session.Id)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
@@ -12,29 +11,13 @@ using Microsoft.Extensions.Logging;
 namespace Konduktor.Core.Sessions;
 
 /// <summary>
-/// Sessions from run to outcome: one active session per task, a claim only one runner can win, state changes
-/// only along <see cref="SessionStates"/>, and the task's card (latest session, cost) kept in step.
+/// The session rows every use case shares: finding one (by reference, for its runner), writing a change a caller has
+/// just read (a lost race is a conflict), and keeping its task's card in step.
 /// </summary>
-public sealed partial class SessionService(
-    WorkspaceService workspaces,
-    AgentSecrets secrets,
-    TaskService tasks,
-    Projects.ProjectService projects,
-    StorageClients storage,
-    SessionJobs queue,
-    ActiveSessions active,
-    Runners.RunnerService runners,
-    GitHub.GitHubWork gitHubWork,
-    SessionSignals signals,
-    Quota.AccountLimits limits,
-    Quota.QuotaOptions quota,
-    Quota.UsageLedger usage,
-    TimeProvider clock,
-    IIdGenerator ids,
-    ILogger<SessionService> logger)
+public sealed class SessionStore(WorkspaceService workspaces, TaskService tasks, StorageClients storage, SessionSignals signals, ILogger<SessionStore> logger)
 {
-    private const int MaxErrorLength = 4000;
-    private const int MaxMessageLength = 20_000;
+    internal const int MaxErrorLength = 4000;
+    internal const int MaxMessageLength = 20_000;
 
     internal async Task<Result<SessionEntity>> ResolveAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
     {
@@ -84,12 +67,39 @@ public sealed partial class SessionService(
         return found.HasValue ? found.Value : null;
     }
 
+    /// <summary>The sessions a query finds, newest first.</summary>
+    internal async Task<List<Session>> QueryAsync(string filter, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        var sessions = new List<Session>();
+        await foreach (var entity in table.QueryAsync<SessionEntity>(filter, cancellationToken: ct))
+        {
+            sessions.Add(entity.ToSession());
+        }
+
+        return sessions.OrderByDescending(s => s.CreatedAt).ToList();
+    }
+
     internal static string KindName(SessionKind kind) => KonduktorJson.Name(kind);
 
     internal static string StatusName(SessionStatus status) => KonduktorJson.Name(status);
 
+    /// <summary>Adds a new session row (its ETag kept for the next change).</summary>
+    internal async Task AddAsync(SessionEntity session, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        session.ETag = (await table.AddEntityAsync(session, ct)).Headers.ETag ?? default;
+    }
+
+    /// <summary>Removes a session that never started, so the task's history holds only sessions that were.</summary>
+    internal async Task RemoveUnstartedAsync(SessionEntity session)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        await table.DeleteEntityAsync(session.PartitionKey, session.RowKey, ETag.All, CancellationToken.None);
+    }
+
     /// <summary>Writes a change to a session this caller has just read; the state machine makes a lost race a conflict.</summary>
-    private async Task<Result<Session>> UpdateSessionAsync(SessionEntity session, Action<SessionEntity> change, CancellationToken ct)
+    internal async Task<Result<Session>> UpdateAsync(SessionEntity session, Action<SessionEntity> change, CancellationToken ct, string lostRace = "was changed at the same time; report again")
     {
         change(session);
         var table = await storage.Table(TableNames.Sessions);
@@ -100,14 +110,15 @@ public sealed partial class SessionService(
         }
         catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
         {
-            return new Conflict($"session {ShortId.Of(session.Id)} was changed at the same time; report again");
+            return new Conflict($"session {ShortId.Of(session.Id)} {lostRace}");
         }
 
         signals.Pulse(session.Id);
         return session.ToSession();
     }
 
-    private async Task UpdateTaskCardAsync(SessionEntity session, Action<TaskEntity> change, CancellationToken ct)
+    /// <summary>Changes the card of the session's task (the session's state on it first); a task deleted meanwhile is no failure.</summary>
+    internal async Task UpdateTaskCardAsync(SessionEntity session, Action<TaskEntity> change, CancellationToken ct)
     {
         if (session.TaskId is null)
         {
