@@ -10,6 +10,7 @@ namespace Konduktor.Bench;
 /// </summary>
 public static class FeedBench
 {
+    // Longer than a method should be, on purpose: a bench reads top to bottom as the steps it measures and the figures it prints.
     public static async Task RunAsync(int seconds, int changes)
     {
         await using var host = await BenchHost.StartAsync("--no-runner");

@@ -10,6 +10,7 @@ namespace Konduktor.Bench;
 /// <summary>GitHub webhook deliveries against `up`'s host: throughput, latency, and that a replay never acts twice.</summary>
 public static class WebhookBench
 {
+    // Longer than a method should be, on purpose: a bench reads top to bottom as the steps it measures and the figures it prints.
     public static async Task RunAsync(int deliveries)
     {
         await using var host = await BenchHost.StartAsync("--no-runner");

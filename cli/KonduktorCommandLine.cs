@@ -17,33 +17,7 @@ public static class KonduktorCommandLine
             return Konduktor.Runner.Sandbox.AgentLauncher.Supervise(agentCommand);
         }
 
-        var root = new RootCommand("Konduktor: run Claude Code agents in the background against your repositories, and stay in charge through a board.")
-        {
-            WorkspaceCommands.Build(),
-            TaskCommands.Build(),
-            SessionCommands.Build(),
-            ProjectCommands.Build(),
-            DocCommands.Build(),
-            QuestionCommands.Build(),
-            AgentCommands.Build(),
-            RunnerCommands.Build(),
-            RunnerCommands.BuildList(),
-            ConfigCommands.Build(),
-            SecretCommands.Build(),
-            StatusCommand.Build(),
-            UsageCommand.Build(),
-            OpenApiCommand.Build(),
-            Konduktor.Cli.Mcp.McpCommand.Build(),
-            up,
-        };
-        foreach (var command in AuthCommands.Build())
-        {
-            root.Subcommands.Add(command);
-        }
-
-        root.Options.Add(CommonOptions.Json);
-        root.Options.Add(CommonOptions.Workspace);
-
+        var root = Root(up);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -72,6 +46,37 @@ public static class KonduktorCommandLine
             Console.Error.WriteLine("error: cancelled");
             return ExitCodes.Failure;
         }
+    }
+
+    private static RootCommand Root(Command up)
+    {
+        var root = new RootCommand("Konduktor: run Claude Code agents in the background against your repositories, and stay in charge through a board.")
+        {
+            WorkspaceCommands.Build(),
+            TaskCommands.Build(),
+            SessionCommands.Build(),
+            ProjectCommands.Build(),
+            DocCommands.Build(),
+            QuestionCommands.Build(),
+            AgentCommands.Build(),
+            RunnerCommands.Build(),
+            RunnerCommands.BuildList(),
+            ConfigCommands.Build(),
+            SecretCommands.Build(),
+            StatusCommand.Build(),
+            UsageCommand.Build(),
+            OpenApiCommand.Build(),
+            Konduktor.Cli.Mcp.McpCommand.Build(),
+            up,
+        };
+        foreach (var command in AuthCommands.Build())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.Options.Add(CommonOptions.Json);
+        root.Options.Add(CommonOptions.Workspace);
+        return root;
     }
 
     private static Stack<string> CommandPath(System.CommandLine.Parsing.CommandResult result)

@@ -15,20 +15,7 @@ public static class KonduktorCoreServices
     /// <summary>Registers core's services. Storage comes from <c>Konduktor:Storage:*</c> (or <c>AzureWebJobsStorage</c>).</summary>
     public static IServiceCollection AddKonduktorCore(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration[$"{StorageOptions.Section}:ConnectionString"] ?? configuration["AzureWebJobsStorage"];
-        var accountName = configuration[$"{StorageOptions.Section}:AccountName"] ?? configuration["AzureWebJobsStorage:accountName"];
-        if (connectionString is null && accountName is null)
-        {
-            throw new InvalidOperationException($"no storage configured: set {StorageOptions.Section}:ConnectionString (or AzureWebJobsStorage), or {StorageOptions.Section}:AccountName for an identity");
-        }
-
-        services.AddSingleton(new StorageOptions
-        {
-            ConnectionString = connectionString,
-            AccountName = accountName,
-            RunnersThroughApi = configuration.GetValue($"{StorageOptions.Section}:RunnersThroughApi", false),
-            Prefix = configuration[$"{StorageOptions.Section}:Prefix"] ?? "",
-        });
+        services.AddSingleton(StorageOptionsFrom(configuration));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IIdGenerator, RandomIdGenerator>();
         services.AddSingleton<StorageOperationCounter>();
@@ -44,6 +31,42 @@ public static class KonduktorCoreServices
         services.AddSingleton<Docs.DocService>();
         services.AddSingleton<Questions.QuestionService>();
         services.AddSingleton<Agents.AgentService>();
+        services.AddSingleton<Changes.ChangeSets>();
+        services.AddSingleton<Tasks.BoardFeed>();
+        services.AddSingleton<RunnerService>();
+        AddSessions(services, configuration);
+        AddGitHub(services, configuration);
+        services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
+        if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)
+        {
+            services.AddSingleton(new LocalTokenOptions(token));
+            services.AddSingleton<IUserAuthenticator, LocalTokenAuthenticator>();
+        }
+
+        return services;
+    }
+
+    private static StorageOptions StorageOptionsFrom(IConfiguration configuration)
+    {
+        var connectionString = configuration[$"{StorageOptions.Section}:ConnectionString"] ?? configuration["AzureWebJobsStorage"];
+        var accountName = configuration[$"{StorageOptions.Section}:AccountName"] ?? configuration["AzureWebJobsStorage:accountName"];
+        if (connectionString is null && accountName is null)
+        {
+            throw new InvalidOperationException($"no storage configured: set {StorageOptions.Section}:ConnectionString (or AzureWebJobsStorage), or {StorageOptions.Section}:AccountName for an identity");
+        }
+
+        return new StorageOptions
+        {
+            ConnectionString = connectionString,
+            AccountName = accountName,
+            RunnersThroughApi = configuration.GetValue($"{StorageOptions.Section}:RunnersThroughApi", false),
+            Prefix = configuration[$"{StorageOptions.Section}:Prefix"] ?? "",
+        };
+    }
+
+    /// <summary>Sessions by use case, their queue, logs and janitor; usage limits and budgets.</summary>
+    private static void AddSessions(IServiceCollection services, IConfiguration configuration)
+    {
         services.AddSingleton<SessionJobs>();
         services.AddSingleton<SessionSignals>();
         services.AddSingleton<ActiveSessions>();
@@ -56,19 +79,8 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionClaims>();
         services.AddSingleton<SessionReports>();
         services.AddSingleton<SessionLogs>();
-        services.AddSingleton<RunnerService>();
         services.AddSingleton<SessionJanitor>();
         services.AddSingleton<Transcripts>();
-        services.AddSingleton<GitHub.GitHubWebhooks>();
-        services.AddSingleton<GitHub.GitHubApi>();
-        services.AddSingleton<GitHub.AutoFix>();
-        services.AddSingleton<GitHub.GitHubWork>();
-        services.AddSingleton<GitHub.PullRequestOpener>();
-        services.AddSingleton<GitHub.PullRequestReconciler>();
-        services.AddSingleton<GitHub.GitHubWorker>();
-        services.AddSingleton<GitHub.GitHubResponseCache>();
-        services.AddSingleton(new GitHub.BoardLinks(configuration["Konduktor:BoardUrl"] is { Length: > 0 } board ? new Uri(board) : null));
-        services.AddSingleton(new GitHub.GitHubOptions(configuration["Konduktor:GitHub:ApiUrl"] is { Length: > 0 } apiUrl ? new Uri(apiUrl.TrimEnd('/') + "/") : GitHub.GitHubOptions.Default));
         services.AddSingleton(new JanitorOptions
         {
             OrphanAfter = TimeSpan.FromSeconds(configuration.GetValue($"{JanitorOptions.Section}:OrphanAfterSeconds", 120.0)),
@@ -83,16 +95,19 @@ public static class KonduktorCoreServices
         services.AddSingleton<Quota.AccountLimits>();
         services.AddSingleton<Quota.UsageLedger>();
         services.AddSingleton<Quota.UsageService>();
-        services.AddSingleton<Changes.ChangeSets>();
-        services.AddSingleton<Tasks.BoardFeed>();
-        services.AddSingleton<IAuthenticator, KonduktorAuthenticator>();
+    }
 
-        if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)
-        {
-            services.AddSingleton(new LocalTokenOptions(token));
-            services.AddSingleton<IUserAuthenticator, LocalTokenAuthenticator>();
-        }
-
-        return services;
+    private static void AddGitHub(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<GitHub.GitHubWebhooks>();
+        services.AddSingleton<GitHub.GitHubApi>();
+        services.AddSingleton<GitHub.AutoFix>();
+        services.AddSingleton<GitHub.GitHubWork>();
+        services.AddSingleton<GitHub.PullRequestOpener>();
+        services.AddSingleton<GitHub.PullRequestReconciler>();
+        services.AddSingleton<GitHub.GitHubWorker>();
+        services.AddSingleton<GitHub.GitHubResponseCache>();
+        services.AddSingleton(new GitHub.BoardLinks(configuration["Konduktor:BoardUrl"] is { Length: > 0 } board ? new Uri(board) : null));
+        services.AddSingleton(new GitHub.GitHubOptions(configuration["Konduktor:GitHub:ApiUrl"] is { Length: > 0 } apiUrl ? new Uri(apiUrl.TrimEnd('/') + "/") : GitHub.GitHubOptions.Default));
     }
 }

@@ -75,6 +75,25 @@ public sealed class Azurite : IAsyncDisposable
     {
         ports ??= [FreePort(), FreePort(), FreePort()];
         accountKey ??= Konduktor.Core.Auth.Secrets.NewStorageAccountKey();
+        var azurite = new Azurite(StartLogged(Command(script, dataFolder, ports, accountKey), logFile), ports, accountKey);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!ports.All(Listening))
+        {
+            if (azurite._process.HasExited || DateTime.UtcNow > deadline)
+            {
+                await azurite.DisposeAsync();
+                throw new CommandFailedException($"Azurite did not start (see {logFile})");
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        return azurite;
+    }
+
+    /// <summary>Azurite on loopback with this account, its data in <paramref name="dataFolder"/> or in memory.</summary>
+    private static ProcessStartInfo Command(string script, string? dataFolder, IReadOnlyList<int> ports, string accountKey)
+    {
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -104,6 +123,12 @@ public sealed class Azurite : IAsyncDisposable
             start.ArgumentList.Add(dataFolder);
         }
 
+        return start;
+    }
+
+    /// <summary>Starts the process with everything it writes appended to <paramref name="logFile"/>.</summary>
+    private static Process StartLogged(ProcessStartInfo start, string logFile)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         Process process;
@@ -122,21 +147,7 @@ public sealed class Azurite : IAsyncDisposable
         process.BeginErrorReadLine();
         process.Exited += (_, _) => log.Dispose();
         process.EnableRaisingEvents = true;
-
-        var azurite = new Azurite(process, ports, accountKey);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!ports.All(Listening))
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                await azurite.DisposeAsync();
-                throw new CommandFailedException($"Azurite did not start (see {logFile})");
-            }
-
-            await Task.Delay(50, ct);
-        }
-
-        return azurite;
+        return process;
     }
 
     /// <summary>Stops an Azurite left running by a <c>konduktor up</c> that was killed.</summary>

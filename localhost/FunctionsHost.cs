@@ -54,20 +54,7 @@ public sealed class FunctionsHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Konduktor.Core.GitHub.GitHubWebhooks.MaxBodyBytes + 1024);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-            console.UseUtcTimestamp = false;
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("System", LogLevel.Warning);
-        builder.Logging.AddFilter("Azure", LogLevel.Warning);
-        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failure to start is thrown, and said once by `up`
-        builder.Logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
+        ConfigureLogging(builder.Logging);
         builder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         builder.Services.AddKonduktorFunctions(builder.Configuration);
 
@@ -79,17 +66,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
 
-        app.MapGet("/auth/local", (HttpContext http) =>
-        {
-            var code = http.Request.Query["code"].ToString();
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(code), Encoding.UTF8.GetBytes(signInCode)))
-            {
-                return Results.Text("This sign-in link is not valid (any more): open the board URL the running `konduktor up` printed.", statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            http.Response.Cookies.Append(Konduktor.Functions.Http.Api.BoardCookieFor(http.Request), localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
-            return Results.Redirect("/");
-        });
+        MapLocalSignIn(app, signInCode, localToken);
         var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);
         FunctionEndpoints.Map(app, functions);
         app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
@@ -109,6 +86,41 @@ public sealed class FunctionsHost : IAsyncDisposable
         var timers = LocalTimers.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
         var queues = LocalQueues.Start(typeof(KonduktorFunctionsServices).Assembly, app.Services);
         return new FunctionsHost(app, timers, queues, durable, functions.Count + timers.Count + queues.Count + durable.Count);
+    }
+
+    /// <summary>One line per entry, Konduktor's own at Information and the frameworks' at Warning.</summary>
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+            console.UseUtcTimestamp = false;
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("System", LogLevel.Warning);
+        logging.AddFilter("Azure", LogLevel.Warning);
+        logging.AddFilter("DurableTask", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failure to start is thrown, and said once by `up`
+        logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
+    }
+
+    /// <summary>The board URL <c>up</c> prints: its code trades for an HttpOnly cookie holding the local token.</summary>
+    private static void MapLocalSignIn(WebApplication app, string signInCode, string localToken)
+    {
+        app.MapGet("/auth/local", (HttpContext http) =>
+        {
+            var code = http.Request.Query["code"].ToString();
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(code), Encoding.UTF8.GetBytes(signInCode)))
+            {
+                return Results.Text("This sign-in link is not valid (any more): open the board URL the running `konduktor up` printed.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            http.Response.Cookies.Append(Konduktor.Functions.Http.Api.BoardCookieFor(http.Request), localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
+            return Results.Redirect("/");
+        });
     }
 
     public async ValueTask DisposeAsync()

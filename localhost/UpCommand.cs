@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Konduktor.Cli;
 using Konduktor.Cli.Commands;
 using Konduktor.Runner;
+using Konduktor.Runner.Listener;
 
 namespace Konduktor.LocalHost;
 
@@ -38,17 +38,7 @@ public static class UpCommand
         CheckPort(port);
         home.EnsurePrivate();
         using var upLock = TakeLock(home);
-
-        using var stopping = new CancellationTokenSource();
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var onHangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop); // the terminal's window closed
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        }
-
+        using var shutdown = new ShutdownSignal(); // SIGTERM, SIGINT, and SIGHUP when the terminal's window closes
         if (home.ReadUpState() is { AzuritePid: { } leftover })
         {
             await Azurite.StopLeftoverAsync(leftover);
@@ -60,72 +50,26 @@ public static class UpCommand
         {
             if (storage is null)
             {
-                var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, stopping.Token);
-                Step("Starting Azurite");
-                azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), stopping.Token, accountKey: home.EnsureAzuriteKey());
-                Step($"Azurite is running on {azurite.Endpoints} (data in {home.AzuriteData})");
+                azurite = await StartAzuriteAsync(home, shutdown.Token);
                 storage = azurite.ConnectionString;
             }
 
-            var board = await WebBoard.EnsureBuiltAsync(Step, stopping.Token);
+            var board = await WebBoard.EnsureBuiltAsync(Step, shutdown.Token);
             var signInCode = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             Step("Starting the host");
-            var settings = new Dictionary<string, string?>
-            {
-                ["Konduktor:Storage:ConnectionString"] = storage,
-                ["Konduktor:Storage:Prefix"] = prefix,
-                ["Konduktor:LocalToken"] = token,
-            };
-            foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("Konduktor__", StringComparison.Ordinal)))
-            {
-                settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
-            }
-
-            await using var host = await StartHostAsync(port, settings, board, signInCode, token, stopping.Token);
-            var url = host.Url;
-            home.WriteConfig(home.ReadConfig() with { Url = url });
-            home.WriteUpState(new UpState(Environment.ProcessId, url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
+            await using var host = await StartHostAsync(port, HostSettings(storage, prefix, token), board, signInCode, token, shutdown.Token);
+            home.WriteConfig(home.ReadConfig() with { Url = host.Url });
+            home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
             Step($"The host serves {host.FunctionCount} functions");
-
-            using var runnerStopping = new CancellationTokenSource();
-            RunnerProgram? runner = null;
-            var runnerTask = Task.CompletedTask;
-            if (agentCommand is not null)
-            {
-                var options = RunnerCommands.OptionsFor(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null);
-                Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
-                runner = await RunnerProgram.PrepareAsync(options, Step, stopping.Token);
-                runnerTask = runner.RunAsync(runnerStopping.Token);
-            }
-
+            await using var runner = agentCommand is null ? null : await LocalRunner.StartAsync(home, host.Url, token, agentCommand, shutdown.Token);
             if (board is not null)
             {
-                Step($"Board: {url}/auth/local?code={signInCode}  (opening it signs this browser in)");
+                Step($"Board: {host.Url}/auth/local?code={signInCode}  (opening it signs this browser in)");
             }
 
-            Output.Line($"{ReadyPrefix}{url}  (home: {home.Root}; Ctrl+C to stop)");
-            try
-            {
-                await Task.WhenAny(Task.Delay(Timeout.Infinite, stopping.Token), runnerTask);
-                if (runnerTask.IsFaulted)
-                {
-                    throw new CommandFailedException($"the local runner stopped: {runnerTask.Exception?.GetBaseException().Message}");
-                }
-
-                await Task.Delay(Timeout.Infinite, stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Step("Stopping");
-            }
-
-            await runnerStopping.CancelAsync();
-            await runnerTask;
-            if (runner is not null)
-            {
-                await runner.DisposeAsync();
-            }
+            Output.Line($"{ReadyPrefix}{host.Url}  (home: {home.Root}; Ctrl+C to stop)");
+            await WaitForStopAsync(runner?.Running ?? Task.CompletedTask, shutdown.Token);
+            Step("Stopping");
         }
         finally
         {
@@ -138,6 +82,89 @@ public static class UpCommand
         }
 
         Output.Line("Konduktor stopped.");
+    }
+
+    private static async Task<Azurite> StartAzuriteAsync(KonduktorHome home, CancellationToken ct)
+    {
+        var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, ct);
+        Step("Starting Azurite");
+        var azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, accountKey: home.EnsureAzuriteKey());
+        Step($"Azurite is running on {azurite.Endpoints} (data in {home.AzuriteData})");
+        return azurite;
+    }
+
+    /// <summary>The host's settings: storage and the local token, and any <c>Konduktor__*</c> environment variable.</summary>
+    private static Dictionary<string, string?> HostSettings(string storage, string prefix, string token)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Konduktor:Storage:ConnectionString"] = storage,
+            ["Konduktor:Storage:Prefix"] = prefix,
+            ["Konduktor:LocalToken"] = token,
+        };
+        foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("Konduktor__", StringComparison.Ordinal)))
+        {
+            settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>Until a signal, or until the local runner fails (then <c>up</c> fails with why).</summary>
+    private static async Task WaitForStopAsync(Task runner, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.WhenAny(Task.Delay(Timeout.Infinite, stopping), runner);
+            if (runner.IsFaulted)
+            {
+                throw new CommandFailedException($"the local runner stopped: {runner.Exception?.GetBaseException().Message}");
+            }
+
+            await Task.Delay(Timeout.Infinite, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary><c>up</c>'s own runner, stopped (its sessions first) when <c>up</c> stops.</summary>
+    private sealed class LocalRunner(RunnerProgram program, CancellationTokenSource stopping, Task running) : IAsyncDisposable
+    {
+        public Task Running => running;
+
+        public static async Task<LocalRunner> StartAsync(KonduktorHome home, string url, string token, string agentCommand, CancellationToken ct)
+        {
+            var options = RunnerCommands.OptionsFor(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null);
+            Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
+            var program = await RunnerProgram.PrepareAsync(options, Step, ct);
+            var stopping = new CancellationTokenSource();
+            return new LocalRunner(program, stopping, program.RunAsync(stopping.Token));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // A runner that failed on its own has said so (up fails with it); one that fails while it stops says so here.
+            var failedAlready = running.IsFaulted;
+            await stopping.CancelAsync();
+            try
+            {
+                if (failedAlready)
+                {
+                    await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+                else
+                {
+                    await running;
+                }
+            }
+            finally
+            {
+                await program.DisposeAsync();
+                stopping.Dispose();
+            }
+        }
     }
 
     private static void Step(string text) => Output.Line($"» {text}");

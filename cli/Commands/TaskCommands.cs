@@ -7,146 +7,159 @@ namespace Konduktor.Cli.Commands;
 
 public static class TaskCommands
 {
-    public static Command Build()
+    private static readonly Argument<string> Id = new("id") { Description = "The task's id (a unique prefix, e.g. the 8 characters shown)" };
+    private static readonly Option<string?> Title = new("--title") { Description = "One line, at most 200 characters" };
+    private static readonly Option<string> RequiredTitle = new("--title") { Description = "One line, at most 200 characters", Required = true };
+    private static readonly Option<string?> Description = new("--description", "-d") { Description = "Markdown text, or - to read it from stdin" };
+    private static readonly Option<string?> DescriptionFile = new("--description-file") { Description = "A markdown file, or - for stdin" };
+    private static readonly Option<string[]> Tags = new("--tag") { Description = "A tag (repeat for more)", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> AddTags = new("--add-tag") { Description = "Add a tag (repeatable)" };
+    private static readonly Option<string[]> RemoveTags = new("--remove-tag") { Description = "Remove a tag (repeatable)" };
+    private static readonly Option<Priority?> PriorityOption = new("--priority", "-p") { Description = "none, low, medium, high or urgent" };
+    private static readonly Option<string?> Status = new("--status", "-s") { Description = "A board column, e.g. \"To do\"" };
+    private static readonly Option<string?> Text = new("--text", "-q") { Description = "Text in the title (or a short id)" };
+    private static readonly Option<string?> Tag = new("--tag") { Description = "Only tasks with this tag" };
+    private static readonly Option<string?> Project = new("--project") { Description = "Put the task in this project (with --phase)" };
+    private static readonly Option<int?> Phase = new("--phase") { Description = "The project's phase, from 1" };
+    private static readonly Option<string?> IfMatch = new("--if-match") { Description = "Only if the task is still at this version (`tasks show` prints it): nobody's change is overwritten" };
+    private static readonly Option<bool> Stat = new("--stat") { Description = "Only the files with lines added and removed, and the commits" };
+    private static readonly Option<decimal?> Budget = new("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
+    private static readonly Argument<string> Column = new("status") { Description = "The column to move to, e.g. \"In progress\"" };
+
+    public static Command Build() =>
+        CommandFactory.Group("tasks", "Create, list, change and move tasks",
+            Create(),
+            List(),
+            SessionCommands.Run(Id, TaskRoute),
+            SessionCommands.TaskLogs(Id, TaskRoute),
+            SessionCommands.Stop(Id, TaskRoute),
+            SessionCommands.Resume(Id, TaskRoute),
+            Diff(),
+            Show(),
+            Update(),
+            Move(),
+            Delete());
+
+    private static IReadOnlyList<string> TaskRoute(CliContext cli) => cli.In(cli.Get(Id));
+
+    private static Command Create() => CommandFactory.Create("create", "Create a task", async (cli, ct) =>
     {
-        var id = new Argument<string>("id") { Description = "The task's id (a unique prefix, e.g. the 8 characters shown)" };
-        var title = new Option<string?>("--title") { Description = "One line, at most 200 characters" };
-        var requiredTitle = new Option<string>("--title") { Description = "One line, at most 200 characters", Required = true };
-        var description = new Option<string?>("--description", "-d") { Description = "Markdown text, or - to read it from stdin" };
-        var descriptionFile = new Option<string?>("--description-file") { Description = "A markdown file, or - for stdin" };
-        var tags = new Option<string[]>("--tag") { Description = "A tag (repeat for more)", AllowMultipleArgumentsPerToken = false };
-        var addTags = new Option<string[]>("--add-tag") { Description = "Add a tag (repeatable)" };
-        var removeTags = new Option<string[]>("--remove-tag") { Description = "Remove a tag (repeatable)" };
-        var priority = new Option<Priority?>("--priority", "-p") { Description = "none, low, medium, high or urgent" };
-        var status = new Option<string?>("--status", "-s") { Description = "A board column, e.g. \"To do\"" };
-        var text = new Option<string?>("--text", "-q") { Description = "Text in the title (or a short id)" };
-        var tag = new Option<string?>("--tag") { Description = "Only tasks with this tag" };
-        var project = new Option<string?>("--project") { Description = "Put the task in this project (with --phase)" };
-        var phase = new Option<int?>("--phase") { Description = "The project's phase, from 1" };
-        var ifMatch = new Option<string?>("--if-match") { Description = "Only if the task is still at this version (`tasks show` prints it): nobody's change is overwritten" };
-        var stat = new Option<bool>("--stat") { Description = "Only the files with lines added and removed, and the commits" };
-        var budget = new Option<decimal?>("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
-        var column = new Argument<string>("status") { Description = "The column to move to, e.g. \"In progress\"" };
+        var input = new NewTask
+        {
+            Title = cli.Get(RequiredTitle),
+            Description = CommandFactory.ReadText(cli.Get(Description), cli.Get(DescriptionFile)),
+            Tags = cli.Get(Tags) ?? [],
+            Priority = cli.Get(PriorityOption),
+            Status = cli.Get(Status),
+            Project = cli.Get(Project),
+            Phase = cli.Get(Phase),
+        };
+        var created = await cli.Api.CallAsync(Operations.CreateTask, cli.In(), input, ct);
+        cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\""));
+    }, RequiredTitle, Description, DescriptionFile, Tags, PriorityOption, Status, Project, Phase);
 
-        IReadOnlyList<string> TaskRoute(CliContext cli) => cli.In(cli.Get(id));
-
-        return CommandFactory.Group("tasks", "Create, list, change and move tasks",
-            CommandFactory.Create("create", "Create a task", async (cli, ct) =>
+    private static Command List() => CommandFactory.Create("list", "List tasks, by column then rank", async (cli, ct) =>
+    {
+        var list = await cli.Api.CallAsync(Operations.ListTasks, cli.In(), ct, query:
+            [new("status", cli.Get(Status)), new("tag", cli.Get(Tag)), new("priority", cli.Get(PriorityOption)?.ToString().ToLowerInvariant()), new("q", cli.Get(Text))]);
+        cli.Print(list, all =>
+        {
+            if (all.Count == 0)
             {
-                var input = new NewTask
-                {
-                    Title = cli.Get(requiredTitle),
-                    Description = CommandFactory.ReadText(cli.Get(description), cli.Get(descriptionFile)),
-                    Tags = cli.Get(tags) ?? [],
-                    Priority = cli.Get(priority),
-                    Status = cli.Get(status),
-                    Project = cli.Get(project),
-                    Phase = cli.Get(phase),
-                };
-                var created = await cli.Api.CallAsync(Operations.CreateTask, cli.In(), input, ct);
-                cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\""));
-            }, requiredTitle, description, descriptionFile, tags, priority, status, project, phase),
-            CommandFactory.Create("list", "List tasks, by column then rank", async (cli, ct) =>
-            {
-                var list = await cli.Api.CallAsync(Operations.ListTasks, cli.In(), ct, query:
-                    [new("status", cli.Get(status)), new("tag", cli.Get(tag)), new("priority", cli.Get(priority)?.ToString().ToLowerInvariant()), new("q", cli.Get(text))]);
-                cli.Print(list, all =>
-                {
-                    if (all.Count == 0)
-                    {
-                        Output.Line("No tasks.");
-                        return;
-                    }
+                Output.Line("No tasks.");
+                return;
+            }
 
-                    Output.Table(["ID", "STATUS", "PRIORITY", "TITLE", "TAGS"], all.Select(t => (IReadOnlyList<string>)
-                        [t.ShortId, t.ResumesAt is { } resumes ? $"{t.Status} (resumes {Output.Clock(resumes)})" : t.QuotaResetsAt is not null ? $"{t.Status} (waiting for quota)" : t.Status,
-                         Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
-                });
-            }, status, tag, priority, text),
-            SessionCommands.Run(id, TaskRoute),
-            SessionCommands.TaskLogs(id, TaskRoute),
-            SessionCommands.Stop(id, TaskRoute),
-            SessionCommands.Resume(id, TaskRoute),
-            CommandFactory.Create("diff", "What the task's branch changes against its base, as of its latest session (no GitHub needed)", async (cli, ct) =>
-            {
-                var changes = await cli.Api.CallAsync(Operations.GetTaskChanges, TaskRoute(cli), ct);
-                cli.Print(changes, c => ShowChanges(c, cli.Get(stat)));
-            }, id, stat),
-            CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
-            {
-                var shown = await cli.Api.CallAsync(Operations.GetTask, TaskRoute(cli), ct);
-                cli.Print(shown, t =>
-                {
-                    Output.Line($"{t.ShortId}  {t.Title}");
-                    Output.Line($"id:       {t.Id}");
-                    Output.Line($"status:   {t.Status}");
-                    Output.Line($"priority: {Label(t.Priority)}");
-                    Output.Line($"tags:     {string.Join(", ", t.Tags)}");
-                    Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}   version: {t.Version}");
-                    if (t.PullRequestUrl is { } pr)
-                    {
-                        var state = string.Join(", ", new[] { t.ChecksState is { } checks ? $"checks {checks}" : null, t.ReviewState is { } review and not "none" ? review.Replace('_', ' ') : null }.OfType<string>());
-                        Output.Line($"PR:       #{t.PullRequestNumber} {pr}{(state.Length > 0 ? $" ({state})" : "")}");
-                    }
+            Output.Table(["ID", "STATUS", "PRIORITY", "TITLE", "TAGS"], all.Select(t => (IReadOnlyList<string>)
+                [t.ShortId, t.ResumesAt is { } resumes ? $"{t.Status} (resumes {Output.Clock(resumes)})" : t.QuotaResetsAt is not null ? $"{t.Status} (waiting for quota)" : t.Status,
+                 Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
+        });
+    }, Status, Tag, PriorityOption, Text);
 
-                    if (t.ProjectId is { } projectId)
-                    {
-                        Output.Line($"project:  {Konduktor.Core.ShortId.Of(projectId)} (`konduktor projects show {Konduktor.Core.ShortId.Of(projectId)}`)");
-                    }
+    private static Command Diff() => CommandFactory.Create("diff", "What the task's branch changes against its base, as of its latest session (no GitHub needed)", async (cli, ct) =>
+    {
+        var changes = await cli.Api.CallAsync(Operations.GetTaskChanges, TaskRoute(cli), ct);
+        cli.Print(changes, c => ShowChanges(c, cli.Get(Stat)));
+    }, Id, Stat);
 
-                    if (t.Note is { } note)
-                    {
-                        Output.Line($"note:     {note}");
-                    }
+    private static Command Show() => CommandFactory.Create("show", "Show a task with its description", async (cli, ct) =>
+    {
+        var shown = await cli.Api.CallAsync(Operations.GetTask, TaskRoute(cli), ct);
+        cli.Print(shown, ShowTask);
+    }, Id);
 
-                    if (t.LatestSession is { } latest)
-                    {
-                        Output.Line($"branch:   {t.Branch}");
-                        Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}{(t.BudgetUsd is { } budget ? $" of its ${budget:0.00} budget" : "")}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
-                    }
+    private static void ShowTask(TaskItem t)
+    {
+        Output.Line($"{t.ShortId}  {t.Title}");
+        Output.Line($"id:       {t.Id}");
+        Output.Line($"status:   {t.Status}");
+        Output.Line($"priority: {Label(t.Priority)}");
+        Output.Line($"tags:     {string.Join(", ", t.Tags)}");
+        Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}   version: {t.Version}");
+        if (t.PullRequestUrl is { } pr)
+        {
+            var state = string.Join(", ", new[] { t.ChecksState is { } checks ? $"checks {checks}" : null, t.ReviewState is { } review and not "none" ? review.Replace('_', ' ') : null }.OfType<string>());
+            Output.Line($"PR:       #{t.PullRequestNumber} {pr}{(state.Length > 0 ? $" ({state})" : "")}");
+        }
 
-                    if (Output.QuotaWait(t) is { } waiting)
-                    {
-                        Output.Line($"quota:    {waiting}");
-                    }
+        if (t.ProjectId is { } projectId)
+        {
+            Output.Line($"project:  {ShortId.Of(projectId)} (`konduktor projects show {ShortId.Of(projectId)}`)");
+        }
 
-                    if (!string.IsNullOrEmpty(t.Description))
-                    {
-                        Output.Line("");
-                        Output.Line(t.Description);
-                    }
-                });
-            }, id),
-            CommandFactory.Create("update", "Change a task's fields", async (cli, ct) =>
-            {
-                var replaceTags = cli.Parse.GetResult(tags) is not null ? cli.Get(tags) : null;
-                var changes = new TaskChanges
-                {
-                    Project = cli.Get(project),
-                    Phase = cli.Get(phase),
-                    Title = cli.Get(title),
-                    Description = CommandFactory.ReadText(cli.Get(description), cli.Get(descriptionFile)),
-                    Tags = replaceTags,
-                    AddTags = cli.Get(addTags) is { Length: > 0 } add ? add : null,
-                    RemoveTags = cli.Get(removeTags) is { Length: > 0 } remove ? remove : null,
-                    Priority = cli.Get(priority),
-                    Status = cli.Get(status),
-                    BudgetUsd = cli.Get(budget),
-                };
-                var updated = await cli.Api.CallAsync(Operations.UpdateTask, TaskRoute(cli), changes, ct, cli.Get(ifMatch));
-                cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
-            }, id, title, description, descriptionFile, tags, addTags, removeTags, priority, status, project, phase, budget, ifMatch),
-            CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
-            {
-                var moved = await cli.Api.CallAsync(Operations.MoveTask, TaskRoute(cli), new MoveRequest(cli.Get(column)), ct, cli.Get(ifMatch));
-                cli.Print(moved, t => Output.Line($"Task moved: {t.ShortId} → {t.Status}"));
-            }, id, column, ifMatch),
-            CommandFactory.Create("delete", "Delete a task", async (cli, ct) =>
-            {
-                var deleted = await cli.Api.CallAsync(Operations.DeleteTask, TaskRoute(cli), ct);
-                cli.Print(deleted, t => Output.Line($"Task deleted: {t.ShortId} \"{t.Title}\""));
-            }, id));
+        if (t.Note is { } note)
+        {
+            Output.Line($"note:     {note}");
+        }
+
+        if (t.LatestSession is { } latest)
+        {
+            Output.Line($"branch:   {t.Branch}");
+            Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}{(t.BudgetUsd is { } budget ? $" of its ${budget:0.00} budget" : "")}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
+        }
+
+        if (Output.QuotaWait(t) is { } waiting)
+        {
+            Output.Line($"quota:    {waiting}");
+        }
+
+        if (!string.IsNullOrEmpty(t.Description))
+        {
+            Output.Line("");
+            Output.Line(t.Description);
+        }
     }
+
+    private static Command Update() => CommandFactory.Create("update", "Change a task's fields", async (cli, ct) =>
+    {
+        var changes = new TaskChanges
+        {
+            Project = cli.Get(Project),
+            Phase = cli.Get(Phase),
+            Title = cli.Get(Title),
+            Description = CommandFactory.ReadText(cli.Get(Description), cli.Get(DescriptionFile)),
+            Tags = cli.Parse.GetResult(Tags) is not null ? cli.Get(Tags) : null,
+            AddTags = cli.Get(AddTags) is { Length: > 0 } add ? add : null,
+            RemoveTags = cli.Get(RemoveTags) is { Length: > 0 } remove ? remove : null,
+            Priority = cli.Get(PriorityOption),
+            Status = cli.Get(Status),
+            BudgetUsd = cli.Get(Budget),
+        };
+        var updated = await cli.Api.CallAsync(Operations.UpdateTask, TaskRoute(cli), changes, ct, cli.Get(IfMatch));
+        cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
+    }, Id, Title, Description, DescriptionFile, Tags, AddTags, RemoveTags, PriorityOption, Status, Project, Phase, Budget, IfMatch);
+
+    private static Command Move() => CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
+    {
+        var moved = await cli.Api.CallAsync(Operations.MoveTask, TaskRoute(cli), new MoveRequest(cli.Get(Column)), ct, cli.Get(IfMatch));
+        cli.Print(moved, t => Output.Line($"Task moved: {t.ShortId} → {t.Status}"));
+    }, Id, Column, IfMatch);
+
+    private static Command Delete() => CommandFactory.Create("delete", "Delete a task", async (cli, ct) =>
+    {
+        var deleted = await cli.Api.CallAsync(Operations.DeleteTask, TaskRoute(cli), ct);
+        cli.Print(deleted, t => Output.Line($"Task deleted: {t.ShortId} \"{t.Title}\""));
+    }, Id);
 
     private static void ShowChanges(Konduktor.Core.Changes.ChangeSet c, bool statOnly)
     {

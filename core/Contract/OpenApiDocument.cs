@@ -97,6 +97,43 @@ public static class OpenApiDocument
 
     private static JsonObject Describe(Operation operation, IDictionary<string, JsonNode> schemas)
     {
+        var described = new JsonObject
+        {
+            ["operationId"] = operation.Name,
+            ["summary"] = operation.Summary,
+            ["x-konduktor-callers"] = new JsonArray([.. Callers(operation).Select(c => (JsonNode?)c)]),
+        };
+        if (operation.Act is { } act)
+        {
+            described["x-konduktor-act"] = JsonNamingPolicy.CamelCase.ConvertName(act.ToString());
+            described["security"] = new JsonArray(new JsonObject { ["bearer"] = new JsonArray() });
+        }
+        else
+        {
+            described["security"] = new JsonArray();
+        }
+
+        if (Parameters(operation) is { Count: > 0 } parameters)
+        {
+            described["parameters"] = parameters;
+        }
+
+        if (operation.Body is { } body)
+        {
+            described["requestBody"] = new JsonObject { ["required"] = true, ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Schema(body, schemas) } } };
+        }
+        else if (operation.RawBody is { } raw)
+        {
+            described["requestBody"] = new JsonObject { ["required"] = true, ["content"] = new JsonObject { [raw] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string" } } } };
+        }
+
+        described["responses"] = Responses(operation, schemas);
+        return described;
+    }
+
+    /// <summary>The route's path parameters, then the query's, then If-Match where the operation takes it.</summary>
+    private static JsonArray Parameters(Operation operation)
+    {
         var parameters = new JsonArray();
         foreach (var name in operation.Parameters)
         {
@@ -114,36 +151,12 @@ public static class OpenApiDocument
             parameters.Add((JsonNode)new JsonObject { ["name"] = "If-Match", ["in"] = "header", ["required"] = false, ["description"] = "The `version` read: the change is refused (409) if it changed since.", ["schema"] = new JsonObject { ["type"] = "string" } });
         }
 
-        var described = new JsonObject
-        {
-            ["operationId"] = operation.Name,
-            ["summary"] = operation.Summary,
-            ["x-konduktor-callers"] = new JsonArray([.. Callers(operation).Select(c => (JsonNode?)c)]),
-        };
-        if (operation.Act is { } act)
-        {
-            described["x-konduktor-act"] = JsonNamingPolicy.CamelCase.ConvertName(act.ToString());
-            described["security"] = new JsonArray(new JsonObject { ["bearer"] = new JsonArray() });
-        }
-        else
-        {
-            described["security"] = new JsonArray();
-        }
+        return parameters;
+    }
 
-        if (parameters.Count > 0)
-        {
-            described["parameters"] = parameters;
-        }
-
-        if (operation.Body is { } body)
-        {
-            described["requestBody"] = new JsonObject { ["required"] = true, ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Schema(body, schemas) } } };
-        }
-        else if (operation.RawBody is { } raw)
-        {
-            described["requestBody"] = new JsonObject { ["required"] = true, ["content"] = new JsonObject { [raw] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string" } } } };
-        }
-
+    /// <summary>The reply on success, and each failure the operation can meet (shared problem+json responses).</summary>
+    private static JsonObject Responses(Operation operation, IDictionary<string, JsonNode> schemas)
+    {
         var responses = new JsonObject
         {
             [operation.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
@@ -159,8 +172,7 @@ public static class OpenApiDocument
             responses[status] = new JsonObject { ["$ref"] = "#/components/responses/" + name };
         }
 
-        described["responses"] = responses;
-        return described;
+        return responses;
     }
 
     private static IEnumerable<string> Callers(Operation operation) => operation.Act is { } act

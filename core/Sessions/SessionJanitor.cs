@@ -44,59 +44,60 @@ public sealed class SessionJanitor(ActiveSessions active, SessionStore sessions,
             {
                 await active.RemoveAsync(Guid.Parse(row.RowKey), ct);
                 tidied++;
-                continue;
             }
-
-            if (session.StatusValue == SessionStatus.WaitingForQuota)
+            else if (session.StatusValue == SessionStatus.WaitingForQuota)
             {
-                if (session.ResumesAt is { } resumesAt && resumesAt <= now
-                    && (await starts.ContinueParkedAsync(session, null, "its usage limit has reset", ct)).IsSuccess)
-                {
-                    continued++;
-                }
-
-                continue;
+                continued += await ContinueIfResetAsync(session, now, ct) ? 1 : 0;
             }
-
-            if (session.StatusValue == SessionStatus.Queued)
+            else if (session.StatusValue == SessionStatus.Queued)
             {
-                // Waiting is not being lost: while no runner takes jobs (none online, or all at a usage limit), the
-                // message is sent again ever less often, not every few minutes for hours.
-                if (now - row.EnqueuedAt > options.LostAfter * Math.Min(1 << Math.Min(row.EnqueueCount - 1, 4), 12))
-                {
-                    await queue.EnqueueAsync(session.WorkspaceId, session.Id, ct);
-                    await active.UpsertAsync(session, r => (r.EnqueuedAt, r.EnqueueCount) = (now, r.EnqueueCount + 1), ct);
-                    logger.LogWarning("Session {SessionId} was still queued {Minutes:0.0} min after its job was sent; sent it again", session.Id, (now - row.EnqueuedAt).TotalMinutes);
-                    requeued++;
-                }
-
-                continue;
+                requeued += await ResendIfLostAsync(session, row, now, ct) ? 1 : 0;
             }
-
-            var beat = session.RunnerId is { } runnerId && heartbeats.TryGetValue(Guid.Parse(runnerId), out var found) ? found : null;
-            // A claim is a sign of life too: an idle runner's last heartbeat may be older than the session it just claimed.
-            var lastBeat = beat?.At is { } heard && (session.ClaimedAt is null || heard > session.ClaimedAt) ? heard : session.ClaimedAt;
-            if (beat is { At: { } at } && session.ClaimedAt is { } claimed && at - claimed > ClaimGrace && !beat.Sessions.Contains(session.Id))
+            else if (WhyOrphaned(session, heartbeats, now) is { } reason && (await ends.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
             {
-                // The runner heartbeats but no longer names the session: it restarted, or lost it some other way.
-                var reason = $"runner {session.RunnerName ?? "?"} no longer runs it (it restarted, or lost the session); resume the task to continue where it left off";
-                if ((await ends.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
-                {
-                    logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
-                    orphaned++;
-                }
-            }
-            else if (lastBeat is null || now - lastBeat.Value > options.OrphanAfter)
-            {
-                var reason = $"runner {session.RunnerName ?? "?"} stopped heartbeating{(lastBeat is { } last ? $" at {last:u}" : "")}; resume the task to continue where it left off";
-                if ((await ends.EndAsync(session, SessionStatus.Orphaned, reason, ct)).IsSuccess)
-                {
-                    logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
-                    orphaned++;
-                }
+                logger.LogWarning("Session {SessionId} orphaned: {Reason}", session.Id, reason);
+                orphaned++;
             }
         }
 
         return new JanitorReport(orphaned, requeued, tidied, continued);
+    }
+
+    private async Task<bool> ContinueIfResetAsync(SessionEntity session, DateTimeOffset now, CancellationToken ct) =>
+        session.ResumesAt is { } resumesAt && resumesAt <= now
+        && (await starts.ContinueParkedAsync(session, null, "its usage limit has reset", ct)).IsSuccess;
+
+    /// <summary>
+    /// Waiting is not being lost: while no runner takes jobs (none online, or all at a usage limit), the message is sent
+    /// again ever less often, not every few minutes for hours.
+    /// </summary>
+    private async Task<bool> ResendIfLostAsync(SessionEntity session, ActiveSessionEntity row, DateTimeOffset now, CancellationToken ct)
+    {
+        if (now - row.EnqueuedAt <= options.LostAfter * Math.Min(1 << Math.Min(row.EnqueueCount - 1, 4), 12))
+        {
+            return false;
+        }
+
+        await queue.EnqueueAsync(session.WorkspaceId, session.Id, ct);
+        await active.UpsertAsync(session, r => (r.EnqueuedAt, r.EnqueueCount) = (now, r.EnqueueCount + 1), ct);
+        logger.LogWarning("Session {SessionId} was still queued {Minutes:0.0} min after its job was sent; sent it again", session.Id, (now - row.EnqueuedAt).TotalMinutes);
+        return true;
+    }
+
+    /// <summary>Why a session on a runner is orphaned: its runner no longer names it, or went silent. Null while it lives.</summary>
+    private string? WhyOrphaned(SessionEntity session, Dictionary<Guid, LastHeartbeat> heartbeats, DateTimeOffset now)
+    {
+        var beat = session.RunnerId is { } runnerId && heartbeats.TryGetValue(Guid.Parse(runnerId), out var found) ? found : null;
+        // A claim is a sign of life too: an idle runner's last heartbeat may be older than the session it just claimed.
+        var lastBeat = beat?.At is { } heard && (session.ClaimedAt is null || heard > session.ClaimedAt) ? heard : session.ClaimedAt;
+        if (beat is { At: { } at } && session.ClaimedAt is { } claimed && at - claimed > ClaimGrace && !beat.Sessions.Contains(session.Id))
+        {
+            // The runner heartbeats but no longer names the session: it restarted, or lost it some other way.
+            return $"runner {session.RunnerName ?? "?"} no longer runs it (it restarted, or lost the session); resume the task to continue where it left off";
+        }
+
+        return lastBeat is null || now - lastBeat.Value > options.OrphanAfter
+            ? $"runner {session.RunnerName ?? "?"} stopped heartbeating{(lastBeat is { } last ? $" at {last:u}" : "")}; resume the task to continue where it left off"
+            : null;
     }
 }

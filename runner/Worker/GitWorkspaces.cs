@@ -63,41 +63,10 @@ public sealed partial class GitWorkspaces(string workDirectory)
         await gate.WaitAsync(ct);
         try
         {
-            if (!Directory.Exists(mirror))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(mirror)!);
-                var partial = mirror + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-                await Git(null, ct, "clone", "--bare", "--quiet", "--", repository, partial);
-                await Git(partial, ct, "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
-                Directory.Move(partial, mirror);
-            }
-
-            await File.WriteAllTextAsync(Path.Combine(mirror, "hooks", "commit-msg"), CommitMsgHook.ReplaceLineEndings("\n"), ct);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(Path.Combine(mirror, "hooks", "commit-msg"), (UnixFileMode)0b111_101_101);
-            }
-            await Git(mirror, ct, "fetch", "--prune", "--quiet", "origin");
-
+            await FetchMirrorAsync(repository, mirror, ct);
             if (!File.Exists(Path.Combine(worktree, ".git")))
             {
-                await Git(mirror, ct, "worktree", "prune");
-                Directory.CreateDirectory(Path.GetDirectoryName(worktree)!);
-                if (await GitSucceedsAsync(mirror, ct, "show-ref", "--verify", "--quiet", $"refs/heads/{branch}"))
-                {
-                    await Git(mirror, ct, "worktree", "add", "--quiet", worktree, branch);
-                }
-                else if (await GitSucceedsAsync(mirror, ct, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}"))
-                {
-                    await Git(mirror, ct, "worktree", "add", "--quiet", "-b", branch, worktree, $"refs/remotes/origin/{branch}");
-                }
-                else
-                {
-                    await Git(mirror, ct, "worktree", "add", "--quiet", "--no-track", "-b", branch, worktree, $"refs/remotes/origin/{defaultBranch}");
-                }
-
-                await Git(mirror, ct, "config", $"branch.{branch}.remote", "origin");
-                await Git(mirror, ct, "config", $"branch.{branch}.merge", $"refs/heads/{branch}");
+                await AddWorktreeAsync(mirror, worktree, branch, defaultBranch, ct);
             }
         }
         finally
@@ -115,6 +84,49 @@ public sealed partial class GitWorkspaces(string workDirectory)
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, TrailersFile), $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n", ct);
         await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror), RunnerFilesJson.Default.WorktreeOwner), ct);
         return worktree;
+    }
+
+    /// <summary>The repository's bare mirror, cloned when missing (whole or not at all), its commit hook current, fetched now.</summary>
+    private async Task FetchMirrorAsync(string repository, string mirror, CancellationToken ct)
+    {
+        if (!Directory.Exists(mirror))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(mirror)!);
+            var partial = mirror + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+            await Git(null, ct, "clone", "--bare", "--quiet", "--", repository, partial);
+            await Git(partial, ct, "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
+            Directory.Move(partial, mirror);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(mirror, "hooks", "commit-msg"), CommitMsgHook.ReplaceLineEndings("\n"), ct);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(mirror, "hooks", "commit-msg"), (UnixFileMode)0b111_101_101);
+        }
+
+        await Git(mirror, ct, "fetch", "--prune", "--quiet", "origin");
+    }
+
+    /// <summary>The branch's worktree: the local branch, else the remote's, else a new branch from the default branch.</summary>
+    private async Task AddWorktreeAsync(string mirror, string worktree, string branch, string defaultBranch, CancellationToken ct)
+    {
+        await Git(mirror, ct, "worktree", "prune");
+        Directory.CreateDirectory(Path.GetDirectoryName(worktree)!);
+        if (await GitSucceedsAsync(mirror, ct, "show-ref", "--verify", "--quiet", $"refs/heads/{branch}"))
+        {
+            await Git(mirror, ct, "worktree", "add", "--quiet", worktree, branch);
+        }
+        else if (await GitSucceedsAsync(mirror, ct, "show-ref", "--verify", "--quiet", $"refs/remotes/origin/{branch}"))
+        {
+            await Git(mirror, ct, "worktree", "add", "--quiet", "-b", branch, worktree, $"refs/remotes/origin/{branch}");
+        }
+        else
+        {
+            await Git(mirror, ct, "worktree", "add", "--quiet", "--no-track", "-b", branch, worktree, $"refs/remotes/origin/{defaultBranch}");
+        }
+
+        await Git(mirror, ct, "config", $"branch.{branch}.remote", "origin");
+        await Git(mirror, ct, "config", $"branch.{branch}.merge", $"refs/heads/{branch}");
     }
 
     /// <summary>The worktree's own git directory (where Konduktor keeps what it knows of the worktree).</summary>

@@ -15,7 +15,6 @@ namespace Konduktor.Runner.Worker;
 /// <param name="usageLimitMet">Told when an agent meets its account's usage limit (rejected): the runner starts nothing more until the reset.</param>
 public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, TimeProvider clock, IIdGenerator ids, ILogger logger, Action<UsageLimit> usageLimitMet)
 {
-    private const int MaxErrorLength = 4000;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -98,7 +97,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                 shipper.Add("konduktor", caughtUp);
             }
 
-            conversation = await ChooseConversationAsync(worktree, shipper, shutdown);
+            conversation = await new ConversationChoice(job, api, agent, options.Name, ids, logger).ChooseAsync(worktree, shipper, shutdown);
             report = await RunAgentAsync(worktree, conversation, shipper, shutdown);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
@@ -111,14 +110,21 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             report = new SessionReport { Status = SessionStatus.Failed, Error = e.Message };
         }
 
+        report = await SettleAsync(report, conversation, shipper);
+        await SendReportAsync(report, shipper, shutdown);
+    }
+
+    /// <summary>The report once the work is kept: not finished when its commits are only here, secrets masked, and why it was abandoned in the log.</summary>
+    private async Task<SessionReport> SettleAsync(SessionReport report, Conversation? conversation, LogShipper shipper)
+    {
         if (_worktree is { } kept)
         {
-            var (branch, notPushed) = await KeepWorkAsync(kept, report.ClaudeSessionId ?? conversation?.Id, shipper);
+            var (branch, notPushed) = await new SessionWorkKeeper(job, api, git, agent, _mask, logger).KeepAsync(kept, report.ClaudeSessionId ?? conversation?.Id, _claudeSessionReported, shipper);
             report = branch is { } pushed ? report with { CommitsAhead = pushed.Ahead, HeadCommit = pushed.Head } : report;
             if (notPushed is not null && report.Status is SessionStatus.Succeeded or SessionStatus.NeedsAttention)
             {
                 // Work that is only on this machine is not done: the task must not look finished.
-                report = report with { Status = SessionStatus.Failed, Error = Shorten($"the agent finished, but its commits could not be pushed to {job.Branch} ({notPushed}); they are in the worktree on runner {options.Name} — resume the task to try again") };
+                report = report with { Status = SessionStatus.Failed, Error = SessionVerdicts.Shorten($"the agent finished, but its commits could not be pushed to {job.Branch} ({notPushed}); they are in the worktree on runner {options.Name} — resume the task to try again") };
             }
         }
 
@@ -127,14 +133,20 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             shipper.Add("konduktor", $"the agent stopped at its account's usage limit ({limit.Window?.Replace('_', ' ') ?? "window unknown"}{(limit.ResetsAt is { } at ? $", resets {at:yyyy-MM-dd HH:mm} UTC" : "")}): the session waits for the reset, then continues its conversation");
         }
 
-        // The secrets the agent had never leave in what Konduktor keeps of the session.
-        report = report with { Error = _mask.ApplyOrNull(report.Error), Outcome = report.Outcome is { } outcome ? outcome with { Result = _mask.ApplyOrNull(outcome.Result), Errors = outcome.Errors?.Select(_mask.Apply).ToList() } : null };
         _reporting = true;
         if (Volatile.Read(ref _abandoned) is { } abandoned)
         {
             shipper.Add("konduktor", abandoned);
         }
 
+        // The secrets the agent had never leave in what Konduktor keeps of the session.
+        return report with { Error = _mask.ApplyOrNull(report.Error), Outcome = report.Outcome is { } outcome ? outcome with { Result = _mask.ApplyOrNull(outcome.Result), Errors = outcome.Errors?.Select(_mask.Apply).ToList() } : null };
+    }
+
+    /// <summary>The log first (every event shipped), then the report; on shutdown the runner waits for Konduktor ten seconds at most.</summary>
+    private async Task SendReportAsync(SessionReport report, LogShipper shipper, CancellationToken shutdown)
+    {
+        var session = job.Session;
         await _claudeSessionReported;
         await _usageLimitReported;
         await shipper.CompleteAsync();
@@ -168,41 +180,6 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         logger.LogWarning("Session {SessionId}: {Said}", job.Session.Id, said);
-    }
-
-    /// <summary>
-    /// A new conversation gets Konduktor's own id (<c>--session-id</c>), so its transcript is found by that id. A resume
-    /// continues the conversation when its transcript is on this machine or kept in storage; when it is kept nowhere, a
-    /// fresh conversation starts on the branch with what is known of the earlier ones — never a <c>--resume</c> into
-    /// Claude Code's "No conversation found".
-    /// </summary>
-    private async Task<Conversation> ChooseConversationAsync(string worktree, LogShipper shipper, CancellationToken ct)
-    {
-        if (job.ResumeClaudeSessionId is not { } resume)
-        {
-            return new Conversation(ids.NewId().ToString(), Resumed: false, job.Prompt);
-        }
-
-        if (ClaudeTranscripts.IsConversationId(resume))
-        {
-            if (ClaudeTranscripts.Find(agent.ProjectsDirectory, resume) is not null)
-            {
-                return new Conversation(resume, Resumed: true, job.Prompt);
-            }
-
-            var file = ClaudeTranscripts.RestorePath(agent.ProjectsDirectory, worktree, resume);
-            if (await Retry.UntilAcceptedAsync(token => api.LoadTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, file, token), logger, "restore the transcript", ct))
-            {
-                shipper.Add("konduktor", $"restored the transcript of conversation {resume} from storage");
-                return new Conversation(resume, Resumed: true, job.Prompt);
-            }
-        }
-
-        var fresh = job.PromptWithoutConversation
-            ?? throw new ProcessFailedException($"conversation {resume} cannot be continued: its transcript is neither on runner {options.Name} nor kept in storage");
-        shipper.Add("konduktor", $"warning: the transcript of conversation {resume} is kept nowhere, so it cannot be continued; a new conversation starts on the branch with the task and the last session's summary");
-        logger.LogWarning("Session {SessionId}: conversation {Conversation} has no transcript anywhere; starting a new one", job.Session.Id, resume);
-        return new Conversation(ids.NewId().ToString(), Resumed: false, fresh);
     }
 
     private async Task<SessionReport> RunAgentAsync(string worktree, Conversation conversation, LogShipper shipper, CancellationToken shutdown)
@@ -308,7 +285,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         shipper.Add("konduktor", outcome.Note);
-        return outcome.Failure is { } failure ? new SessionReport { Status = SessionStatus.Failed, Error = Shorten(failure) }
+        return outcome.Failure is { } failure ? new SessionReport { Status = SessionStatus.Failed, Error = SessionVerdicts.Shorten(failure) }
             : _stopRequested || Volatile.Read(ref _abandoned) is not null ? Interrupted(new SessionReport { Status = SessionStatus.Failed })
             : null;
     }
@@ -316,7 +293,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     /// <summary>The session's report when a lapsed lease or a stop ended it, else null.</summary>
     private SessionReport? Interrupted(SessionReport report) =>
         (Volatile.Read(ref _abandoned) ?? (lease.Lapsed ? lease.LapsedReason(options.Name) : null)) is { } abandoned
-            ? report with { Status = SessionStatus.Orphaned, Error = Shorten(abandoned + "; resume the task to continue where it left off") }
+            ? report with { Status = SessionStatus.Orphaned, Error = SessionVerdicts.Shorten(abandoned + "; resume the task to continue where it left off") }
             : _stopRequested ? report with { Status = SessionStatus.Stopped, Error = "stopped as asked" }
             : null;
 
@@ -348,11 +325,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         if (outcome is { Succeeded: true } && exitCode == 0)
         {
             return outcome.PermissionDenials is { Count: > 0 } denials
-                ? report with { Status = SessionStatus.NeedsAttention, Error = Shorten(DeniedReason(denials)) }
+                ? report with { Status = SessionStatus.NeedsAttention, Error = SessionVerdicts.Shorten(SessionVerdicts.DeniedReason(denials, job.PermissionMode)) }
                 : report with { Status = SessionStatus.Succeeded };
         }
 
-        report = report with { Error = Shorten(FailureReason(outcome, exitCode, output.StderrTail)) };
+        report = report with { Error = SessionVerdicts.Shorten(SessionVerdicts.FailureReason(outcome, exitCode, output.StderrTail)) };
         if (UsageLimit.EndedOn(succeeded: false, outcome?.ApiErrorStatus, output.UsageLimit) is not { } limit)
         {
             return report;
@@ -363,7 +340,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         usageLimitMet(limit);
         var resets = limit.ResetsAt is { } at ? $"it resets at {at:yyyy-MM-dd HH:mm} UTC" : "its reset was not given";
         return job.Session.TaskId is null
-            ? report with { UsageLimit = limit, Error = Shorten($"stopped at the account's usage limit ({limit.Window ?? "window unknown"}); {resets}; the agent runs again when next due") }
+            ? report with { UsageLimit = limit, Error = SessionVerdicts.Shorten($"stopped at the account's usage limit ({limit.Window ?? "window unknown"}); {resets}; the agent runs again when next due") }
             : report with { Status = SessionStatus.WaitingForQuota, UsageLimit = limit, Error = null };
     }
 
@@ -403,117 +380,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
     }
 
-    /// <summary>Why the session failed, from whatever exists: Claude Code's errors, its result text, the stderr tail.</summary>
-    public static string FailureReason(SessionOutcome? outcome, int exitCode, string stderrTail)
-    {
-        var exit = exitCode != 0 ? $", exit code {exitCode}" : "";
-        if (outcome is null)
-        {
-            return $"the agent exited with code {exitCode} without a result{(stderrTail.Length > 0 ? ":\n" + stderrTail : "")}";
-        }
-
-        var why = outcome.Reason ?? (stderrTail.Length > 0 ? stderrTail : "it gave no reason");
-        var api = outcome.ApiErrorStatus is { } status ? $", API status {status}" : "";
-        return $"the agent's result was {outcome.Subtype}{(outcome.IsError ? " (is_error)" : "")}{api}{exit}: {why}";
-    }
-
-    /// <summary>What a person needs to see when the agent was refused tool calls: which, and what to change.</summary>
-    public string DeniedReason(IReadOnlyList<PermissionDenial> denials)
-    {
-        var shown = string.Join("; ", denials.Take(5).Select(d => d.Input is { Length: > 0 } input ? $"{d.Tool} ({input})" : d.Tool));
-        return $"Claude Code refused {denials.Count} tool call{(denials.Count == 1 ? "" : "s")} under permission mode {job.PermissionMode}: {shown}{(denials.Count > 5 ? "; …" : "")}. "
-            + "The agent may not have done what it was asked: look at its log, allow what it needs (`konduktor config set --permission-mode bypassPermissions`), and resume the task.";
-    }
-
-    private static string Shorten(string text) => text.Length > MaxErrorLength ? text[..(MaxErrorLength - 1)] + "…" : text;
-
     /// <summary>Where a running agent's pid is noted, so a runner restarted after a crash can end agents left behind.</summary>
     public static string AgentPidFile(string workDirectory, Guid sessionId) => Path.Combine(workDirectory, "agents", $"{sessionId:N}.pid");
-
-    /// <summary>
-    /// After every session: the transcript goes to storage (so any runner can resume), and commits the agent left
-    /// on the task branch are pushed (so the work is never only on this machine). Best effort, reported in the log.
-    /// Returns how far the pushed task branch is ahead of the default branch (Konduktor opens its pull request from that).
-    /// </summary>
-    private async Task<((int Ahead, string Head)? Branch, string? NotPushed)> KeepWorkAsync(string worktree, string? claudeSessionId, LogShipper shipper)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        (int Ahead, string Head)? branch = null;
-        string? notPushed = null;
-        try
-        {
-            // The commits first: they need only git's remote, which may be reachable when Konduktor is not.
-            // A scheduled agent's worktree is refreshed on its next run; what it makes goes through tasks, not this branch.
-            if (!job.FreshWorktree)
-            {
-                if (await git.UnpushedCommitsAsync(worktree, job.Branch, job.DefaultBranch, limit.Token) > 0)
-                {
-                    try
-                    {
-                        await git.PushAsync(worktree, job.Branch, limit.Token);
-                        shipper.Add("konduktor", $"pushed the agent's commits on {job.Branch} so they are kept");
-                    }
-                    catch (Exception e) when (e is ProcessFailedException or OperationCanceledException)
-                    {
-                        notPushed = e is OperationCanceledException ? "the push timed out" : e.Message;
-                        shipper.Add("konduktor", $"could not push the agent's commits on {job.Branch}: {notPushed}");
-                    }
-                }
-
-                branch = await git.AheadOfDefaultAsync(worktree, job.DefaultBranch, limit.Token);
-                await KeepChangesAsync(worktree, shipper, limit.Token);
-            }
-
-            if (claudeSessionId is not null)
-            {
-                if (ClaudeTranscripts.Find(agent.ProjectsDirectory, claudeSessionId) is { } transcript)
-                {
-                    await _claudeSessionReported.WaitAsync(limit.Token);
-                    await Retry.UntilAcceptedAsync(async token =>
-                    {
-                        await api.SaveTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, transcript, _mask, token);
-                        return true;
-                    }, logger, "keep the transcript", limit.Token);
-                }
-                else
-                {
-                    shipper.Add("konduktor", $"warning: no transcript of conversation {claudeSessionId} under {agent.ProjectsDirectory}; only this runner's agent could have continued it, and a resume elsewhere starts afresh");
-                    logger.LogWarning("Session {SessionId}: no transcript of conversation {Conversation} under {Projects}", job.Session.Id, claudeSessionId, agent.ProjectsDirectory);
-                }
-            }
-        }
-        catch (Exception e) when (e is RunnerApiException or ProcessFailedException or IOException or OperationCanceledException)
-        {
-            shipper.Add("konduktor", $"could not keep everything of this session: {e.Message}");
-        }
-
-        return (branch, notPushed);
-    }
-
-    /// <summary>What the branch changes against its base goes to Konduktor (the board's Changes tab), the session's secrets masked in it.</summary>
-    private async Task KeepChangesAsync(string worktree, LogShipper shipper, CancellationToken ct)
-    {
-        Konduktor.Core.Changes.ChangeSet changes;
-        try
-        {
-            changes = await git.ChangeSetAsync(worktree, job.DefaultBranch, job.Branch, ct);
-            changes = changes with
-            {
-                Diff = _mask.Apply(changes.Diff),
-                Commits = changes.Commits.Select(c => c with { Subject = _mask.Apply(c.Subject), Trailers = c.Trailers.Select(_mask.Apply).ToList() }).ToList(),
-            };
-            await Retry.UntilAcceptedAsync(token => api.SaveChangesAsync(job.Session.WorkspaceId, job.Session.Id, changes, token), logger, "keep the branch's changes", ct);
-        }
-        catch (Exception e) when (e is ProcessFailedException or RunnerApiException)
-        {
-            // The transcript and the commits matter more: the next session keeps the changes again.
-            shipper.Add("konduktor", $"could not keep the branch's changes for the board: {e.Message}");
-            return;
-        }
-
-        shipper.Add("konduktor", $"kept the branch's changes against {job.DefaultBranch}: {changes.Files.Count + changes.MoreFiles} file(s), +{changes.Added} -{changes.Removed}, {changes.Commits.Count} commit(s)"
-            + (changes.Truncated ? $" (the diff is cut at {Konduktor.Core.Changes.ChangeSetRules.MaxDiffChars:N0} characters)" : ""));
-    }
 
     private async Task ReportClaudeSessionAsync(string claudeSessionId, CancellationToken ct)
     {
@@ -527,6 +395,3 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
     }
 }
-
-/// <summary>The Claude conversation a session runs: Konduktor's id for a new one, or the one it continues.</summary>
-public sealed record Conversation(string Id, bool Resumed, string Prompt);

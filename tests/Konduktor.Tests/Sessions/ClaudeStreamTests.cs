@@ -92,7 +92,7 @@ public sealed class ClaudeStreamTests
     {
         var outcome = result is null ? null : Assert.IsType<ClaudeEvent.Result>(ClaudeEvent.Parse(result)).Outcome;
 
-        var reason = SessionExecution.FailureReason(outcome, exitCode, stderr);
+        var reason = SessionVerdicts.FailureReason(outcome, exitCode, stderr);
 
         Assert.EndsWith(expected, reason, StringComparison.Ordinal);
     }
