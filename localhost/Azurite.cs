@@ -40,10 +40,16 @@ public sealed class Azurite : IAsyncDisposable
 
     public string Endpoints => $"127.0.0.1:{_ports[0]}/{_ports[1]}/{_ports[2]}";
 
-    public string ConnectionString =>
+    public string ConnectionString => ConnectionStringFor(_ports);
+
+    /// <summary>This account on other ports (the journaling proxy's in front of Azurite).</summary>
+    public string ConnectionStringFor(IReadOnlyList<int> ports) =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{_ports[0]}/{AccountName};QueueEndpoint=http://127.0.0.1:{_ports[1]}/{AccountName};" +
-        $"TableEndpoint=http://127.0.0.1:{_ports[2]}/{AccountName};";
+        $"BlobEndpoint=http://127.0.0.1:{ports[0]}/{AccountName};QueueEndpoint=http://127.0.0.1:{ports[1]}/{AccountName};" +
+        $"TableEndpoint=http://127.0.0.1:{ports[2]}/{AccountName};";
+
+    /// <summary>Asks Azurite to save every database now (the preload answers); false when it is not running.</summary>
+    public bool AskToSave() => !_process.HasExited && ProcessSignals.SendUser2(_process.Id);
 
     /// <summary>Finds Azurite's entry script, installing the pinned package when it is missing.</summary>
     public static async Task<string> EnsureInstalledAsync(string toolsFolder, Action<string> step, CancellationToken ct)
@@ -96,11 +102,22 @@ public sealed class Azurite : IAsyncDisposable
     {
         var start = new ProcessStartInfo("node")
         {
+            // Not the terminal's stdin either: a node whose stdin is a terminal that has hung up fails as it exits.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         start.Environment["AZURITE_ACCOUNTS"] = $"{AccountName}:{accountKey}";
+        if (dataFolder is not null)
+        {
+            // Terminal signals left to up, and saving on demand for the storage journal's checkpoints (Durability/).
+            start.ArgumentList.Add("--require");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "azurite-preload.js"));
+            start.Environment["KONDUKTOR_AZURITE_DATA"] = dataFolder;
+            start.Environment["KONDUKTOR_AZURITE_SCRIPT"] = script;
+        }
+
         foreach (var argument in new[]
         {
             script, "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
@@ -141,6 +158,7 @@ public sealed class Azurite : IAsyncDisposable
             throw new CommandFailedException("Node.js is needed to run Azurite: install Node 20 or later and make sure `node` is on PATH");
         }
 
+        process.StandardInput.Close();
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
         process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         process.BeginOutputReadLine();

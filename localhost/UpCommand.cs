@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Konduktor.Cli;
 using Konduktor.Cli.Commands;
 using Konduktor.Runner;
+using Konduktor.LocalHost.Durability;
 using Konduktor.Runner.Listener;
 
 namespace Konduktor.LocalHost;
@@ -38,6 +39,7 @@ public static class UpCommand
         CheckPort(port);
         home.EnsurePrivate();
         using var upLock = TakeLock(home);
+        TerminalWriter.Install(); // it may outlive the window it was started in
         using var shutdown = new ShutdownSignal(); // SIGTERM, SIGINT, and SIGHUP when the terminal's window closes
         if (home.ReadUpState() is { AzuritePid: { } leftover })
         {
@@ -46,12 +48,14 @@ public static class UpCommand
 
         var token = home.EnsureLocalToken();
         Azurite? azurite = null;
+        DurableStorage? durable = null;
         try
         {
             if (storage is null)
             {
                 azurite = await StartAzuriteAsync(home, shutdown.Token);
-                storage = azurite.ConnectionString;
+                durable = await DurableStorage.StartAsync(azurite, home.AzuriteData, Step, shutdown.Token);
+                storage = durable.ConnectionString;
             }
 
             var board = await WebBoard.EnsureBuiltAsync(Step, shutdown.Token);
@@ -59,7 +63,7 @@ public static class UpCommand
             Step("Starting the host");
             await using var host = await StartHostAsync(port, HostSettings(storage, prefix, token), board, signInCode, token, shutdown.Token);
             home.WriteConfig(home.ReadConfig() with { Url = host.Url });
-            home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, azurite?.Pid, azurite?.Endpoints, prefix));
+            home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, azurite?.Pid, durable?.Endpoints, prefix));
             Step($"The host serves {host.FunctionCount} functions");
             await using var runner = agentCommand is null ? null : await LocalRunner.StartAsync(home, host.Url, token, agentCommand, shutdown.Token);
             if (board is not null)
@@ -73,6 +77,12 @@ public static class UpCommand
         }
         finally
         {
+            // Last, once nothing writes: the journal's final checkpoint, then Azurite (which saves as it closes).
+            if (durable is not null)
+            {
+                await durable.DisposeAsync();
+            }
+
             if (azurite is not null)
             {
                 await azurite.DisposeAsync();
@@ -87,6 +97,7 @@ public static class UpCommand
     private static async Task<Azurite> StartAzuriteAsync(KonduktorHome home, CancellationToken ct)
     {
         var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, ct);
+        DurableStorage.PrepareDataFolder(home.AzuriteData, Step);
         Step("Starting Azurite");
         var azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, accountKey: home.EnsureAzuriteKey());
         Step($"Azurite is running on {azurite.Endpoints} (data in {home.AzuriteData})");

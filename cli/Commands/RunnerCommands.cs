@@ -49,6 +49,7 @@ public static class RunnerCommands
 
                 var options = OptionsFor(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir), cli.Get(account))
                     with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential };
+                TerminalWriter.Install(); // it may outlive the window it was started in
                 using var shutdown = new ShutdownSignal();
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
                 await using var runner = await RunnerProgram.PrepareAsync(options, Output.Line, shutdown.Token);

@@ -149,6 +149,9 @@ public static partial class ProcessSignals
         }
     }
 
+    /// <summary>Sends SIGUSR2 (a program's own request; its number differs between Linux and macOS); false when the process is gone.</summary>
+    public static bool SendUser2(int pid) => !OperatingSystem.IsWindows() && Kill(pid, OperatingSystem.IsMacOS() ? 31 : 12) == 0;
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 }

@@ -289,6 +289,20 @@ public sealed class KonduktorUp : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// SIGKILL of <c>up</c> and its Azurite together, as an out-of-memory kill or a power cut would: nothing is saved on
+    /// the way out. Agents, in their own groups, live on.
+    /// </summary>
+    public void CrashWithAzurite()
+    {
+        var azurite = new Konduktor.Cli.KonduktorHome(Home).ReadUpState()?.AzuritePid
+            ?? throw new InvalidOperationException("this up runs no Azurite of its own");
+        _process.Crash();
+        using var node = System.Diagnostics.Process.GetProcessById(azurite);
+        node.Kill();
+        node.WaitForExit();
+    }
+
     public Task<int> StopAsync() => _process.StopAsync();
 
     public Task<int> InterruptAsync() => _process.InterruptAsync();

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Konduktor.LocalHost.Durability;
+
+/// <summary>
+/// <c>up</c>'s storage as its clients see it: Azurite behind the <see cref="JournalingProxy"/>, what the journal kept
+/// replayed at start, and a checkpoint every <see cref="CheckpointEvery"/> while there are writes, and at the end.
+/// </summary>
+public sealed class DurableStorage : IAsyncDisposable
+{
+    public static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(30);
+    private readonly Azurite _azurite;
+    private readonly StorageJournal _journal;
+    private readonly JournalingProxy _proxy;
+    private readonly StorageCheckpoints _checkpoints;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private readonly Action<string> _say;
+
+    private DurableStorage(Azurite azurite, StorageJournal journal, JournalingProxy proxy, StorageCheckpoints checkpoints, Action<string> say)
+    {
+        (_azurite, _journal, _proxy, _checkpoints, _say) = (azurite, journal, proxy, checkpoints, say);
+        _loop = Task.Run(CheckpointLoopAsync);
+    }
+
+    /// <summary>The connection string clients use: the proxy's ports, Azurite's account.</summary>
+    public string ConnectionString => _azurite.ConnectionStringFor(_proxy.Ports);
+
+    public string Endpoints => $"127.0.0.1:{_proxy.Ports[0]}/{_proxy.Ports[1]}/{_proxy.Ports[2]} (Azurite: {_azurite.Endpoints})";
+
+    /// <summary>The journal's folder beside Azurite's data.</summary>
+    public static string JournalFolder(string dataFolder) => Path.Combine(dataFolder, "journal");
+
+    /// <summary>Before Azurite starts: database files a power cut damaged come back from the last checkpoint.</summary>
+    public static void PrepareDataFolder(string dataFolder, Action<string> step)
+    {
+        foreach (var restored in StorageCheckpoints.RestoreDamaged(dataFolder))
+        {
+            step($"{Path.GetFileName(restored)} was not whole (a power cut?): restored from the last checkpoint; the journal has what came after");
+        }
+    }
+
+    public static async Task<DurableStorage> StartAsync(Azurite azurite, string dataFolder, Action<string> step, CancellationToken ct)
+    {
+        var folder = JournalFolder(dataFolder);
+        var kept = StorageJournal.Segments(folder);
+        if (kept.Count > 0)
+        {
+            var replay = new JournalReplay(azurite.Ports, Azurite.AccountName, azurite.AccountKey);
+            var report = await replay.ReplayAsync(kept, refused => step($"warning: {refused}"), ct);
+            step($"Replayed {report.Records:N0} write(s) Azurite had not saved when it last stopped{(report.Refused > 0 ? $" ({report.Refused} refused)" : "")}");
+        }
+
+        var journal = StorageJournal.Open(folder);
+        var proxy = await JournalingProxy.StartAsync(azurite.Ports, [FreePort(), FreePort(), FreePort()], journal, ct);
+        var storage = new DurableStorage(azurite, journal, proxy, new StorageCheckpoints(dataFolder, journal, azurite.AskToSave, step), step);
+        if (kept.Count > 0)
+        {
+            await storage._checkpoints.CheckpointAsync(ct);
+        }
+
+        return storage;
+    }
+
+    /// <summary>After every client has stopped: nothing more comes through, and a last checkpoint leaves no journal behind.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _loop;
+        await _proxy.DisposeAsync();
+        await _checkpoints.CheckpointAsync(CancellationToken.None);
+
+        await _journal.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    private async Task CheckpointLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CheckpointEvery, _stopping.Token);
+                if (_journal.Unsealed > 0)
+                {
+                    await _checkpoints.CheckpointAsync(_stopping.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _say($"warning: a checkpoint of the storage journal failed ({e.Message}); the journal keeps everything until the next one");
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Konduktor.Core.Sessions;
+using Konduktor.Core.Tasks;
+using Konduktor.LocalHost.Durability;
+using Konduktor.Tests.Infrastructure;
+
+namespace Konduktor.Tests.EndToEnd;
+
+/// <summary>
+/// Nothing <c>up</c> acknowledged is lost when it and its Azurite die together (SIGKILL: an out-of-memory kill, a power
+/// cut for everything but the disk's cache): writes are journaled and synced before they are answered.
+/// </summary>
+public sealed class DurabilityTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Tasks_acknowledged_just_before_up_and_its_azurite_are_killed_are_all_there_after_a_restart()
+    {
+        var home = KonduktorUp.NewHome();
+        var titles = Enumerable.Range(1, 5).Select(i => $"acknowledged {i}").ToList();
+        await using (var up = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]))
+        {
+            Assert.Equal(0, (await up.CliAsync("workspaces", "create", "myorg/kept")).ExitCode);
+            foreach (var title in titles)
+            {
+                var created = await up.CliAsync("-w", "kept", "tasks", "create", "--title", title);
+                Assert.True(created.ExitCode == 0, created.ToString());
+            }
+
+            up.CrashWithAzurite();
+        }
+
+        var journal = DurableStorage.JournalFolder(Path.Combine(home, "azurite"));
+        var kept = StorageJournal.Segments(journal);
+        Assert.NotEmpty(kept);
+        await using var restarted = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]);
+        Assert.Contains("Replayed", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(titles, (await TasksAsync(restarted, "kept")).Select(t => t.Title).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(kept, File.Exists); // the checkpoint at start put them in Azurite's files
+    }
+
+    [Fact]
+    public async Task A_clean_stop_leaves_no_journal_to_replay()
+    {
+        var home = KonduktorUp.NewHome();
+        await using (var up = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]))
+        {
+            Assert.Equal(0, (await up.CliAsync("workspaces", "create", "myorg/tidy")).ExitCode);
+            Assert.Equal(0, (await up.CliAsync("-w", "tidy", "tasks", "create", "--title", "saved on the way out")).ExitCode);
+            Assert.Equal(0, await up.StopAsync());
+        }
+
+        Assert.Empty(StorageJournal.Segments(DurableStorage.JournalFolder(Path.Combine(home, "azurite"))));
+        await using var restarted = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]);
+        Assert.DoesNotContain("Replayed", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(["saved on the way out"], (await TasksAsync(restarted, "tidy")).Select(t => t.Title));
+    }
+
+    [Fact]
+    public async Task A_database_file_a_power_cut_left_empty_comes_back_from_the_last_checkpoint_and_the_journal()
+    {
+        var home = KonduktorUp.NewHome();
+        var data = Path.Combine(home, "azurite");
+        await using (var up = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]))
+        {
+            Assert.Equal(0, (await up.CliAsync("workspaces", "create", "myorg/cut")).ExitCode);
+            Assert.Equal(0, (await up.CliAsync("-w", "cut", "tasks", "create", "--title", "before the checkpoint")).ExitCode);
+            Assert.Equal(0, await up.StopAsync());
+        }
+
+        await using (var up = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]))
+        {
+            Assert.Equal(0, (await up.CliAsync("-w", "cut", "tasks", "create", "--title", "after the checkpoint")).ExitCode);
+            up.CrashWithAzurite();
+        }
+
+        // What a rename of an unsynced file can leave after a power cut: the name, and nothing in it.
+        await File.WriteAllTextAsync(Path.Combine(data, "__azurite_db_table__.json"), "");
+        await using var restarted = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]);
+        Assert.Contains("restored from the last checkpoint", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(["after the checkpoint", "before the checkpoint"], (await TasksAsync(restarted, "cut")).Select(t => t.Title).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Closing_the_terminal_window_up_runs_in_stops_it_in_order_with_every_write_saved()
+    {
+        var home = KonduktorUp.NewHome();
+        var start = KonduktorCli.StartInfo(home, ["up", "--port", "0", "--agent-command", StandInAgent.Executable]);
+        StandInAgent.Prepare(start, home);
+        int azurite;
+        await using (var terminal = PseudoTerminal.Start(start))
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(terminal.Screen.Contains(Konduktor.LocalHost.UpCommand.ReadyPrefix, StringComparison.Ordinal) ? terminal.Screen : null), "up to be ready in its terminal", TimeSpan.FromSeconds(90));
+            azurite = new Konduktor.Cli.KonduktorHome(home).ReadUpState()!.AzuritePid!.Value;
+            Assert.Equal(0, (await KonduktorCli.RunAsync(home, ["workspaces", "create", "myorg/window"])).ExitCode);
+            foreach (var title in new[] { "one", "two", "three" })
+            {
+                Assert.Equal(0, (await KonduktorCli.RunAsync(home, ["-w", "window", "tasks", "create", "--title", title])).ExitCode);
+            }
+
+            await terminal.CloseWindowAsync();
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await terminal.Process.WaitForExitAsync(patience.Token);
+            Assert.True(terminal.Process.ExitCode == 0, $"up exited with {terminal.Process.ExitCode}:\n{terminal.Screen}");
+        }
+
+        Assert.False(Konduktor.Runner.Processes.ProcessSignals.IsAlive(azurite), "Azurite outlived up");
+        Assert.False(File.Exists(Path.Combine(home, "up.json")));
+        Assert.Empty(StorageJournal.Segments(DurableStorage.JournalFolder(Path.Combine(home, "azurite"))));
+        await using var restarted = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]);
+        Assert.DoesNotContain("Replayed", restarted.Output, StringComparison.Ordinal);
+        Assert.Equal(["one", "three", "two"], (await TasksAsync(restarted, "window")).Select(t => t.Title).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Twenty times: an agent logs steadily and a person creates tasks as fast as the CLI goes, and up and Azurite are
+    /// killed at a random moment. After the last restart every task the CLI said was created is there once, and every
+    /// session's log is one gap-free sequence with the agent's lines in the order it said them, none twice.
+    /// </summary>
+    [Fact]
+    public async Task Killed_twenty_times_at_random_moments_up_loses_no_acknowledged_task_and_no_log_event()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var home = KonduktorUp.NewHome();
+        var remote = await GitRemote.CreateAsync();
+        var acknowledged = new ConcurrentBag<string>();
+        var sessions = new List<Guid>();
+        for (var cycle = 0; cycle < 20; cycle++)
+        {
+            await using var up = await KonduktorUp.StartAsync(home, environment: KonduktorUp.QuickJanitor);
+            if (cycle == 0)
+            {
+                Assert.Equal(0, (await up.CliAsync("workspaces", "create", remote.Path, "--name", "chaos")).ExitCode);
+            }
+
+            var driver = new SessionDriver(up);
+            var steps = Enumerable.Range(1, 400).SelectMany(k => new object[] { new { say = $"cycle {cycle} line {k}" }, new { sleep = 15 } }).ToArray();
+            var task = await driver.CreateTaskAsync("chaos", $"agent of cycle {cycle}", StandInAgent.Script(steps));
+            sessions.Add((await driver.RunAsync("chaos", task)).Id);
+            using var stop = new CancellationTokenSource();
+            var person = Task.Run(async () =>
+            {
+                for (var n = 0; !stop.IsCancellationRequested; n++)
+                {
+                    var title = $"cycle {cycle} task {n}";
+                    if ((await up.CliAsync("-w", "chaos", "tasks", "create", "--title", title)).ExitCode == 0)
+                    {
+                        acknowledged.Add(title);
+                    }
+                }
+            });
+            await Eventually.WaitAsync(async () => await driver.GetSessionAsync("chaos", sessions[^1]) is { Status: SessionStatus.Running } running ? running : null, "the agent to be running");
+            await Task.Delay(random.Next(0, 1500)); // the moment of the crash, not a wait for anything
+            up.CrashWithAzurite();
+            await stop.CancelAsync();
+            await person;
+        }
+
+        await using var last = await KonduktorUp.StartAsync(home, environment: KonduktorUp.QuickJanitor);
+        var titles = (await TasksAsync(last, "chaos")).Select(t => t.Title).ToList();
+        var missing = acknowledged.Except(titles).ToList();
+        Assert.True(missing.Count == 0, $"seed {seed}: acknowledged but gone: {string.Join(", ", missing)}");
+        Assert.True(titles.Count == titles.Distinct().Count(), $"seed {seed}: a task is there twice");
+        var lastDriver = new SessionDriver(last);
+        var logged = 0;
+        foreach (var session in sessions)
+        {
+            await lastDriver.WaitForEndAsync("chaos", session, TimeSpan.FromSeconds(90));
+            var events = await lastDriver.LogsAsync("chaos", session);
+            Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Seq));
+            var said = events.Select(e => System.Text.RegularExpressions.Regex.Match(e.Text, @"""text"":""cycle \d+ line (\d+)""")).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.True(said.SequenceEqual(Enumerable.Range(1, said.Count)), $"seed {seed}: session {session} said {string.Join(",", said)}");
+            logged += events.Count;
+        }
+
+        output.WriteLine($"seed {seed}: {acknowledged.Count} tasks acknowledged, {logged} log events in {sessions.Count} sessions, all kept");
+        Assert.True(logged > 0 && acknowledged.Count > 20, "the crashes came before anything was written: nothing was tested");
+    }
+
+    private static async Task<List<TaskItem>> TasksAsync(KonduktorUp up, string workspace)
+    {
+        var listed = await up.CliAsync("-w", workspace, "--json", "tasks", "list");
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        return JsonSerializer.Deserialize<List<TaskItem>>(listed.Output, SessionsHost.Json)!;
+    }
+}
