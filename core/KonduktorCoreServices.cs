@@ -79,6 +79,8 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionClaims>();
         services.AddSingleton<SessionReports>();
         services.AddSingleton<SessionLogs>();
+        services.AddSingleton<LogChunks>();
+        services.AddSingleton<LogCompactor>();
         services.AddSingleton<SessionJanitor>();
         services.AddSingleton<Transcripts>();
         services.AddSingleton(new JanitorOptions

@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using Konduktor.Cli;
 using Konduktor.Cli.Commands;
 using Konduktor.Runner;
+using Konduktor.Core.Sessions;
 using Konduktor.LocalHost.Durability;
+using Microsoft.Extensions.DependencyInjection;
 using Konduktor.Runner.Listener;
 
 namespace Konduktor.LocalHost;
@@ -65,6 +67,11 @@ public static class UpCommand
             home.WriteConfig(home.ReadConfig() with { Url = host.Url });
             home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, azurite?.Pid, durable?.Endpoints, prefix));
             Step($"The host serves {host.FunctionCount} functions");
+            // An install whose logs are table rows (the layout before chunks) has them moved now, before anyone reads.
+            if (await host.Services.GetRequiredService<LogCompactor>().MigrateAsync(TimeSpan.MaxValue, shutdown.Token) is > 0 and var migrated)
+            {
+                Step($"Moved the logs of {migrated} session(s) into compressed chunks");
+            }
             await using var runner = agentCommand is null ? null : await LocalRunner.StartAsync(home, host.Url, token, agentCommand, shutdown.Token);
             if (board is not null)
             {

@@ -21,10 +21,12 @@ public sealed record LogAppend(IReadOnlyList<LogEvent> Events);
 public sealed record LogAppended(int Written);
 
 /// <summary>
-/// Session logs, kept forever: PartitionKey = session id, RowKey = the zero-padded sequence number. A batch is
-/// written as upserts, so a retried batch lands on the same rows and never duplicates. Nothing here deletes.
+/// Session logs, kept forever. Events arrive as table rows (PartitionKey = session id, RowKey = the zero-padded
+/// sequence number; a batch is written as upserts, so a retried batch lands on the same rows and never duplicates), and
+/// the <see cref="LogCompactor"/> moves them into compressed chunks (<see cref="LogChunks"/>) within seconds. Readers see
+/// one sequence across chunks and rows.
 /// </summary>
-public sealed class SessionLogs(SessionStore sessions, StorageClients storage, TextStore texts, SessionSignals signals)
+public sealed class SessionLogs(SessionStore sessions, StorageClients storage, TextStore texts, SessionSignals signals, LogChunks chunks, LogCompactor compactor)
 {
     public const int MaxEventsPerAppend = 5000;
     public const int MaxReadLimit = 5000;
@@ -84,6 +86,7 @@ public sealed class SessionLogs(SessionStore sessions, StorageClients storage, T
             batches.Add(current);
         }
 
+        await compactor.NoteAsync(workspaceId, sessionId, ct);
         var table = await storage.Table(TableNames.SessionLogs);
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (batch, token) =>
             await table.SubmitTransactionAsync(batch, token));
@@ -108,7 +111,7 @@ public sealed class SessionLogs(SessionStore sessions, StorageClients storage, T
         while (true)
         {
             var seen = signals.Version(session.Id);
-            var events = ContiguousFrom(after, await ReadEventsAsync(session.Id, after, limit, ct), SessionStates.IsFinal(session.StatusValue));
+            var events = ContiguousFrom(after, await ReadEventsAsync(session.WorkspaceId, session.Id, after, limit, ct), SessionStates.IsFinal(session.StatusValue));
             var next = events.Count > 0 ? events[^1].Seq : after;
             var finished = SessionStates.IsFinal(session.StatusValue);
             var complete = finished && events.Count < limit && (session.LastSequence is not { } last || next >= last);
@@ -146,7 +149,56 @@ public sealed class SessionLogs(SessionStore sessions, StorageClients storage, T
         return count == events.Count ? events : events[..count];
     }
 
-    private async Task<List<LogEvent>> ReadEventsAsync(Guid sessionId, long after, int limit, CancellationToken ct)
+    /// <summary>
+    /// Up to <paramref name="limit"/> events after <paramref name="after"/>, from chunks and rows, whichever holds the
+    /// next one. Rows are deleted only once a chunk holds them, so an event not in the rows read is in a chunk; a chunk
+    /// merged away meanwhile is looked up again.
+    /// </summary>
+    private async Task<List<LogEvent>> ReadEventsAsync(Guid workspaceId, Guid sessionId, long after, int limit, CancellationToken ct)
+    {
+        var events = new List<LogEvent>();
+        var cursor = after;
+        while (events.Count < limit)
+        {
+            var rows = await ReadRowsAsync(sessionId, cursor, limit - events.Count, ct);
+            if (rows.Count > 0 && rows[0].Seq == cursor + 1)
+            {
+                events.AddRange(rows);
+                break;
+            }
+
+            if (await chunks.FindNextAsync(workspaceId, sessionId, cursor, ct) is not { } chunk || (rows.Count > 0 && rows[0].Seq < chunk.First))
+            {
+                // No chunk holds the next event: it is in flight, or a gap an ended session keeps; what there is follows.
+                events.AddRange(rows);
+                break;
+            }
+
+            IReadOnlyList<LogEvent> held;
+            try
+            {
+                held = await chunks.ReadAsync(chunk, ct);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                chunks.Forget(sessionId);
+                continue;
+            }
+
+            var taken = held.Where(e => e.Seq > cursor).Take(limit - events.Count).ToList();
+            if (taken.Count == 0)
+            {
+                break;
+            }
+
+            events.AddRange(taken);
+            cursor = taken[^1].Seq;
+        }
+
+        return events;
+    }
+
+    private async Task<List<LogEvent>> ReadRowsAsync(Guid sessionId, long after, int limit, CancellationToken ct)
     {
         var table = await storage.Table(TableNames.SessionLogs);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(sessionId)} and RowKey gt {LogEntity.Row(after)}");

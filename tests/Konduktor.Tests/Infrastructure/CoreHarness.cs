@@ -69,6 +69,12 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public SessionLogs Logs => _services.GetRequiredService<SessionLogs>();
 
+    public LogCompactor Compactor => _services.GetRequiredService<LogCompactor>();
+
+    public LogChunks Chunks => _services.GetRequiredService<LogChunks>();
+
+    public TimeProvider Clock => _services.GetRequiredService<TimeProvider>();
+
     public RunnerService Runners => _services.GetRequiredService<RunnerService>();
 
     public IAuthenticator Authenticator => _services.GetRequiredService<IAuthenticator>();
