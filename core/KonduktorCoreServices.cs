@@ -81,6 +81,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionLogs>();
         services.AddSingleton<LogChunks>();
         services.AddSingleton<LogCompactor>();
+        services.AddSingleton(new LogCompactionOptions(!string.Equals(configuration[LogCompactionOptions.Setting], "off", StringComparison.OrdinalIgnoreCase)));
         services.AddSingleton<SessionJanitor>();
         services.AddSingleton<Transcripts>();
         services.AddSingleton(new JanitorOptions

@@ -49,7 +49,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     /// <param name="signInCode">The code in the board URL <c>up</c> prints: it trades for an HttpOnly cookie holding <paramref name="localToken"/>.</param>
     public static async Task<FunctionsHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string localToken, CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "Konduktor" });
+        var builder = LocalWebApplication.CreateBuilder("Konduktor");
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -49,14 +49,12 @@ public static class UpCommand
         }
 
         var token = home.EnsureLocalToken();
-        Azurite? azurite = null;
         DurableStorage? durable = null;
         try
         {
             if (storage is null)
             {
-                azurite = await StartAzuriteAsync(home, shutdown.Token);
-                durable = await DurableStorage.StartAsync(azurite, home.AzuriteData, Step, shutdown.Token);
+                durable = await StartStorageAsync(home, shutdown.Token);
                 storage = durable.ConnectionString;
             }
 
@@ -65,7 +63,7 @@ public static class UpCommand
             Step("Starting the host");
             await using var host = await StartHostAsync(port, HostSettings(storage, prefix, token), board, signInCode, token, shutdown.Token);
             home.WriteConfig(home.ReadConfig() with { Url = host.Url });
-            home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, azurite?.Pid, durable?.Endpoints, prefix));
+            home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, durable?.Azurite.Pid, durable?.Endpoints, prefix));
             Step($"The host serves {host.FunctionCount} functions");
             // An install whose logs are table rows (the layout before chunks) has them moved now, before anyone reads.
             if (await host.Services.GetRequiredService<LogCompactor>().MigrateAsync(TimeSpan.MaxValue, shutdown.Token) is > 0 and var migrated)
@@ -90,25 +88,21 @@ public static class UpCommand
                 await durable.DisposeAsync();
             }
 
-            if (azurite is not null)
-            {
-                await azurite.DisposeAsync();
-            }
-
             File.Delete(home.UpStateFile);
         }
 
         Output.Line("Konduktor stopped.");
     }
 
-    private static async Task<Azurite> StartAzuriteAsync(KonduktorHome home, CancellationToken ct)
+    /// <summary>Azurite with its data under the home, behind the journal that keeps what it acknowledged.</summary>
+    private static async Task<DurableStorage> StartStorageAsync(KonduktorHome home, CancellationToken ct)
     {
         var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, ct);
         DurableStorage.PrepareDataFolder(home.AzuriteData, Step);
         Step("Starting Azurite");
-        var azurite = await Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, accountKey: home.EnsureAzuriteKey());
-        Step($"Azurite is running on {azurite.Endpoints} (data in {home.AzuriteData})");
-        return azurite;
+        var storage = await DurableStorage.StartAsync(ports => Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, ports, home.EnsureAzuriteKey()), home.AzuriteData, Step, ct);
+        Step($"Azurite is running on {storage.Azurite.Endpoints} (data in {home.AzuriteData}), reached through {storage.Endpoints}");
+        return storage;
     }
 
     /// <summary>The host's settings: storage and the local token, and any <c>Konduktor__*</c> environment variable.</summary>

@@ -6,6 +6,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Sessions;
 
+/// <param name="Enabled">False (<c>Konduktor:Logs:Compaction</c> = off) keeps every event a table row, the layout before chunks: for the year bench's comparison.</param>
+public sealed record LogCompactionOptions(bool Enabled)
+{
+    public const string Setting = "Konduktor:Logs:Compaction";
+}
+
 /// <param name="Sessions">Sessions whose rows were looked at.</param>
 /// <param name="Moved">Events moved from table rows into chunks.</param>
 /// <param name="Migrated">Sessions of the old layout (logs as rows only) whose rows moved in this pass.</param>
@@ -18,7 +24,7 @@ public sealed record CompactionReport(int Sessions, int Moved, int Migrated);
 /// noted in <c>logcompactions</c> when their events arrive; an install whose logs are all rows (the layout before
 /// chunks) is moved session by session first, resumably, and noted as done in <c>konduktorlayout</c>.
 /// </summary>
-public sealed class LogCompactor(StorageClients storage, LogChunks chunks, SessionStore sessions, TextStore texts, TimeProvider clock, ILogger<LogCompactor> logger)
+public sealed class LogCompactor(StorageClients storage, LogChunks chunks, SessionStore sessions, TextStore texts, LogCompactionOptions options, TimeProvider clock, ILogger<LogCompactor> logger)
 {
     public const string PendingTable = "logcompactions";
     public const string LayoutTable = "konduktorlayout";
@@ -43,6 +49,11 @@ public sealed class LogCompactor(StorageClients storage, LogChunks chunks, Sessi
     /// <summary>One pass: the old layout's sessions first (for a while), then every noted session.</summary>
     public async Task<CompactionReport> RunAsync(CancellationToken ct)
     {
+        if (!options.Enabled)
+        {
+            return new CompactionReport(0, 0, 0);
+        }
+
         var migrated = await MigrateAsync(MigrationSlice, ct);
         var table = await storage.Table(PendingTable);
         int looked = 0, moved = 0;
@@ -139,6 +150,11 @@ public sealed class LogCompactor(StorageClients storage, LogChunks chunks, Sessi
     /// </summary>
     public async Task<int> MigrateAsync(TimeSpan slice, CancellationToken ct)
     {
+        if (!options.Enabled)
+        {
+            return 0;
+        }
+
         var layout = await storage.Table(LayoutTable);
         if ((await layout.GetEntityIfExistsAsync<TableEntity>("layout", "logs", cancellationToken: ct)).HasValue)
         {

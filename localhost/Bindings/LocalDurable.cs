@@ -49,7 +49,7 @@ public sealed class LocalDurable : IAsyncDisposable
         var loggers = services.GetRequiredService<ILoggerFactory>();
         await engine.Service.CreateIfNotExistsAsync();
 
-        var sidecarBuilder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "Konduktor.Durable" });
+        var sidecarBuilder = LocalWebApplication.CreateBuilder("Konduktor.Durable");
         sidecarBuilder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         sidecarBuilder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         sidecarBuilder.Services.AddSingleton(loggers);

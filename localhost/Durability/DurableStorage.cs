@@ -5,7 +5,8 @@ namespace Konduktor.LocalHost.Durability;
 
 /// <summary>
 /// <c>up</c>'s storage as its clients see it: Azurite behind the <see cref="JournalingProxy"/>, what the journal kept
-/// replayed at start, and a checkpoint every <see cref="CheckpointEvery"/> while there are writes, and at the end.
+/// replayed at start, a checkpoint every <see cref="CheckpointEvery"/> while there are writes, and at the end one more
+/// before Azurite stops (it saves as it closes).
 /// </summary>
 public sealed class DurableStorage : IAsyncDisposable
 {
@@ -27,7 +28,8 @@ public sealed class DurableStorage : IAsyncDisposable
     /// <summary>The connection string clients use: the proxy's ports, Azurite's account.</summary>
     public string ConnectionString => _azurite.ConnectionStringFor(_proxy.Ports);
 
-    public string Endpoints => $"127.0.0.1:{_proxy.Ports[0]}/{_proxy.Ports[1]}/{_proxy.Ports[2]} (Azurite: {_azurite.Endpoints})";
+    /// <summary>Where clients reach storage (the proxy), as <see cref="Azurite.Endpoints"/> says Azurite's own.</summary>
+    public string Endpoints => $"127.0.0.1:{_proxy.Ports[0]}/{_proxy.Ports[1]}/{_proxy.Ports[2]}";
 
     /// <summary>The journal's folder beside Azurite's data.</summary>
     public static string JournalFolder(string dataFolder) => Path.Combine(dataFolder, "journal");
@@ -41,27 +43,55 @@ public sealed class DurableStorage : IAsyncDisposable
         }
     }
 
-    public static async Task<DurableStorage> StartAsync(Azurite azurite, string dataFolder, Action<string> step, CancellationToken ct)
+    /// <summary>
+    /// Starts Azurite (on ports chosen here) and the proxy in front of it at the same time, then replays what the journal
+    /// kept, before any client can reach storage.
+    /// </summary>
+    public static async Task<DurableStorage> StartAsync(Func<IReadOnlyList<int>, Task<Azurite>> startAzurite, string dataFolder, Action<string> step, CancellationToken ct)
     {
         var folder = JournalFolder(dataFolder);
         var kept = StorageJournal.Segments(folder);
-        if (kept.Count > 0)
-        {
-            var replay = new JournalReplay(azurite.Ports, Azurite.AccountName, azurite.AccountKey);
-            var report = await replay.ReplayAsync(kept, refused => step($"warning: {refused}"), ct);
-            step($"Replayed {report.Records:N0} write(s) Azurite had not saved when it last stopped{(report.Refused > 0 ? $" ({report.Refused} refused)" : "")}");
-        }
-
         var journal = StorageJournal.Open(folder);
-        var proxy = await JournalingProxy.StartAsync(azurite.Ports, [FreePort(), FreePort(), FreePort()], journal, ct);
-        var storage = new DurableStorage(azurite, journal, proxy, new StorageCheckpoints(dataFolder, journal, azurite.AskToSave, step), step);
-        if (kept.Count > 0)
+        var azuritePorts = new[] { FreePort(), FreePort(), FreePort() };
+        var starting = startAzurite(azuritePorts);
+        JournalingProxy? proxy = null;
+        try
         {
-            await storage._checkpoints.CheckpointAsync(ct);
-        }
+            proxy = await JournalingProxy.StartAsync(azuritePorts, [FreePort(), FreePort(), FreePort()], journal, ct);
+            var azurite = await starting;
+            if (kept.Count > 0)
+            {
+                var report = await new JournalReplay(azurite.Ports, Azurite.AccountName, azurite.AccountKey).ReplayAsync(kept, refused => step($"warning: {refused}"), ct);
+                step($"Replayed {report.Records:N0} write(s) Azurite had not saved when it last stopped{(report.Refused > 0 ? $" ({report.Refused} refused)" : "")}");
+            }
 
-        return storage;
+            var storage = new DurableStorage(azurite, journal, proxy, new StorageCheckpoints(dataFolder, journal, azurite.AskToSave, step), step);
+            if (kept.Count > 0)
+            {
+                await storage._checkpoints.CheckpointAsync(ct);
+            }
+
+            return storage;
+        }
+        catch
+        {
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync();
+            }
+
+            await journal.DisposeAsync();
+            if (starting.IsCompletedSuccessfully)
+            {
+                await starting.Result.DisposeAsync();
+            }
+
+            throw;
+        }
     }
+
+    /// <summary>Azurite, behind the journal.</summary>
+    public Azurite Azurite => _azurite;
 
     /// <summary>After every client has stopped: nothing more comes through, and a last checkpoint leaves no journal behind.</summary>
     public async ValueTask DisposeAsync()
@@ -73,6 +103,7 @@ public sealed class DurableStorage : IAsyncDisposable
 
         await _journal.DisposeAsync();
         _stopping.Dispose();
+        await _azurite.DisposeAsync();
     }
 
     private async Task CheckpointLoopAsync()

@@ -32,7 +32,7 @@ public sealed partial class JournalingProxy : IAsyncDisposable
 
     public static async Task<JournalingProxy> StartAsync(IReadOnlyList<int> azuritePorts, IReadOnlyList<int> ports, StorageJournal journal, CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = "Konduktor.StorageProxy" });
+        var builder = LocalWebApplication.CreateBuilder("Konduktor.StorageProxy");
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
