@@ -39,21 +39,25 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         Assert.DoesNotContain(kept, File.Exists); // the checkpoint at start put them in Azurite's files
     }
 
-    [Fact]
-    public async Task A_clean_stop_leaves_no_journal_to_replay()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    [InlineData("HUP")]
+    public async Task Each_signal_stops_up_with_every_write_saved_and_no_journal_left_to_replay(string signal)
     {
         var home = KonduktorUp.NewHome();
         await using (var up = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]))
         {
             Assert.Equal(0, (await up.CliAsync("workspaces", "create", "myorg/tidy")).ExitCode);
-            Assert.Equal(0, (await up.CliAsync("-w", "tidy", "tasks", "create", "--title", "saved on the way out")).ExitCode);
-            Assert.Equal(0, await up.StopAsync());
+            Assert.Equal(0, (await up.CliAsync("-w", "tidy", "tasks", "create", "--title", $"saved on SIG{signal}")).ExitCode);
+            var exit = signal switch { "TERM" => await up.StopAsync(), "INT" => await up.InterruptAsync(), _ => await up.HangUpAsync() };
+            Assert.True(exit == 0, $"up exited with {exit}:\n{up.Output}");
         }
 
         Assert.Empty(StorageJournal.Segments(DurableStorage.JournalFolder(Path.Combine(home, "azurite"))));
         await using var restarted = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]);
         Assert.DoesNotContain("Replayed", restarted.Output, StringComparison.Ordinal);
-        Assert.Equal(["saved on the way out"], (await TasksAsync(restarted, "tidy")).Select(t => t.Title));
+        Assert.Equal([$"saved on SIG{signal}"], (await TasksAsync(restarted, "tidy")).Select(t => t.Title));
     }
 
     [Fact]
