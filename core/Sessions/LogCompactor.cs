@@ -56,18 +56,24 @@ public sealed class LogCompactor(StorageClients storage, LogChunks chunks, Sessi
 
         var migrated = await MigrateAsync(MigrationSlice, ct);
         var table = await storage.Table(PendingTable);
-        int looked = 0, moved = 0;
+        var notes = new List<TableEntity>();
         await foreach (var note in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Pending}"), cancellationToken: ct))
         {
-            looked++;
+            notes.Add(note);
+        }
+
+        // Sessions are independent: several at once, so their writes share the storage journal's syncs.
+        var moved = 0;
+        await Parallel.ForEachAsync(notes, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (note, token) =>
+        {
             var (workspaceId, sessionId) = (Guid.Parse(note.GetString("WorkspaceId")), Guid.Parse(note.RowKey));
-            var (count, done) = await CompactAsync(workspaceId, sessionId, ct);
-            moved += count;
+            var (count, done) = await CompactAsync(workspaceId, sessionId, token);
+            Interlocked.Add(ref moved, count);
             if (done)
             {
                 try
                 {
-                    await table.DeleteEntityAsync(Pending, note.RowKey, note.ETag, ct);
+                    await table.DeleteEntityAsync(Pending, note.RowKey, note.ETag, token);
                     _noted.TryRemove(sessionId, out _);
                 }
                 catch (RequestFailedException e) when (e.Status == 412)
@@ -75,9 +81,9 @@ public sealed class LogCompactor(StorageClients storage, LogChunks chunks, Sessi
                     // Noted again since it was read (late events): the next pass moves them.
                 }
             }
-        }
+        });
 
-        return new CompactionReport(looked, moved, migrated);
+        return new CompactionReport(notes.Count, moved, migrated);
     }
 
     /// <summary>
