@@ -77,15 +77,13 @@ public sealed class LogChunks(StorageClients storage)
     /// </summary>
     public async Task<LogChunk?> FindNextAsync(Guid workspaceId, Guid sessionId, long after, CancellationToken ct)
     {
-        if (_known.TryGetValue(sessionId, out var cached) && Next(cached.Chunks, after) is { } known
-            && (known.First <= after + 1 || DateTimeOffset.UtcNow - cached.ListedAt < ListAgainAfter))
+        if (_known.TryGetValue(sessionId, out var cached))
         {
-            return known;
-        }
-
-        if (cached.Chunks is not null && DateTimeOffset.UtcNow - cached.ListedAt < ListAgainAfter)
-        {
-            return Next(cached.Chunks, after);
+            var next = Next(cached.Chunks, after);
+            if (next?.First <= after + 1 || DateTimeOffset.UtcNow - cached.ListedAt < ListAgainAfter)
+            {
+                return next;
+            }
         }
 
         return Next(await ListAsync(workspaceId, sessionId, ct), after);

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 
 namespace Konduktor.LocalHost.Durability;
 
@@ -52,12 +50,12 @@ public sealed class DurableStorage : IAsyncDisposable
         var folder = JournalFolder(dataFolder);
         var kept = StorageJournal.Segments(folder);
         var journal = StorageJournal.Open(folder);
-        var azuritePorts = new[] { FreePort(), FreePort(), FreePort() };
+        var azuritePorts = new[] { Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort() };
         var starting = startAzurite(azuritePorts);
         JournalingProxy? proxy = null;
         try
         {
-            proxy = await JournalingProxy.StartAsync(azuritePorts, [FreePort(), FreePort(), FreePort()], journal, ct);
+            proxy = await JournalingProxy.StartAsync(azuritePorts, [Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort()], journal, ct);
             var azurite = await starting;
             if (kept.Count > 0)
             {
@@ -126,12 +124,5 @@ public sealed class DurableStorage : IAsyncDisposable
                 _say($"warning: a checkpoint of the storage journal failed ({e.Message}); the journal keeps everything until the next one");
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -23,30 +23,14 @@ public static partial class TableBatch
         StatusLine().Matches(response).All(m => m.Groups[1].Value.StartsWith('2'));
 
     /// <summary>The operations of a batch body, in order.</summary>
-    public static IReadOnlyList<TableOperation> Operations(string body)
-    {
-        var operations = new List<TableOperation>();
-        foreach (Match part in InnerRequest().Matches(body))
-        {
-            var headers = part.Groups["headers"].Value.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => line.Split(':', 2))
-                .Where(pair => pair.Length == 2)
-                .Select(pair => KeyValuePair.Create(pair[0].Trim(), pair[1].Trim()))
-                .ToList();
-            operations.Add(new TableOperation(part.Groups["method"].Value, new Uri(part.Groups["url"].Value).PathAndQuery, headers, part.Groups["body"].Value.TrimEnd('\r', '\n')));
-        }
-
-        return operations;
-    }
+    public static IReadOnlyList<TableOperation> Operations(string body) =>
+        InnerRequest().Matches(body).Select(OperationIn).ToList();
 
     /// <summary>The batch body with each operation rewritten for replay; the boundaries and framing as they were.</summary>
     public static string ForReplay(string body, string origin) =>
         InnerRequest().Replace(body, part =>
         {
-            var original = new TableOperation(part.Groups["method"].Value, new Uri(part.Groups["url"].Value).PathAndQuery,
-                part.Groups["headers"].Value.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(':', 2)).Where(p => p.Length == 2).Select(p => KeyValuePair.Create(p[0].Trim(), p[1].Trim())).ToList(),
-                part.Groups["body"].Value.TrimEnd('\r', '\n'));
-            var replay = ForReplay(original);
+            var replay = ForReplay(OperationIn(part));
             var text = new StringBuilder($"{replay.Method} {origin}{replay.Path} HTTP/1.1\r\n");
             foreach (var (name, value) in replay.Headers)
             {
@@ -55,6 +39,16 @@ public static partial class TableBatch
 
             return text.Append("\r\n").Append(replay.Body).ToString();
         });
+
+    private static TableOperation OperationIn(Match part) => new(
+        part.Groups["method"].Value,
+        new Uri(part.Groups["url"].Value).PathAndQuery,
+        part.Groups["headers"].Value.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(':', 2))
+            .Where(pair => pair.Length == 2)
+            .Select(pair => KeyValuePair.Create(pair[0].Trim(), pair[1].Trim()))
+            .ToList(),
+        part.Groups["body"].Value.TrimEnd('\r', '\n'));
 
     /// <summary>One operation rewritten so that replaying it is safe in any state of the sequence it came from.</summary>
     public static TableOperation ForReplay(TableOperation operation)
