@@ -40,11 +40,11 @@ public sealed class Azurite : IAsyncDisposable
 
     public string Endpoints => $"127.0.0.1:{_ports[0]}/{_ports[1]}/{_ports[2]}";
 
-    public string ConnectionString => ConnectionStringFor(_ports);
+    public string ConnectionString => ConnectionStringFor(AccountKey, _ports);
 
-    /// <summary>This account on other ports (the journaling proxy's in front of Azurite).</summary>
-    public string ConnectionStringFor(IReadOnlyList<int> ports) =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+    /// <summary>The account with this key on these ports (the journaling proxy's in front of Azurite).</summary>
+    public static string ConnectionStringFor(string accountKey, IReadOnlyList<int> ports) =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={accountKey};" +
         $"BlobEndpoint=http://127.0.0.1:{ports[0]}/{AccountName};QueueEndpoint=http://127.0.0.1:{ports[1]}/{AccountName};" +
         $"TableEndpoint=http://127.0.0.1:{ports[2]}/{AccountName};";
 

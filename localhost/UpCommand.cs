@@ -29,13 +29,16 @@ public static class UpCommand
         var prefix = new Option<string?>("--storage-prefix") { Description = "Put this prefix (lower-case letters and digits) before every table, queue and container name" };
         var agentCommand = new Option<string?>("--agent-command") { Description = "The agent the local runner starts instead of `claude` (also KONDUKTOR_AGENT_COMMAND)" };
         var noRunner = new Option<bool>("--no-runner") { Description = "Do not start the local runner (start runners with `konduktor runner start`)" };
+        var allowUnsandboxed = new Option<bool>(RunnerCommands.AllowUnsandboxedName) { Description = RunnerCommands.AllowUnsandboxedDescription };
+        var share = new Option<string[]>(RunnerCommands.ShareName) { Description = RunnerCommands.ShareDescription, Arity = ArgumentArity.OneOrMore };
         return CommandFactory.Create("up", "Run Konduktor on this machine: Azurite, the API, and a local runner", (cli, ct) =>
-            RunAsync(cli, cli.Get(port), cli.Get(storage), cli.Get(prefix) ?? "", cli.Get(noRunner) ? null : cli.Get(agentCommand) ?? ""),
-            port, storage, prefix, agentCommand, noRunner);
+            RunAsync(cli, cli.Get(port), cli.Get(storage), cli.Get(prefix) ?? "", cli.Get(noRunner) ? null : cli.Get(agentCommand) ?? "", new LocalRunnerConfinement(cli.Get(allowUnsandboxed), RunnerCommands.SharedFolders(cli.Get(share)))),
+            port, storage, prefix, agentCommand, noRunner, allowUnsandboxed, share);
     }
 
     /// <param name="agentCommand">null: no local runner; "": the default agent command.</param>
-    private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix, string? agentCommand)
+    /// <param name="confinement">How the local runner confines its agents.</param>
+    private static async Task RunAsync(CliContext cli, int? port, string? storage, string prefix, string? agentCommand, LocalRunnerConfinement confinement)
     {
         var home = cli.Home;
         CheckPort(port);
@@ -61,7 +64,14 @@ public static class UpCommand
             var board = await WebBoard.EnsureBuiltAsync(Step, shutdown.Token);
             var signInCode = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             Step("Starting the host");
-            await using var host = await StartHostAsync(port, HostSettings(storage, prefix, token), board, signInCode, token, shutdown.Token);
+            // The host starts while Azurite loads its data (its storage requests wait at the proxy until then).
+            var starting = StartHostAsync(port, HostSettings(storage, prefix, token), board, signInCode, token, shutdown.Token);
+            if (durable is not null)
+            {
+                await StorageReadyAsync(durable, home.AzuriteData, starting);
+            }
+
+            await using var host = await starting;
             home.WriteConfig(home.ReadConfig() with { Url = host.Url });
             home.WriteUpState(new UpState(Environment.ProcessId, host.Url, DateTimeOffset.UtcNow, durable?.Azurite.Pid, durable?.Endpoints, prefix));
             Step($"The host serves {host.FunctionCount} functions");
@@ -70,7 +80,7 @@ public static class UpCommand
             {
                 Step($"Moved the logs of {migrated} session(s) into compressed chunks");
             }
-            await using var runner = agentCommand is null ? null : await LocalRunner.StartAsync(home, host.Url, token, agentCommand, shutdown.Token);
+            await using var runner = agentCommand is null ? null : await LocalRunner.StartAsync(home, host.Url, token, agentCommand, confinement, shutdown.Token);
             if (board is not null)
             {
                 Step($"Board: {host.Url}/auth/local?code={signInCode}  (opening it signs this browser in)");
@@ -100,9 +110,29 @@ public static class UpCommand
         var script = await Azurite.EnsureInstalledAsync(home.Tools, Step, ct);
         DurableStorage.PrepareDataFolder(home.AzuriteData, Step);
         Step("Starting Azurite");
-        var storage = await DurableStorage.StartAsync(ports => Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, ports, home.EnsureAzuriteKey()), home.AzuriteData, Step, ct);
-        Step($"Azurite is running on {storage.Azurite.Endpoints} (data in {home.AzuriteData}), reached through {storage.Endpoints}");
-        return storage;
+        var key = home.EnsureAzuriteKey();
+        return await DurableStorage.StartAsync(ports => Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, ports, key), key, home.AzuriteData, Step, ct);
+    }
+
+    /// <summary>Until Azurite runs with the journal replayed; when it cannot, the host starting meanwhile is stopped and why is told.</summary>
+    private static async Task StorageReadyAsync(DurableStorage storage, string dataFolder, Task<FunctionsHost> starting)
+    {
+        try
+        {
+            await storage.Ready;
+        }
+        catch
+        {
+            await ((Task)starting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (starting.IsCompletedSuccessfully)
+            {
+                await starting.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        Step($"Azurite is running on {storage.Azurite.Endpoints} (data in {dataFolder}), reached through {storage.Endpoints}");
     }
 
     /// <summary>The host's settings: storage and the local token, and any <c>Konduktor__*</c> environment variable.</summary>
@@ -141,14 +171,18 @@ public static class UpCommand
         }
     }
 
+    /// <summary>What <c>--allow-unsandboxed</c> and <c>--share</c> tell <c>up</c>'s own runner.</summary>
+    private sealed record LocalRunnerConfinement(bool AllowUnsandboxed, IReadOnlyList<string> SharedFolders);
+
     /// <summary><c>up</c>'s own runner, stopped (its sessions first) when <c>up</c> stops.</summary>
     private sealed class LocalRunner(RunnerProgram program, CancellationTokenSource stopping, Task running) : IAsyncDisposable
     {
         public Task Running => running;
 
-        public static async Task<LocalRunner> StartAsync(KonduktorHome home, string url, string token, string agentCommand, CancellationToken ct)
+        public static async Task<LocalRunner> StartAsync(KonduktorHome home, string url, string token, string agentCommand, LocalRunnerConfinement confinement, CancellationToken ct)
         {
-            var options = RunnerCommands.OptionsFor(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null);
+            var options = RunnerCommands.OptionsFor(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null)
+                with { AllowUnsandboxed = confinement.AllowUnsandboxed, SharedFolders = confinement.SharedFolders };
             Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
             var program = await RunnerProgram.PrepareAsync(options, Step, ct);
             var stopping = new CancellationTokenSource();

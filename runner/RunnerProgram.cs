@@ -27,6 +27,7 @@ public sealed class RunnerProgram : IAsyncDisposable
             .AddSingleton<IIdGenerator, RandomIdGenerator>()
             .AddSingleton(_ => new RunnerApi(options.ApiUrl))
             .AddSingleton(_ => new GitWorkspaces(options.WorkDirectory))
+            .AddSingleton(_ => new AgentHomes(options.WorkDirectory))
             .AddSingleton<RunnerLease>()
             .AddSingleton<RunnerState>()
             .AddSingleton<AgentCheck>()
@@ -45,7 +46,7 @@ public sealed class RunnerProgram : IAsyncDisposable
         try
         {
             var agent = await services.GetRequiredService<AgentCheck>().CheckAsync(ct);
-            foreach (var line in Describe(agent, services.GetRequiredService<RunnerState>().Sandbox!))
+            foreach (var line in Describe(agent, services.GetRequiredService<RunnerState>().Sandbox!, options.AllowUnsandboxed))
             {
                 say(line);
             }
@@ -64,9 +65,17 @@ public sealed class RunnerProgram : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 
-    private static IEnumerable<string> Describe(AgentReadiness agent, AgentSandbox sandbox)
+    private static IEnumerable<string> Describe(AgentReadiness agent, AgentSandbox sandbox, bool allowUnsandboxed)
     {
-        yield return sandbox.Isolates ? $"Agents: {sandbox.Description}" : $"Warning: {sandbox.Risk}";
+        if (sandbox.Isolates)
+        {
+            yield return $"Agents: {sandbox.Description}";
+        }
+        else if (allowUnsandboxed)
+        {
+            yield return $"Warning: agents run unconfined, as allowed with --allow-unsandboxed ({sandbox.Missing}): a prompt-injected agent can reach everything this user can";
+        }
+
         yield return agent.Ready
             ? $"Agent: {agent.Description}"
             : $"Agent not ready: {agent.Problem} (the runner takes no sessions until it is, and looks again every 30 s)";

@@ -12,6 +12,11 @@ namespace Konduktor.Cli.Commands;
 /// <summary><c>runner start|status</c> and <c>runners list</c>.</summary>
 public static class RunnerCommands
 {
+    public const string AllowUnsandboxedName = "--allow-unsandboxed";
+    public const string ShareName = "--share";
+    public const string ShareDescription = "A folder every agent may read and write besides its worktree (a package cache shared between sessions); repeat for more";
+    public const string AllowUnsandboxedDescription = "Start agents even where they cannot be confined (no bubblewrap, no user namespaces, macOS): they then reach everything this user can";
+
     public static Command Build()
     {
         var name = new Option<string?>("--name") { Description = "The runner's name (default: this machine's name); a restart with the same name is the same runner" };
@@ -22,6 +27,8 @@ public static class RunnerCommands
         var statusName = new Option<string?>("--name") { Description = "Show this runner (default: all)" };
         var cleanup = new Option<int>("--cleanup-interval") { Description = "Seconds between cleanups of finished tasks' worktrees", DefaultValueFactory = _ => 600 };
         var url = new Option<string?>("--url") { Description = "The Konduktor API (default: this home's `up`, or KONDUKTOR_URL)" };
+        var allowUnsandboxed = new Option<bool>(AllowUnsandboxedName) { Description = AllowUnsandboxedDescription };
+        var share = new Option<string[]>(ShareName) { Description = ShareDescription, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
         var secret = new Option<string?>("--registration-secret") { Description = "The one-time secret from `konduktor runners add NAME` (the credential it buys is kept under KONDUKTOR_HOME)" };
 
         return CommandFactory.Group("runner", "Run sessions on this machine",
@@ -48,14 +55,14 @@ public static class RunnerCommands
                 }
 
                 var options = OptionsFor(cli.Home, apiUrl, token, runnerName, cli.Get(capacity), cli.Get(agentCommand), cli.Get(workDir), cli.Get(account))
-                    with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential };
+                    with { CleanupInterval = TimeSpan.FromSeconds(cli.Get(cleanup)), RegistrationSecret = cli.Get(secret), CredentialFile = credential, AllowUnsandboxed = cli.Get(allowUnsandboxed), SharedFolders = SharedFolders(cli.Get(share)) };
                 TerminalWriter.Install(); // it may outlive the window it was started in
                 using var shutdown = new ShutdownSignal();
                 Output.Line($"Runner {options.Name} starting (capacity {options.Capacity}, agent: {string.Join(' ', options.AgentCommand)}, work dir: {options.WorkDirectory})");
                 await using var runner = await RunnerProgram.PrepareAsync(options, Output.Line, shutdown.Token);
                 await runner.RunAsync(shutdown.Token);
                 Output.Line($"Runner {options.Name} stopped.");
-            }, name, capacity, agentCommand, workDir, cleanup, url, secret, account),
+            }, name, capacity, agentCommand, workDir, cleanup, url, secret, account, allowUnsandboxed, share),
             CommandFactory.Create("status", "Show runners: capacity, sessions, last heartbeat", async (cli, ct) =>
                 await ListAsync(cli, cli.Get(statusName), ct), statusName));
     }
@@ -77,6 +84,10 @@ public static class RunnerCommands
             CommandFactory.Create("remove", "Revoke a runner's credential: its next call is refused", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.RemoveRunner, [cli.Get(runnerName)], ct), r => Output.Line($"Runner {r.Name} removed; its credential no longer works.")), runnerName));
     }
+
+    /// <summary>The folders given with --share, each one that exists, as full paths.</summary>
+    public static IReadOnlyList<string> SharedFolders(string[]? folders) =>
+        (folders ?? []).Select(folder => Directory.Exists(folder) ? Path.GetFullPath(folder) : throw new CommandFailedException($"--share {folder}: no such folder")).ToList();
 
     /// <summary>A runner's options from this home and the command line: the same for <c>runner start</c> and the runner <c>up</c> starts.</summary>
     public static RunnerOptions OptionsFor(KonduktorHome home, string url, string? token, string name, int capacity, string? agentCommand, string? workDirectory, string? account = null)

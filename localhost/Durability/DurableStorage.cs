@@ -4,30 +4,35 @@ namespace Konduktor.LocalHost.Durability;
 /// <summary>
 /// <c>up</c>'s storage as its clients see it: Azurite behind the <see cref="JournalingProxy"/>, what the journal kept
 /// replayed at start, a checkpoint every <see cref="CheckpointEvery"/> while there are writes, and at the end one more
-/// before Azurite stops (it saves as it closes).
+/// before Azurite stops (it saves as it closes). Clients get its address at once and may start while Azurite loads
+/// its data: the proxy holds their requests until <see cref="Ready"/>.
 /// </summary>
 public sealed class DurableStorage : IAsyncDisposable
 {
     public static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(30);
-    private readonly Azurite _azurite;
     private readonly StorageJournal _journal;
     private readonly JournalingProxy _proxy;
-    private readonly StorageCheckpoints _checkpoints;
+    private readonly string _accountKey;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
     private readonly Action<string> _say;
+    private Azurite? _azurite;
+    private StorageCheckpoints? _checkpoints;
+    private Task _loop = Task.CompletedTask;
 
-    private DurableStorage(Azurite azurite, StorageJournal journal, JournalingProxy proxy, StorageCheckpoints checkpoints, Action<string> say)
-    {
-        (_azurite, _journal, _proxy, _checkpoints, _say) = (azurite, journal, proxy, checkpoints, say);
-        _loop = Task.Run(CheckpointLoopAsync);
-    }
+    private DurableStorage(StorageJournal journal, JournalingProxy proxy, string accountKey, Action<string> say) =>
+        (_journal, _proxy, _accountKey, _say) = (journal, proxy, accountKey, say);
 
     /// <summary>The connection string clients use: the proxy's ports, Azurite's account.</summary>
-    public string ConnectionString => _azurite.ConnectionStringFor(_proxy.Ports);
+    public string ConnectionString => Azurite.ConnectionStringFor(_accountKey, _proxy.Ports);
 
     /// <summary>Where clients reach storage (the proxy), as <see cref="Azurite.Endpoints"/> says Azurite's own.</summary>
     public string Endpoints => $"127.0.0.1:{_proxy.Ports[0]}/{_proxy.Ports[1]}/{_proxy.Ports[2]}";
+
+    /// <summary>Done when Azurite runs and holds everything the journal kept; the proxy passes requests on from then.</summary>
+    public Task Ready { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Azurite, behind the journal (once <see cref="Ready"/>).</summary>
+    public Azurite Azurite => _azurite ?? throw new InvalidOperationException("Azurite is not running yet");
 
     /// <summary>The journal's folder beside Azurite's data.</summary>
     public static string JournalFolder(string dataFolder) => Path.Combine(dataFolder, "journal");
@@ -42,66 +47,77 @@ public sealed class DurableStorage : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts Azurite (on ports chosen here) and the proxy in front of it at the same time, then replays what the journal
-    /// kept, before any client can reach storage.
+    /// Starts the proxy, and Azurite (on ports chosen here, with <paramref name="accountKey"/>) behind it; what the
+    /// journal kept is replayed into Azurite before the proxy lets any client's request through (<see cref="Ready"/>).
     /// </summary>
-    public static async Task<DurableStorage> StartAsync(Func<IReadOnlyList<int>, Task<Azurite>> startAzurite, string dataFolder, Action<string> step, CancellationToken ct)
+    public static async Task<DurableStorage> StartAsync(Func<IReadOnlyList<int>, Task<Azurite>> startAzurite, string accountKey, string dataFolder, Action<string> step, CancellationToken ct)
     {
         var folder = JournalFolder(dataFolder);
         var kept = StorageJournal.Segments(folder);
         var journal = StorageJournal.Open(folder);
         var azuritePorts = new[] { Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort() };
-        var starting = startAzurite(azuritePorts);
-        JournalingProxy? proxy = null;
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        JournalingProxy proxy;
         try
         {
-            proxy = await JournalingProxy.StartAsync(azuritePorts, [Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort()], journal, ct);
-            var azurite = await starting;
-            if (kept.Count > 0)
-            {
-                var report = await new JournalReplay(azurite.Ports, Azurite.AccountName, azurite.AccountKey).ReplayAsync(kept, refused => step($"warning: {refused}"), ct);
-                step($"Replayed {report.Records:N0} write(s) Azurite had not saved when it last stopped{(report.Refused > 0 ? $" ({report.Refused} refused)" : "")}");
-            }
-
-            var storage = new DurableStorage(azurite, journal, proxy, new StorageCheckpoints(dataFolder, journal, azurite.AskToSave, step), step);
-            if (kept.Count > 0)
-            {
-                await storage._checkpoints.CheckpointAsync(ct);
-            }
-
-            return storage;
+            proxy = await JournalingProxy.StartAsync(azuritePorts, [Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort()], journal, open.Task, ct);
         }
         catch
         {
-            if (proxy is not null)
-            {
-                await proxy.DisposeAsync();
-            }
-
             await journal.DisposeAsync();
-            if (starting.IsCompletedSuccessfully)
+            throw;
+        }
+
+        var storage = new DurableStorage(journal, proxy, accountKey, step);
+        storage.Ready = storage.OpenAsync(startAzurite(azuritePorts), kept, dataFolder, open, ct);
+        return storage;
+    }
+
+    private async Task OpenAsync(Task<Azurite> starting, IReadOnlyList<string> kept, string dataFolder, TaskCompletionSource open, CancellationToken ct)
+    {
+        try
+        {
+            _azurite = await starting;
+            if (kept.Count > 0)
             {
-                await starting.Result.DisposeAsync();
+                var report = await new JournalReplay(_azurite.Ports, Azurite.AccountName, _azurite.AccountKey).ReplayAsync(kept, refused => _say($"warning: {refused}"), ct);
+                _say($"Replayed {report.Records:N0} write(s) Azurite had not saved when it last stopped{(report.Refused > 0 ? $" ({report.Refused} refused)" : "")}");
             }
 
+            _checkpoints = new StorageCheckpoints(dataFolder, _journal, _azurite.AskToSave, _say);
+            if (kept.Count > 0)
+            {
+                await _checkpoints.CheckpointAsync(ct);
+            }
+
+            _loop = Task.Run(CheckpointLoopAsync, CancellationToken.None);
+            open.SetResult();
+        }
+        catch (Exception e)
+        {
+            open.SetException(e);
             throw;
         }
     }
-
-    /// <summary>Azurite, behind the journal.</summary>
-    public Azurite Azurite => _azurite;
 
     /// <summary>After every client has stopped: nothing more comes through, and a last checkpoint leaves no journal behind.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        await Ready.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _loop;
         await _proxy.DisposeAsync();
-        await _checkpoints.CheckpointAsync(CancellationToken.None);
+        if (_checkpoints is not null)
+        {
+            await _checkpoints.CheckpointAsync(CancellationToken.None);
+        }
 
         await _journal.DisposeAsync();
         _stopping.Dispose();
-        await _azurite.DisposeAsync();
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
     }
 
     private async Task CheckpointLoopAsync()
@@ -113,7 +129,7 @@ public sealed class DurableStorage : IAsyncDisposable
                 await Task.Delay(CheckpointEvery, _stopping.Token);
                 if (_journal.Unsealed > 0)
                 {
-                    await _checkpoints.CheckpointAsync(_stopping.Token);
+                    await _checkpoints!.CheckpointAsync(_stopping.Token);
                 }
             }
             catch (OperationCanceledException)

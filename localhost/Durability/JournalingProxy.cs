@@ -30,7 +30,8 @@ public sealed partial class JournalingProxy : IAsyncDisposable
     /// <summary>Blob, queue and table ports, as Azurite's are ordered.</summary>
     public IReadOnlyList<int> Ports { get; }
 
-    public static async Task<JournalingProxy> StartAsync(IReadOnlyList<int> azuritePorts, IReadOnlyList<int> ports, StorageJournal journal, CancellationToken ct)
+    /// <param name="open">Requests wait for it (Azurite running, the journal replayed); when it fails, they are answered 503.</param>
+    public static async Task<JournalingProxy> StartAsync(IReadOnlyList<int> azuritePorts, IReadOnlyList<int> ports, StorageJournal journal, Task open, CancellationToken ct)
     {
         var builder = LocalWebApplication.CreateBuilder("Konduktor.StorageProxy");
         builder.Logging.ClearProviders();
@@ -53,6 +54,16 @@ public sealed partial class JournalingProxy : IAsyncDisposable
         var services = ports.Select((port, index) => (port, index)).ToDictionary(p => p.port, p => (StorageService)p.index);
         app.Run(async http =>
         {
+            if (!open.IsCompletedSuccessfully)
+            {
+                await open.WaitAsync(http.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!open.IsCompletedSuccessfully)
+                {
+                    http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                    return;
+                }
+            }
+
             var service = services[http.Connection.LocalPort];
             if (Journaled(service, http.Request.Method, http.Request.Path.Value ?? "", http.Request.QueryString.Value ?? ""))
             {

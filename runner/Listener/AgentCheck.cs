@@ -12,12 +12,24 @@ public sealed class AgentCheck(RunnerOptions options, GitWorkspaces git, RunnerS
     {
         if (state.Sandbox is null)
         {
-            var sandbox = state.Sandbox = await AgentSandbox.DetectAsync(ct);
-            git.Confine = start => sandbox.Wrap(start, options.HiddenFromAgents, git.GitFolders, []);
+            var agentProgram = Executable.Find(options.AgentCommand[0]) is { } found ? SandboxPolicy.RealPath(found) : null;
+            var programs = SandboxPolicy.ProgramFolders(agentProgram, options.KonduktorDirectory, Environment.GetEnvironmentVariable("PATH"), options.HiddenFromAgents, Environment.GetEnvironmentVariable("HOME"));
+            var sandbox = state.Sandbox = await AgentSandbox.DetectAsync(programs, options.SharedFolders, ct);
+            git.Confine = start => sandbox.ConfineRunnerGit(start, options.HiddenFromAgents, git.GitFolders);
         }
 
-        return state.Agent = await AgentPreflight.CheckAsync(options.AgentCommand, ct);
+        var agent = await AgentPreflight.CheckAsync(options.AgentCommand, ct);
+        if (agent.Ready && state.Sandbox is { Missing: { } missing } && !options.AllowUnsandboxed)
+        {
+            agent = agent with { Problem = Unconfined(missing) };
+        }
+
+        return state.Agent = agent;
     }
+
+    /// <summary>Why no agent starts on a runner that cannot confine it, with both ways out.</summary>
+    public static string Unconfined(string missing) =>
+        $"agents are not started unconfined: {missing} — or start the runner with --allow-unsandboxed to run them with this user's access to this machine";
 
     public void Log()
     {
@@ -40,9 +52,9 @@ public sealed class AgentCheck(RunnerOptions options, GitWorkspaces git, RunnerS
             logger.LogWarning("Agent: {Note}", note);
         }
 
-        if (state.Sandbox is { Risk: { } risk })
+        if (state.Sandbox is { Missing: { } missing } && options.AllowUnsandboxed)
         {
-            logger.LogWarning("{Risk}", risk);
+            logger.LogWarning("Agents run unconfined, as allowed with --allow-unsandboxed ({Missing}): a prompt-injected agent can reach everything this user can", missing);
         }
     }
 }

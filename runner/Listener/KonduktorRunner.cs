@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Konduktor.Core.Runners;
+using Konduktor.Runner.Sandbox;
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Runner.Listener;
@@ -11,7 +12,7 @@ namespace Konduktor.Runner.Listener;
 /// shuts it down gracefully.
 /// </summary>
 public sealed class KonduktorRunner(RunnerOptions options, RunnerApi api, RunnerLease lease, RunnerState state, AgentCheck agent, JobSource jobs, JobIntake intake,
-    Heartbeats heartbeats, WorktreeCleanup cleanup, TimeProvider clock, ILogger<KonduktorRunner> logger)
+    Heartbeats heartbeats, WorktreeCleanup cleanup, AgentHomes homes, TimeProvider clock, ILogger<KonduktorRunner> logger)
 {
     public async Task RunAsync(CancellationToken ct)
     {
@@ -30,6 +31,11 @@ public sealed class KonduktorRunner(RunnerOptions options, RunnerApi api, Runner
         logger.LogInformation("Runner {RunnerName} registered ({RunnerId}), capacity {Capacity}, account {Account}, work dir {WorkDirectory}, jobs {JobSource}", options.Name, registration.RunnerId, options.Capacity, state.Account, options.WorkDirectory, jobs.Direct ? "from the queue" : "through the API");
 
         await EndLeftoverAgentsAsync();
+        foreach (var conversation in homes.KeepLeftovers())
+        {
+            logger.LogInformation("Kept the transcript of conversation {Conversation} left by an earlier run, for a resume here", conversation);
+        }
+
         var leftovers = ShipLeftoverLogsAsync(ct);
         var beating = heartbeats.LoopAsync(TimeSpan.FromSeconds(registration.HeartbeatSeconds), ct);
         var cleaning = cleanup.LoopAsync(ct);

@@ -27,6 +27,12 @@ public sealed record RunnerOptions
     /// <summary>Folders agents must never see (KONDUKTOR_HOME, the work dir): empty inside the sandbox but for their own worktree.</summary>
     public IReadOnlyList<string> HiddenFromAgents { get; init; } = [];
 
+    /// <summary>Folders every agent may read and write besides its room (a package cache shared between sessions); none by default.</summary>
+    public IReadOnlyList<string> SharedFolders { get; init; } = [];
+
+    /// <summary>Start agents even where no sandbox can be made (they then reach everything this user can); off by default.</summary>
+    public bool AllowUnsandboxed { get; init; }
+
     /// <summary>Put first on the agent's PATH so it finds <c>konduktor</c>.</summary>
     public string? KonduktorDirectory { get; init; }
 

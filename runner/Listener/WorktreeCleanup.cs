@@ -56,10 +56,12 @@ public sealed class WorktreeCleanup(RunnerOptions options, RunnerApi api, GitWor
         Directory.CreateDirectory(Path.GetDirectoryName(leaseFile)!);
         AgentLauncher.WriteLease(leaseFile, clock.GetUtcNow() + ScriptTimeout + TimeSpan.FromSeconds(30));
         var mirror = Path.GetDirectoryName(Path.GetDirectoryName(gitDirectory))!;
+        var room = new AgentRoom(worktree, mirror, gitDirectory, Path.Combine(Path.GetDirectoryName(leaseFile)!, "home"), [script.Path]);
+        Directory.CreateDirectory(room.Home);
         try
         {
             var (exitCode, tail, timedOut) = await WorktreeSetup.RunAsync(script, worktree, AgentInvocation.RemoveKonduktorsOwn(new System.Diagnostics.ProcessStartInfo()),
-                start => System.Diagnostics.Process.Start(AgentLauncher.InNewSession(state.Sandbox!.Wrap(start, options.HiddenFromAgents, [worktree, mirror], [script.Path]), leaseFile))!,
+                start => System.Diagnostics.Process.Start(AgentLauncher.InNewSession(state.Sandbox!.Confine(start, room), leaseFile))!,
                 line => logger.LogInformation("Cleanup of {Worktree}: {Line}", name, line), ScriptTimeout, ct);
             if (timedOut || exitCode != 0)
             {

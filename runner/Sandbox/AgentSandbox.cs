@@ -3,98 +3,111 @@ using System.Diagnostics;
 namespace Konduktor.Runner.Sandbox;
 
 /// <summary>
-/// Keeps the agent out of Konduktor's own files. The agent is untrusted (it reads untrusted text and runs with broad
-/// permissions) yet runs as the runner's user, who can read KONDUKTOR_HOME: the person's token, the runner's credential,
-/// Azurite's key and data. On Linux the agent runs under bubblewrap: the whole filesystem as it is, except that the
-/// folders Konduktor keeps private are empty (a tmpfs over each), with the session's own worktree, its repository and
-/// the agent's home bound back; and in its own pid namespace, so it cannot read other processes' memory or environment
-/// (Azurite's key, the runner's credential). Where bubblewrap is missing or cannot make namespaces, the runner says so
-/// when it starts, with the risk that remains. (macOS: no isolation yet; its sandbox is not testable on our machines.)
+/// Keeps the agent to its room. The agent is untrusted (it reads untrusted text and runs unattended with broad
+/// permissions) yet runs as the runner's user. On Linux it runs under bubblewrap with an allow-list view of the machine
+/// (<see cref="SandboxPolicy"/>): the system read-only, its worktree, its repository and a home of its own, in pid and
+/// IPC namespaces of its own and without capabilities. Where no sandbox can be made the runner starts no agent unless
+/// told to with <c>--allow-unsandboxed</c>, and says why with the fix.
 /// </summary>
 public sealed class AgentSandbox
 {
     private const string Bubblewrap = "bwrap";
 
-    private AgentSandbox(string? bubblewrap, string? risk)
+    private readonly IReadOnlyList<string> _system;
+
+    private AgentSandbox(string? bubblewrap, IReadOnlyList<string> system, string? missing)
     {
         BubblewrapPath = bubblewrap;
-        Risk = risk;
+        _system = system;
+        Missing = missing;
     }
 
-    /// <summary>bubblewrap, when agents run isolated; null when they do not.</summary>
+    /// <summary>bubblewrap, when agents run confined; null when they do not.</summary>
     public string? BubblewrapPath { get; }
 
-    /// <summary>What an agent could reach because it is not isolated, and how to fix that; null when it is isolated.</summary>
-    public string? Risk { get; }
+    /// <summary>Why agents cannot be confined here, with the fix, in one line; null when they can.</summary>
+    public string? Missing { get; }
 
     public bool Isolates => BubblewrapPath is not null;
 
-    public string Description => Isolates ? "agents run isolated with bubblewrap: Konduktor's files are out of their reach" : "agents are not isolated";
+    public string Description => Isolates
+        ? "agents run confined with bubblewrap: the system read-only, their own worktree, repository and home, nothing else of this machine"
+        : "agents are not confined";
 
-    /// <summary>Finds bubblewrap and checks that it can make the namespaces it needs here (containers may forbid them).</summary>
-    public static async Task<AgentSandbox> DetectAsync(CancellationToken ct)
+    /// <summary>Finds bubblewrap and checks that it can make the sandbox here (containers may forbid user namespaces).</summary>
+    /// <param name="programFolders">Where the agent's programs live (read-only inside).</param>
+    /// <param name="sharedFolders">Folders the person shares with every agent (read-write inside).</param>
+    public static async Task<AgentSandbox> DetectAsync(IReadOnlyList<string> programFolders, IReadOnlyList<string> sharedFolders, CancellationToken ct)
     {
         if (Environment.GetEnvironmentVariable("KONDUKTOR_SANDBOX") is "off")
         {
-            return new AgentSandbox(null, "agents are not isolated: KONDUKTOR_SANDBOX=off, so an agent could read KONDUKTOR_HOME (the person's token, runner credentials, Azurite's key)");
+            return new AgentSandbox(null, [], "KONDUKTOR_SANDBOX=off is set");
         }
 
         if (!OperatingSystem.IsLinux())
         {
-            return new AgentSandbox(null, "agents are not isolated on this system yet: they run as this user and could read KONDUKTOR_HOME (the person's token, runner credentials, Azurite's key); run runners for untrusted work on Linux with bubblewrap");
+            return new AgentSandbox(null, [], "this system has no sandbox Konduktor can make yet (Linux with bubblewrap has one): run runners for untrusted work on Linux");
         }
 
         if (Executable.Find(Bubblewrap) is not { } path)
         {
-            return new AgentSandbox(null, "agents are not isolated: bubblewrap is not installed, so an agent could read KONDUKTOR_HOME (the person's token, runner credentials, Azurite's key) — install it (`apt install bubblewrap` or `dnf install bubblewrap`) and restart the runner");
+            return new AgentSandbox(null, [], "bubblewrap is not installed: install it (`apt install bubblewrap` or `dnf install bubblewrap`) and restart the runner");
         }
 
+        var system = SandboxPolicy.SystemArguments(programFolders, sharedFolders);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(TimeSpan.FromSeconds(10));
-        var (exitCode, _, stderr) = await ProcessRunner.CaptureAsync(path, [.. BaseArguments(), "true"], null, limit.Token);
+        var (exitCode, _, stderr) = await ProcessRunner.CaptureAsync(path, [.. system, "--", "true"], null, limit.Token);
         return exitCode == 0
-            ? new AgentSandbox(path, null)
-            : new AgentSandbox(null, $"agents are not isolated: bubblewrap cannot make namespaces here ({stderr.Trim()}), so an agent could read KONDUKTOR_HOME — allow unprivileged user namespaces, or run the runner where they are allowed");
+            ? new AgentSandbox(path, system, null)
+            : new AgentSandbox(null, [], $"bubblewrap cannot make a sandbox here ({stderr.Trim()}): allow unprivileged user namespaces, or run the runner where they are allowed");
     }
 
     /// <summary>
-    /// The agent's start info, run inside the sandbox: the same program, arguments, environment and working directory.
+    /// The agent's start info run inside its room: the same program, arguments, environment and working directory, with
+    /// HOME and TMPDIR inside. Unconfined (as allowed with <c>--allow-unsandboxed</c>) when there is no sandbox.
     /// </summary>
-    /// <param name="hidden">Folders the agent must not see (KONDUKTOR_HOME, the runner's work dir): empty inside.</param>
-    /// <param name="shown">Folders inside those that the agent needs, read-write (its worktree, its repository, its home).</param>
-    /// <param name="readOnly">Files inside them it needs to read (its system prompt).</param>
-    public ProcessStartInfo Wrap(ProcessStartInfo agent, IEnumerable<string> hidden, IEnumerable<string> shown, IEnumerable<string> readOnly)
+    public ProcessStartInfo Confine(ProcessStartInfo agent, AgentRoom room)
     {
+        agent.Environment["HOME"] = room.Home;
+        agent.Environment["TMPDIR"] = "/tmp";
         if (BubblewrapPath is null)
         {
             return agent;
         }
 
+        return ProcessStarts.Through(agent, BubblewrapPath, [.. _system, .. SandboxPolicy.RoomArguments(room), "--", agent.FileName, .. agent.ArgumentList]);
+    }
+
+    /// <summary>
+    /// The runner's own git, which needs the network and the person's git credentials: the machine as it is, except
+    /// that the folders Konduktor keeps private are empty (a tmpfs over each) with the mirrors and worktrees bound back,
+    /// in a pid namespace of its own.
+    /// </summary>
+    public ProcessStartInfo ConfineRunnerGit(ProcessStartInfo git, IEnumerable<string> hidden, IEnumerable<string> shown)
+    {
+        if (BubblewrapPath is null)
+        {
+            return git;
+        }
+
         var hiddenFolders = hidden.Select(Path.GetFullPath).Where(Directory.Exists).Distinct().ToList();
-        bool IsHidden(string path) => hiddenFolders.Any(h => path == h || path.StartsWith(h + Path.DirectorySeparatorChar, StringComparison.Ordinal));
-        var arguments = BaseArguments().ToList();
+        List<string> arguments = ["--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-pid", "--unshare-ipc", "--proc", "/proc"];
         foreach (var folder in hiddenFolders.OrderBy(f => f.Length))
         {
             arguments.AddRange(["--tmpfs", folder]);
         }
 
-        // Bound back after the tmpfs, parents before children, only what lies inside a hidden folder (the rest is there already).
-        foreach (var folder in shown.Select(Path.GetFullPath).Where(f => Directory.Exists(f) && IsHidden(f)).Distinct().OrderBy(f => f.Length))
+        foreach (var folder in shown.Select(Path.GetFullPath).Where(f => Directory.Exists(f) && hiddenFolders.Any(h => SandboxPolicy.IsWithin(f, h))).Distinct().OrderBy(f => f.Length))
         {
             arguments.AddRange(["--bind", folder, folder]);
         }
 
-        foreach (var file in readOnly.Select(Path.GetFullPath).Where(f => File.Exists(f) && IsHidden(f)))
+        if (git.WorkingDirectory is { Length: > 0 } directory)
         {
-            arguments.AddRange(["--ro-bind", file, file]);
+            arguments.AddRange(["--chdir", directory]);
         }
 
-        arguments.AddRange(["--chdir", agent.WorkingDirectory, "--", agent.FileName]);
-        arguments.AddRange(agent.ArgumentList);
-        return ProcessStarts.Through(agent, BubblewrapPath, arguments);
+        return ProcessStarts.Through(git, BubblewrapPath, [.. arguments, "--", git.FileName, .. git.ArgumentList]);
     }
-
-    /// <summary>Everything as it is, but a pid and IPC namespace of its own, and a /proc that shows only the agent's processes.</summary>
-    private static IEnumerable<string> BaseArguments() =>
-        ["--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-pid", "--unshare-ipc", "--proc", "/proc"];
 }

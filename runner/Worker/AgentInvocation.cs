@@ -14,7 +14,8 @@ public static class AgentInvocation
 {
     public static ProcessStartInfo Build(RunnerOptions options, SessionJob job, string worktree, Conversation conversation, string systemPromptFile)
     {
-        var start = new ProcessStartInfo(Executable.Find(options.AgentCommand[0]) ?? options.AgentCommand[0])
+        // Its real path: inside the sandbox only its install folder is there, not the link on PATH that leads to it.
+        var start = new ProcessStartInfo(Executable.Find(options.AgentCommand[0]) is { } found ? SandboxPolicy.RealPath(found) : options.AgentCommand[0])
         {
             WorkingDirectory = worktree,
             RedirectStandardInput = true,

@@ -50,6 +50,48 @@ public static partial class ClaudeTranscripts
         return Path.Combine(projectsDirectory, folder, conversationId + ".jsonl");
     }
 
+    /// <summary>The largest transcript the runner takes from an agent's home.</summary>
+    public const long MaxBytes = 256L * 1024 * 1024;
+
+    /// <summary>Where the runner keeps its own copy of a conversation's transcript (out of every agent's reach), for a resume here.</summary>
+    public static string KeptPath(string workDirectory, string conversationId) =>
+        IsConversationId(conversationId) ? Path.Combine(workDirectory, "transcripts", conversationId + ".jsonl") : throw new ArgumentException($"'{conversationId}' is not a conversation id", nameof(conversationId));
+
+    /// <summary>
+    /// Takes the conversation's transcript out of the agent's home into the runner's keeping: found by its id under any
+    /// folder, read without following links, only a regular file under the cap. Null and why when there is none to take.
+    /// </summary>
+    public static (string? Kept, string? Refusal) Take(string agentHome, string workDirectory, string conversationId)
+    {
+        var projects = AgentHomes.Projects(agentHome);
+        if (!IsConversationId(conversationId) || !Directory.Exists(projects) || AgentWrittenFiles.WhyNotPlain(projects, agentHome) is not null)
+        {
+            return (null, null);
+        }
+
+        string? refusal = null;
+        foreach (var folder in Directory.EnumerateDirectories(projects).Order(StringComparer.Ordinal))
+        {
+            var file = Path.Combine(folder, conversationId + ".jsonl");
+            if (!Path.Exists(file) && new FileInfo(file).LinkTarget is null)
+            {
+                continue;
+            }
+
+            var read = AgentWrittenFiles.ReadRegular(file, agentHome, MaxBytes);
+            if (read.Content is { } content)
+            {
+                var kept = KeptPath(workDirectory, conversationId);
+                PrivateFile.Write(kept, content);
+                return (kept, null);
+            }
+
+            refusal = read.Refusal;
+        }
+
+        return (null, refusal);
+    }
+
     /// <summary>Konduktor's conversation ids are UUIDs; anything else (an agent printing a path as its id) is never a file name.</summary>
     public static bool IsConversationId(string? id) => Guid.TryParseExact(id, "D", out _);
 

@@ -9,13 +9,13 @@ public sealed record Conversation(string Id, bool Resumed, string Prompt);
 
 /// <summary>
 /// A new conversation gets Konduktor's own id (<c>--session-id</c>), so its transcript is found by that id. A resume
-/// continues the conversation when its transcript is on this machine or kept in storage; when it is kept nowhere, a
-/// fresh conversation starts on the branch with what is known of the earlier ones — never a <c>--resume</c> into
-/// Claude Code's "No conversation found".
+/// continues the conversation when its transcript is kept on this runner or in storage, put into the agent's new home
+/// where Claude Code looks for it; when it is kept nowhere, a fresh conversation starts on the branch with what is known
+/// of the earlier ones — never a <c>--resume</c> into Claude Code's "No conversation found".
 /// </summary>
-public sealed class ConversationChoice(SessionJob job, RunnerApi api, AgentReadiness agent, string runnerName, IIdGenerator ids, ILogger logger)
+public sealed class ConversationChoice(SessionJob job, RunnerApi api, string workDirectory, string runnerName, IIdGenerator ids, ILogger logger)
 {
-    public async Task<Conversation> ChooseAsync(string worktree, LogShipper shipper, CancellationToken ct)
+    public async Task<Conversation> ChooseAsync(AgentRoom room, LogShipper shipper, CancellationToken ct)
     {
         if (job.ResumeClaudeSessionId is not { } resume)
         {
@@ -24,12 +24,15 @@ public sealed class ConversationChoice(SessionJob job, RunnerApi api, AgentReadi
 
         if (ClaudeTranscripts.IsConversationId(resume))
         {
-            if (ClaudeTranscripts.Find(agent.ProjectsDirectory, resume) is not null)
+            // The home is new: nothing the agent wrote is in it yet, so the transcript is written there plainly.
+            var file = ClaudeTranscripts.RestorePath(AgentHomes.Projects(room.Home), room.Worktree, resume);
+            if (ClaudeTranscripts.KeptPath(workDirectory, resume) is var kept && File.Exists(kept))
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.Copy(kept, file);
                 return new Conversation(resume, Resumed: true, job.Prompt);
             }
 
-            var file = ClaudeTranscripts.RestorePath(agent.ProjectsDirectory, worktree, resume);
             if (await Retry.UntilAcceptedAsync(token => api.LoadTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, file, token), logger, "restore the transcript", ct))
             {
                 shipper.Add("konduktor", $"restored the transcript of conversation {resume} from storage");

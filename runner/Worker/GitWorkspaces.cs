@@ -81,10 +81,26 @@ public sealed partial class GitWorkspaces(string workDirectory)
         }
 
         var gitDirectory = await GitDirectoryAsync(worktree, ct);
-        await File.WriteAllTextAsync(Path.Combine(gitDirectory, TrailersFile), $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n", ct);
-        await File.WriteAllTextAsync(Path.Combine(gitDirectory, OwnerFile), JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror), RunnerFilesJson.Default.WorktreeOwner), ct);
+        AgentWrittenFiles.Write(Path.Combine(gitDirectory, TrailersFile), gitDirectory, $"Konduktor-Task: {taskId:D}\nKonduktor-Session: {sessionId:D}\n");
+        AgentWrittenFiles.Write(Path.Combine(gitDirectory, OwnerFile), gitDirectory, JsonSerializer.Serialize(new WorktreeOwner(workspaceId, taskId, branch, defaultBranch, mirror), RunnerFilesJson.Default.WorktreeOwner));
         return worktree;
     }
+
+    private static WorktreeOwner? Owner(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, RunnerFilesJson.Default.WorktreeOwner);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether git versions a path of the worktree.</summary>
+    public async Task<bool> IsVersionedAsync(string worktree, string relative, CancellationToken ct) =>
+        (await Git(worktree, ct, "ls-files", "--", relative)).Trim().Length > 0;
 
     /// <summary>The repository's bare mirror, cloned when missing (whole or not at all), its commit hook current, fetched now.</summary>
     private async Task FetchMirrorAsync(string repository, string mirror, CancellationToken ct)
@@ -130,7 +146,16 @@ public sealed partial class GitWorkspaces(string workDirectory)
     }
 
     /// <summary>The worktree's own git directory (where Konduktor keeps what it knows of the worktree).</summary>
-    public async Task<string> GitDirectoryAsync(string worktree, CancellationToken ct) => (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
+    /// <remarks>The worktree's <c>.git</c> file is the agent's to change: a git folder that is not one of the mirror's worktrees is refused.</remarks>
+    public async Task<string> GitDirectoryAsync(string worktree, CancellationToken ct)
+    {
+        var gitDirectory = (await Git(worktree, ct, "rev-parse", "--absolute-git-dir")).Trim();
+        var worktrees = Path.Combine(workDirectory, "repos");
+        return Path.GetFullPath(gitDirectory) is var full && SandboxPolicy.IsWithin(full, worktrees) && Path.GetFileName(Path.GetDirectoryName(full)) == "worktrees"
+            && AgentWrittenFiles.WhyNotPlain(full, worktrees) is null
+            ? full
+            : throw new ProcessFailedException($"the worktree {worktree} names a git folder outside its repository ({gitDirectory}); remove the worktree to start it afresh");
+    }
 
     /// <summary>
     /// Removes the worktrees of tasks that are Done or Closed (or gone) — never one with uncommitted changes or
@@ -145,11 +170,20 @@ public sealed partial class GitWorkspaces(string workDirectory)
         foreach (var gitFile in Directory.Exists(root) ? Directory.EnumerateFiles(root, ".git", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 2, AttributesToSkip = 0 }) : [])
         {
             var worktree = Path.GetDirectoryName(gitFile)!;
-            var gitDirectory = (await ProcessRunner.RunAsync("git", ["-C", worktree, "rev-parse", "--absolute-git-dir"], null, ct)).Trim();
-            var owner = Path.Combine(gitDirectory, OwnerFile);
-            if (File.Exists(owner) && JsonSerializer.Deserialize(await File.ReadAllTextAsync(owner, ct), RunnerFilesJson.Default.WorktreeOwner) is { } found)
+            string gitDirectory;
+            try
             {
-                worktrees.Add((worktree, found));
+                gitDirectory = await GitDirectoryAsync(worktree, ct);
+            }
+            catch (ProcessFailedException)
+            {
+                continue;
+            }
+
+            // What the worktree's git folder says of its task is the agent's to change, but for the mirror, which is where the folder is.
+            if (AgentWrittenFiles.ReadText(Path.Combine(gitDirectory, OwnerFile), gitDirectory) is { } text && Owner(text) is { } found)
+            {
+                worktrees.Add((worktree, found with { Mirror = Path.GetDirectoryName(Path.GetDirectoryName(gitDirectory))! }));
             }
         }
 
@@ -160,7 +194,7 @@ public sealed partial class GitWorkspaces(string workDirectory)
         // A scheduled agent's worktree (no task) is refreshed and reused on every run: never removed here.
         foreach (var (worktree, owner) in worktrees.Where(w => w.Owner.TaskId != Guid.Empty && finished.Contains(w.Owner.TaskId) && !busyTasks.Contains(w.Owner.TaskId)))
         {
-            var changes = (await ProcessRunner.RunAsync("git", ["-C", worktree, "status", "--porcelain"], null, ct)).Trim();
+            var changes = (await Git(worktree, ct, "status", "--porcelain", "--ignore-submodules=all")).Trim();
             var unpushed = await UnpushedCommitsAsync(worktree, owner.Branch, owner.DefaultBranch, ct);
             if (changes.Length > 0 || unpushed > 0)
             {

@@ -13,7 +13,7 @@ namespace Konduktor.Runner.Worker;
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "_halt has no timer and nothing unmanaged; a stop may arrive after the session ended, when a disposed one would throw")]
 /// <param name="usageLimitMet">Told when an agent meets its account's usage limit (rejected): the runner starts nothing more until the reset.</param>
-public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, RunnerLease lease, TimeProvider clock, IIdGenerator ids, ILogger logger, Action<UsageLimit> usageLimitMet)
+public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, AgentHomes homes, RunnerLease lease, TimeProvider clock, IIdGenerator ids, ILogger logger, Action<UsageLimit> usageLimitMet)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
@@ -25,7 +25,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     private string? _leaseFile;
     private volatile bool _reporting;
     private string? _worktree;
+    private AgentRoom? _room;
     private Task _claudeSessionReported = Task.CompletedTask;
+    private volatile string? _claudeSessionId;
     private Task _usageLimitReported = Task.CompletedTask;
 
     public Guid SessionId => job.Session.Id;
@@ -97,8 +99,10 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
                 shipper.Add("konduktor", caughtUp);
             }
 
-            conversation = await new ConversationChoice(job, api, agent, options.Name, ids, logger).ChooseAsync(worktree, shipper, shutdown);
-            report = await RunAgentAsync(worktree, conversation, shipper, shutdown);
+            var room = _room = new AgentRoom(worktree, git.MirrorPath(job.Repository), await git.GitDirectoryAsync(worktree, shutdown),
+                await homes.CreateAsync(session.Id, Path.GetDirectoryName(agent.ProjectsDirectory)!, shutdown), []);
+            conversation = await new ConversationChoice(job, api, options.WorkDirectory, options.Name, ids, logger).ChooseAsync(room, shipper, shutdown);
+            report = await RunAgentAsync(room, conversation, shipper, shutdown);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
@@ -111,6 +115,11 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         }
 
         report = await SettleAsync(report, conversation, shipper);
+        if (_room is { } used)
+        {
+            AgentHomes.Remove(used.Home);
+        }
+
         await SendReportAsync(report, shipper, shutdown);
     }
 
@@ -119,7 +128,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
     {
         if (_worktree is { } kept)
         {
-            var (branch, notPushed) = await new SessionWorkKeeper(job, api, git, agent, _mask, logger).KeepAsync(kept, report.ClaudeSessionId ?? conversation?.Id, _claudeSessionReported, shipper);
+            var (branch, notPushed) = await new SessionWorkKeeper(job, api, git, options.WorkDirectory, _mask, logger).KeepAsync(kept, _room?.Home, report.ClaudeSessionId ?? conversation?.Id, _claudeSessionReported, shipper);
             report = branch is { } pushed ? report with { CommitsAhead = pushed.Ahead, HeadCommit = pushed.Head } : report;
             if (notPushed is not null && report.Status is SessionStatus.Succeeded or SessionStatus.NeedsAttention)
             {
@@ -182,22 +191,23 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         logger.LogWarning("Session {SessionId}: {Said}", job.Session.Id, said);
     }
 
-    private async Task<SessionReport> RunAgentAsync(string worktree, Conversation conversation, LogShipper shipper, CancellationToken shutdown)
+    private async Task<SessionReport> RunAgentAsync(AgentRoom room, Conversation conversation, LogShipper shipper, CancellationToken shutdown)
     {
         var session = job.Session;
+        var worktree = room.Worktree;
         var systemPromptFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "system-prompt.md");
         PrivateFile.Write(systemPromptFile, job.SystemPrompt);
         shutdown.ThrowIfCancellationRequested();
         var leaseFile = _leaseFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "lease");
         AgentLauncher.WriteLease(leaseFile, lease.Deadline);
         var invocation = AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile);
-        if (await SetUpAsync(worktree, invocation, shipper, leaseFile, shutdown) is { } notStarted)
+        if (await SetUpAsync(room, invocation, shipper, leaseFile, shutdown) is { } notStarted)
         {
             File.Delete(leaseFile);
             return notStarted;
         }
 
-        using var process = StartAgent(Confined(invocation, worktree, systemPromptFile), leaseFile);
+        using var process = StartAgent(Confined(invocation, room with { ReadOnlyFiles = [systemPromptFile] }), leaseFile);
         _started.TrySetResult(process);
         var pidFile = AgentPidFile(options.WorkDirectory, session.Id);
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
@@ -214,7 +224,13 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             throw;
         }
 
-        var output = new AgentOutput(process, shipper, conversation.Resumed ? conversation.Id : null, id => _claudeSessionReported = ReportClaudeSessionAsync(id, shutdown), limit => UsageLimitChanged(limit, shutdown));
+        var output = new AgentOutput(process, shipper, conversation.Resumed ? conversation.Id : null, id =>
+        {
+            _claudeSessionId = id;
+            _claudeSessionReported = ReportClaudeSessionAsync(id, shutdown);
+        }, limit => UsageLimitChanged(limit, shutdown));
+        using var agentEnded = new CancellationTokenSource();
+        var transcript = new TranscriptShipping(job, api, room.Home, options.WorkDirectory, _mask, shipper, logger).RunAsync(() => (_claudeSessionId ?? conversation.Id, _claudeSessionReported), agentEnded.Token);
         try
         {
             await process.WaitForExitAsync(shutdown);
@@ -223,9 +239,12 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         {
             await ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
             await process.WaitForExitAsync(CancellationToken.None);
-            await Task.WhenAll(output.Completion, prompt);
+            await agentEnded.CancelAsync();
+            await Task.WhenAll(output.Completion, prompt, transcript);
             throw;
         }
+
+        await agentEnded.CancelAsync();
 
         // What the agent left running in its group (a server started in the background) ends with it; a stop in
         // flight is already seeing to the group. Not awaited: a sandbox's pid namespace keeps the group alive for a
@@ -235,7 +254,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             _ = ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
         }
 
-        await Task.WhenAll(output.Completion, prompt);
+        await Task.WhenAll(output.Completion, prompt, transcript);
         File.Delete(pidFile);
         File.Delete(systemPromptFile);
         File.Delete(leaseFile);
@@ -243,23 +262,21 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         return Report(output, process.ExitCode, conversation);
     }
 
-    /// <summary>The agent (or the setup script) inside the sandbox, with what it needs of the hidden folders bound back.</summary>
-    private ProcessStartInfo Confined(ProcessStartInfo invocation, string worktree, params string[] readOnlyFiles)
+    /// <summary>The agent (or the setup script) in its room, Claude Code's config in its own home.</summary>
+    private ProcessStartInfo Confined(ProcessStartInfo invocation, AgentRoom room)
     {
-        var home = invocation.Environment.TryGetValue("HOME", out var value) && value is { Length: > 0 } ? value : null;
-        return sandbox.Wrap(invocation, options.HiddenFromAgents,
-            [worktree, git.MirrorPath(job.Repository), .. home is null ? Array.Empty<string>() : [home], Path.GetDirectoryName(agent.ProjectsDirectory)!],
-            readOnlyFiles);
+        invocation.Environment["CLAUDE_CONFIG_DIR"] = AgentHomes.ClaudeConfig(room.Home);
+        return sandbox.Confine(invocation, room);
     }
 
     /// <summary>
     /// The runner's files copied in, then the setup script, confined like the agent and under the same lease, with the
     /// agent's environment. A report when the agent must not start (the setup failed, or a stop came first), else null.
     /// </summary>
-    private async Task<SessionReport?> SetUpAsync(string worktree, ProcessStartInfo environment, LogShipper shipper, string leaseFile, CancellationToken shutdown)
+    private async Task<SessionReport?> SetUpAsync(AgentRoom room, ProcessStartInfo environment, LogShipper shipper, string leaseFile, CancellationToken shutdown)
     {
-        var gitDirectory = await git.GitDirectoryAsync(worktree, shutdown);
-        foreach (var note in await WorktreeSetup.CopyRunnerFilesAsync(options.FilesDirectory, job.WorkspaceName, worktree, git.MirrorPath(job.Repository), shutdown))
+        var (worktree, gitDirectory) = (room.Worktree, room.WorktreeGitDirectory);
+        foreach (var note in await WorktreeSetup.CopyRunnerFilesAsync(options.FilesDirectory, job.WorkspaceName, worktree, git.MirrorPath(job.Repository), (path, ct) => git.IsVersionedAsync(worktree, path, ct), shutdown))
         {
             shipper.Add("konduktor", note);
         }
@@ -276,7 +293,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         try
         {
             outcome = await WorktreeSetup.SetUpAsync(script, worktree, gitDirectory, environment,
-                start => Process.Start(AgentLauncher.InNewSession(Confined(start, worktree, script.Path), leaseFile))!,
+                start => Process.Start(AgentLauncher.InNewSession(Confined(start, room with { ReadOnlyFiles = [script.Path] }), leaseFile))!,
                 text => shipper.Add(WorktreeSetup.LogStream, text), TimeSpan.FromMinutes(job.SetupTimeoutMinutes), halt.Token);
         }
         catch (OperationCanceledException) when (!shutdown.IsCancellationRequested)

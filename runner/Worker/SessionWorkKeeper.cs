@@ -9,13 +9,14 @@ namespace Konduktor.Runner.Worker;
 /// branch are pushed (so the work is never only on this machine), and what the branch changes goes to the board. Best
 /// effort, reported in the log.
 /// </summary>
-public sealed class SessionWorkKeeper(SessionJob job, RunnerApi api, GitWorkspaces git, AgentReadiness agent, SecretMask mask, ILogger logger)
+public sealed class SessionWorkKeeper(SessionJob job, RunnerApi api, GitWorkspaces git, string workDirectory, SecretMask mask, ILogger logger)
 {
     /// <summary>The task branch as pushed (how far ahead of the default branch, its head), and why its commits were not pushed, if they were not.</summary>
     public sealed record Kept((int Ahead, string Head)? Branch, string? NotPushed);
 
+    /// <param name="agentHome">The agent's home, where its transcript is; null when the agent never had one.</param>
     /// <param name="conversationReported">Reporting the conversation's id, which the transcript waits for.</param>
-    public async Task<Kept> KeepAsync(string worktree, string? claudeSessionId, Task conversationReported, LogShipper shipper)
+    public async Task<Kept> KeepAsync(string worktree, string? agentHome, string? claudeSessionId, Task conversationReported, LogShipper shipper)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         (int Ahead, string Head)? branch = null;
@@ -31,9 +32,9 @@ public sealed class SessionWorkKeeper(SessionJob job, RunnerApi api, GitWorkspac
                 await KeepChangesAsync(worktree, shipper, limit.Token);
             }
 
-            if (claudeSessionId is not null)
+            if (claudeSessionId is not null && agentHome is not null)
             {
-                await KeepTranscriptAsync(claudeSessionId, conversationReported, shipper, limit.Token);
+                await KeepTranscriptAsync(agentHome, claudeSessionId, conversationReported, shipper, limit.Token);
             }
         }
         catch (Exception e) when (e is RunnerApiException or ProcessFailedException or IOException or OperationCanceledException)
@@ -66,12 +67,14 @@ public sealed class SessionWorkKeeper(SessionJob job, RunnerApi api, GitWorkspac
         }
     }
 
-    private async Task KeepTranscriptAsync(string claudeSessionId, Task conversationReported, LogShipper shipper, CancellationToken ct)
+    private async Task KeepTranscriptAsync(string agentHome, string claudeSessionId, Task conversationReported, LogShipper shipper, CancellationToken ct)
     {
-        if (ClaudeTranscripts.Find(agent.ProjectsDirectory, claudeSessionId) is not { } transcript)
+        var (transcript, refusal) = ClaudeTranscripts.Take(agentHome, workDirectory, claudeSessionId);
+        if (transcript is null)
         {
-            shipper.Add("konduktor", $"warning: no transcript of conversation {claudeSessionId} under {agent.ProjectsDirectory}; only this runner's agent could have continued it, and a resume elsewhere starts afresh");
-            logger.LogWarning("Session {SessionId}: no transcript of conversation {Conversation} under {Projects}", job.Session.Id, claudeSessionId, agent.ProjectsDirectory);
+            var why = refusal ?? $"no transcript of conversation {claudeSessionId} in the agent's home";
+            shipper.Add("konduktor", $"warning: {why}; a resume starts a new conversation with what is known of this one");
+            logger.LogWarning("Session {SessionId}: transcript of conversation {Conversation} not kept: {Why}", job.Session.Id, claudeSessionId, why);
             return;
         }
 

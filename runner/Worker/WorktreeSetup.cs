@@ -21,6 +21,8 @@ public static class WorktreeSetup
     private const string DoneFile = "konduktor-setup";
     private const string ConfiguredCleanupFile = "konduktor-cleanup";
     private const int TailLines = 20;
+    private const long MaxScriptBytes = 1024 * 1024;
+    private const long MaxInputBytes = 64L * 1024 * 1024;
 
     /// <summary>A script to run: where it is, and what the log and a failure call it.</summary>
     public sealed record Script(string Path, string Name, string Content);
@@ -29,7 +31,9 @@ public static class WorktreeSetup
     public sealed record Outcome(string? Failure, string Note);
 
     /// <summary>Copies the runner's files for this workspace into a worktree (never over a versioned file) and has git ignore them.</summary>
-    public static async Task<IReadOnlyList<string>> CopyRunnerFilesAsync(string? filesRoot, string workspaceName, string worktree, string commonGitDirectory, CancellationToken ct)
+    /// <param name="isVersioned">Whether git versions a path of the worktree (asked of the runner's confined git).</param>
+    public static async Task<IReadOnlyList<string>> CopyRunnerFilesAsync(string? filesRoot, string workspaceName, string worktree, string commonGitDirectory,
+        Func<string, CancellationToken, Task<bool>> isVersioned, CancellationToken ct)
     {
         var source = filesRoot is null ? null : System.IO.Path.Combine(filesRoot, workspaceName);
         if (source is null || !Directory.Exists(source))
@@ -42,25 +46,32 @@ public static class WorktreeSetup
         foreach (var file in Directory.EnumerateFiles(source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Order(StringComparer.Ordinal))
         {
             var relative = System.IO.Path.GetRelativePath(source, file).Replace(System.IO.Path.DirectorySeparatorChar, '/');
-            if (await IsVersionedAsync(worktree, relative, ct))
+            if (await isVersioned(relative, ct))
             {
                 skipped.Add(relative);
                 continue;
             }
 
+            // The worktree is the agent's: a link it left on the way or in place of the file is never written through.
             var target = System.IO.Path.Combine(worktree, relative);
+            if (AgentWrittenFiles.WhyNotPlain(System.IO.Path.GetDirectoryName(target)!, worktree) is { } why)
+            {
+                skipped.Add($"{relative} ({why})");
+                continue;
+            }
+
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
+            AgentWrittenFiles.Write(target, worktree, await File.ReadAllBytesAsync(file, ct));
             copied.Add(relative);
         }
 
         var exclude = System.IO.Path.Combine(commonGitDirectory, "info", "exclude");
-        var excluded = File.Exists(exclude) ? (await File.ReadAllLinesAsync(exclude, ct)).ToHashSet(StringComparer.Ordinal) : [];
-        var missing = copied.Select(p => "/" + p).Where(p => !excluded.Contains(p)).ToList();
+        var lines = AgentWrittenFiles.ReadText(exclude, commonGitDirectory, 1024 * 1024) is { } text ? text.Split('\n').ToList() : [];
+        var missing = copied.Select(p => "/" + p).Where(p => !lines.Contains(p, StringComparer.Ordinal)).ToList();
         if (missing.Count > 0)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(exclude)!);
-            await File.AppendAllLinesAsync(exclude, missing, ct);
+            AgentWrittenFiles.Write(exclude, commonGitDirectory, string.Join('\n', lines.Where(l => l.Length > 0).Concat(missing)) + "\n");
         }
 
         var notes = new List<string>();
@@ -97,12 +108,12 @@ public static class WorktreeSetup
         }
 
         var done = System.IO.Path.Combine(gitDirectory, DoneFile);
-        if (File.Exists(done) && (await File.ReadAllTextAsync(done, CancellationToken.None)).Trim() == fingerprint.Value)
+        if (AgentWrittenFiles.ReadText(done, gitDirectory)?.Trim() == fingerprint.Value)
         {
             return new Outcome(null, $"{script.Name} already ran in this worktree with the same script and inputs: not run again");
         }
 
-        File.Delete(done);
+        AgentWrittenFiles.Remove(done);
         var (exitCode, tail, timedOut) = await RunAsync(script, worktree, sessionEnvironment, start, line, timeout, halt);
         if (timedOut)
         {
@@ -114,7 +125,7 @@ public static class WorktreeSetup
             return new Outcome($"{script.Name} exited with code {exitCode}, so the agent did not start; its last lines:\n{tail}", $"{script.Name} exited with code {exitCode}");
         }
 
-        await File.WriteAllTextAsync(done, fingerprint.Value, CancellationToken.None);
+        AgentWrittenFiles.Write(done, gitDirectory, fingerprint.Value);
         return new Outcome(null, $"{script.Name} done");
     }
 
@@ -124,11 +135,11 @@ public static class WorktreeSetup
         var kept = System.IO.Path.Combine(gitDirectory, ConfiguredCleanupFile);
         if (configured is { Length: > 0 })
         {
-            PrivateFile.Write(kept, configured);
+            AgentWrittenFiles.Write(kept, gitDirectory, configured);
         }
         else
         {
-            File.Delete(kept);
+            AgentWrittenFiles.Remove(kept);
         }
     }
 
@@ -136,7 +147,7 @@ public static class WorktreeSetup
     public static Script? FindCleanup(string worktree, string gitDirectory)
     {
         var kept = System.IO.Path.Combine(gitDirectory, ConfiguredCleanupFile);
-        return File.Exists(kept) ? new Script(kept, "the workspace's cleanup script", File.ReadAllText(kept)) : InRepository(worktree, CleanupFile);
+        return AgentWrittenFiles.ReadText(kept, gitDirectory, MaxScriptBytes) is { } content ? new Script(kept, "the workspace's cleanup script", content) : InRepository(worktree, CleanupFile);
     }
 
     /// <summary>Runs a script in the worktree; its exit code, its last lines, and whether it was stopped at the timeout.</summary>
@@ -214,10 +225,13 @@ public static class WorktreeSetup
         return invocation;
     }
 
+    /// <summary>A script the repository holds; not one the agent replaced with a link, a FIFO or something huge.</summary>
     private static Script? InRepository(string worktree, string relative)
     {
         var path = System.IO.Path.Combine(worktree, relative);
-        return File.Exists(path) ? new Script(path, relative, File.ReadAllText(path)) : null;
+        return Path.Exists(path) || new FileInfo(path).LinkTarget is not null
+            ? AgentWrittenFiles.ReadRegular(path, worktree, MaxScriptBytes) is { Content: { } content } ? new Script(path, relative, Encoding.UTF8.GetString(content)) : null
+            : null;
     }
 
     private static Script Written(string path, string name, string content)
@@ -247,7 +261,8 @@ public static class WorktreeSetup
             foreach (var file in files)
             {
                 hash.AppendData(Encoding.UTF8.GetBytes(System.IO.Path.GetRelativePath(root, file) + "\0"));
-                hash.AppendData(File.ReadAllBytes(file));
+                var read = AgentWrittenFiles.ReadRegular(file, worktree, MaxInputBytes);
+                hash.AppendData(read.Content ?? Encoding.UTF8.GetBytes(read.Refusal ?? ""));
             }
         }
 
@@ -257,12 +272,6 @@ public static class WorktreeSetup
     private static IEnumerable<string> Inputs(string script) =>
         script.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith(InputsLine, StringComparison.Ordinal))
             .SelectMany(l => l[InputsLine.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
-    private static async Task<bool> IsVersionedAsync(string worktree, string relative, CancellationToken ct)
-    {
-        var listed = await ProcessRunner.RunAsync("git", ["-C", worktree, "ls-files", "--", relative], null, ct);
-        return listed.Trim().Length > 0;
-    }
 
     private static async Task ReadLinesAsync(StreamReader reader, Action<string> line)
     {

@@ -240,6 +240,7 @@ public sealed class KonduktorUp : IAsyncDisposable
         }
 
         arguments.AddRange(extraArguments ?? ["--agent-command", StandInAgent.Executable]);
+        arguments.AddRange(["--share", SharedWithAgents.Root]);
         var start = KonduktorCli.StartInfo(home, arguments);
         StandInAgent.Prepare(start, home);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
@@ -329,12 +330,18 @@ public sealed class RunnerProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
+    /// <param name="share">Whether its agents share <see cref="SharedWithAgents.Root"/> with the tests (their signal files).</param>
     /// <param name="userHome">The runner's own HOME (so its agent's ~/.claude too), as on another machine; default: one inside the Konduktor home.</param>
     public static async Task<RunnerProcess> StartAsync(string home, string name, int capacity = 2, string? workDirectory = null, IEnumerable<string>? extraArguments = null,
-        string? userHome = null, string? agentCommand = null, IReadOnlyDictionary<string, string>? environment = null, string? executable = null)
+        string? userHome = null, string? agentCommand = null, IReadOnlyDictionary<string, string>? environment = null, string? executable = null, bool share = true)
     {
         var arguments = new List<string> { "runner", "start", "--name", name, "--capacity", capacity.ToString(System.Globalization.CultureInfo.InvariantCulture), "--agent-command", agentCommand ?? StandInAgent.Executable };
         arguments.AddRange(extraArguments ?? []);
+        if (share)
+        {
+            arguments.AddRange(["--share", SharedWithAgents.Root]);
+        }
+
         if (workDirectory is not null)
         {
             arguments.AddRange(["--work-dir", workDirectory]);

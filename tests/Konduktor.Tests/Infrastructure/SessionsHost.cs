@@ -103,7 +103,6 @@ public sealed class SessionDriver(KonduktorUp up)
         return int.Parse(started.Text[marker.Length..].Split(')')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A file the stand-in can touch or wait for: how a test and an agent meet without sleeping.</summary>
     /// <summary>
     /// A running session of the stand-in agent that saved its own token and waits: the token an agent holds, for tests
     /// that act as the agent. Disposing it lets the agent finish.
@@ -118,11 +117,23 @@ public sealed class SessionDriver(KonduktorUp up)
         return new HeldSession((await File.ReadAllTextAsync(tokenFile)).Trim(), release);
     }
 
-    public static string Signal(string name) => Path.Combine(Directory.CreateTempSubdirectory("konduktor-signal-").FullName, name);
+    public static string Signal(string name) => Path.Combine(SharedWithAgents.NewFolder("signal"), name);
 }
 
 /// <summary>An agent's session token, held while its agent waits for <see cref="DisposeAsync"/>.</summary>
 public sealed record HeldSession(string Token, string Release) : IAsyncDisposable
 {
     public async ValueTask DisposeAsync() => await File.WriteAllTextAsync(Release, "go");
+}
+
+/// <summary>
+/// The one folder the tests' runners share with their agents (<c>--share</c>), for files a test and a scripted agent
+/// pass each other (signals, counters, what an agent saw); everything else of this machine stays out of the agents' reach.
+/// </summary>
+public static class SharedWithAgents
+{
+    public static readonly string Root = Directory.CreateTempSubdirectory("konduktor-shared-").FullName;
+
+    /// <summary>A new folder inside the shared one.</summary>
+    public static string NewFolder(string purpose) => Directory.CreateDirectory(Path.Combine(Root, $"{purpose}-{Guid.NewGuid():N}")).FullName;
 }

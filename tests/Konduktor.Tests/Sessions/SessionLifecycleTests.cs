@@ -105,7 +105,7 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_runner_killed_mid_session_takes_its_agent_with_it_and_leaves_the_session_orphaned_then_resumable()
+    public async Task A_runner_killed_mid_session_takes_its_agent_with_it_and_leaves_the_session_orphaned_then_resumable_in_the_same_conversation()
     {
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, extraArguments: ["--no-runner"], environment: KonduktorUp.QuickJanitor);
         var driver = new SessionDriver(up);
@@ -132,6 +132,8 @@ public sealed class SessionLifecycleTests(AzuriteFixture azurite)
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         var after = await driver.WaitForEndAsync(workspace, System.Text.Json.JsonSerializer.Deserialize<Session>(resumed.Output, SessionsHost.Json)!.Id);
         Assert.True(after.Status == SessionStatus.Succeeded, $"{after.Status}: {after.Error}");
+        var logs = string.Join('\n', (await driver.LogsAsync(workspace, after.Id)).Select(e => e.Text));
+        Assert.Contains($"continuing conversation {orphaned.ClaudeSessionId}", logs, StringComparison.Ordinal);
         var all = await up.CliAsync("-w", workspace, "--json", "sessions", "list", "--task", task.ShortId);
         Assert.Equal(2, System.Text.Json.JsonSerializer.Deserialize<List<Session>>(all.Output, SessionsHost.Json)!.Count);
     }
