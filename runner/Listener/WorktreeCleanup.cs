@@ -60,7 +60,7 @@ public sealed class WorktreeCleanup(RunnerOptions options, RunnerApi api, GitWor
         Directory.CreateDirectory(room.Home);
         try
         {
-            var (exitCode, tail, timedOut) = await WorktreeSetup.RunAsync(script, worktree, AgentInvocation.RemoveKonduktorsOwn(new System.Diagnostics.ProcessStartInfo()),
+            var (exitCode, tail, timedOut) = await WorktreeSetup.RunAsync(script, worktree, AgentEnvironment.Restrict(new System.Diagnostics.ProcessStartInfo()),
                 start => System.Diagnostics.Process.Start(AgentLauncher.InNewSession(state.Sandbox!.Confine(start, room), leaseFile))!,
                 line => logger.LogInformation("Cleanup of {Worktree}: {Line}", name, line), ScriptTimeout, ct);
             if (timedOut || exitCode != 0)

@@ -28,9 +28,8 @@ public static class AgentInvocation
             start.ArgumentList.Add(argument);
         }
 
-        // Nothing of Konduktor's own reaches the agent from the runner's environment: not its home, not a person's token,
-        // not storage settings. It gets its session's URL, token and ids, and nothing more of ours.
-        RemoveKonduktorsOwn(start);
+        // Only what an agent may see of the runner's environment: not a person's tokens, not Konduktor's own settings.
+        AgentEnvironment.Restrict(start);
 
         // The workspace's secrets, for the setup script and the agent (names checked by Konduktor: never one of ours).
         foreach (var (name, value) in job.Secrets)
@@ -57,21 +56,6 @@ public static class AgentInvocation
 
         return start;
     }
-
-    /// <summary>Takes out of a process's environment everything of Konduktor's own the runner's environment holds.</summary>
-    public static ProcessStartInfo RemoveKonduktorsOwn(ProcessStartInfo start)
-    {
-        foreach (var name in start.Environment.Keys.Where(IsKonduktorsOwn).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        return start;
-    }
-
-    private static bool IsKonduktorsOwn(string variable) =>
-        variable.StartsWith("KONDUKTOR_", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("Konduktor__", StringComparison.OrdinalIgnoreCase)
-        || variable.StartsWith("AzureWebJobs", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("AZURITE_", StringComparison.OrdinalIgnoreCase);
 
     private static IEnumerable<string> Arguments(RunnerOptions options, SessionJob job, Conversation conversation, string systemPromptFile)
     {

@@ -9,7 +9,7 @@ namespace Konduktor.Tests.GitHub;
 
 /// <summary>
 /// Auto-fix through `up`: signed check_suite and push deliveries, GitHub's API answered by a local stand-in server,
-/// and the stand-in agent (scripted by STANDIN_SCRIPT for sessions whose prompt carries no script) pushing a fix.
+/// and the stand-in agent (scripted by the workspace secret STANDIN_SCRIPT for sessions whose prompt carries no script) pushing a fix.
 /// </summary>
 public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
 {
@@ -21,12 +21,11 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _gitHub = await GitHubStandIn.StartAsync();
-        _fixScript = Path.Combine(Directory.CreateTempSubdirectory("konduktor-fix-").FullName, "fix.json");
+        _fixScript = Path.Combine(SharedWithAgents.NewFolder("fix"), "fix.json");
         await File.WriteAllTextAsync(_fixScript, """[{"echoPrompt": true}, {"write": "fix.txt", "content": "fixed\n"}, {"commit": "Fix it"}, {"push": true}]""");
         _up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, environment: new Dictionary<string, string>
         {
             ["Konduktor__GitHub__ApiUrl"] = _gitHub.Url,
-            ["STANDIN_SCRIPT"] = _fixScript,
         });
         _driver = new SessionDriver(_up);
     }
@@ -212,6 +211,8 @@ public sealed class AutoFixTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // These tests open their PRs through webhooks; Konduktor opening its own is PullRequestTests' subject.
         Assert.Equal(0, (await _up.CliAsync("-w", name, "config", "set", "--pr", "off")).ExitCode);
+        // A workspace secret is how its agents get a variable (the runner's own environment never reaches them).
+        Assert.Equal(0, (await KonduktorCli.RunAsync(_up.Home, ["-w", name, "secrets", "set", "STANDIN_SCRIPT"], _fixScript + "\n")).ExitCode);
         var webhook = JsonSerializer.Deserialize<Konduktor.Core.GitHub.WebhookView>((await _up.CliAsync("workspaces", "webhook", name, "--json")).Output, SessionsHost.Json)!;
         return (name, repository, remote, webhook);
     }

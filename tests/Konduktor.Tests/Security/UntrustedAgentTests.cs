@@ -44,7 +44,8 @@ public sealed class UntrustedAgentTests
         var person = PersonsHome();
         var added = await up.CliAsync("--json", "runners", "add", "box");
         var secret = JsonSerializer.Deserialize<RunnerTicket>(added.Output, SessionsHost.Json)!.Secret;
-        await using var runner = await RunnerProcess.StartAsync(home, "box", extraArguments: ["--url", up.Url, "--registration-secret", secret], userHome: person, share: false);
+        await using var runner = await RunnerProcess.StartAsync(home, "box", extraArguments: ["--url", up.Url, "--registration-secret", secret], userHome: person, share: false,
+            environment: new Dictionary<string, string> { ["GH_TOKEN"] = "PERSONS-ENV-GH-TOKEN", ["AWS_SECRET_ACCESS_KEY"] = "PERSONS-ENV-AWS-SECRET" });
         Assert.Contains("Agents: agents run confined with bubblewrap", runner.Output, StringComparison.Ordinal);
         var work = Path.Combine(home, "runners", "box");
         var state = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(home, "up.json"))).RootElement;
@@ -90,6 +91,7 @@ public sealed class UntrustedAgentTests
             Attempt(19, "printf '#!/bin/sh\\necho planted\\n' > \"$(git rev-parse --git-common-dir)/hooks/post-commit\""),
             Attempt(20, $"ls {person} | grep -q ."),
             Attempt(21, $"ls -A {work} | grep -E 'spool|agents|runner'"),
+            Attempt(22, "env | grep -E 'PERSONS-ENV|^GH_TOKEN|^AWS_'"),
         };
         var (workspace, remote) = await driver.CreateWorkspaceAsync();
         // Last, the transcript the runner keeps is made a link to the person's token.
@@ -112,7 +114,7 @@ public sealed class UntrustedAgentTests
         Assert.Contains("is a symbolic link: not followed", transcript, StringComparison.Ordinal);
         Assert.Contains("session the CLI signs in with KONDUKTOR_TOKEN only", transcript, StringComparison.Ordinal);
         Assert.Contains("Break out", transcript, StringComparison.Ordinal);
-        foreach (var kept in new[] { token, azuriteKey, JsonDocument.Parse(credential).RootElement.GetProperty("token").GetString()!, "PERSONS-SSH-KEY", "PERSONS-GH-TOKEN", "PERSONS-AWS-SECRET" })
+        foreach (var kept in new[] { token, azuriteKey, JsonDocument.Parse(credential).RootElement.GetProperty("token").GetString()!, "PERSONS-SSH-KEY", "PERSONS-GH-TOKEN", "PERSONS-AWS-SECRET", "PERSONS-ENV-GH-TOKEN", "PERSONS-ENV-AWS-SECRET" })
         {
             Assert.DoesNotContain(kept, transcript, StringComparison.Ordinal);
         }
