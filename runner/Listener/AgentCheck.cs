@@ -14,7 +14,8 @@ public sealed class AgentCheck(RunnerOptions options, GitWorkspaces git, RunnerS
         {
             var agentProgram = Executable.Find(options.AgentCommand[0]) is { } found ? SandboxPolicy.RealPath(found) : null;
             var programs = SandboxPolicy.ProgramFolders(agentProgram, options.KonduktorDirectory, Environment.GetEnvironmentVariable("PATH"), options.HiddenFromAgents, Environment.GetEnvironmentVariable("HOME"));
-            var sandbox = state.Sandbox = await AgentSandbox.DetectAsync(programs, options.SharedFolders, ct);
+            var hidden = Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } personHome ? [.. options.HiddenFromAgents, personHome] : options.HiddenFromAgents;
+            var sandbox = state.Sandbox = await AgentSandbox.DetectAsync(programs, options.SharedFolders, hidden, ct);
             git.Confine = start => sandbox.ConfineRunnerGit(start, options.HiddenFromAgents, git.GitFolders);
         }
 

@@ -17,10 +17,10 @@ public static class SandboxPolicy
     private static readonly string[] SecretFiles = ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/security/opasswd"];
 
     /// <summary>What in the mirror decides what git runs (config, hooks) or ignores: read-only to agents.</summary>
-    private static readonly string[] MirrorSettings = ["config", "hooks", "info"];
+    public static readonly IReadOnlyList<string> MirrorSettings = ["config", "hooks", "info"];
 
     /// <summary>The files in a worktree's git folder that name its repository: read-only to agents.</summary>
-    private static readonly string[] WorktreePointers = ["commondir", "gitdir"];
+    public static readonly IReadOnlyList<string> WorktreePointers = ["commondir", "gitdir"];
 
     private static readonly string[] SecretFolders = ["/etc/ssh", "/etc/ssl/private", "/etc/sudoers.d", "/etc/credstore", "/etc/credstore.encrypted"];
 
