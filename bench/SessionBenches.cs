@@ -37,6 +37,54 @@ public static class SessionBenches
         {
             await Konduktor.Runner.Processes.ProcessSignals.StopAsync(runner, TimeSpan.FromSeconds(30));
         }
+
+        await SandboxOverheadAsync(runs);
+    }
+
+    /// <summary>What confining the agent adds to its start: spawn → the agent's first line, in its room and not, alternately.</summary>
+    private static async Task SandboxOverheadAsync(int runs)
+    {
+        var sandbox = await Konduktor.Runner.Sandbox.AgentSandbox.DetectAsync([Path.GetDirectoryName(BenchHost.StandIn)!], [], [], CancellationToken.None);
+        if (!sandbox.Isolates)
+        {
+            Console.WriteLine($"sandbox start overhead: not measured ({sandbox.Missing})");
+            return;
+        }
+
+        var root = Directory.CreateTempSubdirectory("konduktor-bench-room-").FullName;
+        var mirror = Directory.CreateDirectory(Path.Combine(root, "repos", "origin.git")).FullName;
+        var room = new Konduktor.Runner.Sandbox.AgentRoom(Directory.CreateDirectory(Path.Combine(root, "worktree")).FullName, mirror,
+            Directory.CreateDirectory(Path.Combine(mirror, "worktrees", "w")).FullName, Directory.CreateDirectory(Path.Combine(root, "home")).FullName, []);
+        var (open, confined) = (new List<double>(), new List<double>());
+        for (var i = -3; i < runs; i++)
+        {
+            foreach (var inRoom in new[] { false, true })
+            {
+                var start = new ProcessStartInfo(BenchHost.StandIn) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = room.Worktree };
+                foreach (var argument in new[] { "-p", "```standin\n[]\n```", "--output-format", "stream-json", "--verbose" })
+                {
+                    start.ArgumentList.Add(argument);
+                }
+
+                start.Environment["HOME"] = room.Home;
+                var watch = Stopwatch.StartNew();
+                using var agent = Process.Start(inRoom ? sandbox.Confine(start, room) : start)!;
+                await agent.StandardOutput.ReadLineAsync();
+                var elapsed = watch.Elapsed.TotalMilliseconds;
+                agent.StandardInput.Close();
+                await agent.StandardOutput.ReadToEndAsync();
+                await agent.WaitForExitAsync();
+                if (i >= 0)
+                {
+                    (inRoom ? confined : open).Add(elapsed);
+                }
+            }
+        }
+
+        var added = Figures.Percentile(confined.Order().ToList(), 0.5) - Figures.Percentile(open.Order().ToList(), 0.5);
+        Console.WriteLine($"agent spawn -> its first line, confined ({sandbox.Description.Split(':')[0]}): {Figures.Summary(confined, 0.5, 0.95)}");
+        Console.WriteLine($"the same, unconfined (floor, same run): {Figures.Summary(open, 0.5, 0.95)}");
+        Console.WriteLine($"sandbox start overhead at p50: {added:0} ms (target under 50 ms)");
     }
 
     /// <summary>Run accepted → agent started, for fresh tasks one after another (three warm-up runs first).</summary>

@@ -51,12 +51,13 @@ public static class SandboxPolicy
             arguments.AddRange(["--tmpfs", folder, "--remount-ro", folder]);
         }
 
+        // The fresh /tmp before anything bound from there (a program or a shared folder under /tmp stays shown).
+        arguments.AddRange(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]);
         foreach (var folder in programFolders.Where(f => !SystemFolders.Any(s => IsWithin(f, s))).Distinct().Order(StringComparer.Ordinal))
         {
             arguments.AddRange(["--ro-bind", folder, folder]);
         }
 
-        arguments.AddRange(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]);
         foreach (var folder in sharedFolders.Select(Path.GetFullPath).Distinct().Order(StringComparer.Ordinal))
         {
             arguments.AddRange(["--bind", folder, folder]);

@@ -66,6 +66,20 @@ public sealed class SandboxPolicyTests
     }
 
     [Fact]
+    public void A_program_or_shared_folder_under_tmp_is_shown_over_the_private_tmp()
+    {
+        var program = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
+        var shared = Directory.CreateDirectory(Path.Combine(_root, "shared")).FullName;
+
+        var binds = Binds(SandboxPolicy.SystemArguments([program], [shared]));
+
+        var tmp = binds.IndexOf(("--tmpfs", Path.GetPathRoot(_root) + _root.Split(Path.DirectorySeparatorChar)[1]));
+        Assert.True(tmp >= 0, string.Join(' ', binds));
+        Assert.True(binds.IndexOf(("--ro-bind", program)) > tmp, "the program folder is bound after the private /tmp");
+        Assert.True(binds.IndexOf(("--bind", shared)) > tmp, "the shared folder is bound after the private /tmp");
+    }
+
+    [Fact]
     public void What_in_etc_holds_secrets_is_covered_even_where_etc_is_shown()
     {
         var binds = Binds(SandboxPolicy.SystemArguments([], []));
