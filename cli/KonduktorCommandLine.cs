@@ -58,6 +58,7 @@ public static class KonduktorCommandLine
             ProjectCommands.Build(),
             DocCommands.Build(),
             QuestionCommands.Build(),
+            PullRequestCommands.Build(),
             AgentCommands.Build(),
             RunnerCommands.Build(),
             RunnerCommands.BuildList(),

@@ -108,6 +108,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<GitHub.GitHubWork>();
         services.AddSingleton<GitHub.PullRequestOpener>();
         services.AddSingleton<GitHub.PullRequestReconciler>();
+        services.AddSingleton<GitHub.PullRequestVoice>();
         services.AddSingleton<GitHub.GitHubWorker>();
         services.AddSingleton<GitHub.GitHubResponseCache>();
         services.AddSingleton(new GitHub.BoardLinks(configuration["Konduktor:BoardUrl"] is { Length: > 0 } board ? new Uri(board) : null));

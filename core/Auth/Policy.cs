@@ -41,6 +41,9 @@ public enum Act
 
     DeleteDocs,
 
+    /// <summary>Post reviews and comments on the workspace's pull requests (with the workspace's GitHub token, never handed out).</summary>
+    ReviewPullRequests,
+
     /// <summary>Create and delete workspaces.</summary>
     AdministerWorkspaces,
 
@@ -89,6 +92,7 @@ public static class Policy
         [Act.AnswerQuestions] = Person,
         [Act.WriteDocs] = PersonOrAgent,
         [Act.DeleteDocs] = Person,
+        [Act.ReviewPullRequests] = PersonOrAgent,
         [Act.AdministerWorkspaces] = Person,
         [Act.Configure] = Person,
         [Act.ManageAgents] = Person,
@@ -138,6 +142,7 @@ public static class Policy
         Act.AnswerQuestions => "answer, confirm or dismiss questions",
         Act.WriteDocs => "write docs",
         Act.DeleteDocs => "delete docs",
+        Act.ReviewPullRequests => "review or comment on pull requests",
         Act.AdministerWorkspaces => "create or delete workspaces",
         Act.Configure => "change a workspace's configuration or secrets",
         Act.ManageAgents => "create, change, run or delete scheduled agents",

@@ -54,6 +54,8 @@ public static class Operations
     public static readonly Operation<StorageOperationsView> GetStorageOperations = new(nameof(GetStorageOperations), "get", "diagnostics/storage") { Act = Act.Diagnose };
 
     // Doc
+    public static readonly Operation<GitHub.NewPullRequestReview, GitHub.PostedOnGitHub> ReviewPullRequest = new(nameof(ReviewPullRequest), "post", "workspaces/{workspace}/prs/{number}/reviews") { Act = Act.ReviewPullRequests, Status = 201 };
+    public static readonly Operation<GitHub.NewPullRequestComment, GitHub.PostedOnGitHub> CommentOnPullRequest = new(nameof(CommentOnPullRequest), "post", "workspaces/{workspace}/prs/{number}/comments") { Act = Act.ReviewPullRequests, Status = 201 };
     public static readonly Operation<NewDoc, Doc> CreateDoc = new(nameof(CreateDoc), "post", "workspaces/{workspace}/docs") { Act = Act.WriteDocs, Status = 201 };
 
     public static readonly Operation<IReadOnlyList<Doc>> ListDocs = new(nameof(ListDocs), "get", "workspaces/{workspace}/docs") { Act = Act.ReadWorkspace, Query = ["tag"] };

@@ -104,6 +104,21 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
         return lines;
     }
 
+    /// <summary>Posts a review (approve, request changes, comment) on a pull request; its address on GitHub.</summary>
+    public async Task<string> PostReviewAsync(Workspace workspace, int number, PullRequestReviewEvent verdict, string? body, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var review = await client.PullRequest.Review.Create(owner, name, number, new PullRequestReviewCreate { Event = verdict, Body = body });
+        return review.HtmlUrl;
+    }
+
+    /// <summary>Posts a comment on a pull request's conversation; its address on GitHub.</summary>
+    public async Task<string> PostCommentAsync(Workspace workspace, int number, string body, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        return (await client.Issue.Comment.Create(owner, name, number, body)).HtmlUrl;
+    }
+
     /// <summary>A pull request's state as the reconciler needs it (a conditional request: unchanged answers cost nothing).</summary>
     public async Task<(PullRequestStatus Status, RateLimit? Limit)> PullRequestStatusAsync(Workspace workspace, int number, CancellationToken ct)
     {

@@ -76,6 +76,9 @@ public sealed class GitHubStandIn : IAsyncDisposable
         return Results.Content(json, "application/json");
     }
 
+    /// <summary>Reviews and comments posted through the API (kind: APPROVE, REQUEST_CHANGES, COMMENT, or "issue-comment"), with the Authorization header.</summary>
+    public ConcurrentQueue<(int Number, string Kind, string Body, string Authorization)> Posted { get; } = new();
+
     /// <summary>Webhooks created through POST /repos/{owner}/{repo}/hooks: the JSON body and the Authorization header.</summary>
     public ConcurrentBag<(string Body, string Authorization)> CreatedHooks { get; } = [];
 
@@ -183,6 +186,41 @@ public sealed class GitHubStandIn : IAsyncDisposable
             Results.Json(self!.ReviewComments.TryGetValue(review, out var comments) ? comments.Select(c => new { id = 1, path = c.Path, line = c.Line, original_line = c.Line, body = c.Body, pull_request_review_id = review }).ToArray() : []));
         api.MapGet("/repos/{owner}/{repo}/pulls/{number:int}/reviews", (HttpContext http, int number) =>
             self!.Conditional(http, self.Reviews.TryGetValue(number, out var reviews) ? reviews.ToArray() : Array.Empty<object>()));
+        api.MapPost("/repos/{owner}/{repo}/pulls/{number:int}/reviews", async (HttpContext http, string owner, string repo, int number) =>
+        {
+            if (!self!.PullRequests.ContainsKey(number))
+            {
+                return Results.Json(new { message = "Not Found", documentation_url = "https://docs.github.com/rest" }, statusCode: 404);
+            }
+
+            var body = System.Text.Json.JsonDocument.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync()).RootElement;
+            var kind = body.GetProperty("event").GetString()!;
+            var text = body.TryGetProperty("body", out var b) ? b.GetString() ?? "" : "";
+            self.Posted.Enqueue((number, kind, text, http.Request.Headers.Authorization.ToString()));
+            var id = Random.Shared.NextInt64(1, long.MaxValue);
+            return Results.Json(new
+            {
+                id, node_id = "R", user = new { login = "konduktor", id = 8 }, body = text, state = kind == "APPROVE" ? "APPROVED" : kind == "REQUEST_CHANGES" ? "CHANGES_REQUESTED" : "COMMENTED",
+                html_url = $"https://github.com/{owner}/{repo}/pull/{number}#pullrequestreview-{id}", pull_request_url = $"https://api.github.com/repos/{owner}/{repo}/pulls/{number}",
+                submitted_at = DateTimeOffset.UtcNow.ToString("O"), commit_id = "0000000000000000000000000000000000000001", author_association = "OWNER",
+            });
+        });
+        api.MapPost("/repos/{owner}/{repo}/issues/{number:int}/comments", async (HttpContext http, string owner, string repo, int number) =>
+        {
+            if (!self!.PullRequests.ContainsKey(number))
+            {
+                return Results.Json(new { message = "Not Found", documentation_url = "https://docs.github.com/rest" }, statusCode: 404);
+            }
+
+            var text = System.Text.Json.JsonDocument.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync()).RootElement.GetProperty("body").GetString()!;
+            self.Posted.Enqueue((number, "issue-comment", text, http.Request.Headers.Authorization.ToString()));
+            var id = Random.Shared.NextInt64(1, long.MaxValue);
+            return Results.Json(new
+            {
+                id, node_id = "C", url = $"https://api.github.com/repos/{owner}/{repo}/issues/comments/{id}", html_url = $"https://github.com/{owner}/{repo}/pull/{number}#issuecomment-{id}",
+                body = text, user = new { login = "konduktor", id = 8 }, created_at = DateTimeOffset.UtcNow.ToString("O"), updated_at = DateTimeOffset.UtcNow.ToString("O"), author_association = "OWNER",
+            }, statusCode: 201);
+        });
         await app.StartAsync();
         var url = app.Urls.First();
         self = new GitHubStandIn(app, url);

@@ -663,6 +663,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace}/prs/{number}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment on pull request */
+        post: operations["CommentOnPullRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace}/prs/{number}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review pull request */
+        post: operations["ReviewPullRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/questions": {
         parameters: {
             query?: never;
@@ -1381,6 +1415,13 @@ export interface components {
             phases?: string[] | null;
             autoRun?: boolean | null;
         };
+        NewPullRequestComment: {
+            body: string;
+        };
+        NewPullRequestReview: {
+            verdict: string;
+            body?: string | null;
+        };
         NewQuestion: {
             text: string;
             /** @default null */
@@ -1470,6 +1511,11 @@ export interface components {
             dequeueCount: number;
             messageText: string;
             reason: string;
+        };
+        PostedOnGitHub: {
+            number: number;
+            kind: string;
+            url: string;
         };
         /** @enum {string} */
         Priority: "none" | "low" | "medium" | "high" | "urgent";
@@ -3488,6 +3534,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Project"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    CommentOnPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPullRequestComment"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedOnGitHub"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    ReviewPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPullRequestReview"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedOnGitHub"];
                 };
             };
             400: components["responses"]["BadRequest"];
