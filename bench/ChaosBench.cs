@@ -77,7 +77,7 @@ public static class ChaosBench
         {
             var script = JsonSerializer.Serialize(new object[]
             {
-                new { @lock = Path.Combine(world.Root, "locks", $"task-{i}.lock"), overlap = world.Overlaps },
+                new { @lock = Path.Combine(world.Locks, $"task-{i}.lock"), overlap = world.Overlaps },
                 new { flood = 150, delay = 10 },
                 new { sh = "echo \"$KONDUKTOR_SESSION\" >> chaos.txt" },
                 new { commit = "chaos %KONDUKTOR_SESSION%" },
@@ -301,7 +301,10 @@ public static class ChaosBench
             }
         }
 
-        public string Overlaps => Path.Combine(Root, "overlaps.txt");
+        /// <summary>Where agents lock their task and note overlaps: shared with every agent (<c>runner start --share</c>), as the sandbox shows them nothing else of this machine.</summary>
+        public string Locks => Path.Combine(Root, "locks");
+
+        public string Overlaps => Path.Combine(Locks, "overlaps.txt");
 
         private string Home => Path.Combine(Root, "home");
 
@@ -379,7 +382,7 @@ public static class ChaosBench
         private void StartRunner(int runner)
         {
             var work = Path.Combine(Root, "runners", $"r{runner}");
-            var start = BenchHost.StartInfo(Home, ["runner", "start", "--name", $"r{runner}", "--capacity", "2", "--agent-command", BenchHost.StandIn, "--work-dir", work, "--url", Url]);
+            var start = BenchHost.StartInfo(Home, ["runner", "start", "--name", $"r{runner}", "--capacity", "2", "--agent-command", BenchHost.StandIn, "--work-dir", work, "--url", Url, "--share", Directory.CreateDirectory(Locks).FullName]);
             var process = Process.Start(start)!;
             _ = BenchHost.KeepAsync(process.StandardOutput, Path.Combine(Root, $"r{runner}.log"));
             _ = BenchHost.KeepAsync(process.StandardError, Path.Combine(Root, $"r{runner}.log"));
