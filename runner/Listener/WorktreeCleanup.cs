@@ -1,4 +1,5 @@
 using Konduktor.Core;
+using Konduktor.Runner.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Runner.Listener;
@@ -28,6 +29,11 @@ public sealed class WorktreeCleanup(RunnerOptions options, RunnerApi api, GitWor
                 foreach (var kept in report.Kept)
                 {
                     logger.LogWarning("Kept the worktree {Worktree} of a finished task: it holds work that is not on the remote", kept);
+                }
+
+                if (ClaudeTranscripts.ForgetOlderThan(options.WorkDirectory, clock.GetUtcNow() - ClaudeTranscripts.KeptFor) is > 0 and var forgotten)
+                {
+                    logger.LogInformation("Removed this runner's copies of {Count} transcript(s) not continued for {Days} days (storage keeps them)", forgotten, ClaudeTranscripts.KeptFor.TotalDays);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)

@@ -92,6 +92,23 @@ public static partial class ClaudeTranscripts
         return (null, refusal);
     }
 
+    /// <summary>How long the runner keeps its own copy of a transcript nobody continued: storage keeps every one for good.</summary>
+    public static readonly TimeSpan KeptFor = TimeSpan.FromDays(30);
+
+    /// <summary>Removes the runner's copies of transcripts last written before <paramref name="before"/>; how many.</summary>
+    public static int ForgetOlderThan(string workDirectory, DateTimeOffset before)
+    {
+        var folder = Path.Combine(workDirectory, "transcripts");
+        if (!Directory.Exists(folder))
+        {
+            return 0;
+        }
+
+        var old = new DirectoryInfo(folder).EnumerateFiles("*.jsonl").Where(file => file.LastWriteTimeUtc < before.UtcDateTime).ToList();
+        old.ForEach(file => file.Delete());
+        return old.Count;
+    }
+
     /// <summary>Konduktor's conversation ids are UUIDs; anything else (an agent printing a path as its id) is never a file name.</summary>
     public static bool IsConversationId(string? id) => Guid.TryParseExact(id, "D", out _);
 

@@ -137,4 +137,24 @@ public sealed class AgentWrittenFilesTests
         Assert.Equal(ClaudeTranscripts.KeptPath(work, conversation), kept);
         Assert.Equal("{\"type\":\"user\"}\n", File.ReadAllText(kept!));
     }
+
+    [Fact]
+    public void The_runner_forgets_its_copies_of_transcripts_not_continued_for_a_month_and_keeps_the_rest()
+    {
+        var transcripts = Directory.CreateDirectory(Path.Combine(_root, "transcripts")).FullName;
+        var (old, recent, other) = (Path.Combine(transcripts, $"{Guid.NewGuid()}.jsonl"), Path.Combine(transcripts, $"{Guid.NewGuid()}.jsonl"), Path.Combine(transcripts, "notes.txt"));
+        foreach (var file in new[] { old, recent, other })
+        {
+            File.WriteAllText(file, "{}\n");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        File.SetLastWriteTimeUtc(old, now.UtcDateTime - ClaudeTranscripts.KeptFor - TimeSpan.FromDays(1));
+        File.SetLastWriteTimeUtc(other, now.UtcDateTime - ClaudeTranscripts.KeptFor - TimeSpan.FromDays(1));
+
+        Assert.Equal(1, ClaudeTranscripts.ForgetOlderThan(_root, now - ClaudeTranscripts.KeptFor));
+        Assert.False(File.Exists(old));
+        Assert.True(File.Exists(recent) && File.Exists(other));
+        Assert.Equal(0, ClaudeTranscripts.ForgetOlderThan(Path.Combine(_root, "nowhere"), now));
+    }
 }
