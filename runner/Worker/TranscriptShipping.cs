@@ -47,7 +47,7 @@ public sealed class TranscriptShipping(SessionJob job, RunnerApi api, string age
 
                     shipped = stamp;
                 }
-                catch (Exception e) when (e is RunnerApiException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+                catch (Exception e) when (e is RunnerApiException or HttpRequestException or IOException || (e is TaskCanceledException && !ct.IsCancellationRequested))
                 {
                     logger.LogDebug("Session {SessionId}: the transcript did not reach Konduktor this time: {Why}", job.Session.Id, e.Message);
                 }
