@@ -13,20 +13,15 @@ public static partial class ClaudeTranscripts
 {
     private const int MaxFolderName = 200;
 
-    /// <summary>The newest <c>&lt;id&gt;.jsonl</c> under any folder of <paramref name="projectsDirectory"/>; null when there is none.</summary>
-    public static string? Find(string projectsDirectory, string conversationId)
-    {
-        if (!IsConversationId(conversationId) || !Directory.Exists(projectsDirectory))
-        {
-            return null;
-        }
-
-        return Directory.EnumerateDirectories(projectsDirectory)
-            .Select(folder => new FileInfo(Path.Combine(folder, conversationId + ".jsonl")))
-            .Where(file => file.Exists)
-            .OrderByDescending(file => file.LastWriteTimeUtc)
-            .FirstOrDefault()?.FullName;
-    }
+    /// <summary>
+    /// Where <c>&lt;id&gt;.jsonl</c> stands under any folder of <paramref name="projectsDirectory"/> (as a file or a link,
+    /// never followed), in folder order; none for an id that is not a conversation id.
+    /// </summary>
+    public static IEnumerable<string> Candidates(string projectsDirectory, string conversationId) =>
+        !IsConversationId(conversationId) || !Directory.Exists(projectsDirectory) ? []
+        : Directory.EnumerateDirectories(projectsDirectory).Order(StringComparer.Ordinal)
+            .Select(folder => Path.Combine(folder, conversationId + ".jsonl"))
+            .Where(file => Path.Exists(file) || new FileInfo(file).LinkTarget is not null);
 
     /// <summary>
     /// Where to put a transcript brought back from storage for a worktree: the folder Claude Code itself would use for
@@ -70,14 +65,8 @@ public static partial class ClaudeTranscripts
         }
 
         string? refusal = null;
-        foreach (var folder in Directory.EnumerateDirectories(projects).Order(StringComparer.Ordinal))
+        foreach (var file in Candidates(projects, conversationId))
         {
-            var file = Path.Combine(folder, conversationId + ".jsonl");
-            if (!Path.Exists(file) && new FileInfo(file).LinkTarget is null)
-            {
-                continue;
-            }
-
             var read = AgentWrittenFiles.ReadRegular(file, agentHome, MaxBytes);
             if (read.Content is { } content)
             {

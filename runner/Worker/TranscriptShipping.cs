@@ -59,15 +59,6 @@ public sealed class TranscriptShipping(SessionJob job, RunnerApi api, string age
     }
 
     /// <summary>The transcript file's size and time of writing, as the link or file it is (never followed); null while there is none.</summary>
-    private (long, DateTime)? Stamp(string id)
-    {
-        var projects = AgentHomes.Projects(agentHome);
-        if (!Directory.Exists(projects))
-        {
-            return null;
-        }
-
-        return Directory.EnumerateDirectories(projects).Select(folder => new FileInfo(Path.Combine(folder, id + ".jsonl")))
-            .Where(file => file.Exists).Select(file => ((long, DateTime)?)(file.Length, file.LastWriteTimeUtc)).FirstOrDefault();
-    }
+    private (long, DateTime)? Stamp(string id) =>
+        ClaudeTranscripts.Candidates(AgentHomes.Projects(agentHome), id).Select(file => new FileInfo(file)).Select(file => ((long, DateTime)?)(file.Length, file.LastWriteTimeUtc)).FirstOrDefault();
 }

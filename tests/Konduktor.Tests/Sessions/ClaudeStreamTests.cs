@@ -148,9 +148,9 @@ public sealed class ClaudeStreamTests
         Directory.CreateDirectory(elsewhere);
         File.WriteAllText(Path.Combine(elsewhere, id + ".jsonl"), "{}\n");
 
-        Assert.Equal(Path.Combine(elsewhere, id + ".jsonl"), ClaudeTranscripts.Find(projects, id));
-        Assert.Null(ClaudeTranscripts.Find(projects, Guid.NewGuid().ToString()));
-        Assert.Null(ClaudeTranscripts.Find(projects, "../../../elsewhere/evil"));
+        Assert.Equal([Path.Combine(elsewhere, id + ".jsonl")], ClaudeTranscripts.Candidates(projects, id));
+        Assert.Empty(ClaudeTranscripts.Candidates(projects, Guid.NewGuid().ToString()));
+        Assert.Empty(ClaudeTranscripts.Candidates(projects, "../../../elsewhere/evil"));
         Assert.False(ClaudeTranscripts.IsConversationId("../evil"));
         Assert.Throws<ArgumentException>(() => ClaudeTranscripts.RestorePath(projects, "/tmp/w", "../../evil"));
     }
