@@ -178,10 +178,14 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    /// <summary>Stops Azurite (it saves as it closes); false when it had not ended 10 s after SIGTERM and was killed.</summary>
+    public async Task<bool> StopAsync()
     {
-        await ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(10));
+        var stopped = await ProcessSignals.StopAsync(_process, TimeSpan.FromSeconds(10));
         _process.Dispose();
+        return stopped;
     }
 
     private static void Append(StreamWriter log, string? line)

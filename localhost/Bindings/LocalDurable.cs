@@ -32,11 +32,11 @@ public sealed class LocalDurable : IAsyncDisposable
     private readonly WebApplication _sidecar;
     private readonly IHost _worker;
     private readonly GrpcChannel _channel;
-    private readonly DurableEngine _engine;
+    private readonly IOrchestrationService _backend;
 
-    private LocalDurable(WebApplication sidecar, IHost worker, GrpcChannel channel, DurableEngine engine, int count)
+    private LocalDurable(WebApplication sidecar, IHost worker, GrpcChannel channel, IOrchestrationService backend, int count)
     {
-        (_sidecar, _worker, _channel, _engine) = (sidecar, worker, channel, engine);
+        (_sidecar, _worker, _channel, _backend) = (sidecar, worker, channel, backend);
         Count = count;
     }
 
@@ -48,13 +48,14 @@ public sealed class LocalDurable : IAsyncDisposable
         var engine = services.GetRequiredService<DurableEngine>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
         await engine.Service.CreateIfNotExistsAsync();
+        var backend = StopSafeOrchestrationService.Over(engine.Service);
 
         var sidecarBuilder = LocalWebApplication.CreateBuilder("Konduktor.Durable");
         sidecarBuilder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         sidecarBuilder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         sidecarBuilder.Services.AddSingleton(loggers);
         sidecarBuilder.Services.AddGrpc();
-        sidecarBuilder.Services.AddSingleton<IOrchestrationService>(engine.Service);
+        sidecarBuilder.Services.AddSingleton(backend);
         sidecarBuilder.Services.AddSingleton<IOrchestrationServiceClient>(engine.Service);
         sidecarBuilder.Services.AddSingleton<TaskHubGrpcServer>();
         var sidecar = sidecarBuilder.Build();
@@ -93,7 +94,7 @@ public sealed class LocalDurable : IAsyncDisposable
         });
         var workerHost = workerBuilder.Build();
         await workerHost.StartAsync(ct);
-        return new LocalDurable(sidecar, workerHost, channel, engine, functions.Count);
+        return new LocalDurable(sidecar, workerHost, channel, backend, functions.Count);
     }
 
     public async ValueTask DisposeAsync()
@@ -103,6 +104,6 @@ public sealed class LocalDurable : IAsyncDisposable
         await _sidecar.StopAsync(CancellationToken.None);
         await _sidecar.DisposeAsync();
         _channel.Dispose();
-        await _engine.Service.StopAsync(isForced: false);
+        await _backend.StopAsync(isForced: false); // once: the sidecar's stop has usually done it
     }
 }

@@ -114,9 +114,9 @@ public sealed class DurableStorage : IAsyncDisposable
 
         await _journal.DisposeAsync();
         _stopping.Dispose();
-        if (_azurite is not null)
+        if (_azurite is not null && !await _azurite.StopAsync())
         {
-            await _azurite.DisposeAsync();
+            _say("warning: Azurite had not stopped 10 s after it was asked to and was killed (what it had not saved is replayed at the next start)");
         }
     }
 

@@ -20,10 +20,11 @@ public sealed partial class JournalingProxy : IAsyncDisposable
 {
     private static readonly HttpRequestOptionsKey<JournalRecord> Record = new("konduktor-journal-record");
     private readonly WebApplication _app;
+    private readonly IReadOnlyCollection<HttpMessageInvoker> _clients;
 
-    private JournalingProxy(WebApplication app, IReadOnlyList<int> ports)
+    private JournalingProxy(WebApplication app, IReadOnlyCollection<HttpMessageInvoker> clients, IReadOnlyList<int> ports)
     {
-        _app = app;
+        (_app, _clients) = (app, clients);
         Ports = ports;
     }
 
@@ -77,13 +78,18 @@ public sealed partial class JournalingProxy : IAsyncDisposable
             await forwarder.SendAsync(http, $"http://127.0.0.1:{azuritePorts[(int)service]}", clients[service], ForwarderRequestConfig.Empty, transformer);
         });
         await app.StartAsync(ct);
-        return new JournalingProxy(app, ports);
+        return new JournalingProxy(app, clients.Values, ports);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
+        // Their pooled connections closed too: Azurite, stopped next, waits for every open connection before it exits.
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
     }
 
     /// <summary>

@@ -10,11 +10,12 @@ public static partial class ProcessSignals
     private const int SigKill = 9;
     private const int NotPermitted = 1;
 
-    public static async Task StopAsync(Process process, TimeSpan grace)
+    /// <returns>Whether it ended on its own (false: it was killed when the grace period ran out).</returns>
+    public static async Task<bool> StopAsync(Process process, TimeSpan grace)
     {
         if (process.HasExited)
         {
-            return;
+            return true;
         }
 
         if (OperatingSystem.IsWindows() || Kill(process.Id, SigTerm) != 0)
@@ -26,11 +27,13 @@ public static partial class ProcessSignals
         try
         {
             await process.WaitForExitAsync(timeout.Token);
+            return true;
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
+            return false;
         }
     }
 

@@ -61,6 +61,22 @@ public sealed class DurabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Up_stopped_the_moment_it_says_it_is_up_exits_cleanly_with_nothing_left_to_replay()
+    {
+        var home = KonduktorUp.NewHome();
+        await using (var up = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]))
+        {
+            var exit = await up.InterruptAsync();
+            Assert.True(exit == 0, $"up exited with {exit}:\n{up.Output}");
+            Assert.DoesNotContain("Unhandled exception", up.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("was killed", up.Output, StringComparison.Ordinal); // Azurite ended on its own, saved
+        }
+
+        await using var restarted = await KonduktorUp.StartAsync(home, extraArguments: ["--no-runner"]);
+        Assert.DoesNotContain("Replayed", restarted.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_database_file_a_power_cut_left_empty_comes_back_from_the_last_checkpoint_and_the_journal()
     {
         var home = KonduktorUp.NewHome();
