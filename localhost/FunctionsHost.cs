@@ -102,6 +102,7 @@ public sealed class FunctionsHost : IAsyncDisposable
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("System", LogLevel.Warning);
         logging.AddFilter("Azure", LogLevel.Warning);
+        logging.AddFilter("Grpc", LogLevel.Warning); // e.g. the Durable worker's stream ending as up stops
         logging.AddFilter("DurableTask", LogLevel.Warning);
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failure to start is thrown, and said once by `up`
         logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning

@@ -21,6 +21,7 @@ process.on("SIGINT", () => {});
 const data = process.env.KONDUKTOR_AZURITE_DATA;
 const azurite = process.env.KONDUKTOR_AZURITE_SCRIPT;
 if (data && azurite) {
+  // The copy Azurite loads: resolved from its script's folder (azurite-bundle.js leaves LokiJS out of the bundle).
   const Loki = require(require.resolve("lokijs", { paths: [path.dirname(azurite)] }));
   const databases = new Set();
   const configure = Loki.prototype.configureOptions;
