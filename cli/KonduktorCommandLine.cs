@@ -17,6 +17,12 @@ public static class KonduktorCommandLine
             return Konduktor.Runner.Sandbox.AgentLauncher.Supervise(agentCommand);
         }
 
+        // Inside the agent's sandbox, in front of the agent: its one way out, relayed to the runner's proxy.
+        if (args is [Konduktor.Runner.Sandbox.AgentNetwork.Verb, .. var relayed])
+        {
+            return Konduktor.Runner.Sandbox.AgentNetwork.Relay(relayed);
+        }
+
         var root = Root(up);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

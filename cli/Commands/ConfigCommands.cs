@@ -26,6 +26,8 @@ public static class ConfigCommands
         var autoResume = OnOff("--auto-resume", "Continue a session that stopped at the account's usage limit once the limit resets (default on)");
         var taskBudget = new Option<decimal?>("--task-budget") { Description = "Dollars a task may spend over all its sessions, unless it has its own (0: no limit)" };
         var dailyBudget = new Option<decimal?>("--daily-budget") { Description = "Dollars the workspace's sessions may spend in a day, UTC (0: no limit)" };
+        var allowHost = new Option<string[]>("--allow-host") { Description = "Let agents reach HOST[:PORT] (port 443 unless given; *.example.com for every name under it); repeatable", AllowMultipleArgumentsPerToken = false };
+        var disallowHost = new Option<string[]>("--disallow-host") { Description = "Take HOST[:PORT] off the agents' network allow-list; repeatable" };
         var setupTimeout = new Option<int?>("--setup-timeout") { Description = $"Minutes a setup may take before the session fails (default {WorkspaceRules.DefaultSetupTimeoutMinutes})" };
 
         return CommandFactory.Group("config", "A workspace's agent configuration",
@@ -55,10 +57,12 @@ public static class ConfigCommands
                     AutoResume = cli.Get(autoResume) is { } a ? a == "on" : null,
                     TaskBudgetUsd = cli.Get(taskBudget),
                     DailyBudgetUsd = cli.Get(dailyBudget),
+                    AllowHosts = cli.Get(allowHost) is { Length: > 0 } allowed ? allowed : null,
+                    DisallowHosts = cli.Get(disallowHost) is { Length: > 0 } disallowed ? disallowed : null,
                 };
                 var config = await cli.Api.CallAsync(Operations.SetConfig, cli.In(), changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout, autoResume, taskBudget, dailyBudget));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout, autoResume, taskBudget, dailyBudget, allowHost, disallowHost));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -84,6 +88,7 @@ public static class ConfigCommands
         Output.Line($"cleanup:            {(c.CleanupScript is { } k ? $"the workspace's script ({k.Split('\n').Length} lines)" : "the repository's .konduktor/cleanup, if any")}");
         Output.Line($"usage limit:        {(c.AutoResume ? "a session waits for the reset, then continues by itself" : "a session waits for the reset, then for a person to resume it")}");
         Output.Line($"budgets:            {(c.TaskBudgetUsd is { } t ? $"${t:0.00} per task" : "no task budget")}, {(c.DailyBudgetUsd is { } d ? $"${d:0.00} per day" : "no daily budget")}");
+        Output.Line($"network:            agents reach Anthropic's API, Konduktor and the repository's remote{(c.AllowedHosts is { Count: > 0 } hosts ? $", and {string.Join(", ", hosts)}" : " only (allow more: config set --allow-host HOST[:PORT])")}");
         Output.Line("system prompt:");
         Output.Line(c.SystemPrompt);
     }

@@ -93,6 +93,7 @@ public sealed class SessionClaims(
             SetupScript = workspace.Config.SetupScript,
             CleanupScript = workspace.Config.CleanupScript,
             SetupTimeoutMinutes = workspace.Config.SetupTimeoutMinutes,
+            AllowedHosts = workspace.Config.AllowedHosts,
         };
     }
 

@@ -57,6 +57,9 @@ public sealed record SessionJob
     /// <summary>The workspace's secrets, as environment variables for the setup script and the agent (masked in everything shipped back).</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Hosts (<c>host:port</c>) the workspace lets its agents reach besides Anthropic's API, Konduktor and the repository's remote.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
     /// <summary>How long a setup may take before the session fails without starting the agent.</summary>
     public int SetupTimeoutMinutes { get; init; } = WorkspaceRules.DefaultSetupTimeoutMinutes;
 }

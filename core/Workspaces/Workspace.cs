@@ -73,4 +73,7 @@ public sealed record WorkspaceConfig
 
     /// <summary>What the workspace's sessions may spend in a day (UTC); null: no limit.</summary>
     public decimal? DailyBudgetUsd { get; init; }
+
+    /// <summary>Hosts (<c>host:port</c>) its agents may reach besides Anthropic's API, Konduktor and the repository's remote.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 }

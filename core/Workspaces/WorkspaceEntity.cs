@@ -71,6 +71,9 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public double? DailyBudgetUsd { get; set; }
 
+    /// <summary>The network allow-list's extra hosts, one <c>host:port</c> per line.</summary>
+    public string? AllowedHosts { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -105,6 +108,7 @@ internal sealed class WorkspaceEntity : ITableEntity
             AutoResume = AutoResume ?? true,
             TaskBudgetUsd = TaskBudgetUsd is { } task ? (decimal)task : null,
             DailyBudgetUsd = DailyBudgetUsd is { } daily ? (decimal)daily : null,
+            AllowedHosts = AllowedHosts is { Length: > 0 } hosts ? hosts.Split('\n') : [],
         },
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,

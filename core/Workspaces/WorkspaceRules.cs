@@ -60,6 +60,34 @@ public static partial class WorkspaceRules
             : script.Contains('\0', StringComparison.Ordinal) ? new Invalid($"the {field} contains a NUL character", field)
             : Result.Ok<string?>(script.ReplaceLineEndings("\n"));
 
+    public const int MaxAllowedHosts = 100;
+
+    /// <summary>
+    /// The workspace's network allow-list after adding <paramref name="allow"/> and taking out <paramref name="disallow"/>
+    /// (each <c>HOST[:PORT]</c>, port 443 unless given, kept as <c>host:port</c>), at most <see cref="MaxAllowedHosts"/>.
+    /// </summary>
+    public static Result<IReadOnlyList<string>> AllowedHosts(IReadOnlyList<string> current, IReadOnlyList<string>? allow, IReadOnlyList<string>? disallow)
+    {
+        List<string> hosts = [.. current];
+        foreach (var (text, adding) in (allow ?? []).Select(h => (h, true)).Concat((disallow ?? []).Select(h => (h, false))))
+        {
+            if (!AllowedHost.TryParse(text, out var host))
+            {
+                return new Invalid($"'{ShortId.Shorten(text)}' is not a host to allow: HOST or HOST:PORT (e.g. registry.example.com or localhost:8080; *.example.com for every name under it)", adding ? "allowHosts" : "disallowHosts");
+            }
+
+            hosts.Remove(host.ToString());
+            if (adding)
+            {
+                hosts.Add(host.ToString());
+            }
+        }
+
+        return hosts.Count > MaxAllowedHosts
+            ? new Invalid($"a workspace allows at most {MaxAllowedHosts} hosts", "allowHosts")
+            : Result.Ok<IReadOnlyList<string>>(hosts);
+    }
+
     /// <summary>
     /// Who opens a task's pull request: <c>konduktor</c> (the default: Konduktor opens it when a session leaves commits),
     /// <c>agent</c> (the agent is asked to; Konduktor opens a draft when it did not), <c>off</c> (nobody).

@@ -67,6 +67,12 @@ public sealed record ConfigChanges
 
     /// <summary>What the workspace's sessions may spend in a day (UTC); 0 removes the limit.</summary>
     public decimal? DailyBudgetUsd { get; init; }
+
+    /// <summary>Hosts to add to the network allow-list (<c>HOST[:PORT]</c>, port 443 unless given).</summary>
+    public IReadOnlyList<string>? AllowHosts { get; init; }
+
+    /// <summary>Hosts to take off the network allow-list.</summary>
+    public IReadOnlyList<string>? DisallowHosts { get; init; }
 }
 
 public sealed class WorkspaceService(StorageClients storage, TextStore texts, SecretVault vault, TimeProvider clock, IIdGenerator ids, ILogger<WorkspaceService> logger)
@@ -205,6 +211,11 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return badBudget;
             }
 
+            if (!WorkspaceRules.AllowedHosts(current.Config.AllowedHosts, changes.AllowHosts, changes.DisallowHosts).TryGet(out var allowedHosts, out failure))
+            {
+                return failure;
+            }
+
             var table = await storage.Table(TableNames.Workspaces);
             var entity = (await table.GetEntityAsync<WorkspaceEntity>(WorkspaceEntity.Partition, ShortId.Format(current.Id), cancellationToken: token)).Value;
             if (entity.ETag.ToString() != current.Version)
@@ -226,6 +237,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             entity.AutoResume = changes.AutoResume ?? entity.AutoResume;
             entity.TaskBudgetUsd = changes.TaskBudgetUsd is { } taskBudget ? (taskBudget == 0 ? null : (double)taskBudget) : entity.TaskBudgetUsd;
             entity.DailyBudgetUsd = changes.DailyBudgetUsd is { } dailyBudget ? (dailyBudget == 0 ? null : (double)dailyBudget) : entity.DailyBudgetUsd;
+            entity.AllowedHosts = allowedHosts.Count == 0 ? null : string.Join('\n', allowedHosts);
             if (changes.GitHubToken is { } gitHubToken)
             {
                 entity.GitHubToken = gitHubToken.Trim().Length == 0 ? null : await vault.KeepAsync(GitHubTokenName(current.Id), gitHubToken.Trim(), token);

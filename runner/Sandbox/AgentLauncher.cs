@@ -30,10 +30,15 @@ public static partial class AgentLauncher
         }
 
         var program = Executable.Find(start.FileName) ?? throw new System.ComponentModel.Win32Exception(2, $"{start.FileName} was not found");
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("the runner does not know its own executable");
-        // Run as `dotnet konduktor.dll`, the supervisor is the same assembly.
-        string[] host = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [Environment.GetCommandLineArgs()[0]] : [];
+        var (self, host) = Self();
         return ProcessStarts.Through(start, self, [.. host, Verb, leaseFile, program, .. start.ArgumentList]);
+    }
+
+    /// <summary>The runner's own binary, to run it with a hidden verb: its executable, and its assembly when run as <c>dotnet konduktor.dll</c>.</summary>
+    public static (string Executable, string[] Assembly) Self()
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("the runner does not know its own executable");
+        return (self, Path.GetFileNameWithoutExtension(self) == "dotnet" ? [Environment.GetCommandLineArgs()[0]] : []);
     }
 
     /// <summary>Where the runner keeps a session's lease deadline (Unix milliseconds, wall clock) for its supervisor.</summary>

@@ -9,4 +9,5 @@ namespace Konduktor.Runner.Sandbox;
 /// <param name="WorktreeGitDirectory">The worktree's own git folder inside the mirror (<c>worktrees/NAME</c>), read-write.</param>
 /// <param name="Home">The agent's HOME, made for this session alone.</param>
 /// <param name="ReadOnlyFiles">Files it reads but may not change (its system prompt, a setup script kept by the runner).</param>
-public sealed record AgentRoom(string Worktree, string Mirror, string WorktreeGitDirectory, string Home, IReadOnlyList<string> ReadOnlyFiles);
+/// <param name="ProxySocket">The session's <see cref="AgentProxy"/>, its only way out; null: no network at all (a cleanup script).</param>
+public sealed record AgentRoom(string Worktree, string Mirror, string WorktreeGitDirectory, string Home, IReadOnlyList<string> ReadOnlyFiles, string? ProxySocket = null);

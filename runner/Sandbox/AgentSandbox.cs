@@ -41,6 +41,9 @@ public sealed class AgentSandbox
 
     public bool Isolates => BubblewrapPath is not null || SeatbeltPath is not null;
 
+    /// <summary>Whether agents get a network of their own, reaching out only through the session's <see cref="AgentProxy"/>.</summary>
+    public bool ConfinesNetwork => BubblewrapPath is not null;
+
     public string Description => (BubblewrapPath, SeatbeltPath) switch
     {
         ({ }, _) => "agents run confined with bubblewrap: the system read-only, their own worktree, repository and home, nothing else of this machine",
@@ -111,7 +114,16 @@ public sealed class AgentSandbox
             return agent;
         }
 
-        return ProcessStarts.Through(agent, BubblewrapPath, [.. _system, .. SandboxPolicy.RoomArguments(room), "--", agent.FileName, .. agent.ArgumentList]);
+        List<string> command = [agent.FileName, .. agent.ArgumentList];
+        if (room.ProxySocket is not null)
+        {
+            // The runner's binary first, relaying the sandbox's proxy port to the session's proxy, the agent its child.
+            AgentNetwork.PointAtProxy(agent);
+            var (self, assembly) = AgentLauncher.Self();
+            command = [self, .. assembly, AgentNetwork.Verb, $"{AgentNetwork.SocketFolder}/{AgentNetwork.SocketName}", agent.FileName, .. agent.ArgumentList];
+        }
+
+        return ProcessStarts.Through(agent, BubblewrapPath, [.. _system, .. SandboxPolicy.RoomArguments(room), "--", .. command]);
     }
 
     /// <summary>

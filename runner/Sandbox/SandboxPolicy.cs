@@ -27,7 +27,8 @@ public static class SandboxPolicy
     /// <summary>The arguments before the room: namespaces, no capabilities, the system, the programs' folders and the folders shared with every agent.</summary>
     public static List<string> SystemArguments(IEnumerable<string> programFolders, IEnumerable<string> sharedFolders)
     {
-        List<string> arguments = ["--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL"];
+        // A network namespace of its own: loopback only; the room's proxy socket is its one way out.
+        List<string> arguments = ["--unshare-pid", "--unshare-ipc", "--unshare-net", "--cap-drop", "ALL"];
         foreach (var folder in SystemFolders)
         {
             var info = new DirectoryInfo(folder);
@@ -92,6 +93,11 @@ public static class SandboxPolicy
         foreach (var file in room.ReadOnlyFiles.Select(Path.GetFullPath).Where(File.Exists))
         {
             arguments.AddRange(["--ro-bind", file, file]);
+        }
+
+        if (room.ProxySocket is { } socket)
+        {
+            arguments.AddRange(["--ro-bind", Path.GetDirectoryName(Path.GetFullPath(socket))!, AgentNetwork.SocketFolder]);
         }
 
         arguments.AddRange(["--chdir", Path.GetFullPath(room.Worktree)]);

@@ -17,6 +17,9 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>A Unix socket's path is at most 107 bytes (104 on macOS): a longer one goes under the temporary folder.</summary>
+    private const int MaxSocketPath = 100;
     private readonly TaskCompletionSource<Process> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _halt = new();
     private readonly SecretMask _mask = new(job.Secrets.Values);
@@ -201,6 +204,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         var leaseFile = _leaseFile = Path.Combine(options.WorkDirectory, "sessions", $"{session.Id:N}", "lease");
         AgentLauncher.WriteLease(leaseFile, lease.Deadline);
         var invocation = AgentInvocation.Build(options, job, worktree, conversation, systemPromptFile);
+        await using var network = StartNetwork(invocation, shipper);
+        room = room with { ProxySocket = network?.SocketPath };
         if (await SetUpAsync(room, invocation, shipper, leaseFile, shutdown) is { } notStarted)
         {
             File.Delete(leaseFile);
@@ -260,6 +265,30 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         File.Delete(leaseFile);
         shipper.Add("konduktor", $"agent exited with code {process.ExitCode}");
         return Report(output, process.ExitCode, conversation);
+    }
+
+    /// <summary>
+    /// The session's proxy, the confined agent's (and setup script's) only way out, allowing Anthropic's API (or the
+    /// agent's ANTHROPIC_BASE_URL), Konduktor, the repository's remote and the workspace's allowed hosts; null where the
+    /// sandbox does not give the agent a network of its own.
+    /// </summary>
+    private AgentProxy? StartNetwork(ProcessStartInfo invocation, LogShipper shipper)
+    {
+        if (!sandbox.ConfinesNetwork)
+        {
+            return null;
+        }
+
+        var allowed = NetworkAllowList.For(options.ApiUrl, invocation.Environment.TryGetValue("ANTHROPIC_BASE_URL", out var anthropic) ? anthropic : null, job.Repository, job.AllowedHosts);
+        var socket = Path.Combine(options.WorkDirectory, "net", ShortId.Format(job.Session.Id), AgentNetwork.SocketName);
+        if (socket.Length > MaxSocketPath)
+        {
+            socket = Path.Combine(Path.GetTempPath(), $"konduktor-net-{ShortId.Format(job.Session.Id)}", AgentNetwork.SocketName);
+        }
+
+        var proxy = AgentProxy.Start(socket, allowed, line => shipper.Add("konduktor", line), logger);
+        shipper.Add("konduktor", $"the agent's network reaches {string.Join(", ", allowed.Hosts)} and nothing else");
+        return proxy;
     }
 
     /// <summary>The agent (or the setup script) in its room, Claude Code's config in its own home.</summary>

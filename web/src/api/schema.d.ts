@@ -1232,6 +1232,8 @@ export interface components {
             autoResume?: boolean | null;
             taskBudgetUsd?: number | null;
             dailyBudgetUsd?: number | null;
+            allowHosts?: string[] | null;
+            disallowHosts?: string[] | null;
         };
         ConfigView: {
             workspace: string;
@@ -1261,6 +1263,8 @@ export interface components {
             taskBudgetUsd?: number;
             /** @default null */
             dailyBudgetUsd?: number;
+            /** @default null */
+            allowedHosts?: string[];
         };
         Doc: {
             /** Format: uuid */
@@ -1737,6 +1741,7 @@ export interface components {
             secrets: {
                 [key: string]: string;
             };
+            allowedHosts: string[];
             setupTimeoutMinutes: number;
         };
         /** @enum {string} */
@@ -1931,6 +1936,7 @@ export interface components {
             autoResume: boolean;
             taskBudgetUsd?: number;
             dailyBudgetUsd?: number;
+            allowedHosts: string[];
         };
         WorktreeTask: {
             /** Format: uuid */
