@@ -46,8 +46,8 @@ public sealed class AgentSandbox
 
     public string Description => (BubblewrapPath, SeatbeltPath) switch
     {
-        ({ }, _) => "agents run confined with bubblewrap: the system read-only, their own worktree, repository and home, nothing else of this machine",
-        (_, { }) => "agents run confined with Seatbelt (sandbox-exec): the system read-only, their own worktree, repository and home, not the person's home",
+        ({ }, _) => "agents run confined with bubblewrap: the system read-only, their own worktree, repository and home, nothing else of this machine; the network only through their session's allow-list",
+        (_, { }) => "agents run confined with Seatbelt (sandbox-exec): the system read-only, their own worktree, repository and home, not the person's home; the network is not confined on macOS yet",
         _ => "agents are not confined",
     };
 

@@ -81,6 +81,26 @@ public sealed partial class CliFlowTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_person_allows_agents_more_hosts_takes_one_off_again_and_a_host_that_is_not_one_is_refused_in_one_line()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        await up.CliAsync("workspaces", "create", "myorg/app");
+
+        Assert.Contains("Anthropic's API, Konduktor and the repository's remote only", (await up.CliAsync("-w", "app", "config", "get")).Output, StringComparison.Ordinal);
+        var set = await up.CliAsync("-w", "app", "config", "set", "--allow-host", "Registry.Example.com", "--allow-host", "127.0.0.1:8080", "--allow-host", "*.example.org");
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Contains("and registry.example.com:443, 127.0.0.1:8080, *.example.org:443", set.Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await up.CliAsync("-w", "app", "config", "set", "--disallow-host", "127.0.0.1:8080")).ExitCode);
+        var config = JsonDocument.Parse((await up.CliAsync("-w", "app", "config", "get", "--json")).Output).RootElement;
+        Assert.Equal(["registry.example.com:443", "*.example.org:443"], config.GetProperty("allowedHosts").EnumerateArray().Select(h => h.GetString()));
+
+        var bad = await up.CliAsync("-w", "app", "config", "set", "--allow-host", "example.com:http");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Equal("error: 'example.com:http' is not a host to allow: HOST or HOST:PORT (e.g. registry.example.com or localhost:8080; *.example.com for every name under it)", bad.Error.Trim());
+        Assert.Equal(2, JsonDocument.Parse((await up.CliAsync("-w", "app", "config", "get", "--json")).Output).RootElement.GetProperty("allowedHosts").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Mistakes_get_one_line_errors_and_the_documented_exit_codes()
     {
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
