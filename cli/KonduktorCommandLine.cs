@@ -23,6 +23,12 @@ public static class KonduktorCommandLine
             return Konduktor.Runner.Sandbox.AgentNetwork.Relay(relayed);
         }
 
+        // Run by a confined agent's git (the git-remote-konduktor shim) to push through the runner.
+        if (args is [Konduktor.Runner.Sandbox.GitRemoteHelper.Verb, ..])
+        {
+            return await Konduktor.Runner.Sandbox.GitRemoteHelper.RunAsync(Console.In, Console.Out);
+        }
+
         var root = Root(up);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -15,26 +15,29 @@ namespace Konduktor.Runner.Sandbox;
 public sealed partial class AgentProxy : IAsyncDisposable
 {
     private const int MaxHead = 64 * 1024;
+    private const int MaxPushBody = 4096;
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
     private readonly Socket _listener;
     private readonly NetworkAllowList _allowed;
     private readonly Action<string> _say;
+    private readonly Func<PushRequest, CancellationToken, Task<PushAnswer>>? _push;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<string> _refused = [];
     private readonly Task _accepting;
 
-    private AgentProxy(Socket listener, string socketPath, NetworkAllowList allowed, Action<string> say, ILogger logger)
+    private AgentProxy(Socket listener, string socketPath, NetworkAllowList allowed, Action<string> say, Func<PushRequest, CancellationToken, Task<PushAnswer>>? push, ILogger logger)
     {
-        (_listener, SocketPath, _allowed, _say, _logger) = (listener, socketPath, allowed, say, logger);
+        (_listener, SocketPath, _allowed, _say, _push, _logger) = (listener, socketPath, allowed, say, push, logger);
         _accepting = AcceptAsync();
     }
 
     public string SocketPath { get; }
 
     /// <summary>Listens on <paramref name="socketPath"/> (made anew); <paramref name="say"/> writes a line in the session's log.</summary>
-    public static AgentProxy Start(string socketPath, NetworkAllowList allowed, Action<string> say, ILogger logger)
+    /// <param name="push">Pushes for the agent's git (<see cref="PushBroker"/>); null: nothing is pushed for it.</param>
+    public static AgentProxy Start(string socketPath, NetworkAllowList allowed, Action<string> say, ILogger logger, Func<PushRequest, CancellationToken, Task<PushAnswer>>? push = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!);
         File.Delete(socketPath);
@@ -50,7 +53,7 @@ public sealed partial class AgentProxy : IAsyncDisposable
             throw;
         }
 
-        return new AgentProxy(listener, socketPath, allowed, say, logger);
+        return new AgentProxy(listener, socketPath, allowed, say, push, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -89,6 +92,12 @@ public sealed partial class AgentProxy : IAsyncDisposable
             if (ProxyRequest.Parse(head) is not { } request)
             {
                 await AnswerAsync(agent, 400, "Bad Request", "Konduktor's proxy takes CONNECT host:port and absolute-form http:// requests.");
+                return;
+            }
+
+            if (request.Host == PushBroker.Host && _push is not null)
+            {
+                await BrokerAsync(agent, request, rest, _push);
                 return;
             }
 
@@ -151,6 +160,29 @@ public sealed partial class AgentProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>A push the agent's git asks for, answered with the runner's outcome: 200 pushed, 403 refused or failed, with why.</summary>
+    private async Task BrokerAsync(NetworkStream agent, ProxyRequest request, ReadOnlyMemory<byte> after, Func<PushRequest, CancellationToken, Task<PushAnswer>> push)
+    {
+        var length = request.ContentLength;
+        if (request.Method != "POST" || length is not (> 0 and <= MaxPushBody) || after.Length > length)
+        {
+            await AnswerAsync(agent, 400, "Bad Request", "Konduktor: a push is asked for as a POST with its ref, commit and mode.");
+            return;
+        }
+
+        var body = new byte[length.Value];
+        after.CopyTo(body);
+        await agent.ReadExactlyAsync(body.AsMemory(after.Length), _stopping.Token);
+        if (PushBroker.Parse(Encoding.UTF8.GetString(body)) is not { } asked)
+        {
+            await AnswerAsync(agent, 400, "Bad Request", "Konduktor: a push names a ref under refs/, a full commit id and force or fast-forward.");
+            return;
+        }
+
+        var answer = await push(asked, _stopping.Token);
+        await AnswerAsync(agent, answer.Pushed ? 200 : 403, answer.Pushed ? "OK" : "Forbidden", answer.Message);
+    }
+
     /// <summary>The request's head (through its blank line) and whatever came after it in the same reads.</summary>
     private static async Task<(string Head, ReadOnlyMemory<byte> After)> ReadHeadAsync(NetworkStream stream, CancellationToken ct)
     {
@@ -196,6 +228,10 @@ internal sealed record ProxyRequest(string Method, string Host, int Port, string
     public bool IsConnect => Method == "CONNECT";
 
     public string Authority => new Konduktor.Core.Workspaces.AllowedHost(Host, Port).ToString();
+
+    /// <summary>The head's Content-Length, when it has a valid one.</summary>
+    public int? ContentLength => Head.Split("\r\n").FirstOrDefault(l => l.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase)) is { } header
+        && int.TryParse(header["content-length:".Length..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;
 
     /// <summary><c>CONNECT host:port</c>, or an absolute-form <c>http://</c> request; null for anything else.</summary>
     public static ProxyRequest? Parse(string head)

@@ -119,6 +119,7 @@ public sealed class AgentSandbox
         {
             // The runner's binary first, relaying the sandbox's proxy port to the session's proxy, the agent its child.
             AgentNetwork.PointAtProxy(agent);
+            PushBroker.PushThroughBroker(agent);
             var (self, assembly) = AgentLauncher.Self();
             command = [self, .. assembly, AgentNetwork.Verb, $"{AgentNetwork.SocketFolder}/{AgentNetwork.SocketName}", agent.FileName, .. agent.ArgumentList];
         }

@@ -286,9 +286,39 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             socket = Path.Combine(Path.GetTempPath(), $"konduktor-net-{ShortId.Format(job.Session.Id)}", AgentNetwork.SocketName);
         }
 
-        var proxy = AgentProxy.Start(socket, allowed, line => shipper.Add("konduktor", line), logger);
+        var proxy = AgentProxy.Start(socket, allowed, line => shipper.Add("konduktor", line), logger, (request, ct) => PushForAgentAsync(request, shipper, ct));
         shipper.Add("konduktor", $"the agent's network reaches {string.Join(", ", allowed.Hosts)} and nothing else");
         return proxy;
+    }
+
+    /// <summary>
+    /// The agent's <c>git push</c>, which it cannot do itself (no credential, no way out but the proxy): the runner pushes
+    /// the commit with its own credential, to the task's branch only; anything else is refused, and said in the log.
+    /// </summary>
+    private async Task<PushAnswer> PushForAgentAsync(PushRequest request, LogShipper shipper, CancellationToken ct)
+    {
+        var branch = $"refs/heads/{job.Branch}";
+        var refusal = job.FreshWorktree ? "a scheduled agent's work is not pushed"
+            : request.Ref != branch ? $"only {job.Branch} can be pushed from this session"
+            : _worktree is null ? "the worktree is not ready"
+            : null;
+        if (refusal is not null)
+        {
+            shipper.Add("konduktor", $"refused the agent's push to {request.Ref}: {refusal}");
+            return new PushAnswer(false, refusal);
+        }
+
+        try
+        {
+            await git.PushCommitAsync(_worktree!, request.Commit, job.Branch, request.Force, ct);
+            shipper.Add("konduktor", $"pushed {request.Commit[..12]} to {job.Branch} for the agent");
+            return new PushAnswer(true, "pushed");
+        }
+        catch (ProcessFailedException e)
+        {
+            shipper.Add("konduktor", $"could not push the agent's {request.Commit[..12]} to {job.Branch}: {e.Message}");
+            return new PushAnswer(false, e.Message);
+        }
     }
 
     /// <summary>The agent (or the setup script) in its room, Claude Code's config in its own home.</summary>

@@ -88,6 +88,8 @@ public sealed class UntrustedAgentTests(AzuriteFixture azurite)
         [
             .. PersonsSecrets(person),
             .. OffListHost(attacker),
+            "git commit -q --allow-empty -m push-probe && git push -q origin HEAD:main",
+            "git tag -f probe-tag && git push -q origin refs/tags/probe-tag",
             "mount -o remount,rw /usr 2>/dev/null && touch /usr/konduktor-planted",
             $"ls {otherMirror} | grep -q .",
             $"ls {otherWorktree} | grep -q .",
@@ -111,7 +113,7 @@ public sealed class UntrustedAgentTests(AzuriteFixture azurite)
         // Last, the transcript the runner keeps is made a link to the person's token.
         var plant = $"for f in $HOME/.claude/projects/*/*.jsonl; do rm -f \"$f\"; ln -s {home}/token \"$f\"; done; echo planted";
         var steps = attempts.Select(a => (object)new { sh = a })
-            .Concat([new { write = "work.txt", content = "done\n" }, new { commit = "Do the work" }, new { konduktor = new[] { "tasks", "list" } }, new { sh = $"curl -sf --max-time 10 http://{allowed.Authority}/" }, new { sh = plant }]).ToArray();
+            .Concat([new { write = "work.txt", content = "done\n" }, new { commit = "Do the work" }, new { konduktor = new[] { "tasks", "list" } }, new { sh = "git push -q origin HEAD && echo PUSHED-OWN-BRANCH" }, new { sh = $"curl -sf --max-time 10 http://{allowed.Authority}/" }, new { sh = plant }]).ToArray();
         var task = await driver.CreateTaskAsync(workspace, "Break out", StandInAgent.Script(steps));
 
         var session = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
@@ -125,6 +127,12 @@ public sealed class UntrustedAgentTests(AzuriteFixture azurite)
 
         Assert.Equal(0, attacker.Requests);
         Assert.Contains($"refused a connection to {attacker.Authority}: not on this workspace's network allow-list", transcript, StringComparison.Ordinal);
+        Assert.Contains("PUSHED-OWN-BRANCH", transcript, StringComparison.Ordinal);
+        Assert.Contains($"to {session.Branch} for the agent", transcript, StringComparison.Ordinal);
+        Assert.Contains($"refused the agent's push to refs/heads/main: only {session.Branch} can be pushed from this session", transcript, StringComparison.Ordinal);
+        Assert.Contains("refused the agent's push to refs/tags/probe-tag", transcript, StringComparison.Ordinal);
+        Assert.DoesNotContain("push-probe", await remote.GitAsync("log", "--format=%s", "main"), StringComparison.Ordinal);
+        Assert.Equal("", (await remote.GitAsync("tag", "--list")).Trim());
         Assert.Equal(1, allowed.Requests);
         Assert.Contains("ALLOWED-HOST-REACHED", transcript, StringComparison.Ordinal);
         Assert.Equal(bashrc, await File.ReadAllTextAsync(Path.Combine(person, ".bashrc")));
@@ -178,11 +186,11 @@ public sealed class UntrustedAgentTests(AzuriteFixture azurite)
         var otherMirror = Assert.Single(Directory.GetDirectories(Path.Combine(work, "repos")));
 
         await using var attacker = LoopbackHost.Start("ATTACKER-REACHED");
-        var attempts = Attempts([.. PersonsSecrets(person), .. OffListHost(attacker), $"ls {otherMirror} | grep -q .", $"cat {up.Home}/token", "env | grep -E 'PERSONS-ENV|^GH_TOKEN'"]);
+        var attempts = Attempts([.. PersonsSecrets(person), .. OffListHost(attacker), "git commit -q --allow-empty -m push-probe && git push -q origin HEAD:main", $"ls {otherMirror} | grep -q .", $"cat {up.Home}/token", "env | grep -E 'PERSONS-ENV|^GH_TOKEN'"]);
         var (workspace, remote) = await driver.CreateWorkspaceAsync();
         var task = await driver.CreateTaskAsync(workspace, "Break out", FakeAnthropic.Script(
             new { bash = string.Join("; ", attempts) },
-            new { bash = "printf 'done\\n' > work.txt && git add work.txt && git commit -qm 'Do the work' && konduktor tasks list > /dev/null && echo talked-to-konduktor" },
+            new { bash = "printf 'done\\n' > work.txt && git add work.txt && git commit -qm 'Do the work' && konduktor tasks list > /dev/null && echo talked-to-konduktor && git push -q origin HEAD && echo pushed-through-konduktor" },
             new { text = "Tried everything." }));
 
         var session = await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
@@ -197,6 +205,8 @@ public sealed class UntrustedAgentTests(AzuriteFixture azurite)
         }
 
         Assert.Contains("talked-to-konduktor", sent, StringComparison.Ordinal);
+        Assert.Contains("pushed-through-konduktor", sent, StringComparison.Ordinal);
+        Assert.DoesNotContain("push-probe", await remote.GitAsync("log", "--format=%s", "main"), StringComparison.Ordinal);
         Assert.Equal(0, attacker.Requests);
         Assert.Contains($"refused a connection to {attacker.Authority}", log, StringComparison.Ordinal);
         foreach (var secret in new[] { "PERSONS-SSH-KEY", "PERSONS-GH-TOKEN", "PERSONS-AWS-SECRET", "PERSONS-ENV-GH-TOKEN", up.Token })
