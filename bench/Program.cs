@@ -1,7 +1,13 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --events N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish) | feed [--seconds N --changes N] | year [--scale X --old-layout] | proxy [--requests N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --events N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish) | feed [--seconds N --changes N] | year [--scale X --old-layout] | proxy [--requests N] | sandbox [--runs N]
+// A confined agent's network relay is the runner's own binary with a hidden verb; in `bench sandbox`, this one.
+if (args is [Konduktor.Runner.Sandbox.AgentNetwork.Verb, .. var relayed])
+{
+    return Konduktor.Runner.Sandbox.AgentNetwork.Relay(relayed);
+}
+
 var which = args.FirstOrDefault() ?? "board";
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
 switch (which)
@@ -43,6 +49,9 @@ switch (which)
     case "feed":
         await FeedBench.RunAsync(Option("--seconds", 120), Option("--changes", 30));
         return 0;
+    case "sandbox":
+        await SessionBenches.SandboxOverheadAsync(Option("--runs", 20));
+        return 0;
     case "proxy":
         await ProxyBench.RunAsync(Option("--requests", 500));
         return 0;
@@ -53,6 +62,6 @@ switch (which)
         await SessionBenches.IdleAsync(Option("--seconds", 120), args.Contains("--through-api"));
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, github-webhooks, reconcile, projects, chaos, native, feed, year, proxy");
+        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, github-webhooks, reconcile, projects, chaos, native, feed, year, proxy, sandbox");
         return 2;
 }

@@ -42,9 +42,13 @@ public static class SessionBenches
     }
 
     /// <summary>What confining the agent adds to its start: spawn → the agent's first line, in its room and not, alternately.</summary>
-    private static async Task SandboxOverheadAsync(int runs)
+    /// <summary>
+    /// Spawn → the agent's first line: unconfined, in its room, and in its room with its network (the relay, run by this
+    /// bench's own binary as a runner runs its own, in front of the agent), alternately in one run.
+    /// </summary>
+    public static async Task SandboxOverheadAsync(int runs)
     {
-        var sandbox = await Konduktor.Runner.Sandbox.AgentSandbox.DetectAsync([Path.GetDirectoryName(BenchHost.StandIn)!], [], [], CancellationToken.None);
+        var sandbox = await Konduktor.Runner.Sandbox.AgentSandbox.DetectAsync([Path.GetDirectoryName(BenchHost.StandIn)!, AppContext.BaseDirectory], [], [], CancellationToken.None);
         if (!sandbox.Isolates)
         {
             Console.WriteLine($"sandbox start overhead: not measured ({sandbox.Missing})");
@@ -55,10 +59,12 @@ public static class SessionBenches
         var mirror = Directory.CreateDirectory(Path.Combine(root, "repos", "origin.git")).FullName;
         var room = new Konduktor.Runner.Sandbox.AgentRoom(Directory.CreateDirectory(Path.Combine(root, "worktree")).FullName, mirror,
             Directory.CreateDirectory(Path.Combine(mirror, "worktrees", "w")).FullName, Directory.CreateDirectory(Path.Combine(root, "home")).FullName, []);
-        var (open, confined) = (new List<double>(), new List<double>());
+        var (open, confined, networked) = (new List<double>(), new List<double>(), new List<double>());
+        await using var proxy = Konduktor.Runner.Sandbox.AgentProxy.Start(Path.Combine(root, "net", Konduktor.Runner.Sandbox.AgentNetwork.SocketName),
+            Konduktor.Runner.Sandbox.NetworkAllowList.For(new Uri("http://127.0.0.1:1"), null, "/none", []), _ => { }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         for (var i = -3; i < runs; i++)
         {
-            foreach (var inRoom in new[] { false, true })
+            foreach (var (inRoom, withNetwork) in new[] { (false, false), (true, false), (true, true) })
             {
                 var start = new ProcessStartInfo(BenchHost.StandIn) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = room.Worktree };
                 foreach (var argument in new[] { "-p", "```standin\n[]\n```", "--output-format", "stream-json", "--verbose" })
@@ -68,7 +74,7 @@ public static class SessionBenches
 
                 start.Environment["HOME"] = room.Home;
                 var watch = Stopwatch.StartNew();
-                using var agent = Process.Start(inRoom ? sandbox.Confine(start, room) : start)!;
+                using var agent = Process.Start(inRoom ? sandbox.Confine(start, withNetwork ? room with { ProxySocket = proxy.SocketPath } : room) : start)!;
                 await agent.StandardOutput.ReadLineAsync();
                 var elapsed = watch.Elapsed.TotalMilliseconds;
                 agent.StandardInput.Close();
@@ -76,15 +82,16 @@ public static class SessionBenches
                 await agent.WaitForExitAsync();
                 if (i >= 0)
                 {
-                    (inRoom ? confined : open).Add(elapsed);
+                    (withNetwork ? networked : inRoom ? confined : open).Add(elapsed);
                 }
             }
         }
 
-        var added = Figures.Percentile(confined.Order().ToList(), 0.5) - Figures.Percentile(open.Order().ToList(), 0.5);
+        var floor = Figures.Percentile(open.Order().ToList(), 0.5);
         Console.WriteLine($"agent spawn -> its first line, confined ({sandbox.Description.Split(':')[0]}): {Figures.Summary(confined, 0.5, 0.95)}");
+        Console.WriteLine($"the same, confined with its network (the relay in front, this bench's JIT binary): {Figures.Summary(networked, 0.5, 0.95)}");
         Console.WriteLine($"the same, unconfined (floor, same run): {Figures.Summary(open, 0.5, 0.95)}");
-        Console.WriteLine($"sandbox start overhead at p50: {added:0} ms (target under 50 ms)");
+        Console.WriteLine($"sandbox start overhead at p50: {Figures.Percentile(confined.Order().ToList(), 0.5) - floor:0} ms, with the network relay {Figures.Percentile(networked.Order().ToList(), 0.5) - floor:0} ms (target under 50 ms)");
     }
 
     /// <summary>Run accepted → agent started, for fresh tasks one after another (three warm-up runs first).</summary>

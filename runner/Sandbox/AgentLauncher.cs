@@ -38,7 +38,7 @@ public static partial class AgentLauncher
     public static (string Executable, string[] Assembly) Self()
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("the runner does not know its own executable");
-        return (self, Path.GetFileNameWithoutExtension(self) == "dotnet" ? [Environment.GetCommandLineArgs()[0]] : []);
+        return (self, Path.GetFileNameWithoutExtension(self) == "dotnet" ? [Path.GetFullPath(Environment.GetCommandLineArgs()[0])] : []);
     }
 
     /// <summary>Where the runner keeps a session's lease deadline (Unix milliseconds, wall clock) for its supervisor.</summary>
