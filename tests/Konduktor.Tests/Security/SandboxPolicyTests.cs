@@ -50,14 +50,14 @@ public sealed class SandboxPolicyTests
     }
 
     [Fact]
-    public void The_system_is_read_only_without_capabilities_and_nothing_is_writable_but_the_shared_folders()
+    public void The_system_is_read_only_without_capabilities_or_a_network_and_nothing_is_writable_but_the_shared_folders()
     {
         var shared = Directory.CreateDirectory(Path.Combine(_root, "shared")).FullName;
 
         var arguments = SandboxPolicy.SystemArguments([], [shared]);
         var binds = Binds(arguments);
 
-        Assert.Equal(["--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL"], arguments.Take(4));
+        Assert.Equal(["--unshare-pid", "--unshare-ipc", "--unshare-net", "--cap-drop", "ALL"], arguments.Take(5));
         Assert.Contains(("--ro-bind", "/usr"), binds);
         Assert.DoesNotContain(binds, b => b.Path == "/" || b.Path == "/home" || b.Path == "/root" || b.Path == "/var");
         Assert.Equal([shared], binds.Where(b => b.Flag == "--bind").Select(b => b.Path));
