@@ -65,20 +65,13 @@ public static partial class AgentLauncher
         }
 
         var runner = GetParentPid();
-        Process agent;
-        try
+        if (StartChild(program, rest) is not { } agent)
         {
-            agent = Process.Start(new ProcessStartInfo(program, rest) { UseShellExecute = false })!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Console.Error.WriteLine($"error: could not start {program}: {e.Message}");
             return 127;
         }
 
         // A stop signals the whole group: the agent ends, the supervisor waits for it and reports its exit code.
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+        using var stops = new StopSignalsHeld();
         while (!agent.WaitForExit(Look))
         {
             var why = GetParentPid() != runner ? "its runner is gone"
@@ -94,6 +87,33 @@ public static partial class AgentLauncher
 
         agent.WaitForExit();
         return agent.ExitCode;
+    }
+
+    /// <summary>The agent as this process's child, with its stdin, stdout and stderr; null, and why on stderr, when it cannot start.</summary>
+    internal static Process? StartChild(string program, string[] arguments)
+    {
+        try
+        {
+            return Process.Start(new ProcessStartInfo(program, arguments) { UseShellExecute = false })!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.Error.WriteLine($"error: could not start {program}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>While held, SIGTERM and SIGINT do not end this process: it outlives its child, to report the child's exit code.</summary>
+    internal sealed class StopSignalsHeld : IDisposable
+    {
+        private readonly PosixSignalRegistration _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
+        private readonly PosixSignalRegistration _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+
+        public void Dispose()
+        {
+            _term.Dispose();
+            _interrupt.Dispose();
+        }
     }
 
     private static void StopGroup(Process agent)

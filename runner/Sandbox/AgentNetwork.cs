@@ -62,20 +62,13 @@ public static class AgentNetwork
         }
 
         _ = AcceptAsync(listener, socket);
-        Process agent;
-        try
+        if (AgentLauncher.StartChild(program, rest) is not { } agent)
         {
-            agent = Process.Start(new ProcessStartInfo(program, rest) { UseShellExecute = false })!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Console.Error.WriteLine($"error: could not start {program}: {e.Message}");
             return 127;
         }
 
         // A stop signals the whole group, the agent with it: the relay waits for it and reports its exit code.
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+        using var stops = new AgentLauncher.StopSignalsHeld();
         agent.WaitForExit();
         return agent.ExitCode;
     }
