@@ -24,13 +24,14 @@ public static class YearBench
     {
         var (tasks, sessions, eventsPerSession, docs, questions) = ((int)(20_000 * scale), (int)(5_000 * scale), 600, (int)(500 * scale), (int)(1_000 * scale));
         Console.WriteLine($"bench year{(oldLayout ? " (old layout: logs as table rows)" : "")}: {tasks:N0} tasks, {sessions:N0} sessions of {eventsPerSession} events ({(long)sessions * eventsPerSession:N0} events), {docs:N0} docs, {questions:N0} questions");
+        Console.WriteLine("(up's output is kept in up.log in the seeded home, which stays under the temporary folder)");
         var environment = oldLayout ? new Dictionary<string, string> { ["Konduktor__Logs__Compaction"] = "off" } : new Dictionary<string, string>();
         var floor = await FreshReadAsync(environment, eventsPerSession);
 
         var home = Directory.CreateTempSubdirectory("konduktor-bench-year-").FullName;
         var seeding = Stopwatch.StartNew();
         List<Guid> seeded;
-        await using (var host = await BenchHost.StartAsync(environment, home, 0, null, "--no-runner"))
+        await using (var host = await BenchHost.StartAsync(environment, home, 0, Path.Combine(home, "up.log"), "--no-runner"))
         {
             await CreateWorkspaceAsync(host);
             seeded = await SeedAsync(host, tasks, sessions, eventsPerSession, docs, questions);
@@ -45,7 +46,7 @@ public static class YearBench
 
         var tableFile = new FileInfo(Path.Combine(home, "azurite", "__azurite_db_table__.json")).Length;
         var restart = Stopwatch.StartNew();
-        await using var restarted = await BenchHost.StartAsync(environment, home, 0, null, "--no-runner");
+        await using var restarted = await BenchHost.StartAsync(environment, home, 0, Path.Combine(home, "up.log"), "--no-runner");
         var ready = restart.Elapsed;
         var reads = new List<double>();
         var lost = 0;
