@@ -287,18 +287,17 @@ public sealed partial class GitWorkspaces(string workDirectory)
         return $"this runner's {branch} had commits the remote lacks while the remote's moved on (an earlier session here was cut off before it could push): they are kept on the remote as {backup}, and the worktree starts from the remote's {branch}";
     }
 
-    /// <summary>Pushes a commit the agent made to the task's branch (for its <c>git push</c>, through the broker); git's reason when the remote refuses.</summary>
+    /// <summary>
+    /// Pushes a commit to the task's branch — the worktree's HEAD after a session, or one the agent asks for through the
+    /// broker — and fetches it back; git's reason when the remote refuses.
+    /// </summary>
     public async Task PushCommitAsync(string worktree, string commit, string branch, bool force, CancellationToken ct)
     {
         await Git(worktree, ct, "push", "--quiet", "origin", $"{(force ? "+" : "")}{commit}:refs/heads/{branch}");
         await Git(worktree, ct, "fetch", "--quiet", "origin", $"+refs/heads/{branch}:refs/remotes/origin/{branch}");
     }
 
-    public async Task PushAsync(string worktree, string branch, CancellationToken ct)
-    {
-        await Git(worktree, ct, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");
-        await Git(worktree, ct, "fetch", "--quiet", "origin", $"+refs/heads/{branch}:refs/remotes/origin/{branch}");
-    }
+    public Task PushAsync(string worktree, string branch, CancellationToken ct) => PushCommitAsync(worktree, "HEAD", branch, force: false, ct);
 
     /// <summary>A folder name for a repository: readable, and unique even when two names sanitize alike.</summary>
     public static string RepositoryKey(string repository)
