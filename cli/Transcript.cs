@@ -28,8 +28,30 @@ public static class Transcript
             _ => $"· {entry.Text}",
         },
         LogEntryKind.Raw => entry.Text,
+        LogEntryKind.Person => Person(entry),
         _ => null,
     };
+
+    /// <summary>What a person said, with who and when; the prompt a session started with in one line (the raw log has it whole).</summary>
+    private static string Person(LogEntry entry)
+    {
+        var who = entry.From ?? "a person";
+        var when = entry.SentAt is { } at ? $" ({Output.Clock(at)})" : "";
+        var text = (entry.Text ?? "").Trim();
+        if (entry.Via == MessageVia.Prompt)
+        {
+            var lines = text.Split('\n');
+            return $"▶ {who} started it{when}: {Shorten(lines[0], 120)}{(lines.Length > 1 ? $" (+{lines.Length - 1} lines; --raw shows them)" : "")}";
+        }
+
+        var said = entry.Via switch
+        {
+            MessageVia.Resume => "resumed it",
+            MessageVia.Answer => "answered",
+            _ => entry.Now == true ? "said, interrupting" : "said",
+        };
+        return $"▶ {who} {said}{when}:\n" + string.Join('\n', text.Split('\n').Select(line => "  " + line));
+    }
 
     private static string Outcome(SessionOutcome o)
     {

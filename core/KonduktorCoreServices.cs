@@ -76,6 +76,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionEnds>();
         services.AddSingleton<SessionStarts>();
         services.AddSingleton<SessionStops>();
+        services.AddSingleton<SessionMessages>();
         services.AddSingleton<SessionClaims>();
         services.AddSingleton<SessionReports>();
         services.AddSingleton<SessionLogs>();

@@ -11,7 +11,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>The runner protocol: register, heartbeat, claim a session, report on it, ship its logs.</summary>
-public sealed class RunnerFunctions(Api api, RunnerService runners, SessionClaims claims, SessionReports reports, SessionLogs logs, Transcripts transcripts)
+public sealed class RunnerFunctions(Api api, RunnerService runners, SessionClaims claims, SessionReports reports, SessionLogs logs, Transcripts transcripts, SessionMessages messages)
 {
     private const string RunnerSession = "runner/workspaces/{workspace}/sessions/{session}";
 
@@ -74,6 +74,17 @@ public sealed class RunnerFunctions(Api api, RunnerService runners, SessionClaim
     [Function("AppendSessionLogs")]
     public Task<IActionResult> AppendLogs([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/logs")] HttpRequest req, string workspace, string session) =>
         api.Run(req, Operations.AppendSessionLogs, async (caller, append, ct) => Ids(workspace, session) is (var w, var s) ? await logs.AppendAsync(caller, w, s, append, ct) : NoSession(session));
+
+    /// <summary>The task's undelivered messages and a stop, at once or as they come; <c>?wait=S</c> long-polls up to S seconds (60 at most).</summary>
+    [Function("ReadSessionInbox")]
+    public Task<IActionResult> ReadInbox([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = RunnerSession + "/inbox")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, Operations.ReadSessionInbox, async (caller, ct) => Ids(workspace, session) is not (var w, var s) ? NoSession(session)
+            : Query.Number(req, "wait", 0).TryGet(out var wait, out var failure) ? await messages.InboxAsync(caller, w, s, TimeSpan.FromSeconds(Math.Clamp(wait, 0, 60)), ct)
+            : failure);
+
+    [Function("DeliverSessionMessages")]
+    public Task<IActionResult> Delivered([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunnerSession + "/inbox/delivered")] HttpRequest req, string workspace, string session) =>
+        api.Run(req, Operations.DeliverSessionMessages, async (caller, delivered, ct) => Ids(workspace, session) is (var w, var s) ? await messages.DeliveredAsync(caller, w, s, delivered, ct) : NoSession(session));
 
     [Function("SaveTranscript")]
     public Task<IActionResult> SaveTranscript([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = RunnerSession + "/transcript")] HttpRequest req, string workspace, string session) =>

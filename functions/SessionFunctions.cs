@@ -10,7 +10,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>Sessions as people and agents see them: run a task, list and show sessions, read their logs.</summary>
-public sealed class SessionFunctions(Api api, SessionStarts starts, SessionStops stops, SessionReads sessions, SessionLogs logs)
+public sealed class SessionFunctions(Api api, SessionStarts starts, SessionStops stops, SessionReads sessions, SessionLogs logs, SessionMessages messages)
 {
     private const string OneSession = "workspaces/{workspace}/sessions/{session}";
 
@@ -25,6 +25,14 @@ public sealed class SessionFunctions(Api api, SessionStarts starts, SessionStops
     [Function("StopTask")]
     public Task<IActionResult> StopTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/stop")] HttpRequest req, string workspace, string task) =>
         api.Run(req, Operations.StopTask, (caller, ct) => stops.StopTaskAsync(caller, workspace, task, ct));
+
+    [Function("SayToTask")]
+    public Task<IActionResult> Say([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspaces/{workspace}/tasks/{task}/say")] HttpRequest req, string workspace, string task) =>
+        api.Run(req, Operations.SayToTask, (caller, message, ct) => messages.SayAsync(caller, workspace, task, message, ct));
+
+    [Function("ListTaskMessages")]
+    public Task<IActionResult> ListMessages([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspaces/{workspace}/tasks/{task}/messages")] HttpRequest req, string workspace, string task) =>
+        api.Run(req, Operations.ListTaskMessages, (caller, ct) => messages.ListAsync(caller, workspace, task, ct));
 
     [Function("StopSession")]
     public Task<IActionResult> Stop([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneSession + "/stop")] HttpRequest req, string workspace, string session) =>

@@ -70,6 +70,23 @@ public static class SessionCommands
         }, id, message);
     }
 
+    /// <summary><c>tasks say ID "message"</c> (or <c>--file F</c>, or piped in): the running agent hears it at its next turn, or at once with <c>--now</c>.</summary>
+    public static Command Say(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute)
+    {
+        var text = new Argument<string?>("message") { Description = "What to say (- reads stdin)", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Option<string?>("--file") { Description = "Say what this file holds" };
+        var now = new Option<bool>("--now") { Description = "Interrupt the turn in flight: the agent answers this next" };
+        return CommandFactory.Create("say", "Say something to the task's running agent: it hears it at its next turn (--now: at once)", async (cli, ct) =>
+        {
+            var said = CommandFactory.ReadText(cli.Get(text), cli.Get(file))
+                ?? (Console.IsInputRedirected ? await Console.In.ReadToEndAsync(ct) : throw new CommandFailedException("say what? give the message, --file FILE, or pipe it in"));
+            var message = await cli.Api.CallAsync(Operations.SayToTask, taskRoute(cli), new NewSessionMessage(said, cli.Get(now)), ct);
+            cli.Print(message, m => Output.Line(m.Now
+                ? $"Told session {ShortId.Of(m.SessionId)}: its agent stops the turn in flight and answers this next."
+                : $"Told session {ShortId.Of(m.SessionId)}: its agent hears this at its next turn."));
+        }, id, text, file, now);
+    }
+
     private static void Stopped(Session s) => Output.Line(s.Status == SessionStatus.Stopped
         ? $"Session {s.ShortId} stopped."
         : $"Session {s.ShortId} is stopping: its runner kills the agent within seconds.");
@@ -91,8 +108,10 @@ public static class SessionCommands
         }
     }
 
-    public static Command TaskLogs(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute) =>
-        CommandFactory.Create("logs", "Print the logs of the task's latest session", async (cli, ct) =>
+    public static Command TaskLogs(Argument<string> id, Func<CliContext, IReadOnlyList<string>> taskRoute)
+    {
+        var all = new Option<bool>("--all") { Description = "Every session of the task, oldest first, not only the latest" };
+        return CommandFactory.Create("logs", "Print the logs of the task's latest session (--all: of all its sessions, in order)", async (cli, ct) =>
         {
             var task = await cli.Api.CallAsync(Operations.GetTask, taskRoute(cli), ct);
             if (task.Value.LatestSession is not { } latest)
@@ -100,8 +119,24 @@ public static class SessionCommands
                 throw new CommandFailedException($"task {task.Value.ShortId} has not run yet: `konduktor tasks run {task.Value.ShortId}`");
             }
 
-            await PrintLogsAsync(cli, cli.In(latest.Id.ToString("D")), ct);
-        }, id, Follow, Raw);
+            if (!cli.Get(all))
+            {
+                await PrintLogsAsync(cli, cli.In(latest.Id.ToString("D")), ct);
+                return;
+            }
+
+            var sessions = (await cli.Api.CallAsync(Operations.ListSessions, cli.In(), ct, query: [new("task", task.Value.Id.ToString("D")), new("limit", "1000")])).Value;
+            foreach (var session in sessions.OrderBy(s => s.CreatedAt))
+            {
+                if (!cli.Json)
+                {
+                    Output.Line($"── session {session.ShortId} · {KonduktorJson.Name(session.Kind)} · {KonduktorJson.Name(session.Status)} · {Output.Time(session.CreatedAt)} ──");
+                }
+
+                await PrintLogsAsync(cli, cli.In(session.Id.ToString("D")), ct, followLast: session.Id == latest.Id);
+            }
+        }, id, Follow, Raw, all);
+    }
 
     public static Command AgentLogs(Argument<string> name, Func<CliContext, IReadOnlyList<string>> agentRoute) =>
         CommandFactory.Create("logs", "Print the logs of the agent's latest run", async (cli, ct) =>
@@ -115,9 +150,9 @@ public static class SessionCommands
             await PrintLogsAsync(cli, cli.In(latest.ToString("D")), ct);
         }, name, Follow, Raw);
 
-    private static async Task PrintLogsAsync(CliContext cli, IReadOnlyList<string> sessionRoute, CancellationToken ct)
+    private static async Task PrintLogsAsync(CliContext cli, IReadOnlyList<string> sessionRoute, CancellationToken ct, bool followLast = true)
     {
-        var follow = cli.Get(Follow);
+        var follow = cli.Get(Follow) && followLast;
         var asWritten = cli.Json || cli.Get(Raw);
         long after = 0;
         bool complete, progressed;

@@ -34,6 +34,7 @@ public static class TaskCommands
             SessionCommands.TaskLogs(Id, TaskRoute),
             SessionCommands.Stop(Id, TaskRoute),
             SessionCommands.Resume(Id, TaskRoute),
+            SessionCommands.Say(Id, TaskRoute),
             Diff(),
             Show(),
             Update(),

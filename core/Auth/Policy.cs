@@ -20,6 +20,9 @@ public enum Act
     /// <summary>Run, resume and stop tasks (every run obeys the project gate).</summary>
     RunTasks,
 
+    /// <summary>Say something to a task's running agent.</summary>
+    TalkToAgents,
+
     /// <summary>Create projects and tag them (tags such as <c>agent-ready</c> are how agents move them).</summary>
     ShapeProjects,
 
@@ -84,6 +87,7 @@ public static class Policy
         [Act.ChangeTasks] = PersonAgentOrSystem,
         [Act.DeleteTasks] = Person,
         [Act.RunTasks] = PersonAgentOrSystem,
+        [Act.TalkToAgents] = Person,
         [Act.ShapeProjects] = PersonOrAgent,
         [Act.PlanPhases] = Person,
         [Act.StartProjects] = Person,
@@ -134,6 +138,7 @@ public static class Policy
         Act.ChangeTasks => "create or change tasks",
         Act.DeleteTasks => "delete tasks",
         Act.RunTasks => "run, resume or stop tasks",
+        Act.TalkToAgents => "say something to a running agent",
         Act.ShapeProjects => "create or tag projects",
         Act.PlanPhases => "add, change or remove a project's phases",
         Act.StartProjects => "start projects",

@@ -132,6 +132,10 @@ public static class Operations
 
     public static readonly Operation<LogAppend, LogAppended> AppendSessionLogs = new(nameof(AppendSessionLogs), "post", "runner/workspaces/{workspace}/sessions/{session}/logs") { Act = Act.RunSessions };
 
+    public static readonly Operation<SessionInbox> ReadSessionInbox = new(nameof(ReadSessionInbox), "get", "runner/workspaces/{workspace}/sessions/{session}/inbox") { Act = Act.RunSessions, Query = ["wait"], Summary = "Long-poll the messages people said to the session's task that its agent has not heard yet, and whether a stop was asked" };
+
+    public static readonly Operation<MessagesDelivered, Done> DeliverSessionMessages = new(nameof(DeliverSessionMessages), "post", "runner/workspaces/{workspace}/sessions/{session}/inbox/delivered") { Act = Act.RunSessions, Summary = "Record the messages the runner wrote to its agent" };
+
     public static readonly Operation<Done> SaveTranscript = new(nameof(SaveTranscript), "put", "runner/workspaces/{workspace}/sessions/{session}/transcript") { Act = Act.RunSessions, RawBody = "application/x-ndjson" };
 
     public static readonly Operation<System.IO.Stream> LoadTranscript = new(nameof(LoadTranscript), "get", "runner/workspaces/{workspace}/sessions/{session}/transcript") { Act = Act.RunSessions, RawReply = "application/x-ndjson" };
@@ -153,6 +157,10 @@ public static class Operations
     public static readonly Operation<ResumeRequest, Session> ResumeTask = new(nameof(ResumeTask), "post", "workspaces/{workspace}/tasks/{task}/resume") { Act = Act.RunTasks, Status = 201 };
 
     public static readonly Operation<Session> StopTask = new(nameof(StopTask), "post", "workspaces/{workspace}/tasks/{task}/stop") { Act = Act.RunTasks };
+
+    public static readonly Operation<NewSessionMessage, SessionMessage> SayToTask = new(nameof(SayToTask), "post", "workspaces/{workspace}/tasks/{task}/say") { Act = Act.TalkToAgents, Status = 201, Summary = "Say something to the task's running agent: it hears it at its next turn, or at once with now" };
+
+    public static readonly Operation<IReadOnlyList<SessionMessage>> ListTaskMessages = new(nameof(ListTaskMessages), "get", "workspaces/{workspace}/tasks/{task}/messages") { Act = Act.ReadWorkspace, Summary = "Everything people said to the task's agents, oldest first, and when each was delivered" };
 
     public static readonly Operation<Session> StopSession = new(nameof(StopSession), "post", "workspaces/{workspace}/sessions/{session}/stop") { Act = Act.RunTasks };
 

@@ -15,7 +15,7 @@ namespace Konduktor.Core.Questions;
 /// ones). An answer to a question a task's session asked resumes that task's conversation with the answer in its
 /// prompt (unless the person says not to); an assumption is confirmed, or corrected by an answer (which resumes).
 /// </summary>
-public sealed class QuestionService(WorkspaceService workspaces, TaskService tasks, ProjectService projects, SessionStore sessions, SessionStarts starts, StorageClients storage, TimeProvider clock, IIdGenerator ids, ILogger<QuestionService> logger)
+public sealed class QuestionService(WorkspaceService workspaces, TaskService tasks, ProjectService projects, SessionStore sessions, SessionStarts starts, SessionMessages messages, StorageClients storage, TimeProvider clock, IIdGenerator ids, ILogger<QuestionService> logger)
 {
     public const int MaxTextLength = 20_000;
 
@@ -124,7 +124,8 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
 
     /// <summary>
     /// Records the answer (a correction, for an assumption) and, when the asker was a task's session (or the person
-    /// asks for it), resumes the task with the answer in the prompt. The answer is kept even if the resume cannot start.
+    /// asks for it), gives it to the task's agent: as a message at its next turn while a session of the task runs, else
+    /// by resuming the task with the answer in the prompt. The answer is kept even if the resume cannot start.
     /// </summary>
     public async Task<Result<Question>> AnswerAsync(Principal caller, string workspaceRef, string questionRef, QuestionAnswer answer, CancellationToken ct)
     {
@@ -154,7 +155,15 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
 
         var table = await storage.Table(TableNames.Questions);
 
-        if (resume)
+        if (resume && await RunningSessionOfAsync(workspace.Id, Guid.Parse(question.TaskId!), ct) is { } running)
+        {
+            // The asker (or another session of its task) still works: the answer goes straight in, at its next turn.
+            await messages.AddAsync(workspace.Id, Guid.Parse(question.TaskId!), running.Id, caller.Name, ResumeMessage(question, text), MessageVia.Answer, now: false, ct);
+            question.ResumeSessionId = ShortId.Format(running.Id);
+            question.ResumeNote = $"given to the running session {ShortId.Of(running.Id)} at its next turn";
+            question.ETag = (await table.UpdateEntityAsync(question, question.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
+        }
+        else if (resume)
         {
             var resumed = await starts.ResumeTaskAsync(caller, ShortId.Format(workspace.Id), question.TaskId!, ResumeMessage(question, text), ct);
             if (resumed.TryGet(out var session, out var refused))
@@ -172,6 +181,14 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
         logger.LogInformation("Question {QuestionId} answered by {Principal}; resumed: {Resumed}", question.RowKey, caller.Name, question.ResumeSessionId is not null);
         return question.ToQuestion();
     }
+
+    /// <summary>The task's session that is queued or on a runner (not one waiting for quota: a resume continues that one now).</summary>
+    private async Task<SessionEntity?> RunningSessionOfAsync(Guid workspaceId, Guid taskId, CancellationToken ct) =>
+        await tasks.ActiveSessionIdAsync(workspaceId, taskId, ct) is { } activeId
+        && await sessions.FindEntityAsync(workspaceId, activeId, ct) is { } session
+        && session.StatusValue is SessionStatus.Queued or SessionStatus.Claimed or SessionStatus.Running
+            ? session
+            : null;
 
     /// <summary>The person agrees with the assumption the agent went on with.</summary>
     public Task<Result<Question>> ConfirmAsync(Principal caller, string workspaceRef, string questionRef, CancellationToken ct) =>

@@ -41,6 +41,8 @@ public abstract record ClaudeEvent
                     $"attempt {Number(root, "attempt")}/{Number(root, "max_retries")} in {(Number(root, "retry_delay_ms") ?? 0) / 1000:0.#} s after {(Number(root, "error_status") is { } status ? status + " " : "")}{Str(root, "error") ?? "an error"}"),
                 ("system", "vcs_state_changed") => new Notice(NoticeKind.Git, $"{Str(root, "kind") ?? "change"}{(Str(root, "branch") is { } branch ? " " + branch : "")}"),
                 ("system", "informational") => new Notice(NoticeKind.Information, Str(root, "content") ?? ""),
+                ("system", "session_state_changed") => new SessionState(Str(root, "state") ?? ""),
+                ("control_response", _) => new ControlResponse(root.TryGetProperty("response", out var response) ? Str(response, "request_id") : null),
                 ("assistant" or "user", _) => new Message(type, ReadParts(root)),
                 ("result", _) => new Result(ReadOutcome(root)),
                 ("rate_limit_event", _) => ReadRateLimit(root),
@@ -188,6 +190,15 @@ public abstract record ClaudeEvent
     public sealed record Notice(NoticeKind Kind, string Text) : ClaudeEvent;
 
     public sealed record Other(string Type, string? Subtype) : ClaudeEvent;
+
+    /// <summary>
+    /// <c>system/session_state_changed</c> (with <c>CLAUDE_CODE_EMIT_SESSION_STATE_EVENTS=1</c>): <c>running</c> when a
+    /// turn starts, <c>idle</c> once every turn queued on stdin is done.
+    /// </summary>
+    public sealed record SessionState(string State) : ClaudeEvent;
+
+    /// <summary>Claude Code's answer to a control request written to its stdin (an interrupt).</summary>
+    public sealed record ControlResponse(string? RequestId) : ClaudeEvent;
 
     public sealed record PlainText(string Text) : ClaudeEvent;
 }

@@ -40,6 +40,9 @@ public enum LogEntryKind
 
     /// <summary>A line of output that is not Claude Code's JSON.</summary>
     Raw,
+
+    /// <summary>What a person said to the agent: the prompt, a resume's message, a message while it ran, an answer.</summary>
+    Person,
 }
 
 /// <summary>
@@ -82,6 +85,15 @@ public sealed record LogEntry(long Seq, DateTimeOffset Time, LogEntryKind Kind)
 
     public DateTimeOffset? ResetsAt { get; init; }
 
+    /// <summary>Person: who said it, when, how it reached the agent, and whether it interrupted the turn in flight.</summary>
+    public string? From { get; init; }
+
+    public DateTimeOffset? SentAt { get; init; }
+
+    public MessageVia? Via { get; init; }
+
+    public bool? Now { get; init; }
+
     /// <summary>Result: the outcome as the session keeps it.</summary>
     public SessionOutcome? Outcome { get; init; }
 }
@@ -109,6 +121,9 @@ public static class LogEntries
             case "setup":
                 yield return new LogEntry(seq, time, LogEntryKind.Setup) { Text = logEvent.Text };
                 yield break;
+            case "person":
+                yield return Person(seq, time, logEvent.Text);
+                yield break;
         }
 
         switch (ClaudeEvent.Parse(logEvent.Text))
@@ -135,6 +150,9 @@ public static class LogEntries
             case ClaudeEvent.Notice notice:
                 yield return new LogEntry(seq, time, LogEntryKind.Notice) { Notice = notice.Kind, Text = notice.Text };
                 break;
+            case ClaudeEvent.SessionState or ClaudeEvent.ControlResponse:
+                // How the runner and Claude Code keep time with each other: nothing a person reads.
+                break;
             case ClaudeEvent.Other other:
                 yield return new LogEntry(seq, time, LogEntryKind.Notice) { Text = other.Subtype is { } subtype ? $"{other.Type}/{subtype}" : other.Type };
                 break;
@@ -142,6 +160,23 @@ public static class LogEntries
                 yield return new LogEntry(seq, time, LogEntryKind.Raw) { Text = plain.Text };
                 break;
         }
+    }
+
+    private static LogEntry Person(long seq, DateTimeOffset time, string json)
+    {
+        PersonTurn? turn = null;
+        try
+        {
+            turn = KonduktorJson.Deserialize<PersonTurn>(json);
+        }
+        catch (JsonException)
+        {
+            // Not the runner's shape: shown as it is.
+        }
+
+        return turn is null
+            ? new LogEntry(seq, time, LogEntryKind.Person) { Text = json, Role = "user" }
+            : new LogEntry(seq, time, LogEntryKind.Person) { Text = turn.Text, Role = "user", From = turn.From, SentAt = turn.SentAt, Via = turn.Via, Now = turn.Now ? true : null };
     }
 
     private static LogEntry? Part(long seq, DateTimeOffset time, string role, MessagePart part) => part.Kind switch

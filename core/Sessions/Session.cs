@@ -65,6 +65,9 @@ public sealed record Session
     /// <summary>What the person added for a resume, if anything.</summary>
     public string? Message { get; init; }
 
+    /// <summary>Who started it: the person (or agent) who ran or resumed the task, or Konduktor itself.</summary>
+    public string? StartedBy { get; init; }
+
     public Guid? RunnerId { get; init; }
 
     public string? RunnerName { get; init; }
@@ -162,6 +165,28 @@ public sealed record SessionOutcome
     /// </summary>
     public SessionOutcome WithRunCost(decimal? earlierConversationCost) =>
         CostUsd is null && ConversationCostUsd is { } total ? this with { CostUsd = Math.Max(0, total - (earlierConversationCost ?? 0)) } : this;
+
+    /// <summary>
+    /// One agent process answered several turns (people spoke to it while it worked), a result each: the run ends as the
+    /// last one says, and costs, tokens, turns and time are the sums of all.
+    /// </summary>
+    public SessionOutcome After(SessionOutcome earlier) => this with
+    {
+        NumTurns = Sum(NumTurns, earlier.NumTurns),
+        DurationMs = Sum(DurationMs, earlier.DurationMs),
+        CostUsd = CostUsd is null && earlier.CostUsd is null ? null : (CostUsd ?? 0) + (earlier.CostUsd ?? 0),
+        InputTokens = InputTokens + earlier.InputTokens,
+        OutputTokens = OutputTokens + earlier.OutputTokens,
+        CacheReadTokens = CacheReadTokens + earlier.CacheReadTokens,
+        CacheCreationTokens = CacheCreationTokens + earlier.CacheCreationTokens,
+        PermissionDenials = earlier.PermissionDenials is not { Count: > 0 } ? PermissionDenials
+            : PermissionDenials is not { Count: > 0 } ? earlier.PermissionDenials
+            : [.. earlier.PermissionDenials.Concat(PermissionDenials).Distinct()],
+    };
+
+    private static T? Sum<T>(T? later, T? earlier)
+        where T : struct, System.Numerics.INumber<T> =>
+        later is null && earlier is null ? null : (later ?? T.Zero) + (earlier ?? T.Zero);
 
     /// <summary>Why the run failed, in Claude Code's words: its errors, else its result text; null when it says nothing.</summary>
     public string? Reason => Errors is { Count: > 0 } errors ? string.Join("; ", errors)

@@ -38,6 +38,9 @@ internal sealed class SessionEntity : ITableEntity
 
     public string? Message { get; set; }
 
+    /// <summary>Who started it: the person (or agent) who ran or resumed the task, or Konduktor itself.</summary>
+    public string? StartedBy { get; set; }
+
     public string? RunnerId { get; set; }
 
     public string? RunnerName { get; set; }
@@ -104,6 +107,7 @@ internal sealed class SessionEntity : ITableEntity
         Kind = KindValue,
         Status = StatusValue,
         Message = Message,
+        StartedBy = StartedBy,
         RunnerId = RunnerId is null ? null : Guid.Parse(RunnerId),
         RunnerName = RunnerName,
         ClaudeSessionId = ClaudeSessionId,

@@ -30,8 +30,8 @@ public sealed class SessionLogs(SessionStore sessions, StorageClients storage, T
 {
     public const int MaxEventsPerAppend = 5000;
     public const int MaxReadLimit = 5000;
-    /// <summary>The agent's output, its errors, Konduktor's own notes, and the worktree's setup script's output.</summary>
-    public static readonly string[] Streams = ["stdout", "stderr", "konduktor", "setup"];
+    /// <summary>The agent's output, its errors, Konduktor's own notes, the worktree's setup script's output, and what people said to the agent (<see cref="PersonTurn"/>).</summary>
+    public static readonly string[] Streams = ["stdout", "stderr", "konduktor", "setup", "person"];
     private const int MaxTransactionBytes = 3 * 1024 * 1024;
     private const int MaxEventChars = 4 * 1024 * 1024;
     private static readonly TimeSpan CrossInstancePoll = TimeSpan.FromSeconds(1);

@@ -56,6 +56,7 @@ public sealed class SessionStarts(
             Kind = SessionKind.ScheduledAgent.ToString(),
             Status = SessionStatus.Queued.ToString(),
             Message = prompt,
+            StartedBy = caller.Name,
             Branch = SessionPrompts.AgentBranch(agentName),
             Model = model,
             MaxTurns = maxTurns,
@@ -201,7 +202,7 @@ public sealed class SessionStarts(
 
         // The session row comes first, so a concurrent run that finds the task pointing at it sees it active.
         var now = clock.GetUtcNow();
-        var session = NewTaskSession(workspace, task, kind, message, now);
+        var session = NewTaskSession(workspace, task, kind, message, caller.Name, now);
         await store.AddAsync(session, ct);
         string? resumeFrom = null;
         var changed = await tasks.ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), async entity =>
@@ -251,7 +252,7 @@ public sealed class SessionStarts(
             : null;
     }
 
-    private SessionEntity NewTaskSession(Workspace workspace, TaskEntity task, SessionKind kind, string? message, DateTimeOffset now) => new()
+    private SessionEntity NewTaskSession(Workspace workspace, TaskEntity task, SessionKind kind, string? message, string startedBy, DateTimeOffset now) => new()
     {
         PartitionKey = ShortId.Format(workspace.Id),
         RowKey = ShortId.Format(ids.NewId()),
@@ -259,6 +260,7 @@ public sealed class SessionStarts(
         Kind = kind.ToString(),
         Status = SessionStatus.Queued.ToString(),
         Message = message,
+        StartedBy = startedBy,
         Branch = task.Branch ?? SessionPrompts.BranchFor(Guid.Parse(task.RowKey), task.Title),
         CreatedAt = now,
     };

@@ -8,7 +8,7 @@ using Polly.Retry;
 namespace Konduktor.Core.Sessions;
 
 /// <summary>Stopping sessions: a queued or parked one at once, a running one through its runner.</summary>
-public sealed class SessionStops(SessionStore store, SessionEnds ends, TaskService tasks, ActiveSessions active, TimeProvider clock, ILogger<SessionStops> logger)
+public sealed class SessionStops(SessionStore store, SessionEnds ends, TaskService tasks, ActiveSessions active, SessionMessages messages, TimeProvider clock, ILogger<SessionStops> logger)
 {
     /// <summary>A stop that lost a race with the session's own changes (a claim, a report) is tried again on its fresh state, five times at most.</summary>
     private static readonly ResiliencePipeline<(Result<Session> Result, bool LostRace)> StopRace = new ResiliencePipelineBuilder<(Result<Session> Result, bool LostRace)>()
@@ -35,7 +35,7 @@ public sealed class SessionStops(SessionStore store, SessionEnds ends, TaskServi
 
     /// <summary>
     /// A queued session stops at once; a claimed or running one is marked, and its runner, which learns it from its
-    /// next heartbeat (seconds), stops the agent's whole process tree and reports it stopped. The worktree stays.
+    /// session's inbox (within a second) or its next heartbeat, stops the agent's whole process tree and reports it stopped. The worktree stays.
     /// </summary>
     public async Task<Result<Session>> StopAsync(Principal caller, string workspaceRef, string sessionRef, CancellationToken ct)
     {
@@ -70,6 +70,7 @@ public sealed class SessionStops(SessionStore store, SessionEnds ends, TaskServi
         if (result.IsSuccess && SessionStates.OnRunner(session.StatusValue))
         {
             await active.UpsertAsync(session, null, ct);
+            messages.Wake(session.Id);
             logger.LogInformation("Stop of session {SessionId} requested by {Principal}", session.Id, caller.Name);
         }
 

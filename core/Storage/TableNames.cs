@@ -21,4 +21,5 @@ public static class TableNames
     public const string AccountLimits = "accountlimits";
     public const string Usage = "usage";
     public const string BoardChanges = "boardchanges";
+    public const string SessionMessages = "sessionmessages";
 }

@@ -149,6 +149,12 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         }
 
         var entity = found.Entity;
+        if (entity.ActiveSessionId is { } activeId && await IsActiveAsync(found.Workspace.Id, Guid.Parse(activeId), ct))
+        {
+            var shortId = ShortId.Of(Guid.Parse(entity.RowKey));
+            return new Conflict($"task {shortId} has an active session {ShortId.Of(Guid.Parse(activeId))}: an agent is working on it; stop it first (konduktor tasks stop {shortId}), then delete the task");
+        }
+
         var table = await storage.Table(TableNames.Tasks);
         try
         {
@@ -164,6 +170,14 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         logger.LogInformation("Task {TaskId} deleted from workspace {WorkspaceId} by {Principal}", entity.RowKey, entity.PartitionKey, caller.Name);
         await projects.SignalAsync(found.Workspace.Id, entity.ProjectId, ct);
         return entity.ToTask(null);
+    }
+
+    /// <summary>Whether the session a task points at has not ended (a pointer left behind by a crash is no reason to refuse).</summary>
+    private async Task<bool> IsActiveAsync(Guid workspaceId, Guid sessionId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Sessions);
+        var found = await table.GetEntityIfExistsAsync<Sessions.SessionEntity>(ShortId.Format(workspaceId), ShortId.Format(sessionId), ["Status"], ct);
+        return found.HasValue && Sessions.SessionStates.IsActive(found.Value!.StatusValue);
     }
 
     internal async Task<Result<(Workspace Workspace, TaskEntity Entity)>> FindAsync(Principal caller, string workspaceRef, string taskRef, CancellationToken ct)
@@ -184,6 +198,14 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         var table = await storage.Table(TableNames.Tasks);
         var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), select: ["Status"], cancellationToken: ct);
         return found.HasValue ? found.Value?.Status : null;
+    }
+
+    /// <summary>The session the task points at as active, or null (none, or the task is gone).</summary>
+    internal async Task<Guid?> ActiveSessionIdAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Tasks);
+        var found = await table.GetEntityIfExistsAsync<TaskEntity>(ShortId.Format(workspaceId), ShortId.Format(taskId), select: ["ActiveSessionId"], cancellationToken: ct);
+        return found.HasValue && found.Value?.ActiveSessionId is { } id ? Guid.Parse(id) : null;
     }
 
     /// <summary>The task's title, or null when it is gone.</summary>

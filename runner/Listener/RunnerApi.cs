@@ -55,6 +55,13 @@ public sealed class RunnerApi : IDisposable
     public Task<LogAppended> AppendLogsAsync(Guid workspaceId, Guid sessionId, IReadOnlyList<LogEvent> events, CancellationToken ct) =>
         CallAsync(Operations.AppendSessionLogs, Session(workspaceId, sessionId), new LogAppend(events), ct);
 
+    /// <summary>What people said to the session's task that its agent has not heard, and whether to stop; waits up to <paramref name="waitSeconds"/> for either.</summary>
+    public Task<SessionInbox> InboxAsync(Guid workspaceId, Guid sessionId, int waitSeconds, CancellationToken ct) =>
+        SendAsync<SessionInbox>(Operations.ReadSessionInbox, Operations.ReadSessionInbox.Path(Session(workspaceId, sessionId), [new("wait", waitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))]), null, ct);
+
+    public Task<Konduktor.Core.Results.Done> DeliveredAsync(Guid workspaceId, Guid sessionId, IReadOnlyList<Guid> messages, CancellationToken ct) =>
+        CallAsync(Operations.DeliverSessionMessages, Session(workspaceId, sessionId), new MessagesDelivered(messages), ct);
+
     public Task<IReadOnlyList<WorktreeTask>> TaskStatesAsync(IReadOnlyList<WorktreeTask> tasks, CancellationToken ct) =>
         CallAsync(Operations.WorktreeTaskStates, [], new WorktreeTasks(tasks), ct);
 

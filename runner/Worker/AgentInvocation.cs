@@ -7,8 +7,9 @@ namespace Konduktor.Runner.Worker;
 
 /// <summary>
 /// The agent's command line and environment for one session — argument lists only, never a shell line:
-/// <c>claude -p --output-format stream-json --verbose --append-system-prompt-file F --permission-mode M
-/// [--model M] (--session-id ID | --resume ID) [--max-turns N] [--max-budget-usd X]</c>, the prompt on stdin.
+/// <c>claude -p --input-format stream-json --output-format stream-json --verbose --append-system-prompt-file F
+/// --permission-mode M [--model M] (--session-id ID | --resume ID) [--max-turns N] [--max-budget-usd X]</c>; the prompt
+/// and what people say while it works are user messages on its stdin (<see cref="AgentInbox"/>).
 /// </summary>
 public static class AgentInvocation
 {
@@ -43,6 +44,9 @@ public static class AgentInvocation
         start.Environment["KONDUKTOR_WORKSPACE"] = ShortId.Format(session.WorkspaceId);
         start.Environment["KONDUKTOR_TASK"] = session.TaskId is { } taskId ? ShortId.Format(taskId) : "";
         start.Environment["KONDUKTOR_SESSION"] = ShortId.Format(session.Id);
+
+        // Claude Code says when it has answered everything on stdin (idle), so the runner knows when to close it.
+        start.Environment["CLAUDE_CODE_EMIT_SESSION_STATE_EVENTS"] = "1";
         if (options.KonduktorDirectory is { } konduktor)
         {
             start.Environment["PATH"] = konduktor + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
@@ -65,6 +69,8 @@ public static class AgentInvocation
         }
 
         yield return "-p";
+        yield return "--input-format";
+        yield return "stream-json";
         yield return "--output-format";
         yield return "stream-json";
         yield return "--verbose";

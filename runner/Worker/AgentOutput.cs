@@ -16,16 +16,24 @@ public sealed class AgentOutput
     private readonly LogShipper _shipper;
     private readonly Action<string> _conversationStarted;
     private readonly Action<UsageLimit> _usageLimitChanged;
+    private readonly Action _idle;
     private readonly Task _reading;
+    private bool _saysItsState;
+    private volatile bool _detached;
 
     /// <param name="conversationId">The conversation the agent continues, if it does; a new one is taken from its init.</param>
     /// <param name="conversationStarted">Called once with the id of a conversation the agent starts.</param>
     /// <param name="usageLimitChanged">Called when Claude Code says its account's usage limit changed (a warning, a rejection, allowed again).</param>
-    public AgentOutput(Process agent, LogShipper shipper, string? conversationId, Action<string> conversationStarted, Action<UsageLimit> usageLimitChanged)
+    /// <param name="idle">
+    /// Called when the agent has answered everything written to it: Claude Code's <c>session_state_changed</c> to
+    /// <c>idle</c>, or, from an agent that never says its state, its result.
+    /// </param>
+    public AgentOutput(Process agent, LogShipper shipper, string? conversationId, Action<string> conversationStarted, Action<UsageLimit> usageLimitChanged, Action idle)
     {
         _shipper = shipper;
         _conversationStarted = conversationStarted;
         _usageLimitChanged = usageLimitChanged;
+        _idle = idle;
         ConversationId = conversationId;
         _reading = Task.WhenAll(
             Task.Run(() => ReadStdoutAsync(agent.StandardOutput), CancellationToken.None),
@@ -34,10 +42,13 @@ public sealed class AgentOutput
 
     public string? ConversationId { get; private set; }
 
+    /// <summary>The session is over even though something still holds the agent's output open: what comes after is not shipped.</summary>
+    public void Detach() => _detached = true;
+
     /// <summary>What Claude Code last said of its account's usage limit.</summary>
     public UsageLimit? UsageLimit { get; private set; }
 
-    /// <summary>Claude Code's <c>result</c>, once it has written one.</summary>
+    /// <summary>Claude Code's <c>result</c> once it has written one; the sum of its results when it answered several turns.</summary>
     public SessionOutcome? Outcome { get; private set; }
 
     /// <summary>Both streams read to their end (the agent and everything it started have closed them).</summary>
@@ -57,7 +68,7 @@ public sealed class AgentOutput
     private async Task ReadStdoutAsync(StreamReader stdout)
     {
         var lines = new StreamJsonLines();
-        while (await stdout.ReadLineAsync(CancellationToken.None) is { } line)
+        while (await stdout.ReadLineAsync(CancellationToken.None) is { } line && !_detached)
         {
             foreach (var whole in lines.Add(line))
             {
@@ -65,7 +76,7 @@ public sealed class AgentOutput
             }
         }
 
-        if (lines.Flush() is { } rest)
+        if (!_detached && lines.Flush() is { } rest)
         {
             Understand(rest);
         }
@@ -89,7 +100,20 @@ public sealed class AgentOutput
                 _conversationStarted(init.SessionId);
                 break;
             case ClaudeEvent.Result result:
-                Outcome = result.Outcome;
+                Outcome = Outcome is { } earlier ? result.Outcome.After(earlier) : result.Outcome;
+                if (!_saysItsState)
+                {
+                    _idle();
+                }
+
+                break;
+            case ClaudeEvent.SessionState state:
+                _saysItsState = true;
+                if (state.State == "idle")
+                {
+                    _idle();
+                }
+
                 break;
             case ClaudeEvent.RateLimit limit:
                 var said = new UsageLimit(limit.Status, limit.Window, limit.ResetsAt);
@@ -105,7 +129,7 @@ public sealed class AgentOutput
 
     private async Task ReadStderrAsync(StreamReader stderr)
     {
-        while (await stderr.ReadLineAsync(CancellationToken.None) is { } line)
+        while (await stderr.ReadLineAsync(CancellationToken.None) is { } line && !_detached)
         {
             _shipper.Add("stderr", line);
             lock (_stderrTail)

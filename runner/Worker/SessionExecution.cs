@@ -15,7 +15,11 @@ namespace Konduktor.Runner.Worker;
 /// <param name="usageLimitMet">Told when an agent meets its account's usage limit (rejected): the runner starts nothing more until the reset.</param>
 public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, AgentHomes homes, RunnerLease lease, TimeProvider clock, IIdGenerator ids, ILogger logger, Action<UsageLimit> usageLimitMet)
 {
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+    /// <summary>How long an agent asked to stop has to end on its own (SIGTERM) before its group is killed: a stop ends a session within seconds.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the agent's output may stay open after it exited (descendants still writing) before they are killed.</summary>
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>A Unix socket's path is at most 107 bytes (104 on macOS): a longer one goes under the temporary folder.</summary>
@@ -218,7 +222,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         Directory.CreateDirectory(Path.GetDirectoryName(pidFile)!);
         await File.WriteAllTextAsync(pidFile, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
         shipper.Add("konduktor", $"agent started (pid {process.Id}) in {worktree}, {(conversation.Resumed ? "continuing" : "starting")} conversation {conversation.Id}");
-        var prompt = WritePromptAsync(process, conversation.Prompt);
+        await using var inbox = new AgentInbox(job, api, shipper, logger);
+        await inbox.StartAsync(process, conversation, RequestStop, shutdown);
         try
         {
             await Retry.UntilAcceptedAsync(ct => api.ReportAsync(session.WorkspaceId, session.Id, new SessionReport { Status = SessionStatus.Running }, ct), logger, "report session " + session.ShortId + " running", shutdown);
@@ -233,7 +238,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
         {
             _claudeSessionId = id;
             _claudeSessionReported = ReportClaudeSessionAsync(id, shutdown);
-        }, limit => UsageLimitChanged(limit, shutdown));
+        }, limit => UsageLimitChanged(limit, shutdown), inbox.AgentIdle);
         using var agentEnded = new CancellationTokenSource();
         var transcript = new TranscriptShipping(job, api, room.Home, options.WorkDirectory, _mask, shipper, logger).RunAsync(() => (_claudeSessionId ?? conversation.Id, _claudeSessionReported), agentEnded.Token);
         try
@@ -245,7 +250,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             await ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
             await process.WaitForExitAsync(CancellationToken.None);
             await agentEnded.CancelAsync();
-            await Task.WhenAll(output.Completion, prompt, transcript);
+            await OutputEndedAsync(output, process);
+            await transcript;
             throw;
         }
 
@@ -259,7 +265,8 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             _ = ProcessSignals.StopGroupAsync(process.Id, ShutdownGrace);
         }
 
-        await Task.WhenAll(output.Completion, prompt, transcript);
+        await OutputEndedAsync(output, process);
+        await transcript;
         File.Delete(pidFile);
         File.Delete(systemPromptFile);
         File.Delete(leaseFile);
@@ -373,19 +380,25 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
             : _stopRequested ? report with { Status = SessionStatus.Stopped, Error = "stopped as asked" }
             : null;
 
-    /// <summary>The prompt goes on stdin: it may be far longer than a command line allows, and `ps` shows nothing of it.</summary>
-    private static Task WritePromptAsync(Process process, string prompt) => Task.Run(async () =>
+    /// <summary>
+    /// The agent has exited: what it wrote is read to the end, but a process it left behind holding its output open (one
+    /// that escaped its group, a remote's receive side) does not hold the session: after a short grace the group is
+    /// killed and reading stops.
+    /// </summary>
+    private async Task OutputEndedAsync(AgentOutput output, Process process)
     {
-        try
+        if (await Task.WhenAny(output.Completion, Task.Delay(OutputGrace)) == output.Completion)
         {
-            await process.StandardInput.WriteAsync(prompt);
-            process.StandardInput.Close();
+            return;
         }
-        catch (IOException)
+
+        ProcessSignals.KillGroup(process.Id);
+        if (await Task.WhenAny(output.Completion, Task.Delay(OutputGrace)) != output.Completion)
         {
-            // The agent ended before it read its prompt; its exit code and stderr say why.
+            logger.LogWarning("Session {SessionId}: a process the agent left behind still holds its output; the session ends without waiting for it", SessionId);
+            output.Detach();
         }
-    }, CancellationToken.None);
+    }
 
     /// <summary>How the session ended: stopped, succeeded, needing attention (refused tool calls), or failed with why.</summary>
     private SessionReport Report(AgentOutput output, int exitCode, Conversation conversation)

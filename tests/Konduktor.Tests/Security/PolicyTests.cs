@@ -30,7 +30,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["GetConfig"] = [P, S], ["SetConfig"] = [P], ["GetWebhook"] = [P], ["RegisterWebhook"] = [P],
         ["ListSecrets"] = [P], ["SetSecret"] = [P], ["DeleteSecret"] = [P], ["GetUsage"] = [P, S],
         ["CreateTask"] = [P, S], ["ListTasks"] = [P, S], ["GetTask"] = [P, S], ["UpdateTask"] = [P, S], ["MoveTask"] = [P, S], ["DeleteTask"] = [P], ["GetBoard"] = [P, S], ["WaitForBoardChanges"] = [P, S],
-        ["RunTask"] = [P, S], ["ResumeTask"] = [P, S], ["StopTask"] = [P, S], ["StopSession"] = [P, S],
+        ["RunTask"] = [P, S], ["ResumeTask"] = [P, S], ["StopTask"] = [P, S], ["StopSession"] = [P, S], ["SayToTask"] = [P], ["ListTaskMessages"] = [P, S],
         ["ListSessions"] = [P, S], ["GetSession"] = [P, S], ["ReadSessionLogs"] = [P, S], ["ReadSessionEntries"] = [P, S],
         ["CreateProject"] = [P, S], ["ListProjects"] = [P, S], ["GetProject"] = [P, S], ["TagProject"] = [P, S], ["RunReadyTasks"] = [P, S],
         ["AddPhase"] = [P], ["UpdatePhase"] = [P], ["RemovePhase"] = [P], ["StartProject"] = [P], ["ApprovePhase"] = [P],
@@ -40,7 +40,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["ListAgentPresets"] = [P, S], ["ListAgents"] = [P, S], ["GetAgent"] = [P, S], ["CreateAgent"] = [P], ["UpdateAgent"] = [P], ["RunAgentNow"] = [P], ["DeleteAgent"] = [P],
         ["RegisterRunner"] = [P], ["AddRunner"] = [P], ["RemoveRunner"] = [P], ["ListRunners"] = [P],
         ["ReceiveJobs"] = [R], ["DeleteJob"] = [R], ["RunnerHeartbeat"] = [R], ["ClaimSession"] = [R], ["ReportSession"] = [R], ["AppendSessionLogs"] = [R],
-        ["SaveTranscript"] = [R], ["LoadTranscript"] = [R], ["SaveChanges"] = [R], ["GetTaskChanges"] = [P, S], ["WorktreeTaskStates"] = [R], ["PoisonJob"] = [R],
+        ["SaveTranscript"] = [R], ["LoadTranscript"] = [R], ["ReadSessionInbox"] = [R], ["DeliverSessionMessages"] = [R], ["SaveChanges"] = [R], ["GetTaskChanges"] = [P, S], ["WorktreeTaskStates"] = [R], ["PoisonJob"] = [R],
     };
 
     /// <summary>Routes that take no token: the caller proves itself another way (checked by their own tests), or the route is the public contract.</summary>

@@ -157,6 +157,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runner/workspaces/{workspace}/sessions/{session}/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Long-poll the messages people said to the session's task that its agent has not heard yet, and whether a stop was asked */
+        get: operations["ReadSessionInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runner/workspaces/{workspace}/sessions/{session}/inbox/delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record the messages the runner wrote to its agent */
+        post: operations["DeliverSessionMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runner/workspaces/{workspace}/sessions/{session}/logs": {
         parameters: {
             query?: never;
@@ -957,6 +991,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace}/tasks/{task}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything people said to the task's agents, oldest first, and when each was delivered */
+        get: operations["ListTaskMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/tasks/{task}/move": {
         parameters: {
             query?: never;
@@ -1002,6 +1053,23 @@ export interface paths {
         put?: never;
         /** Run task */
         post: operations["RunTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace}/tasks/{task}/say": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Say something to the task's running agent: it hears it at its next turn, or at once with now */
+        post: operations["SayToTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1361,10 +1429,15 @@ export interface components {
             window?: string;
             /** Format: date-time */
             resetsAt?: string;
+            from?: string;
+            /** Format: date-time */
+            sentAt?: string;
+            via?: components["schemas"]["MessageVia"];
+            now?: boolean;
             outcome?: components["schemas"]["SessionOutcome"];
         };
         /** @enum {string} */
-        LogEntryKind: "note" | "init" | "text" | "thinking" | "toolUse" | "toolResult" | "stderr" | "setup" | "notice" | "rateLimit" | "result" | "raw";
+        LogEntryKind: "note" | "init" | "text" | "thinking" | "toolUse" | "toolResult" | "stderr" | "setup" | "notice" | "rateLimit" | "result" | "raw" | "person";
         LogEntryPage: {
             entries: components["schemas"]["LogEntry"][];
             next: number;
@@ -1383,6 +1456,11 @@ export interface components {
             next: number;
             status: components["schemas"]["SessionStatus"];
             complete: boolean;
+        };
+        /** @enum {string} */
+        MessageVia: "say" | "answer" | "prompt" | "resume";
+        MessagesDelivered: {
+            messages: string[];
         };
         MoveRequest: {
             status: string;
@@ -1437,6 +1515,11 @@ export interface components {
         };
         NewRunnerTicket: {
             name: string;
+        };
+        NewSessionMessage: {
+            text?: string | null;
+            /** @default false */
+            now?: boolean;
         };
         NewTask: {
             title: string;
@@ -1689,6 +1772,7 @@ export interface components {
             kind: components["schemas"]["SessionKind"];
             status: components["schemas"]["SessionStatus"];
             message?: string;
+            startedBy?: string;
             /** Format: uuid */
             runnerId?: string;
             runnerName?: string;
@@ -1719,6 +1803,10 @@ export interface components {
             shortId: string;
             isActive: boolean;
         };
+        SessionInbox: {
+            messages: components["schemas"]["SessionMessage"][];
+            stopRequested: boolean;
+        };
         SessionJob: {
             session: components["schemas"]["Session"];
             workspaceName: string;
@@ -1746,6 +1834,24 @@ export interface components {
         };
         /** @enum {string} */
         SessionKind: "task" | "resume" | "auto-fix-conflicts" | "auto-fix-ci" | "auto-fix-review" | "scheduled-agent";
+        SessionMessage: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            taskId: string;
+            /** Format: uuid */
+            sessionId: string;
+            from: string;
+            /** Format: date-time */
+            sentAt: string;
+            text: string;
+            via: components["schemas"]["MessageVia"];
+            now: boolean;
+            /** Format: date-time */
+            deliveredAt?: string;
+            /** Format: uuid */
+            deliveredInSessionId?: string;
+        };
         SessionOutcome: {
             subtype: string;
             isError: boolean;
@@ -2272,6 +2378,71 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    ReadSessionInbox: {
+        parameters: {
+            query?: {
+                wait?: string;
+            };
+            header?: never;
+            path: {
+                workspace: string;
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionInbox"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    DeliverSessionMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesDelivered"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Done"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4244,6 +4415,35 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    ListTaskMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionMessage"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     MoveTask: {
         parameters: {
             query?: never;
@@ -4341,6 +4541,40 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    SayToTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSessionMessage"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };
