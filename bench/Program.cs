@@ -1,7 +1,7 @@
 using Konduktor.Bench;
 
 // Konduktor's benchmarks: figures printed, never asserted (tests check correctness; this measures speed).
-//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --events N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish) | feed [--seconds N --changes N] | year [--scale X --old-layout] | proxy [--requests N] | sandbox [--runs N]
+//   dotnet run --project bench -c Release -- board [--tasks N] | dispatch [--runs N --native] | logs [--events N] | resume [--runs N] | orphan [--runs N --window S --janitor S] | idle [--seconds N --through-api] | web [--tasks N --events N --runs N] | webhooks [--deliveries N] | github-webhooks [--deliveries N] | reconcile [--prs N --passes N] | projects [--phases N --tasks N] | chaos [--minutes N --runners N --tasks N --seed N] | native [--runs N] (after ./publish) | feed [--seconds N --changes N] | year [--scale X --old-layout] | proxy [--requests N] | sandbox [--runs N] | talk [--messages N --stops N]
 // A confined agent's network relay is the runner's own binary with a hidden verb; in `bench sandbox`, this one.
 if (args is [Konduktor.Runner.Sandbox.AgentNetwork.Verb, .. var relayed])
 {
@@ -58,10 +58,13 @@ switch (which)
     case "year":
         await YearBench.RunAsync(args.SkipWhile(a => a != "--scale").Skip(1).Select(a => double.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(1.0), args.Contains("--old-layout"));
         return 0;
+    case "talk":
+        await TalkBench.RunAsync(Option("--messages", 50), Option("--stops", 10));
+        return 0;
     case "idle":
         await SessionBenches.IdleAsync(Option("--seconds", 120), args.Contains("--through-api"));
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, github-webhooks, reconcile, projects, chaos, native, feed, year, proxy, sandbox");
+        Console.Error.WriteLine($"error: unknown bench '{which}'; available: board, dispatch, logs, resume, orphan, idle, web, webhooks, github-webhooks, reconcile, projects, chaos, native, feed, year, proxy, sandbox, talk");
         return 2;
 }

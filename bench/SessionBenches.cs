@@ -10,7 +10,7 @@ namespace Konduktor.Bench;
 /// <summary>Sessions: dispatch latency against its floor, log ingest and follow latency, and the runner at rest.</summary>
 public static class SessionBenches
 {
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new(KonduktorJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
+    internal static readonly System.Text.Json.JsonSerializerOptions Json = new(KonduktorJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
 
     /// <param name="native">A runner of the native konduktor (./publish) instead of `up`'s own.</param>
     public static async Task DispatchAsync(int runs, string? native)
@@ -295,21 +295,21 @@ public static class SessionBenches
         return (events, latencies, (DateTimeOffset.UtcNow - events[0].Time).TotalSeconds);
     }
 
-    private static async Task<string> CreateWorkspaceAsync(BenchHost host)
+    internal static async Task<string> CreateWorkspaceAsync(BenchHost host)
     {
         var remote = await BenchHost.NewRemoteAsync();
         (await host.Http.PostAsJsonAsync("api/workspaces", new { repository = remote, name = "bench" })).EnsureSuccessStatusCode();
         return remote;
     }
 
-    private static async Task<TaskItem> CreateTaskAsync(BenchHost host, string title, string description)
+    internal static async Task<TaskItem> CreateTaskAsync(BenchHost host, string title, string description)
     {
         var response = await host.Http.PostAsJsonAsync("api/workspaces/bench/tasks", new { title, description });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<TaskItem>(Json))!;
     }
 
-    private static async Task<(Session Session, DateTimeOffset Accepted)> RunAsync(BenchHost host, TaskItem task)
+    internal static async Task<(Session Session, DateTimeOffset Accepted)> RunAsync(BenchHost host, TaskItem task)
     {
         var response = await host.Http.PostAsync($"api/workspaces/bench/tasks/{task.Id}/run", null);
         var accepted = DateTimeOffset.UtcNow;
@@ -317,7 +317,7 @@ public static class SessionBenches
         return ((await response.Content.ReadFromJsonAsync<Session>(Json))!, accepted);
     }
 
-    private static async Task WaitForEndAsync(BenchHost host, Guid sessionId)
+    internal static async Task WaitForEndAsync(BenchHost host, Guid sessionId)
     {
         while ((await host.Http.GetFromJsonAsync<Session>($"api/workspaces/bench/sessions/{sessionId}", Json))!.IsActive)
         {
@@ -325,7 +325,7 @@ public static class SessionBenches
         }
     }
 
-    private static async Task<List<LogEvent>> ReadAllLogsAsync(BenchHost host, Guid sessionId) =>
+    internal static async Task<List<LogEvent>> ReadAllLogsAsync(BenchHost host, Guid sessionId) =>
         (await host.Http.GetFromJsonAsync<LogPage>($"api/workspaces/bench/sessions/{sessionId}/logs?limit=5000", Json))!.Events.ToList();
 
     /// <summary>What dispatch cannot avoid on this machine: a worktree made from the mirror, and the agent process spawned.</summary>

@@ -69,6 +69,21 @@ describe("transcript", () => {
   });
 });
 
+describe("a person's turns", () => {
+  it("keep who said what, when and how, an interruption included", () => {
+    const entries = new Transcript().add([
+      entry(1, "person", { text: "Your task: fix it", from: "ada", via: "prompt", sentAt: "2026-12-07T10:00:00Z" }),
+      entry(2, "person", { text: "Stop and look at the tests", from: "ada", via: "say", now: true }),
+      entry(3, "person", { text: "Blue", via: "answer" }),
+    ]).entries;
+    expect(entries).toEqual([
+      { kind: "person", seq: 1, text: "Your task: fix it", from: "ada", via: "prompt", sentAt: "2026-12-07T10:00:00Z", now: false },
+      { kind: "person", seq: 2, text: "Stop and look at the tests", from: "ada", via: "say", sentAt: undefined, now: true },
+      { kind: "person", seq: 3, text: "Blue", from: "a person", via: "answer", sentAt: undefined, now: false },
+    ]);
+  });
+});
+
 describe("a transcript read in pages", () => {
   it("attaches a tool's result that arrives in a later page to its call, and reads each entry once", () => {
     const read = [

@@ -241,6 +241,34 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     [Fact]
+    public async Task A_message_sent_from_a_running_sessions_box_reaches_the_agent_and_shows_in_the_log_as_the_persons_turn()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var (started, release) = (SessionDriver.Signal("started"), SessionDriver.Signal("release"));
+        var task = await _driver.CreateTaskAsync(workspace, "Talk to me", StandInAgent.Script(new { say = "working on it" }, new { touch = started }, new { waitFor = release }));
+        var session = await _driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/t/{task.ShortId}");
+        await Expect(page.GetByTestId("log-lines")).ToContainTextAsync("working on it");
+
+        var box = page.GetByRole(AriaRole.Textbox, new() { Name = "Say something to the agent" });
+        await box.FillAsync("Please keep the **public API** unchanged.");
+        await box.PressAsync("Enter");
+
+        await Expect(box).ToHaveValueAsync("");
+        await Expect(page.GetByTestId("log-person").Last).ToContainTextAsync("said", new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("log-person").Last).ToContainTextAsync("Please keep the public API unchanged.");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "task-say.png") });
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "task-say-phone.png"), FullPage = true });
+        await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
+        await Expect(page.GetByTestId("log-lines")).ToContainTextAsync("heard: Please keep the public API unchanged.", new() { Timeout = 15_000 });
+        Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, session.Id)).Status);
+        await Expect(box).Not.ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task The_board_reads_on_a_phone_width_without_sideways_scrolling()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();

@@ -27,6 +27,7 @@ export type PhaseState = Schemas["PhaseState"];
 export type Phase = Schemas["PhaseView"];
 export type Project = Schemas["Project"];
 export type Question = Schemas["Question"];
+export type SessionMessage = Schemas["SessionMessage"];
 export type Doc = Schemas["Doc"];
 export type DocVersion = Schemas["DocVersion"];
 export type AgentRun = Schemas["AgentRun"];
@@ -89,6 +90,10 @@ export const api = {
   runTask: (workspace: string, task: string) => send(client.POST("/workspaces/{workspace}/tasks/{task}/run", { params: { path: { workspace, task } } })),
   resumeTask: (workspace: string, task: string, message?: string) =>
     send(client.POST("/workspaces/{workspace}/tasks/{task}/resume", { params: { path: { workspace, task } }, body: message ? { message } : {} })),
+  /** Said to the task's running agent: it hears it at its next turn, or at once with `now`. */
+  say: (workspace: string, task: string, text: string, now: boolean) =>
+    send(client.POST("/workspaces/{workspace}/tasks/{task}/say", { params: { path: { workspace, task } }, body: { text, now } })),
+  messages: (workspace: string, task: string) => send(client.GET("/workspaces/{workspace}/tasks/{task}/messages", { params: { path: { workspace, task } } })),
   stopTask: (workspace: string, task: string) => send(client.POST("/workspaces/{workspace}/tasks/{task}/stop", { params: { path: { workspace, task } } })),
   sessions: (workspace: string, task: string) => send(client.GET("/workspaces/{workspace}/sessions", { params: { path: at(workspace), query: { task } } })),
   /** The log as entries a person reads (the server reads Claude Code's stream-json). */

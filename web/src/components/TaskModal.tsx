@@ -9,6 +9,7 @@ import { selectTask } from "../lib/selection";
 import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
 import { quotaWait } from "../lib/quota";
+import { SayBox } from "./SayBox";
 
 // The diff viewer and its highlighter load when the Changes tab is first opened, not with the board.
 const ChangesView = lazy(() => import("../changes/ChangesView"));
@@ -119,10 +120,13 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
               <div className="markdown description"><Markdown>{t.description || "*No description.*"}</Markdown></div>
             </>
           )}
-          <form className="resume" onSubmit={(e) => { e.preventDefault(); act.mutate("resume"); }}>
-            <input aria-label="Message for the agent" placeholder="Message for the agent (optional)" value={message} onChange={(e) => setMessage(e.target.value)} />
-            <button type="submit" disabled={active || act.isPending || t.sessionCount === 0}>Resume</button>
-          </form>
+          {/* While a session runs, the box under its log talks to the agent; a resume is for a conversation that has ended. */}
+          {!active && (
+            <form className="resume" onSubmit={(e) => { e.preventDefault(); act.mutate("resume"); }}>
+              <input aria-label="Message for the agent" placeholder="Message for the agent (optional)" value={message} onChange={(e) => setMessage(e.target.value)} />
+              <button type="submit" disabled={act.isPending || t.sessionCount === 0}>Resume</button>
+            </form>
+          )}
           <h3>Sessions <span className="muted">{t.sessionCount} · ${t.costUsd.toFixed(4)} · {t.inputTokens} in / {t.outputTokens} out tokens</span></h3>
           <ul className="sessions">
             {sessions.data?.map((s) => (
@@ -145,6 +149,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
           {view === "changes"
             ? <Suspense fallback={<p className="muted">Loading…</p>}><ChangesView workspace={workspace} taskId={t.id} kept={`${t.latestSession?.id}:${t.latestSession?.status}`} canResume={!active && t.sessionCount > 0} /></Suspense>
             : shown ? <LogView workspace={workspace} sessionId={shown} /> : <p className="muted">No sessions yet: run the task.</p>}
+          {view === "log" && active && shown === t.latestSession?.id && <SayBox workspace={workspace} taskId={t.id} />}
         </div>
       </div>
     </Modal>

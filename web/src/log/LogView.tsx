@@ -133,7 +133,30 @@ function EntryView({ entry }: { entry: Entry }) {
       </div>
     );
     case "raw": return <pre>{entry.text}</pre>;
+    case "person": return <PersonTurn entry={entry} />;
   }
+}
+
+const saidHow = { prompt: "started it", resume: "resumed it", answer: "answered", say: "said" } as const;
+
+/** What a person said to the agent, as their turn: who, when, how; the prompt a session started with collapsed. */
+function PersonTurn({ entry }: { entry: Extract<Entry, { kind: "person" }> }) {
+  const when = entry.sentAt ? new Date(entry.sentAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  const head = <><strong>{entry.from}</strong> {entry.via === "say" && entry.now ? "said, interrupting" : saidHow[entry.via]}{when ? ` · ${when}` : ""}</>;
+  if (entry.via === "prompt") {
+    return (
+      <details className="log-person prompt" data-testid="log-person">
+        <summary>{head}: <span className="muted">{entry.text.split("\n")[0]}</span></summary>
+        <div className="markdown"><Markdown>{entry.text}</Markdown></div>
+      </details>
+    );
+  }
+  return (
+    <div className="log-person" data-testid="log-person">
+      <div className="log-person-head">▶ {head}</div>
+      <div className="markdown"><Markdown>{entry.text}</Markdown></div>
+    </div>
+  );
 }
 
 /** The agent's words as markdown, parsed once per text: the rows in view render again as the log grows. */

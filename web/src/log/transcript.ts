@@ -16,7 +16,8 @@ export type Entry =
     kind: "result"; seq: number; ok: boolean; subtype: string; turns?: number; durationMs?: number; costUsd?: number; inputTokens?: number;
     outputTokens?: number; text?: string; denied: number;
   }
-  | { kind: "raw"; seq: number; text: string };
+  | { kind: "raw"; seq: number; text: string }
+  | { kind: "person"; seq: number; text: string; from: string; sentAt?: string; via: "prompt" | "resume" | "say" | "answer"; now: boolean };
 
 /** A tool call's input, indented for reading. */
 function indented(json: string | undefined): string {
@@ -63,6 +64,9 @@ export class Transcript {
     const seq = e.seq;
     switch (e.kind) {
       case "note": entries.push({ kind: "note", seq, text: e.text ?? "" }); return;
+      case "person":
+        entries.push({ kind: "person", seq, text: e.text ?? "", from: e.from ?? "a person", sentAt: e.sentAt ?? undefined, via: e.via ?? "say", now: e.now === true });
+        return;
       case "stderr": entries.push({ kind: "stderr", seq, text: e.text ?? "" }); return;
       case "raw": entries.push({ kind: "raw", seq, text: e.text ?? "" }); return;
       case "setup": {
