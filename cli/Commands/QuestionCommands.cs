@@ -17,7 +17,7 @@ public static class QuestionCommands
         var project = new Option<string?>("--project") { Description = "The project it is about" };
         var assumption = new Option<string?>("--assumption") { Description = "Non-blocking: what you assumed and went on with (a person confirms or corrects it)" };
         var open = new Option<bool>("--open") { Description = "Only questions still waiting" };
-        var resume = new Option<bool>("--resume") { Description = "Resume the asking task with the answer (default when a task's session asked)" };
+        var resume = new Option<bool>("--resume") { Description = "Give the answer to the asking task's agent (default when a task's session asked): at its next turn while it runs, else by resuming it" };
         var noResume = new Option<bool>("--no-resume") { Description = "Record the answer without resuming the task" };
 
         IReadOnlyList<string> Route(CliContext cli) => cli.In(cli.Get(id));
@@ -36,7 +36,7 @@ public static class QuestionCommands
             }, open, task),
             CommandFactory.Create("show", "Show a question and its answer", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.GetQuestion, Route(cli), ct), Show), id),
-            CommandFactory.Create("answer", "Answer a question; a task's session that asked is resumed with the answer", async (cli, ct) =>
+            CommandFactory.Create("answer", "Answer a question: a task's agent that still runs hears it at its next turn; one that ended is resumed with it", async (cli, ct) =>
             {
                 if (cli.Get(resume) && cli.Get(noResume))
                 {

@@ -11,6 +11,9 @@ public static partial class ProcessSignals
     private const int NotPermitted = 1;
 
     /// <returns>Whether it ended on its own (false: it was killed when the grace period ran out).</returns>
+    /// <summary>How long a stopped agent's (or setup script's) group has to end on SIGTERM before SIGKILL: a stop ends a session within seconds.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
     public static async Task<bool> StopAsync(Process process, TimeSpan grace)
     {
         if (process.HasExited)

@@ -19,7 +19,6 @@ public static partial class AgentLauncher
     public const string Verb = "__agent-session";
 
     private static readonly TimeSpan Look = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>The same start, through the supervisor; the program is resolved here, against the runner's PATH, as Process.Start would.</summary>
     public static ProcessStartInfo InNewSession(ProcessStartInfo start, string leaseFile)
@@ -120,7 +119,7 @@ public static partial class AgentLauncher
     {
         var group = Environment.ProcessId;
         ProcessSignals.TerminateGroup(group);
-        if (!agent.WaitForExit(StopGrace))
+        if (!agent.WaitForExit(ProcessSignals.StopGrace))
         {
             ProcessSignals.KillGroup(group);
         }

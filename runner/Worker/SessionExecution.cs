@@ -15,9 +15,6 @@ namespace Konduktor.Runner.Worker;
 /// <param name="usageLimitMet">Told when an agent meets its account's usage limit (rejected): the runner starts nothing more until the reset.</param>
 public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWorkspaces git, SessionJob job, AgentReadiness agent, AgentSandbox sandbox, AgentHomes homes, RunnerLease lease, TimeProvider clock, IIdGenerator ids, ILogger logger, Action<UsageLimit> usageLimitMet)
 {
-    /// <summary>How long an agent asked to stop has to end on its own (SIGTERM) before its group is killed: a stop ends a session within seconds.</summary>
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
-
     /// <summary>How long the agent's output may stay open after it exited (descendants still writing) before they are killed.</summary>
     private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
@@ -73,7 +70,7 @@ public sealed class SessionExecution(RunnerOptions options, RunnerApi api, GitWo
 
     /// <summary>Stops the agent's group now, or as soon as it has started.</summary>
     private void StopAgentOnceStarted() =>
-        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, StopGrace), TaskScheduler.Default).Unwrap();
+        _ = _started.Task.ContinueWith(started => ProcessSignals.StopGroupAsync(started.Result.Id, ProcessSignals.StopGrace), TaskScheduler.Default).Unwrap();
 
     /// <summary>The runner renewed its lease: the agent's supervisor may let it run until the new deadline.</summary>
     public void RenewLease(DateTimeOffset deadline)

@@ -188,10 +188,16 @@ public static class WorktreeSetup
         // What the script left running in its group (a server started in the background) ends with it: asked at once,
         // killed after the grace. Not awaited once the script has exited (a sandbox's pid namespace keeps the group
         // for a second or two while the kernel tears it down), so a no-op setup costs the agent nothing to speak of.
-        _ = ProcessSignals.StopGroupAsync(process.Id, TimeSpan.FromSeconds(5));
+        _ = ProcessSignals.StopGroupAsync(process.Id, ProcessSignals.StopGrace);
         await process.WaitForExitAsync(CancellationToken.None);
+        if (halt.IsCancellationRequested)
+        {
+            // Stopped: what a descendant that escaped the group still writes does not hold the stop up.
+            await Task.WhenAny(output, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None));
+            halt.ThrowIfCancellationRequested();
+        }
+
         await output;
-        halt.ThrowIfCancellationRequested();
         lock (tail)
         {
             return (process.ExitCode, string.Join('\n', tail), timedOut);
