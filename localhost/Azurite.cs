@@ -12,7 +12,7 @@ namespace Konduktor.LocalHost;
 /// Its account key is a random one per home (<c>AZURITE_ACCOUNTS</c>), never the public development key: anything
 /// else on the machine that can reach the ports still cannot read or write Konduktor's data without it.
 /// </summary>
-public sealed class Azurite : IAsyncDisposable
+public sealed partial class Azurite : IAsyncDisposable
 {
     public const string Version = "3.37.0";
 
@@ -120,25 +120,42 @@ public sealed class Azurite : IAsyncDisposable
     /// <summary>Starts Azurite; <paramref name="dataFolder"/> null keeps everything in memory (tests).</summary>
     /// <param name="ports">Blob, queue and table ports (default: free ones); given to start again where a stopped one was.</param>
     /// <param name="accountKey">The account's key (default: a new random one); the same key for data kept on disk.</param>
+    /// <remarks>
+    /// Without <paramref name="ports"/> Azurite binds ports the system chooses (0), and they are read from what it says
+    /// as each service listens: a port chosen first and bound later can be taken meanwhile (an outgoing connection gets
+    /// one from the same range), which failed `up` with EADDRINUSE under load.
+    /// </remarks>
     public static async Task<Azurite> StartAsync(string script, string? dataFolder, string logFile, CancellationToken ct, IReadOnlyList<int>? ports = null, string? accountKey = null)
     {
-        ports ??= [FreePort(), FreePort(), FreePort()];
         accountKey ??= Konduktor.Core.Auth.Secrets.NewStorageAccountKey();
-        var azurite = new Azurite(StartLogged(Command(script, dataFolder, ports, accountKey), logFile), ports, accountKey);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!ports.All(Listening))
+        var listening = new int?[3];
+        var process = StartLogged(Command(script, dataFolder, ports ?? [0, 0, 0], accountKey), logFile, line =>
         {
-            if (azurite._process.HasExited || DateTime.UtcNow > deadline)
+            if (ListeningLine().Match(line) is { Success: true } said)
             {
-                await azurite.DisposeAsync();
+                listening[Array.IndexOf(Services, said.Groups[1].Value)] = int.Parse(said.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (listening.Any(port => port is null))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                await new Azurite(process, ports ?? [], accountKey).DisposeAsync();
                 throw new CommandFailedException($"Azurite did not start (see {logFile})");
             }
 
             await Task.Delay(50, ct);
         }
 
-        return azurite;
+        return new Azurite(process, [.. listening.Select(port => port!.Value)], accountKey);
     }
+
+    /// <summary>Azurite's services in the order of its ports (blob, queue, table).</summary>
+    private static readonly string[] Services = ["Blob", "Queue", "Table"];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Azurite (Blob|Queue|Table) service is successfully listening at http://[^:]+:(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningLine();
 
     /// <summary>Azurite on loopback with this account, its data in <paramref name="dataFolder"/> or in memory.</summary>
     private static ProcessStartInfo Command(string script, string? dataFolder, IReadOnlyList<int> ports, string accountKey)
@@ -186,8 +203,8 @@ public sealed class Azurite : IAsyncDisposable
         return start;
     }
 
-    /// <summary>Starts the process with everything it writes appended to <paramref name="logFile"/>.</summary>
-    private static Process StartLogged(ProcessStartInfo start, string logFile)
+    /// <summary>Starts the process with everything it writes appended to <paramref name="logFile"/>, each line also given to <paramref name="said"/>.</summary>
+    private static Process StartLogged(ProcessStartInfo start, string logFile, Action<string> said)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
@@ -202,7 +219,7 @@ public sealed class Azurite : IAsyncDisposable
         }
 
         process.StandardInput.Close();
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.OutputDataReceived += (_, e) => { Append(log, e.Data); if (e.Data is { } line) { said(line); } };
         process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -248,27 +265,6 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    /// <summary>A loopback port nothing listens on now.</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool Listening(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     internal static string? FindUp(string start, string file, Func<string, bool> accept)
     {

@@ -111,7 +111,7 @@ public static class UpCommand
         DurableStorage.PrepareDataFolder(home.AzuriteData, Step);
         Step("Starting Azurite");
         var key = home.EnsureAzuriteKey();
-        return await DurableStorage.StartAsync(ports => Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, ports, key), key, home.AzuriteData, Step, ct);
+        return await DurableStorage.StartAsync(() => Azurite.StartAsync(script, home.AzuriteData, Path.Combine(home.Logs, "azurite.log"), ct, accountKey: key), key, home.AzuriteData, Step, ct);
     }
 
     /// <summary>Until Azurite runs with the journal replayed; when it cannot, the host starting meanwhile is stopped and why is told.</summary>

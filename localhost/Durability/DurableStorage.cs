@@ -47,20 +47,20 @@ public sealed class DurableStorage : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the proxy, and Azurite (on ports chosen here, with <paramref name="accountKey"/>) behind it; what the
+    /// Starts the proxy, and Azurite (on ports it binds, with <paramref name="accountKey"/>) behind it; what the
     /// journal kept is replayed into Azurite before the proxy lets any client's request through (<see cref="Ready"/>).
     /// </summary>
-    public static async Task<DurableStorage> StartAsync(Func<IReadOnlyList<int>, Task<Azurite>> startAzurite, string accountKey, string dataFolder, Action<string> step, CancellationToken ct)
+    public static async Task<DurableStorage> StartAsync(Func<Task<Azurite>> startAzurite, string accountKey, string dataFolder, Action<string> step, CancellationToken ct)
     {
         var folder = JournalFolder(dataFolder);
         var kept = StorageJournal.Segments(folder);
         var journal = StorageJournal.Open(folder);
-        var azuritePorts = new[] { Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort() };
         var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var azurite = new TaskCompletionSource<IReadOnlyList<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
         JournalingProxy proxy;
         try
         {
-            proxy = await JournalingProxy.StartAsync(azuritePorts, [Azurite.FreePort(), Azurite.FreePort(), Azurite.FreePort()], journal, open.Task, ct);
+            proxy = await JournalingProxy.StartAsync(azurite.Task, journal, open.Task, ct);
         }
         catch
         {
@@ -69,7 +69,9 @@ public sealed class DurableStorage : IAsyncDisposable
         }
 
         var storage = new DurableStorage(journal, proxy, accountKey, step);
-        storage.Ready = storage.OpenAsync(startAzurite(azuritePorts), kept, dataFolder, open, ct);
+        var starting = startAzurite();
+        _ = starting.ContinueWith(started => azurite.TrySetResult(started.Result.Ports), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        storage.Ready = storage.OpenAsync(starting, kept, dataFolder, open, ct);
         return storage;
     }
 

@@ -32,16 +32,21 @@ public sealed partial class JournalingProxy : IAsyncDisposable
     public IReadOnlyList<int> Ports { get; }
 
     /// <param name="open">Requests wait for it (Azurite running, the journal replayed); when it fails, they are answered 503.</param>
-    public static async Task<JournalingProxy> StartAsync(IReadOnlyList<int> azuritePorts, IReadOnlyList<int> ports, StorageJournal journal, Task open, CancellationToken ct)
+    /// <remarks>
+    /// Its three ports are the system's choice, taken as they are bound: a port chosen first and bound later may be taken
+    /// meanwhile (an outgoing connection gets one from the same range), which stopped `up` under load.
+    /// </remarks>
+    /// <param name="azuritePorts">Azurite's ports, once it listens (before <paramref name="open"/>).</param>
+    public static async Task<JournalingProxy> StartAsync(Task<IReadOnlyList<int>> azuritePorts, StorageJournal journal, Task open, CancellationToken ct)
     {
         var builder = LocalWebApplication.CreateBuilder("Konduktor.StorageProxy");
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
-            foreach (var port in ports)
+            foreach (var _ in Enum.GetValues<StorageService>())
             {
-                kestrel.Listen(IPAddress.Loopback, port);
+                kestrel.Listen(IPAddress.Loopback, 0);
             }
         });
         builder.Services.AddHttpForwarder();
@@ -52,7 +57,8 @@ public sealed partial class JournalingProxy : IAsyncDisposable
             InnerHandler = new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None, UseCookies = false },
         }));
         var transformer = new RecordingTransformer();
-        var services = ports.Select((port, index) => (port, index)).ToDictionary(p => p.port, p => (StorageService)p.index);
+        // Filled once Kestrel has bound the ports (in the order they were asked for); no client knows them before.
+        var services = new Dictionary<int, StorageService>();
         app.Run(async http =>
         {
             if (!open.IsCompletedSuccessfully)
@@ -75,9 +81,17 @@ public sealed partial class JournalingProxy : IAsyncDisposable
                 http.Items[Record.Key] = new JournalRecord(service, http.Request.Method, http.Request.Path + http.Request.QueryString, Headers(http.Request), body.ToArray());
             }
 
-            await forwarder.SendAsync(http, $"http://127.0.0.1:{azuritePorts[(int)service]}", clients[service], ForwarderRequestConfig.Empty, transformer);
+            var target = await azuritePorts;
+            await forwarder.SendAsync(http, $"http://127.0.0.1:{target[(int)service]}", clients[service], ForwarderRequestConfig.Empty, transformer);
         });
         await app.StartAsync(ct);
+        var ports = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .GetRequiredFeature<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>().Addresses.Select(address => new Uri(address).Port).ToList();
+        foreach (var (port, index) in ports.Select((port, index) => (port, index)))
+        {
+            services[port] = (StorageService)index;
+        }
+
         return new JournalingProxy(app, clients.Values, ports);
     }
 

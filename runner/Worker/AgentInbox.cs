@@ -59,7 +59,14 @@ public sealed class AgentInbox(SessionJob job, RunnerApi api, LogShipper shipper
         }
 
         var first = FirstTurn(conversation);
-        var messages = Fresh(waiting?.Messages ?? []);
+        var (heard, messages) = AlreadyHeard(Fresh(waiting?.Messages ?? []), conversation.Transcript);
+        if (heard.Count > 0)
+        {
+            // Written to the agent by a runner that stopped before it could record the delivery: the conversation has them.
+            shipper.Add("konduktor", $"{heard.Count} message(s) were given to the agent before its last runner stopped (they are in the conversation), so they are not given again");
+            await MarkDeliveredAsync(heard, ct);
+        }
+
         await _writing.WaitAsync(ct);
         try
         {
@@ -208,6 +215,25 @@ public sealed class AgentInbox(SessionJob job, RunnerApi api, LogShipper shipper
         LogGiven(fresh);
         return fresh;
     }
+
+    /// <summary>
+    /// The messages the continued conversation already holds (its transcript has them as the person's words) apart from
+    /// those it does not: a message is never given to the same conversation twice.
+    /// </summary>
+    private static (List<SessionMessage> Heard, List<SessionMessage> New) AlreadyHeard(List<SessionMessage> messages, string? transcript)
+    {
+        if (messages.Count == 0 || transcript is null || !File.Exists(transcript))
+        {
+            return ([], messages);
+        }
+
+        var kept = File.ReadAllText(transcript);
+        var heard = messages.Where(m => kept.Contains(JsonText(m.Text), StringComparison.Ordinal)).ToList();
+        return (heard, [.. messages.Except(heard)]);
+    }
+
+    /// <summary>The text as it appears inside a JSON string written by Claude Code (JSON.stringify escapes only quotes, backslashes and controls).</summary>
+    private static string JsonText(string text) => System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping.Encode(text);
 
     /// <summary>The messages this runner has not written to the agent yet, noted as given.</summary>
     private List<SessionMessage> Fresh(IReadOnlyList<SessionMessage> messages)

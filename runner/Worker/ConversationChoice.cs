@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Runner.Worker;
 
-/// <summary>The Claude conversation a session runs: Konduktor's id for a new one, or the one it continues.</summary>
-public sealed record Conversation(string Id, bool Resumed, string Prompt);
+/// <summary>The Claude conversation a session runs: Konduktor's id for a new one, or the one it continues (and its transcript file, as restored).</summary>
+public sealed record Conversation(string Id, bool Resumed, string Prompt, string? Transcript = null);
 
 /// <summary>
 /// A new conversation gets Konduktor's own id (<c>--session-id</c>), so its transcript is found by that id. A resume
@@ -30,13 +30,13 @@ public sealed class ConversationChoice(SessionJob job, RunnerApi api, string wor
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(file)!);
                 File.Copy(kept, file);
-                return new Conversation(resume, Resumed: true, job.Prompt);
+                return new Conversation(resume, Resumed: true, job.Prompt, file);
             }
 
             if (await Retry.UntilAcceptedAsync(token => api.LoadTranscriptAsync(job.Session.WorkspaceId, job.Session.Id, file, token), logger, "restore the transcript", ct))
             {
                 shipper.Add("konduktor", $"restored the transcript of conversation {resume} from storage");
-                return new Conversation(resume, Resumed: true, job.Prompt);
+                return new Conversation(resume, Resumed: true, job.Prompt, file);
             }
         }
 

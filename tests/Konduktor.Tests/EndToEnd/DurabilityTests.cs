@@ -165,6 +165,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             await using var up = await KonduktorUp.StartAsync(home, port: port, extraArguments: ["--no-runner"]);
 
             using var stop = new CancellationTokenSource();
+            var firstThisCycle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var person = Task.Run(async () =>
             {
                 for (var n = 0; !stop.IsCancellationRequested; n++)
@@ -173,9 +174,18 @@ public sealed class DurabilityTests(ITestOutputHelper output)
                     if ((await up.CliAsync("-w", "chaos", "tasks", "create", "--title", title)).ExitCode == 0)
                     {
                         acknowledged.Add(title);
+                        firstThisCycle.TrySetResult();
                     }
                 }
             });
+
+            // Every other cycle the crash comes after this cycle's first acknowledged task (so at least ten are tested
+            // however slow the machine), the others at any moment from the start (replay and startup included).
+            if (cycle % 2 == 1)
+            {
+                await firstThisCycle.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+
             await Task.Delay(random.Next(300, 2000)); // the moment of the crash, not a wait for anything
             up.CrashWithAzurite();
             await stop.CancelAsync();

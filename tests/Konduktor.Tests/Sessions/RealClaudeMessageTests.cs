@@ -86,8 +86,10 @@ public sealed class RealClaudeMessageTests(RealClaudeHost host, AzuriteFixture a
         Assert.Single(host.Api.RequestsContaining(marker));
     }
 
-    [Fact]
-    public async Task A_runner_cut_off_mid_session_leaves_the_message_said_meanwhile_and_the_earlier_turns_to_the_resume_elsewhere()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_runner_cut_off_or_killed_mid_session_leaves_the_message_said_meanwhile_and_the_earlier_turns_to_the_resume_elsewhere(bool killed)
     {
         var prefix = AzuriteFixture.NewPrefix();
         await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString, prefix: prefix, extraArguments: ["--no-runner"], environment: new Dictionary<string, string>
@@ -110,7 +112,15 @@ public sealed class RealClaudeMessageTests(RealClaudeHost host, AzuriteFixture a
             await Eventually.WaitAsync(() => host.Api.RequestsContaining(earlier).Count >= 1, "the earlier turn's result to reach the model");
             await Eventually.WaitAsync(async () => (await TranscriptsAsync(prefix)).Contains(earlier, StringComparison.Ordinal) ? "" : null, "the earlier turn to be in the kept transcript", TimeSpan.FromSeconds(30));
 
-            network.Cut();
+            if (killed)
+            {
+                laptop.Crash();
+            }
+            else
+            {
+                network.Cut();
+            }
+
             var message = "Said-while-cut-off-" + Guid.NewGuid().ToString("N")[..6];
             Assert.Equal(0, (await up.CliAsync("-w", workspace, "tasks", "say", task.ShortId, message)).ExitCode);
             Assert.Equal(SessionStatus.Orphaned, (await driver.WaitForEndAsync(workspace, first.Id, TimeSpan.FromSeconds(60))).Status);
@@ -129,6 +139,25 @@ public sealed class RealClaudeMessageTests(RealClaudeHost host, AzuriteFixture a
             var delivered = Assert.Single(await MessagesAsync(up, workspace, task.ShortId));
             Assert.Equal(second.Id, delivered.DeliveredInSessionId);
         }
+    }
+
+    [Fact]
+    public async Task A_stop_ends_a_real_claude_session_within_five_seconds_even_when_its_command_ignores_sigterm()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var started = SessionDriver.Signal("started");
+        var task = await _driver.CreateTaskAsync(workspace, "Stubborn command", FakeAnthropic.Script(new { bash = $"trap '' TERM; touch {started}; while :; do sleep 1; done" }));
+        var session = await _driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(started), "the agent's command to start");
+
+        var stop = await host.Up.CliAsync("-w", workspace, "tasks", "stop", task.ShortId);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        var ended = await _driver.WaitForEndAsync(workspace, session.Id, TimeSpan.FromSeconds(30));
+        var took = clock.Elapsed;
+
+        Assert.Equal(SessionStatus.Stopped, ended.Status);
+        Assert.True(took < TimeSpan.FromSeconds(5), $"the stop took {took.TotalSeconds:0.0} s");
     }
 
     private Task<List<SessionMessage>> MessagesAsync(string workspace, string task) => MessagesAsync(host.Up, workspace, task);

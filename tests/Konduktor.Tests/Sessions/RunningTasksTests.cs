@@ -45,7 +45,7 @@ public sealed class RunningTasksTests(SessionsHost host) : IClassFixture<Session
         Assert.Equal(session.LastSequence, events[^1].Seq);
         var agentEvents = events.Where(e => e.Stream == "stdout").Select(e => ClaudeEvent.Parse(e.Text)).ToList();
         Assert.IsType<ClaudeEvent.Init>(agentEvents[0]);
-        Assert.IsType<ClaudeEvent.Result>(agentEvents[^1]);
+        Assert.IsType<ClaudeEvent.Result>(agentEvents.Last(e => e is not ClaudeEvent.SessionState));
 
         var after = await _driver.GetTaskAsync(workspace, task.Id);
         Assert.Equal("In progress", after.Status);

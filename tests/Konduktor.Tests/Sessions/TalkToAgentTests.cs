@@ -180,6 +180,37 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
     }
 
+    [Fact]
+    public async Task A_message_the_conversation_already_holds_is_not_given_again_when_its_delivery_was_never_recorded()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var (started, release) = (SessionDriver.Signal("started"), SessionDriver.Signal("release"));
+        var task = await _driver.CreateTaskAsync(workspace, "Heard once", StandInAgent.Script(new { touch = started }, new { waitFor = release }));
+        var first = await _driver.RunAsync(workspace, task);
+        await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "say", task.ShortId, "Use tabs not spaces")).ExitCode);
+        await Eventually.WaitAsync(async () => (await MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the message to reach the agent");
+        await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
+        Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, first.Id)).Status);
+
+        // A runner that wrote the message to its agent and died before recording it: the record is gone, the conversation has it.
+        var table = new Azure.Data.Tables.TableClient(azurite.ConnectionString, host.Prefix + "sessionmessages");
+        var row = Assert.Single(table.Query<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == task.Id.ToString("D"), cancellationToken: TestContext.Current.CancellationToken));
+        row.Remove("DeliveredAt");
+        row.Remove("DeliveredInSessionId");
+        await table.UpdateEntityAsync(row, row.ETag, Azure.Data.Tables.TableUpdateMode.Replace, TestContext.Current.CancellationToken);
+        Assert.Null(Assert.Single(await MessagesAsync(workspace, task.ShortId)).DeliveredAt);
+
+        var second = await _driver.WaitForEndAsync(workspace, (await _driver.ResumeAsync(workspace, task, StandInAgent.Script(new { echoPrompt = true }))).Id);
+
+        Assert.True(second.Status == SessionStatus.Succeeded, $"{second.Status}: {second.Error}");
+        var logs = await _driver.LogsAsync(workspace, second.Id);
+        Assert.Contains(logs, e => e.Stream == "konduktor" && e.Text.Contains("not given again", StringComparison.Ordinal));
+        Assert.DoesNotContain("Use tabs not spaces", logs.Single(e => e.Text.Contains("PROMPT:", StringComparison.Ordinal)).Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs, e => e.Stream == "person" && e.Text.Contains("Use tabs not spaces", StringComparison.Ordinal));
+        Assert.Equal(second.Id, Assert.Single(await MessagesAsync(workspace, task.ShortId)).DeliveredInSessionId);
+    }
+
     private async Task<List<SessionMessage>> MessagesAsync(string workspace, string task)
     {
         using var http = host.Up.Http();
