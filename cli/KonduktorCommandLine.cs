@@ -7,7 +7,7 @@ namespace Konduktor.Cli;
 /// The whole command line: every command, parse errors said once, failures as one line on stderr. The native
 /// <c>konduktor</c> runs it with an <c>up</c> that says where <c>up</c> runs; <c>up</c>'s host (localhost/) with the real one.
 /// </summary>
-public static class KonduktorCommandLine
+public static partial class KonduktorCommandLine
 {
     public static async Task<int> RunAsync(string[] args, Command up)
     {
@@ -35,7 +35,7 @@ public static class KonduktorCommandLine
         {
             foreach (var error in parse.Errors)
             {
-                Console.Error.WriteLine($"error: {error.Message}");
+                Console.Error.WriteLine($"error: {Said(error)}");
             }
 
             Console.Error.WriteLine($"See `konduktor {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : CommandPath(parse.CommandResult))} --help`.".Replace("  ", " ", StringComparison.Ordinal));
@@ -59,6 +59,36 @@ public static class KonduktorCommandLine
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// A parse error as a person reads it: System.CommandLine names the .NET type a value did not parse as
+    /// (<c>System.Nullable`1[System.Int32]</c>, <c>Konduktor.Core.Priority</c>); this names what the option takes.
+    /// </summary>
+    private static string Said(System.CommandLine.Parsing.ParseError error)
+    {
+        if (CannotParse().Match(error.Message) is not { Success: true } bad)
+        {
+            return error.Message;
+        }
+
+        var (value, name) = (bad.Groups[1].Value, bad.Groups[2].Value);
+        var (type, description) = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult { Option: var option } => (option.ValueType, option.Description),
+            System.CommandLine.Parsing.ArgumentResult { Argument: var argument } => (argument.ValueType, argument.Description),
+            _ => (typeof(string), null),
+        };
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        var expected = type == typeof(int) || type == typeof(long) ? "a whole number"
+            : type == typeof(decimal) || type == typeof(double) ? "a number"
+            : type == typeof(bool) ? "true or false"
+            : description is { Length: > 0 } ? description
+            : "a different value";
+        return $"'{value}' is not a valid {name}: expected {expected}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Cannot parse argument '(.*?)' for (?:option|command|argument) '(.*?)' as expected type '[^']*'", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex CannotParse();
 
     private static RootCommand Root(Command up)
     {

@@ -23,11 +23,13 @@ public static class Output
     public static void Line(string text) => Console.Out.WriteLine(text);
 
     /// <summary>A plain aligned table; the last column is not padded.</summary>
-    public static void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
+    /// <param name="empty">What a person reads when there is nothing to list: every empty list says so.</param>
+    public static void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, string empty)
     {
         var all = rows.ToList();
         if (all.Count == 0)
         {
+            Line(empty);
             return;
         }
 
@@ -49,6 +51,11 @@ public static class Output
     }
 
     /// <summary>A time as the CLI prints it everywhere: universal sortable ("2026-11-25 21:03:00Z"), or "-".</summary>
+    /// <summary>An enum as words a person reads: <c>awaitingReview</c> → "awaiting review", <c>waiting-for-quota</c> → "waiting for quota".</summary>
+    public static string Words<T>(T value)
+        where T : struct, Enum =>
+        string.Concat(Konduktor.Core.Json.KonduktorJson.Name(value).Select(c => char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c == '-' ? " " : c.ToString()));
+
     public static string Time(DateTimeOffset? at) => at?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 
     /// <summary>A moment soon: "14:05 UTC" today, with the date on another day.</summary>

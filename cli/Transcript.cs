@@ -78,7 +78,8 @@ public static class Transcript
             parts.Add($"{denials.Count} tool call{(denials.Count == 1 ? "" : "s")} refused");
         }
 
-        var said = o.Succeeded ? o.Result : o.Reason;
+        // A success's result is the agent's last words, already printed as its text: only a failure's reason is new.
+        var said = o.Succeeded ? null : o.Reason;
         return $"{(o.Succeeded && o.PermissionDenials is { Count: > 0 } ? "⚠" : mark)} {string.Join(" · ", parts)}{(string.IsNullOrWhiteSpace(said) ? "" : "\n" + said)}";
     }
 

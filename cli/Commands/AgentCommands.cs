@@ -28,7 +28,7 @@ public static class AgentCommands
 
         return CommandFactory.Group("agents", "Scheduled agents: cron-driven sessions that work through this CLI",
             CommandFactory.Create("presets", "The presets, each a prompt for a common job", async (cli, ct) =>
-                cli.Print(await cli.Api.CallAsync(Operations.ListAgentPresets, [], ct), list => Output.Table(["PRESET", "EVERY", "WHAT IT DOES"], list.Select(p => (IReadOnlyList<string>)[p.Name, p.Every, p.Description])))),
+                cli.Print(await cli.Api.CallAsync(Operations.ListAgentPresets, [], ct), list => Output.Table(["PRESET", "EVERY", "WHAT IT DOES"], list.Select(p => (IReadOnlyList<string>)[p.Name, p.Every, p.Description]), "No presets."))),
             CommandFactory.Create("create", "Create a scheduled agent from a preset or a prompt", async (cli, ct) =>
             {
                 var input = new NewAgent
@@ -41,7 +41,7 @@ public static class AgentCommands
             }, newName, preset, promptFile, every, cron, zone, model, maxTurns, budget, dailyBudget),
             CommandFactory.Create("list", "List the workspace's agents", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.ListAgents, cli.In(), ct), list => Output.Table(["NAME", "SCHEDULE", "ENABLED", "NEXT RUN", "RUNS", "SKIPPED", "COST"], list.Select(a => (IReadOnlyList<string>)
-                    [a.Name, Schedule(a), a.Enabled ? "yes" : "no", Output.Time(a.NextRunAt), a.RunCount.ToString(CultureInfo.InvariantCulture), a.SkippedCount.ToString(CultureInfo.InvariantCulture), Output.Cost(a.CostUsd)])))),
+                    [a.Name, Schedule(a), a.Enabled ? "yes" : "no", Output.Time(a.NextRunAt), a.RunCount.ToString(CultureInfo.InvariantCulture), a.SkippedCount.ToString(CultureInfo.InvariantCulture), Output.Cost(a.CostUsd)]), "No scheduled agents: create one with `konduktor agents create`."))),
             CommandFactory.Create("show", "Show an agent: schedule, limits, latest runs and cost", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.GetAgent, Route(cli), ct), Show), name),
             CommandFactory.Create("update", "Change an agent's prompt, schedule, model or limits", async (cli, ct) =>
@@ -69,7 +69,7 @@ public static class AgentCommands
         {
             Output.Line("");
             Output.Table(["AT", "OUTCOME", "SESSION", "STATE", "COST", "NOTE"], runs.Select(r => (IReadOnlyList<string>)
-                [Output.Time(r.At), KonduktorJson.Name(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]));
+                [Output.Time(r.At), KonduktorJson.Name(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]), "No runs yet.");
         }
     }
 

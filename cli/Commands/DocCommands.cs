@@ -33,7 +33,7 @@ public static class DocCommands
             {
                 var all = await cli.Api.CallAsync(Operations.ListDocs, cli.In(), ct, query: [new("tag", cli.Get(tagFilter))]);
                 cli.Print(all, list => Output.Table(["SLUG", "ID", "VERSION", "UPDATED", "BY", "TITLE"], list.Select(d => (IReadOnlyList<string>)
-                    [d.Slug, d.ShortId, d.VersionNumber.ToString(CultureInfo.InvariantCulture), Output.Time(d.UpdatedAt), d.UpdatedBy, d.Title])));
+                    [d.Slug, d.ShortId, d.VersionNumber.ToString(CultureInfo.InvariantCulture), Output.Time(d.UpdatedAt), d.UpdatedBy, d.Title]), "No docs."));
             }, tagFilter),
             CommandFactory.Create("show", "Print a doc's markdown (or a kept version of it)", async (cli, ct) =>
             {
@@ -53,7 +53,7 @@ public static class DocCommands
             }, id, newTitle, file, addTags, removeTags),
             CommandFactory.Create("history", "A doc's versions, newest first", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.DocHistory, Route(cli), ct), list => Output.Table(["VERSION", "UPDATED", "BY", "LENGTH", "TITLE"], list.Select(v => (IReadOnlyList<string>)
-                    [v.Number.ToString(CultureInfo.InvariantCulture), Output.Time(v.UpdatedAt), v.UpdatedBy, v.ContentLength.ToString("N0", CultureInfo.InvariantCulture), v.Title]))), id),
+                    [v.Number.ToString(CultureInfo.InvariantCulture), Output.Time(v.UpdatedAt), v.UpdatedBy, v.ContentLength.ToString("N0", CultureInfo.InvariantCulture), v.Title]), "No versions.")), id),
             CommandFactory.Create("delete", "Delete a doc and its history (people only)", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.DeleteDoc, Route(cli), ct), d => Output.Line($"Doc deleted: {d.Slug}")), id));
     }

@@ -40,7 +40,7 @@ public static class ProjectCommands
             {
                 var all = await cli.Api.CallAsync(Operations.ListProjects, cli.In(), ct);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "PHASES", "TITLE"], list.Select(p => (IReadOnlyList<string>)
-                    [p.ShortId, KonduktorJson.Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title])));
+                    [p.ShortId, KonduktorJson.Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title]), "No projects."));
             }),
             CommandFactory.Create("show", "Show a project: phases, their tasks and progress, and what blocks the next phase", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.GetProject, Route(cli), ct), Show), id),
@@ -77,7 +77,7 @@ public static class ProjectCommands
                 : phase.ReviewRequestedAt is { } requested ? $", up for review since {Output.Time(requested)}"
                 : phase.OpenedAt is { } opened && phase.State == PhaseState.Open ? $", opened {Output.Time(opened)}"
                 : "";
-            Output.Line($"Phase {phase.Number}: {phase.Title}  [{KonduktorJson.Name(phase.State)}] {phase.TasksDone}/{phase.TasksTotal} done{since}");
+            Output.Line($"Phase {phase.Number}: {phase.Title} · {Output.Words(phase.State)} · {phase.TasksDone}/{phase.TasksTotal} done{since}");
             foreach (var task in phase.Tasks)
             {
                 Output.Line($"  {task.ShortId}  {task.Status,-12} {task.Title}");

@@ -32,7 +32,7 @@ public static class QuestionCommands
             {
                 var all = await cli.Api.CallAsync(Operations.ListQuestions, cli.In(), ct, query: [new("open", cli.Get(open) ? "true" : null), new("task", cli.Get(task))]);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "ABOUT", "ASKED BY", "ASKED", "QUESTION"], list.Select(q => (IReadOnlyList<string>)
-                    [q.ShortId, Status(q), About(q), q.AskedBy, Output.Time(q.AskedAt), OneLine(q.Text)])));
+                    [q.ShortId, Status(q), About(q), q.AskedBy, Output.Time(q.AskedAt), OneLine(q.Text)]), cli.Get(open) ? "No open questions." : "No questions."));
             }, open, task),
             CommandFactory.Create("show", "Show a question and its answer", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.GetQuestion, Route(cli), ct), Show), id),

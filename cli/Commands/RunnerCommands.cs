@@ -123,12 +123,6 @@ public static class RunnerCommands
         cli.Print(runners, all =>
         {
             var shown = all.Where(r => only is null || string.Equals(r.Name, only, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (shown.Count == 0)
-            {
-                Output.Line(only is null ? "No runners. Start one with `konduktor runner start` (`konduktor up` starts one too)." : $"No runner named {only}.");
-                return;
-            }
-
             Output.Table(["NAME", "STATE", "CAPACITY", "SESSIONS", "LAST HEARTBEAT", "HOST", "ACCOUNT", "AGENT"], shown.Select(r => (IReadOnlyList<string>)
             [
                 r.Name,
@@ -139,7 +133,7 @@ public static class RunnerCommands
                 r.Host ?? "-",
                 r.Account ?? "-",
                 r.Agent ?? "-",
-            ]));
+            ]), only is null ? "No runners. Start one with `konduktor runner start` (`konduktor up` starts one too)." : $"No runner named {only}.");
             foreach (var runner in shown.Where(r => r is { Online: true, AgentProblem: not null }))
             {
                 Output.Line($"{runner.Name}: agent not ready: {runner.AgentProblem}");

@@ -24,7 +24,7 @@ public static class SecretCommands
             }, name),
             CommandFactory.Create("list", "List the workspace's secrets: names and when they were set, never values", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.ListSecrets, cli.In(), ct), secrets =>
-                    Output.Table(["NAME", "SET", "BY"], secrets.Select(s => (IReadOnlyList<string>)[s.Name, Output.Time(s.SetAt), s.SetBy])))),
+                    Output.Table(["NAME", "SET", "BY"], secrets.Select(s => (IReadOnlyList<string>)[s.Name, Output.Time(s.SetAt), s.SetBy]), "No secrets."))),
             CommandFactory.Create("delete", "Delete a secret", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.DeleteSecret, cli.In(cli.Get(name)), ct), s => Output.Line($"Secret {s.Name} deleted")), name));
     }

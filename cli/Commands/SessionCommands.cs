@@ -28,14 +28,8 @@ public static class SessionCommands
                 var sessions = await cli.Api.CallAsync(Operations.ListSessions, cli.In(), ct, query: [new("task", cli.Get(task)), new("status", cli.Get(status))]);
                 cli.Print(sessions, all =>
                 {
-                    if (all.Count == 0)
-                    {
-                        Output.Line("No sessions.");
-                        return;
-                    }
-
                     Output.Table(["ID", "TASK", "KIND", "STATUS", "RUNNER", "CREATED", "COST"], all.Select(x => (IReadOnlyList<string>)
-                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", KonduktorJson.Name(x.Kind), KonduktorJson.Name(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]));
+                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", KonduktorJson.Name(x.Kind), KonduktorJson.Name(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]), "No sessions.");
                 });
             }, task, status),
             CommandFactory.Create("show", "Show a session: state, runner, outcome, cost", async (cli, ct) =>

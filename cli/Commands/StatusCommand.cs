@@ -32,7 +32,7 @@ public static class StatusCommand
             if (operations is not null)
             {
                 Output.Line($"Storage requests since the host started: {operations.Value.Total}");
-                Output.Table(["OPERATION", "COUNT"], operations.Value.Operations.Select(p => (IReadOnlyList<string>)[p.Key, p.Value.ToString()]));
+                Output.Table(["OPERATION", "COUNT"], operations.Value.Operations.Select(p => (IReadOnlyList<string>)[p.Key, p.Value.ToString()]), "No storage operations counted yet.");
             }
         }, storageOps);
     }

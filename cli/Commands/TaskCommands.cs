@@ -21,7 +21,7 @@ public static class TaskCommands
     private static readonly Option<string?> Tag = new("--tag") { Description = "Only tasks with this tag" };
     private static readonly Option<string?> Project = new("--project") { Description = "Put the task in this project (with --phase)" };
     private static readonly Option<int?> Phase = new("--phase") { Description = "The project's phase, from 1" };
-    private static readonly Option<string?> IfMatch = new("--if-match") { Description = "Only if the task is still at this version (`tasks show` prints it): nobody's change is overwritten" };
+    private static readonly Option<string?> IfMatch = new("--if-match") { Description = "Only if the task is still at this version (its `version` in `tasks show --json`): nobody's change is overwritten" };
     private static readonly Option<bool> Stat = new("--stat") { Description = "Only the files with lines added and removed, and the commits" };
     private static readonly Option<decimal?> Budget = new("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
     private static readonly Argument<string> Column = new("status") { Description = "The column to move to, e.g. \"In progress\"" };
@@ -65,15 +65,9 @@ public static class TaskCommands
             [new("status", cli.Get(Status)), new("tag", cli.Get(Tag)), new("priority", cli.Get(PriorityOption)?.ToString().ToLowerInvariant()), new("q", cli.Get(Text))]);
         cli.Print(list, all =>
         {
-            if (all.Count == 0)
-            {
-                Output.Line("No tasks.");
-                return;
-            }
-
             Output.Table(["ID", "STATUS", "PRIORITY", "TITLE", "TAGS"], all.Select(t => (IReadOnlyList<string>)
                 [t.ShortId, t.ResumesAt is { } resumes ? $"{t.Status} (resumes {Output.Clock(resumes)})" : t.QuotaResetsAt is not null ? $"{t.Status} (waiting for quota)" : t.Status,
-                 Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]));
+                 Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]), "No tasks.");
         });
     }, Status, Tag, PriorityOption, Text);
 
@@ -96,7 +90,7 @@ public static class TaskCommands
         Output.Line($"status:   {t.Status}");
         Output.Line($"priority: {Label(t.Priority)}");
         Output.Line($"tags:     {string.Join(", ", t.Tags)}");
-        Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}   version: {t.Version}");
+        Output.Line($"created:  {t.CreatedAt:u}{(t.CreatedBy is { } by ? $" by {by}" : "")}   updated: {t.UpdatedAt:u}");
         if (t.PullRequestUrl is { } pr)
         {
             var state = string.Join(", ", new[] { t.ChecksState is { } checks ? $"checks {checks}" : null, t.ReviewState is { } review and not "none" ? review.Replace('_', ' ') : null }.OfType<string>());

@@ -29,18 +29,18 @@ public static class UsageCommand
         var peak = r.Days.Count == 0 ? 0 : r.Days.Max(d => d.CostUsd);
         Output.Line("");
         Output.Table(["DAY", "COST", "RUNS", ""], r.Days.Where(d => d.Runs > 0 || d.Day == r.To).Select(d => (IReadOnlyList<string>)
-            [d.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Output.Cost(d.CostUsd), d.Runs.ToString(CultureInfo.InvariantCulture), Bar(d.CostUsd, peak)]));
+            [d.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Output.Cost(d.CostUsd), d.Runs.ToString(CultureInfo.InvariantCulture), Bar(d.CostUsd, peak)]), "No runs in this period.");
         if (r.Tasks.Count > 0)
         {
             Output.Line("");
             Output.Table(["TASK", "COST", "RUNS", "TITLE"], r.Tasks.Select(t => (IReadOnlyList<string>)
-                [Guid.TryParse(t.Key, out var id) ? ShortId.Of(id) : t.Key, Output.Cost(t.CostUsd), t.Runs.ToString(CultureInfo.InvariantCulture), Output.Truncate(t.Title ?? "-", 60)]));
+                [Guid.TryParse(t.Key, out var id) ? ShortId.Of(id) : t.Key, Output.Cost(t.CostUsd), t.Runs.ToString(CultureInfo.InvariantCulture), Output.Truncate(t.Title ?? "-", 60)]), "No task ran in this period.");
         }
 
         if (r.Agents.Count > 0)
         {
             Output.Line("");
-            Output.Table(["AGENT", "COST", "RUNS"], r.Agents.Select(a => (IReadOnlyList<string>)[a.Key, Output.Cost(a.CostUsd), a.Runs.ToString(CultureInfo.InvariantCulture)]));
+            Output.Table(["AGENT", "COST", "RUNS"], r.Agents.Select(a => (IReadOnlyList<string>)[a.Key, Output.Cost(a.CostUsd), a.Runs.ToString(CultureInfo.InvariantCulture)]), "No scheduled agent ran in this period.");
         }
     }
 

@@ -30,14 +30,8 @@ public static class WorkspaceCommands
         var current = cli.Home.ReadConfig().DefaultWorkspace;
         cli.Print(list, all =>
         {
-            if (all.Count == 0)
-            {
-                Output.Line("No workspaces yet: create one with `konduktor workspaces create https://github.com/ORG/REPO`");
-                return;
-            }
-
             Output.Table(["", "NAME", "ID", "BRANCH", "REPOSITORY"], all.Select(w => (IReadOnlyList<string>)
-                [string.Equals(w.Name, current, StringComparison.OrdinalIgnoreCase) ? "*" : "", w.Name, w.ShortId, w.DefaultBranch, w.Repository]));
+                [string.Equals(w.Name, current, StringComparison.OrdinalIgnoreCase) ? "*" : "", w.Name, w.ShortId, w.DefaultBranch, w.Repository]), "No workspaces yet: create one with `konduktor workspaces create https://github.com/ORG/REPO`");
         });
     });
 
@@ -49,7 +43,7 @@ public static class WorkspaceCommands
             ["name", w.Name], ["id", w.Id.ToString()], ["repository", w.Repository], ["default branch", w.DefaultBranch],
             ["columns", string.Join(" | ", w.Columns)], ["auto-fix conflicts", OnOff(w.Config.AutoFixConflicts)],
             ["auto-fix CI", OnOff(w.Config.AutoFixCi)], ["created", w.CreatedAt.ToString("u")],
-        ]));
+        ], "Nothing to show."));
     }, OptionalReference);
 
     private static Command Webhook() => CommandFactory.Create("webhook", "Print the payload URL and secret to paste into the repository's Settings → Webhooks (--register creates it through the GitHub API)", async (cli, ct) =>

@@ -70,7 +70,7 @@ public sealed record LogEntry(long Seq, DateTimeOffset Time, LogEntryKind Kind)
     /// <summary>Tool result: the tool failed.</summary>
     public bool? IsError { get; init; }
 
-    /// <summary>Notice: what kind; none for a system event Konduktor does not know (its type is the text).</summary>
+    /// <summary>Notice: what kind.</summary>
     public NoticeKind? Notice { get; init; }
 
     /// <summary>Init: the conversation's id and the model.</summary>
@@ -150,11 +150,9 @@ public static class LogEntries
             case ClaudeEvent.Notice notice:
                 yield return new LogEntry(seq, time, LogEntryKind.Notice) { Notice = notice.Kind, Text = notice.Text };
                 break;
-            case ClaudeEvent.SessionState or ClaudeEvent.ControlResponse:
-                // How the runner and Claude Code keep time with each other: nothing a person reads.
-                break;
-            case ClaudeEvent.Other other:
-                yield return new LogEntry(seq, time, LogEntryKind.Notice) { Text = other.Subtype is { } subtype ? $"{other.Type}/{subtype}" : other.Type };
+            case ClaudeEvent.SessionState or ClaudeEvent.ControlResponse or ClaudeEvent.Other:
+                // How the runner and Claude Code keep time with each other, and events Konduktor does not know
+                // (system/task_started…): nothing a person reads; the raw log has them.
                 break;
             case ClaudeEvent.PlainText plain:
                 yield return new LogEntry(seq, time, LogEntryKind.Raw) { Text = plain.Text };

@@ -126,6 +126,30 @@ public sealed partial class CliFlowTests(AzuriteFixture azurite)
         Assert.DoesNotContain("   at ", noServer.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Human_output_names_no_type_etag_or_enum_spelling_and_every_empty_list_says_so()
+    {
+        await using var up = await KonduktorUp.StartAsync(storage: azurite.ConnectionString);
+        await up.CliAsync("workspaces", "create", "myorg/app");
+        await up.CliAsync("workspaces", "set-default", "app");
+
+        var badPriority = await up.CliAsync("tasks", "create", "--title", "x", "--priority", "!!!");
+        Assert.Equal(2, badPriority.ExitCode);
+        Assert.Contains("error: '!!!' is not a valid --priority: expected none, low, medium, high or urgent", badPriority.Error, StringComparison.Ordinal);
+        var badNumber = await up.CliAsync("runner", "start", "--capacity", "abc");
+        Assert.Equal(2, badNumber.ExitCode);
+        Assert.Contains("error: 'abc' is not a valid --capacity: expected a whole number", badNumber.Error, StringComparison.Ordinal);
+        Assert.All(new[] { badPriority.Error, badNumber.Error }, error => Assert.DoesNotMatch("System\\.|Konduktor\\.Core|Nullable", error));
+
+        Assert.Equal("No open questions.", (await up.CliAsync("questions", "list", "--open")).Output.Trim());
+        Assert.Equal("No tasks.", (await up.CliAsync("tasks", "list")).Output.Trim());
+        Assert.Equal("No projects.", (await up.CliAsync("projects", "list")).Output.Trim());
+        var created = TaskCreated().Match((await up.CliAsync("tasks", "create", "--title", "Shown plainly")).Output).Groups[1].Value;
+        var shown = await up.CliAsync("tasks", "show", created);
+        Assert.DoesNotContain("version", shown.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("W/", shown.Output, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex("^Task created: ([0-9a-f]{8}) \"(.*)\"\\n$")]
     private static partial Regex TaskCreated();
 }

@@ -27,10 +27,10 @@ public sealed class ProjectCliTests(SessionsHost host) : IClassFixture<SessionsH
         Assert.Contains("awaits review", early.Error, StringComparison.Ordinal);
 
         var shown = await Cli("projects", "show", project.ShortId);
-        Assert.Contains("Phase 1: Model  [awaitingReview] 1/1 done", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("Phase 1: Model · awaiting review · 1/1 done", shown.Output, StringComparison.Ordinal);
         Assert.Contains("Blocking: phase 1 (Model) awaits review", shown.Output, StringComparison.Ordinal);
         var approved = await Cli("projects", "approve", project.ShortId, "--note", "ship it");
-        Assert.Contains("Phase 2: UI  [open] 0/1 done", approved.Output, StringComparison.Ordinal);
+        Assert.Contains("Phase 2: UI · open · 0/1 done", approved.Output, StringComparison.Ordinal);
         Assert.Equal(0, (await Cli("tasks", "run", pageId)).ExitCode);
         var list = await Cli("projects", "list");
         Assert.Contains("1/2", list.Output, StringComparison.Ordinal);
