@@ -153,13 +153,33 @@ public static class ChaosBench
         return problems.Count;
     }
 
+    /// <summary>
+    /// A page of the log; a 503 (storage still coming back from the last outage, as the API says it) is asked again for
+    /// up to 30 s — the check is of what was kept, not of how soon storage recovers.
+    /// </summary>
+    private static async Task<LogPage> ReadPageAsync(HttpClient http, string path)
+    {
+        var patience = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await http.GetAsync(path);
+            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || patience.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                response.EnsureSuccessStatusCode();
+                return (await response.Content.ReadFromJsonAsync<LogPage>(Json))!;
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
     private static async Task<List<long>> SequencesAsync(HttpClient http, Guid session)
     {
         var seqs = new List<long>();
         var after = 0L;
         while (true)
         {
-            var page = (await http.GetFromJsonAsync<LogPage>($"api/workspaces/chaos/sessions/{session}/logs?after={after}&limit=5000", Json))!;
+            var page = await ReadPageAsync(http, $"api/workspaces/chaos/sessions/{session}/logs?after={after}&limit=5000");
             seqs.AddRange(page.Events.Select(e => e.Seq));
             if (page.Events.Count == 0)
             {

@@ -28,6 +28,16 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(page.Locator("section.column h2").First).ToContainTextAsync("Ideas");
         Assert.Contains("#/w/", page.Url, StringComparison.Ordinal);
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "empty-board.png") });
+        Assert.StartsWith("data:image/svg+xml", await page.Locator("link[rel=icon]").GetAttributeAsync("href"), StringComparison.Ordinal);
+
+        // Every page of the workspace is one command away.
+        foreach (var (name, path) in new[] { ("Questions", "/questions"), ("Docs", "/docs"), ("Agents", "/agents") })
+        {
+            await page.Keyboard.PressAsync("Control+k");
+            await page.Keyboard.TypeAsync(name);
+            await page.GetByRole(AriaRole.Option, new() { Name = name, Exact = true }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"#/w/[^/]+{path}$"));
+        }
     }
 
     [Fact]

@@ -63,6 +63,9 @@ export function CommandBar({ workspace }: { workspace?: string }) {
           <Command.Item value="go home workspaces" onSelect={() => { navigate({ page: "home" }); close(); }}>Workspaces</Command.Item>
           {workspace && <Command.Item value="go board" onSelect={() => { navigate({ page: "board", workspace }); close(); }}>Board</Command.Item>}
           {workspace && <Command.Item value="go projects" onSelect={() => { navigate({ page: "projects", workspace }); close(); }}>Projects</Command.Item>}
+          {workspace && <Command.Item value="go questions" onSelect={() => { navigate({ page: "questions", workspace }); close(); }}>Questions</Command.Item>}
+          {workspace && <Command.Item value="go docs" onSelect={() => { navigate({ page: "docs", workspace }); close(); }}>Docs</Command.Item>}
+          {workspace && <Command.Item value="go agents scheduled" onSelect={() => { navigate({ page: "agents", workspace }); close(); }}>Agents</Command.Item>}
           {workspace && <Command.Item value="go config configuration" onSelect={() => { navigate({ page: "config", workspace }); close(); }}>Config</Command.Item>}
           {workspaces.data?.filter((w) => w.name !== workspace).map((w) => (
             <Command.Item key={w.id} value={`go workspace ${w.name}`} onSelect={() => { navigate({ page: "board", workspace: w.name }); close(); }}>Workspace {w.name}</Command.Item>
