@@ -76,6 +76,13 @@ public sealed class SessionDriver(KonduktorUp up)
         return (await http.GetFromJsonAsync<TaskItem>($"api/workspaces/{workspace}/tasks/{taskId}", SessionsHost.Json))!;
     }
 
+    /// <summary>Everything people said to the task's agents, oldest first, with when each was delivered.</summary>
+    public async Task<List<SessionMessage>> MessagesAsync(string workspace, string task)
+    {
+        using var http = up.Http();
+        return (await http.GetFromJsonAsync<List<SessionMessage>>($"api/workspaces/{workspace}/tasks/{task}/messages", SessionsHost.Json))!;
+    }
+
     /// <summary>Every log event of a session, read page by page from the start.</summary>
     public async Task<List<LogEvent>> LogsAsync(string workspace, Guid sessionId)
     {

@@ -30,7 +30,7 @@ public sealed class RealClaudeMessageTests(RealClaudeHost host, AzuriteFixture a
 
         var say = await host.Up.CliAsync("-w", workspace, "tasks", "say", task.ShortId, message);
         Assert.True(say.ExitCode == 0, say.ToString());
-        await Eventually.WaitAsync(async () => (await MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the runner to give the message to claude");
+        await Eventually.WaitAsync(async () => (await _driver.MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the runner to give the message to claude");
         await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
         var ended = await _driver.WaitForEndAsync(workspace, session.Id);
 
@@ -136,7 +136,7 @@ public sealed class RealClaudeMessageTests(RealClaudeHost host, AzuriteFixture a
             var request = Assert.Single(host.Api.RequestsContaining(message))["messages"]!.ToJsonString();
             Assert.Contains(earlier, request, StringComparison.Ordinal);
             Assert.Contains("picked up on the desk", request, StringComparison.Ordinal);
-            var delivered = Assert.Single(await MessagesAsync(up, workspace, task.ShortId));
+            var delivered = Assert.Single(await driver.MessagesAsync(workspace, task.ShortId));
             Assert.Equal(second.Id, delivered.DeliveredInSessionId);
         }
     }
@@ -158,14 +158,6 @@ public sealed class RealClaudeMessageTests(RealClaudeHost host, AzuriteFixture a
 
         Assert.Equal(SessionStatus.Stopped, ended.Status);
         Assert.True(took < TimeSpan.FromSeconds(5), $"the stop took {took.TotalSeconds:0.0} s");
-    }
-
-    private Task<List<SessionMessage>> MessagesAsync(string workspace, string task) => MessagesAsync(host.Up, workspace, task);
-
-    private static async Task<List<SessionMessage>> MessagesAsync(KonduktorUp up, string workspace, string task)
-    {
-        using var http = up.Http();
-        return (await http.GetFromJsonAsync<List<SessionMessage>>($"api/workspaces/{workspace}/tasks/{task}/messages", SessionsHost.Json))!;
     }
 
     /// <summary>The conversations as Konduktor keeps them (what a runner elsewhere restores).</summary>

@@ -25,7 +25,7 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         var say = await host.Up.CliAsync("-w", workspace, "tasks", "say", task.ShortId, "Please also add a README.");
         Assert.True(say.ExitCode == 0, say.ToString());
         Assert.Contains($"Told session {session.ShortId}", say.Output, StringComparison.Ordinal);
-        await Eventually.WaitAsync(async () => (await MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the runner to give the message to the agent");
+        await Eventually.WaitAsync(async () => (await _driver.MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the runner to give the message to the agent");
         await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
         var ended = await _driver.WaitForEndAsync(workspace, session.Id);
 
@@ -37,7 +37,7 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         Assert.False(string.IsNullOrEmpty(turns[1].From));
         var heard = logs.FindIndex(e => e.Stream == "stdout" && e.Text.Contains("heard: Please also add a README.", StringComparison.Ordinal));
         Assert.True(heard > logs.FindIndex(e => e.Stream == "stdout" && e.Text.Contains("first turn done", StringComparison.Ordinal)), "the agent answered the message before it finished its turn");
-        var message = Assert.Single(await MessagesAsync(workspace, task.ShortId));
+        var message = Assert.Single(await _driver.MessagesAsync(workspace, task.ShortId));
         Assert.Equal(session.Id, message.DeliveredInSessionId);
 
         var transcript = await host.Up.CliAsync("-w", workspace, "tasks", "logs", task.ShortId);
@@ -107,7 +107,7 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         var empty = await host.Up.CliAsync("-w", workspace, "tasks", "say", task.ShortId, "   ");
         Assert.NotEqual(0, empty.ExitCode);
         Assert.Contains("empty", empty.Error, StringComparison.Ordinal);
-        Assert.Empty(await MessagesAsync(workspace, task.ShortId));
+        Assert.Empty(await _driver.MessagesAsync(workspace, task.ShortId));
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         var answer = await host.Up.CliAsync("-w", workspace, "--json", "questions", "answer", question.ShortId, "Blue.");
         Assert.True(answer.ExitCode == 0, answer.ToString());
         Assert.Equal(session.Id, JsonSerializer.Deserialize<Question>(answer.Output, SessionsHost.Json)!.ResumeSessionId);
-        await Eventually.WaitAsync(async () => (await MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the answer to reach the agent");
+        await Eventually.WaitAsync(async () => (await _driver.MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the answer to reach the agent");
         await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
         var ended = await _driver.WaitForEndAsync(workspace, session.Id);
 
@@ -189,7 +189,7 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         var first = await _driver.RunAsync(workspace, task);
         await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
         Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "say", task.ShortId, "Use tabs not spaces")).ExitCode);
-        await Eventually.WaitAsync(async () => (await MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the message to reach the agent");
+        await Eventually.WaitAsync(async () => (await _driver.MessagesAsync(workspace, task.ShortId)).SingleOrDefault(m => m.DeliveredAt is not null), "the message to reach the agent");
         await File.WriteAllTextAsync(release, "go", TestContext.Current.CancellationToken);
         Assert.Equal(SessionStatus.Succeeded, (await _driver.WaitForEndAsync(workspace, first.Id)).Status);
 
@@ -199,7 +199,7 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         row.Remove("DeliveredAt");
         row.Remove("DeliveredInSessionId");
         await table.UpdateEntityAsync(row, row.ETag, Azure.Data.Tables.TableUpdateMode.Replace, TestContext.Current.CancellationToken);
-        Assert.Null(Assert.Single(await MessagesAsync(workspace, task.ShortId)).DeliveredAt);
+        Assert.Null(Assert.Single(await _driver.MessagesAsync(workspace, task.ShortId)).DeliveredAt);
 
         var second = await _driver.WaitForEndAsync(workspace, (await _driver.ResumeAsync(workspace, task, StandInAgent.Script(new { echoPrompt = true }))).Id);
 
@@ -208,12 +208,6 @@ public sealed class TalkToAgentTests(SessionsHost host, AzuriteFixture azurite) 
         Assert.Contains(logs, e => e.Stream == "konduktor" && e.Text.Contains("not given again", StringComparison.Ordinal));
         Assert.DoesNotContain("Use tabs not spaces", logs.Single(e => e.Text.Contains("PROMPT:", StringComparison.Ordinal)).Text, StringComparison.Ordinal);
         Assert.DoesNotContain(logs, e => e.Stream == "person" && e.Text.Contains("Use tabs not spaces", StringComparison.Ordinal));
-        Assert.Equal(second.Id, Assert.Single(await MessagesAsync(workspace, task.ShortId)).DeliveredInSessionId);
-    }
-
-    private async Task<List<SessionMessage>> MessagesAsync(string workspace, string task)
-    {
-        using var http = host.Up.Http();
-        return (await http.GetFromJsonAsync<List<SessionMessage>>($"api/workspaces/{workspace}/tasks/{task}/messages", SessionsHost.Json))!;
+        Assert.Equal(second.Id, Assert.Single(await _driver.MessagesAsync(workspace, task.ShortId)).DeliveredInSessionId);
     }
 }
