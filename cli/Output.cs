@@ -56,7 +56,29 @@ public static class Output
         where T : struct, Enum =>
         string.Concat(Konduktor.Core.Json.KonduktorJson.Name(value).Select(c => char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c == '-' ? " " : c.ToString()));
 
-    public static string Time(DateTimeOffset? at) => at?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
+    /// <summary>
+    /// A moment as people say it, the board's words (web/src/lib/format.ts): "just now", "4 min ago", "3 h ago",
+    /// "yesterday", "5 days ago", then the date; "in 12 min" ahead. The exact time is in <c>--json</c>.
+    /// </summary>
+    public static string Time(DateTimeOffset? at) => at is { } when ? Ago(when, DateTimeOffset.UtcNow) : "-";
+
+    public static string Ago(DateTimeOffset at, DateTimeOffset now)
+    {
+        var delta = now - at;
+        var span = delta.Duration();
+        string? words = span < TimeSpan.FromMinutes(1) ? null
+            : span < TimeSpan.FromHours(1) ? $"{(int)span.TotalMinutes} min"
+            : span < TimeSpan.FromDays(1) ? $"{(int)span.TotalHours} h"
+            : span < TimeSpan.FromDays(2) ? null
+            : span < TimeSpan.FromDays(30) ? $"{(int)span.TotalDays} days"
+            : "";
+        return words switch
+        {
+            "" => at.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            null => span < TimeSpan.FromMinutes(1) ? "just now" : delta > TimeSpan.Zero ? "yesterday" : "tomorrow",
+            _ => delta >= TimeSpan.Zero ? $"{words} ago" : $"in {words}",
+        };
+    }
 
     /// <summary>A moment soon: "14:05 UTC" today, with the date on another day.</summary>
     public static string Clock(DateTimeOffset at) =>
@@ -70,8 +92,16 @@ public static class Output
         : task.QuotaResetsAt is { } resets ? $"waiting for quota (the limit resets at {Clock(resets)}); automatic resumes are off: `konduktor tasks resume {task.ShortId}`"
         : null;
 
-    /// <summary>Money as the CLI prints it everywhere (costs are often fractions of a cent), or "-".</summary>
-    public static string Cost(decimal? usd) => usd is { } value ? "$" + value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "-";
+    /// <summary>
+    /// Money as everywhere in Konduktor (the board's <c>money</c>): cents from $1, otherwise up to four decimals (a run
+    /// often costs a fraction of a cent); "-" for none.
+    /// </summary>
+    public static string Cost(decimal? usd) => usd switch
+    {
+        null => "-",
+        { } value when value == 0 || Math.Abs(value) >= 1 => "$" + value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
+        { } value => "$" + value.ToString("0.00##", System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

@@ -80,6 +80,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionClaims>();
         services.AddSingleton<SessionReports>();
         services.AddSingleton<SessionLogs>();
+        services.AddSingleton<SessionActivity>();
         services.AddSingleton<LogChunks>();
         services.AddSingleton<LogCompactor>();
         services.AddSingleton(new LogCompactionOptions(!string.Equals(configuration[LogCompactionOptions.Setting], "off", StringComparison.OrdinalIgnoreCase)));

@@ -21,6 +21,7 @@ public static class ConfigCommands
         var model = new Option<string?>("--model") { Description = "Claude Code's model for agents (\"\" for Claude Code's default)" };
         var pullRequests = new Option<string?>("--pr") { Description = "Who opens a task's pull request: konduktor (default; when a session leaves commits), agent (Konduktor opens a draft if it did not), off" };
         pullRequests.AcceptOnlyFromAmong([.. WorkspaceRules.PullRequestModes]);
+        var withoutPullRequest = new Option<string?>("--without-pr-column") { Description = "The column a task goes to when its session left commits and no pull request can be opened (\"\": it stays, with a note saying why)" };
         var setup = new Option<string?>("--setup-script-file") { Description = "A script run in each worktree before its agent, instead of the repository's .konduktor/setup (- for stdin; \"\" to remove)" };
         var cleanup = new Option<string?>("--cleanup-script-file") { Description = "A script run in a worktree before it is removed, instead of the repository's .konduktor/cleanup (- for stdin; \"\" to remove)" };
         var autoResume = OnOff("--auto-resume", "Continue a session that stopped at the account's usage limit once the limit resets (default on)");
@@ -51,6 +52,7 @@ public static class ConfigCommands
                     GitHubToken = cli.Get(gitHubToken) == "-" ? Console.In.ReadToEnd() : cli.Get(gitHubToken),
                     AutoFixLimit = cli.Get(autoFixLimit),
                     PullRequests = cli.Get(pullRequests),
+                    WithoutPullRequest = cli.Get(withoutPullRequest),
                     SetupScript = cli.Get(setup) is "" ? "" : CommandFactory.ReadText(null, cli.Get(setup)),
                     CleanupScript = cli.Get(cleanup) is "" ? "" : CommandFactory.ReadText(null, cli.Get(cleanup)),
                     SetupTimeoutMinutes = cli.Get(setupTimeout),
@@ -62,7 +64,7 @@ public static class ConfigCommands
                 };
                 var config = await cli.Api.CallAsync(Operations.SetConfig, cli.In(), changes, ct);
                 cli.Print(config, Show);
-            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, reviews, setup, cleanup, setupTimeout, autoResume, taskBudget, dailyBudget, allowHost, disallowHost));
+            }, prompt, promptFile, reset, conflicts, ci, branch, permissionMode, model, gitHubToken, autoFixLimit, pullRequests, withoutPullRequest, reviews, setup, cleanup, setupTimeout, autoResume, taskBudget, dailyBudget, allowHost, disallowHost));
     }
 
     private static Option<string?> OnOff(string name, string description)
@@ -82,12 +84,13 @@ public static class ConfigCommands
         Output.Line($"auto-fix limit:     {c.AutoFixLimit} in a row");
         Output.Line($"GitHub token:       {(c.GitHubTokenSet ? "set" : "not set")}");
         Output.Line($"pull requests:      {c.PullRequests switch { "konduktor" => "Konduktor opens them", "agent" => "the agent opens them (Konduktor opens a draft if it did not)", _ => "nobody opens them" }}");
+        Output.Line($"without a PR:       {(c.WithoutPullRequest is { } column ? $"a task whose session left commits goes to {column}" : "a task whose session left commits stays where it is, with a note saying why")}");
         Output.Line($"permission mode:    {c.PermissionMode}");
         Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");
         Output.Line($"setup:              {(c.SetupScript is { } s ? $"the workspace's script ({s.Split('\n').Length} lines)" : "the repository's .konduktor/setup, if any")}, at most {c.SetupTimeoutMinutes} min");
         Output.Line($"cleanup:            {(c.CleanupScript is { } k ? $"the workspace's script ({k.Split('\n').Length} lines)" : "the repository's .konduktor/cleanup, if any")}");
         Output.Line($"usage limit:        {(c.AutoResume ? "a session waits for the reset, then continues by itself" : "a session waits for the reset, then for a person to resume it")}");
-        Output.Line($"budgets:            {(c.TaskBudgetUsd is { } t ? $"${t:0.00} per task" : "no task budget")}, {(c.DailyBudgetUsd is { } d ? $"${d:0.00} per day" : "no daily budget")}");
+        Output.Line($"budgets:            {(c.TaskBudgetUsd is { } t ? $"{Output.Cost(t)} per task" : "no task budget")}, {(c.DailyBudgetUsd is { } d ? $"{Output.Cost(d)} per day" : "no daily budget")}");
         Output.Line($"network:            agents reach Anthropic's API, Konduktor and the repository's remote{(c.AllowedHosts is { Count: > 0 } hosts ? $", and {string.Join(", ", hosts)}" : " only (allow more: config set --allow-host HOST[:PORT])")}");
         Output.Line("system prompt:");
         Output.Line(c.SystemPrompt);

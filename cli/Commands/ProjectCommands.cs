@@ -74,7 +74,7 @@ public static class ProjectCommands
         foreach (var phase in p.Phases)
         {
             var since = phase.ApprovedAt is { } approved ? $", approved {Output.Time(approved)}"
-                : phase.ReviewRequestedAt is { } requested ? $", up for review since {Output.Time(requested)}"
+                : phase.ReviewRequestedAt is { } requested ? $", up for review (asked {Output.Time(requested)})"
                 : phase.OpenedAt is { } opened && phase.State == PhaseState.Open ? $", opened {Output.Time(opened)}"
                 : "";
             Output.Line($"Phase {phase.Number}: {phase.Title} · {Output.Words(phase.State)} · {phase.TasksDone}/{phase.TasksTotal} done{since}");

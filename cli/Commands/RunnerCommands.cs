@@ -126,7 +126,7 @@ public static class RunnerCommands
             Output.Table(["NAME", "STATE", "CAPACITY", "SESSIONS", "LAST HEARTBEAT", "HOST", "ACCOUNT", "AGENT"], shown.Select(r => (IReadOnlyList<string>)
             [
                 r.Name,
-                !r.Online ? "offline" : !r.Ready ? "not ready" : r.AccountLimit is { IsRejected: true } limit ? $"usage limit until {Output.Time(limit.Until)}" : "online",
+                !r.Online ? "offline" : !r.Ready ? "not ready" : r.AccountLimit is { IsRejected: true } limit ? $"usage limit until {Output.Clock(limit.Until)}" : "online",
                 r.Capacity.ToString(CultureInfo.InvariantCulture),
                 r.ActiveSessions.Count == 0 ? "-" : $"{r.ActiveSessions.Count}: {string.Join(",", r.ActiveSessions.Select(ShortId.Of))}",
                 Output.Time(r.LastHeartbeatAt),

@@ -110,7 +110,7 @@ public static class TaskCommands
         if (t.LatestSession is { } latest)
         {
             Output.Line($"branch:   {t.Branch}");
-            Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}{(t.BudgetUsd is { } budget ? $" of its ${budget:0.00} budget" : "")}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
+            Output.Line($"session:  {ShortId.Of(latest.Id)} ({latest.Status}); {t.SessionCount} session(s), {Output.Cost(t.CostUsd)}{(t.BudgetUsd is { } budget ? $" of its {Output.Cost(budget)} budget" : "")}, {t.InputTokens:N0} in / {t.OutputTokens:N0} out tokens");
         }
 
         if (Output.QuotaWait(t) is { } waiting)

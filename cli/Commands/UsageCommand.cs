@@ -24,8 +24,8 @@ public static class UsageCommand
         var total = r.Days.Sum(d => d.CostUsd);
         var today = r.Days.Count > 0 ? r.Days[^1].CostUsd : 0;
         Output.Line($"Workspace {r.Workspace}, {r.From:yyyy-MM-dd} to {r.To:yyyy-MM-dd} (UTC): {Output.Cost(total)} over {r.Days.Sum(d => d.Runs)} run(s)");
-        Output.Line($"today:        {Output.Cost(today)}{(r.DailyBudgetUsd is { } daily ? $" of its ${daily:0.00} daily budget" : " (no daily budget)")}; the day resets at {Output.Clock(r.DayResetsAt)}");
-        Output.Line($"task budget:  {(r.TaskBudgetUsd is { } task ? $"${task:0.00} per task, unless a task has its own" : "none by default")}");
+        Output.Line($"today:        {Output.Cost(today)}{(r.DailyBudgetUsd is { } daily ? $" of its {Output.Cost(daily)} daily budget" : " (no daily budget)")}; the day resets at {Output.Clock(r.DayResetsAt)}");
+        Output.Line($"task budget:  {(r.TaskBudgetUsd is { } task ? $"{Output.Cost(task)} per task, unless a task has its own" : "none by default")}");
         var peak = r.Days.Count == 0 ? 0 : r.Days.Max(d => d.CostUsd);
         Output.Line("");
         Output.Table(["DAY", "COST", "RUNS", ""], r.Days.Where(d => d.Runs > 0 || d.Day == r.To).Select(d => (IReadOnlyList<string>)

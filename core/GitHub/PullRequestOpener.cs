@@ -40,15 +40,21 @@ public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService t
             return $"task {task.ShortId} has pull request #{known} already";
         }
 
-        if (workspace.Config.PullRequests == "off" || task.Branch is null || workspace.GitHubRepository is null)
+        if (task.Branch is null)
         {
-            return $"task {task.ShortId}: no pull request is opened ({(workspace.GitHubRepository is null ? "the repository is not on GitHub" : task.Branch is null ? "no branch" : "pull requests are off")})";
+            return $"task {task.ShortId}: no pull request is opened (no branch)";
         }
 
-        if (!workspace.Config.GitHubTokenSet)
+        var without = workspace.GitHubRepository is null ? "the repository is not on GitHub"
+            : workspace.Config.PullRequests == "off" ? "pull requests are off in this workspace (konduktor config set --pr konduktor)"
+            : !workspace.Config.GitHubTokenSet ? "this workspace has no GitHub token (konduktor config set --github-token -)"
+            : null;
+        if (without is not null)
         {
-            await tasks.NoteAsync(workspace.Id, taskId, $"Konduktor could not open a pull request for {task.Branch}: this workspace has no GitHub token. Set one that may open pull requests (`konduktor config set --github-token -`), or open it yourself.", ct);
-            return $"task {task.ShortId}: no GitHub token; a note was left on the task";
+            // The task never strands: the card says where the work is and why nothing more happens by itself.
+            var column = workspace.Config.WithoutPullRequest;
+            await tasks.NoteAsync(workspace.Id, taskId, $"The work is on branch {task.Branch}; no pull request is opened: {without}. Merge it yourself, then move the task to Done.", ct, column);
+            return $"task {task.ShortId}: no pull request is opened ({without}); a note was left on the task{(column is null ? "" : $" and it moved to {column}")}";
         }
 
         var pullRequest = await gitHub.FindOpenPullRequestAsync(workspace, task.Branch, ct)

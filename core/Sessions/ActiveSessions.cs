@@ -19,8 +19,25 @@ public sealed class ActiveSessions(StorageClients storage)
         row.RunnerId = session.RunnerId;
         row.Status = session.Status;
         row.StopRequested = session.StopRequestedAt is not null;
+        row.Since = session.StartedAt ?? session.ClaimedAt;
         change?.Invoke(row);
         await table.UpsertEntityAsync(row, TableUpdateMode.Replace, ct);
+    }
+
+    /// <summary>What the agent is doing now (a merge: the rest of the row is the session's to write); a session gone from the index is no failure.</summary>
+    internal async Task NoteActivityAsync(Guid sessionId, string activity, DateTimeOffset at, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.ActiveSessions);
+        try
+        {
+            await table.UpdateEntityAsync(
+                new TableEntity(ActiveSessionEntity.Partition, ShortId.Format(sessionId)) { [nameof(ActiveSessionEntity.Activity)] = activity, [nameof(ActiveSessionEntity.ActivityAt)] = at },
+                ETag.All, TableUpdateMode.Merge, ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // The session ended meanwhile: its card shows how.
+        }
     }
 
     internal async Task RemoveAsync(Guid sessionId, CancellationToken ct)
@@ -36,6 +53,13 @@ public sealed class ActiveSessions(StorageClients storage)
         }
     }
 
+    /// <summary>The workspace's sessions that are not over: when each started and what its agent is doing, by session.</summary>
+    public async Task<IReadOnlyDictionary<Guid, ActiveSessionView>> OfWorkspaceAsync(Guid workspaceId, CancellationToken ct)
+    {
+        var rows = await ListAsync(TableClient.CreateQueryFilter($"WorkspaceId eq {ShortId.Format(workspaceId)}"), ct);
+        return rows.ToDictionary(r => Guid.Parse(r.RowKey), r => new ActiveSessionView(r.Since, r.Activity, r.ActivityAt));
+    }
+
     internal async Task<List<ActiveSessionEntity>> ListAsync(string? extraFilter, CancellationToken ct)
     {
         var table = await storage.Table(TableNames.ActiveSessions);
@@ -49,6 +73,9 @@ public sealed class ActiveSessions(StorageClients storage)
         return rows;
     }
 }
+
+/// <summary>A session not over yet, as a card shows it: since when, and what its agent is doing.</summary>
+public sealed record ActiveSessionView(DateTimeOffset? Since, string? Activity, DateTimeOffset? ActivityAt);
 
 internal sealed class ActiveSessionEntity : ITableEntity
 {
@@ -74,4 +101,12 @@ internal sealed class ActiveSessionEntity : ITableEntity
     public DateTimeOffset EnqueuedAt { get; set; }
 
     public int EnqueueCount { get; set; } = 1;
+
+    /// <summary>When the agent started (or its runner claimed it): the card's elapsed time.</summary>
+    public DateTimeOffset? Since { get; set; }
+
+    /// <summary>The agent's latest activity in one line (the tool it is using, or its last words), and when.</summary>
+    public string? Activity { get; set; }
+
+    public DateTimeOffset? ActivityAt { get; set; }
 }

@@ -107,6 +107,28 @@ public static class LogEntries
 {
     public static LogEntryPage Of(LogPage page) => new([.. page.Events.SelectMany(Of)], page.Next, page.Status, page.Complete);
 
+    /// <summary>
+    /// What the agent is doing, in one line, as the last of these events shows it: the tool it called and the gist of
+    /// the call, or the first line of its last words; null when they show nothing new (results, notes, system events).
+    /// </summary>
+    public static string? Activity(IEnumerable<LogEvent> events)
+    {
+        const int max = 140;
+        var line = events.Where(e => e.Stream == "stdout").SelectMany(Of).Select(entry => entry switch
+        {
+            { Kind: LogEntryKind.ToolUse } => $"{entry.Tool}: {entry.Gist}",
+            { Kind: LogEntryKind.Text, Role: "assistant", Text: { } text } when !string.IsNullOrWhiteSpace(text) => text.Trim(),
+            _ => null,
+        }).LastOrDefault(l => l is not null);
+        if (line is null)
+        {
+            return null;
+        }
+
+        line = line.ReplaceLineEndings(" ").Trim();
+        return line.Length > max ? line[..(max - 1)] + "…" : line;
+    }
+
     public static IEnumerable<LogEntry> Of(LogEvent logEvent)
     {
         var (seq, time) = (logEvent.Seq, logEvent.Time);

@@ -26,7 +26,7 @@ public sealed record LogAppended(int Written);
 /// the <see cref="LogCompactor"/> moves them into compressed chunks (<see cref="LogChunks"/>) within seconds. Readers see
 /// one sequence across chunks and rows.
 /// </summary>
-public sealed class SessionLogs(SessionStore sessions, StorageClients storage, TextStore texts, SessionSignals signals, LogChunks chunks, LogCompactor compactor)
+public sealed class SessionLogs(SessionStore sessions, StorageClients storage, TextStore texts, SessionSignals signals, LogChunks chunks, LogCompactor compactor, SessionActivity activity)
 {
     public const int MaxEventsPerAppend = 5000;
     public const int MaxReadLimit = 5000;
@@ -91,6 +91,7 @@ public sealed class SessionLogs(SessionStore sessions, StorageClients storage, T
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (batch, token) =>
             await table.SubmitTransactionAsync(batch, token));
         signals.Pulse(sessionId);
+        activity.Note(workspaceId, sessionId, events);
         return new LogAppended(events.Count);
     }
 

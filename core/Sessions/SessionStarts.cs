@@ -272,6 +272,7 @@ public sealed class SessionStarts(
         entity.Branch ??= session.Branch;
         entity.ActiveSessionId = entity.LatestSessionId = session.RowKey;
         entity.LatestSessionStatus = SessionStore.StatusName(SessionStatus.Queued);
+        entity.LatestSessionError = null;
         entity.SessionCount++;
         entity.AutoFixStreak = fix ? entity.AutoFixStreak + 1 : 0;
         entity.Note = fix ? entity.Note : null;

@@ -130,6 +130,7 @@ public sealed class SessionStore(WorkspaceService workspaces, TaskService tasks,
             if (task.LatestSessionId == session.RowKey)
             {
                 task.LatestSessionStatus = StatusName(session.StatusValue);
+                task.LatestSessionError = session.Error;
             }
 
             change(task);

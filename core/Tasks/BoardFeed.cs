@@ -62,7 +62,8 @@ public sealed class BoardFeed(WorkspaceService workspaces, StorageClients storag
         }
     }
 
-    private void Pulse(Guid workspaceId)
+    /// <summary>Wakes this host's open boards of the workspace without noting a change for other hosts (a running card's activity line).</summary>
+    internal void Pulse(Guid workspaceId)
     {
         TaskCompletionSource changed;
         lock (_gate)

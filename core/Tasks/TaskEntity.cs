@@ -13,7 +13,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "CreatedBy", "UpdatedAt", "StatusChangedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens", "QuotaResetsAt", "ResumesAt", "BudgetUsd"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "LatestSessionError", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens", "QuotaResetsAt", "ResumesAt", "BudgetUsd"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -55,6 +55,9 @@ internal sealed class TaskEntity : ITableEntity
     public string? LatestSessionId { get; set; }
 
     public string? LatestSessionStatus { get; set; }
+
+    /// <summary>Why the latest session failed, when it did: the card says so.</summary>
+    public string? LatestSessionError { get; set; }
 
     public int SessionCount { get; set; }
 
@@ -138,7 +141,7 @@ internal sealed class TaskEntity : ITableEntity
         StatusChangedAt = StatusChangedAt,
         Version = ETag.ToString(),
         Branch = Branch,
-        LatestSession = LatestSessionId is null ? null : new SessionSummary(Guid.Parse(LatestSessionId), LatestSessionStatus ?? "", ActiveSessionId is not null),
+        LatestSession = LatestSessionId is null ? null : new SessionSummary(Guid.Parse(LatestSessionId), LatestSessionStatus ?? "", ActiveSessionId is not null, LatestSessionError),
         SessionCount = SessionCount,
         ClaudeSessionId = ClaudeSessionId,
         PullRequestNumber = PullRequestNumber,

@@ -89,7 +89,11 @@ public sealed record TaskItem
 
 /// <param name="Status">queued, running, succeeded, … (the session's status, camel case).</param>
 /// <param name="Active">Whether it is still queued, claimed or running.</param>
-public sealed record SessionSummary(Guid Id, string Status, bool Active);
+/// <param name="Error">Why it failed (or was stopped, or lost), when it did.</param>
+/// <param name="Since">On the board, while it is active: when its agent started (or its runner took it).</param>
+/// <param name="Activity">On the board, while it is active: what its agent is doing, in one line (the tool it uses, or its last words).</param>
+/// <param name="ActivityAt">When <paramref name="Activity"/> was seen.</param>
+public sealed record SessionSummary(Guid Id, string Status, bool Active, string? Error = null, DateTimeOffset? Since = null, string? Activity = null, DateTimeOffset? ActivityAt = null);
 
 /// <summary>What a person or an agent gives to create a task.</summary>
 public sealed record NewTask

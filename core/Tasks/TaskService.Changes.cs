@@ -193,14 +193,19 @@ public sealed partial class TaskService
     }
 
     /// <summary>
-    /// A task's pull request changed on GitHub: record it and move the task — unless a person (or anything else)
-    /// moved the task after the event happened, in which case the later move wins.
+    /// Leaves Konduktor's note on a task (shown on its card and by `tasks show`), e.g. why no pull request was opened,
+    /// and moves it to <paramref name="column"/> when one is given and it is not there yet.
     /// </summary>
-    /// <summary>Leaves Konduktor's note on a task (shown on the board and by `tasks show`), e.g. why it could not open its PR.</summary>
-    internal Task<Result<TaskEntity>> NoteAsync(Guid workspaceId, Guid taskId, string note, CancellationToken ct) =>
+    internal Task<Result<TaskEntity>> NoteAsync(Guid workspaceId, Guid taskId, string note, CancellationToken ct, string? column = null) =>
         ChangeAsync(workspaceId, taskId, task =>
         {
             task.Note = note;
+            if (column is not null && column != task.Status)
+            {
+                var now = clock.GetUtcNow();
+                (task.Status, task.Rank, task.StatusChangedAt) = (column, RankAt(now), now);
+            }
+
             return Task.FromResult<Result<TaskEdit>>(TaskEdit.Save);
         }, ct);
 

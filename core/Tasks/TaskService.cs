@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Tasks;
 
-public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, Quota.AccountLimits accountLimits, BoardFeed feed, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, Quota.AccountLimits accountLimits, BoardFeed feed, Sessions.ActiveSessions activeSessions, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
 {
     public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
     {
@@ -131,9 +131,15 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
 
         // The cursor first: a change made while the board is read wakes the board's feed after it, never before.
         var cursor = feed.CursorOf(workspace.Id);
-        var blocked = await projects.BlockedPhasesAsync(workspace, ct);
-        var byColumn = (await QueryPartitionAsync(workspace, null, null, ct))
+        var readBlocked = projects.BlockedPhasesAsync(workspace, ct);
+        var readActive = activeSessions.OfWorkspaceAsync(workspace.Id, ct);
+        var tasks = await QueryPartitionAsync(workspace, null, null, ct);
+        var (blocked, active) = (await readBlocked, await readActive);
+        var byColumn = tasks
             .Select(t => t.PhaseId is { } phase && blocked.TryGetValue(phase, out var reason) ? t with { Blocked = reason } : t)
+            .Select(t => t.LatestSession is { Active: true } session && active.TryGetValue(session.Id, out var now)
+                ? t with { LatestSession = session with { Since = now.Since, Activity = now.Activity, ActivityAt = now.ActivityAt } }
+                : t)
             .ToLookup(t => t.Status, StringComparer.OrdinalIgnoreCase);
         var columns = workspace.Columns
             .Select(column => new BoardColumn(column, byColumn[column].OrderBy(t => t.Rank).ToList()))

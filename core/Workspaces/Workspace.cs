@@ -76,4 +76,10 @@ public sealed record WorkspaceConfig
 
     /// <summary>Hosts (<c>host:port</c>) its agents may reach besides Anthropic's API, Konduktor and the repository's remote.</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Where a task goes when its session left commits and no pull request can be opened (not on GitHub, no token,
+    /// pull requests off); null: it stays where it is, with a note on its card saying why.
+    /// </summary>
+    public string? WithoutPullRequest { get; init; }
 }

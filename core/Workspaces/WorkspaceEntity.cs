@@ -58,6 +58,8 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public string? PullRequests { get; set; }
 
+    public string? WithoutPullRequest { get; set; }
+
     public string? SetupScript { get; set; }
 
     public string? CleanupScript { get; set; }
@@ -102,6 +104,7 @@ internal sealed class WorkspaceEntity : ITableEntity
             GitHubTokenSet = GitHubToken is not null,
             AutoFixLimit = AutoFixLimit ?? WorkspaceRules.DefaultAutoFixLimit,
             PullRequests = PullRequests ?? WorkspaceRules.DefaultPullRequestMode,
+            WithoutPullRequest = WithoutPullRequest,
             SetupScript = SetupScript,
             CleanupScript = CleanupScript,
             SetupTimeoutMinutes = SetupTimeoutMinutes ?? WorkspaceRules.DefaultSetupTimeoutMinutes,

@@ -47,6 +47,9 @@ public sealed record ConfigChanges
     /// <summary>Who opens a task's pull request: konduktor, agent or off.</summary>
     public string? PullRequests { get; init; }
 
+    /// <summary>The column a task goes to when its session left commits and no pull request can be opened; "" leaves it where it is.</summary>
+    public string? WithoutPullRequest { get; init; }
+
     /// <summary>Automatic fix sessions in a row per task before Konduktor stops and leaves a note (default 3).</summary>
     public int? AutoFixLimit { get; init; }
 
@@ -190,6 +193,12 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return failure;
             }
 
+            string? withoutPullRequest = null;
+            if (changes.WithoutPullRequest is { Length: > 0 } column && (withoutPullRequest = current.FindColumn(column)) is null)
+            {
+                return new Invalid($"'{column}' is not a column of {current.Name}: use one of {string.Join(", ", current.Columns)} (or \"\" to leave the task where it is)", "withoutPullRequest");
+            }
+
             if (changes.AutoFixLimit is < 0 or > 50)
             {
                 return new Invalid("the auto-fix limit must be between 0 and 50", "autoFixLimit");
@@ -231,6 +240,7 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             entity.PermissionMode = permissionMode;
             entity.Model = model.Length == 0 ? null : model;
             entity.PullRequests = pullRequests;
+            entity.WithoutPullRequest = changes.WithoutPullRequest is null ? entity.WithoutPullRequest : withoutPullRequest;
             entity.SetupScript = changes.SetupScript is null ? entity.SetupScript : setup;
             entity.CleanupScript = changes.CleanupScript is null ? entity.CleanupScript : cleanup;
             entity.SetupTimeoutMinutes = changes.SetupTimeoutMinutes ?? entity.SetupTimeoutMinutes;

@@ -3,11 +3,13 @@ import { moveItem, rankBetween } from "./lib/ranks";
 import { href, parseRoute } from "./lib/router";
 import { entraConfigFrom } from "./api/auth";
 import { Transcript, type Entry } from "./log/transcript";
-import { place } from "./pages/BoardPage";
+import { neighbour, place } from "./pages/BoardPage";
+import { rank } from "./components/CommandBar";
 import { clock, quotaWait, spendSummary } from "./lib/quota";
 import { languageOf, reviewMessage } from "./changes/review";
 import { changedFields, changedMeanwhile } from "./lib/edits";
 import { matches, shortcuts } from "./lib/shortcuts";
+import { ago, elapsed, money } from "./lib/format";
 import type { Board, LogEntry, SessionOutcome, TaskItem } from "./api/client";
 
 
@@ -213,5 +215,44 @@ describe("shortcuts", () => {
     expect(matches(key("r"), shortcuts.run, false)).toBe(false);
     expect(matches(key("?", { shiftKey: true }), shortcuts.help, false)).toBe(true);
     expect(matches(key("Enter", { ctrlKey: true, shiftKey: true }), shortcuts.createAndRun, false)).toBe(true);
+  });
+});
+
+describe("one voice with the CLI (the same cases as OneVoiceTests.cs)", () => {
+  const now = new Date("2026-12-07T14:00:00Z");
+  const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+  it("says a moment relative to now", () => {
+    const cases: [number, string][] = [[-20, "just now"], [-59, "just now"], [-60, "1 min ago"], [-270, "4 min ago"], [-3 * 3600, "3 h ago"],
+      [-30 * 3600, "yesterday"], [-5 * 86400, "5 days ago"], [-40 * 86400, "2026-10-28"], [12 * 60, "in 12 min"], [2 * 3600 + 5, "in 2 h"]];
+    for (const [seconds, said] of cases) expect(ago(at(seconds), now)).toBe(said);
+  });
+  it("says money in cents from a dollar and up to four decimals below", () => {
+    const cases: [number | undefined, string][] = [[undefined, "-"], [0, "$0.00"], [0.0016, "$0.0016"], [0.5, "$0.50"], [0.12345, "$0.1235"], [1, "$1.00"], [12.404, "$12.40"]];
+    for (const [usd, said] of cases) expect(money(usd)).toBe(said);
+  });
+  it("says how long something has run", () => {
+    expect(elapsed(at(-42), now)).toBe("42 s");
+    expect(elapsed(at(-245), now)).toBe("4 min 05 s");
+    expect(elapsed(at(-3780), now)).toBe("1 h 03 min");
+  });
+});
+
+describe("finding and moving between tasks", () => {
+  it("ranks a task whose title is exactly what was typed above creating one, and creating above other matches", () => {
+    const exact = rank("3f2a9c1b Fix the login", "fix the login ", ["fix the login"]);
+    const create = rank("create task fix the login", "fix the login", undefined);
+    const partial = rank("77aa00bb Fix the login page styles", "fix the login", ["fix the login page styles"]);
+    expect(exact).toBeGreaterThan(create);
+    expect(create).toBeGreaterThan(partial);
+    expect(rank("go docs", "zzzz", undefined)).toBe(0);
+  });
+  it("moves the focus within a column, across columns to the nearest place, and starts at the first card", () => {
+    const columns = [{ tasks: [{ id: "a" }, { id: "b" }] }, { tasks: [] }, { tasks: [{ id: "c" }] }];
+    expect(neighbour(columns, undefined, [0, 1])).toBe("a");
+    expect(neighbour(columns, "a", [0, 1])).toBe("b");
+    expect(neighbour(columns, "b", [0, 1])).toBe("b");
+    expect(neighbour(columns, "b", [1, 0])).toBe("c");
+    expect(neighbour(columns, "c", [-1, 0])).toBe("a");
+    expect(neighbour(columns, "c", [1, 0])).toBe("c");
   });
 });

@@ -50,6 +50,15 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A signed-in page on the workspace's board, its columns drawn.</summary>
+    public async Task<IPage> OpenBoardAsync(string workspace)
+    {
+        var page = await SignedInPageAsync();
+        await page.GotoAsync($"{Up.Url}/#/w/{workspace}");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("section.column")).ToHaveCountAsync(6);
+        return page;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Browser.DisposeAsync();

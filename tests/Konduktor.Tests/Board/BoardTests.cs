@@ -44,7 +44,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     public async Task Ctrl_k_creates_a_task_and_create_and_run_shows_its_live_logs_and_result()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
 
         await page.Keyboard.PressAsync("Control+k");
         await page.Keyboard.TypeAsync("Write the release notes");
@@ -65,29 +65,11 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     [Fact]
-    public async Task The_play_button_on_hover_and_ctrl_r_on_a_selected_card_each_run_the_task()
-    {
-        var (workspace, _) = await _driver.CreateWorkspaceAsync();
-        var task = await _driver.CreateTaskAsync(workspace, "Run me twice", StandInAgent.Script(new { say = "ran" }));
-        var page = await OpenBoardAsync(workspace);
-        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
-
-        await card.HoverAsync();
-        await card.GetByRole(AriaRole.Button, new() { Name = "Run Run me twice" }).ClickAsync();
-        await Expect(card.Locator(".session")).ToHaveTextAsync("succeeded", new() { Timeout = 30_000 });
-        await card.FocusAsync();
-        await page.Keyboard.PressAsync("Control+r");
-
-        await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, task.Id)).SessionCount == 2 ? "" : null, "the second run");
-        Assert.Contains(workspace, page.Url, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task A_card_dragged_to_another_column_stays_there_after_a_reload()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         var task = await _driver.CreateTaskAsync(workspace, "Drag me", "plain");
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         var card = page.Locator($"li.card[data-task='{task.ShortId}']");
         var target = page.Locator("section.column[data-column='Done'] ol");
 
@@ -132,7 +114,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         var task = await _driver.CreateTaskAsync(workspace, "Refused push", StandInAgent.Script(new { say = "pushing" }, new { deny = "Bash", command = "git push origin HEAD" }));
         var session = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
         Assert.Equal(SessionStatus.NeedsAttention, session.Status);
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
 
         var card = page.Locator($"li.card[data-task='{task.ShortId}']");
         await Expect(card.Locator(".session")).ToHaveTextAsync("needs attention");
@@ -155,7 +137,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         var number = (await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { PullRequestNumber: not null } t ? t : null, "the pull request")).PullRequestNumber!.Value;
         host.GitHub.Review(number, "CHANGES_REQUESTED", "Not yet.");
         await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { ReviewState: "changes_requested", ChecksState: "failing" } t ? t : null, "the reconciler to read checks and review");
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
 
         var card = page.Locator($"li.card[data-task='{task.ShortId}']");
         await Expect(card.GetByTestId("checks")).ToHaveTextAsync("✗ checks");
@@ -192,7 +174,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     public async Task Changes_made_elsewhere_appear_on_the_open_board_without_a_reload()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
 
         var created = await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Made in the terminal", "--status", "Ideas");
 
@@ -222,7 +204,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
             await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", title);
         }
 
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         var column = page.Locator("section.column[data-column='To do'] li.card");
         await Expect(column).ToHaveCountAsync(3);
         await DragAsync(page, column.Nth(2), column.Nth(0), above: true);
@@ -239,7 +221,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         var task = await _driver.CreateTaskAsync(workspace, "Deleted behind your back", "plain");
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         var card = page.Locator($"li.card[data-task='{task.ShortId}']");
         await Expect(card).ToBeVisibleAsync();
 
@@ -283,7 +265,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         await _driver.CreateTaskAsync(workspace, "Readable on a phone, even with a long title that has to wrap", "plain");
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         await page.SetViewportSizeAsync(390, 844);
 
         var overflow = await page.EvaluateAsync<bool>("document.documentElement.scrollWidth > window.innerWidth + 1");
@@ -309,12 +291,12 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(later.Locator("button.play")).ToBeDisabledAsync();
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
 
-        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("awaiting review since", new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("awaiting review · just now", new() { Timeout = 15_000 });
         await Expect(page.GetByTestId("blocking")).ToContainTextAsync("awaits review");
         await page.GetByLabel("Note for phase 1").FillAsync("Model looks right");
         await page.GetByRole(AriaRole.Button, new() { Name = "Approve phase" }).ClickAsync();
 
-        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("approved since");
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("approved · just now");
         await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("— “Model looks right”");
         await Expect(page.GetByTestId("phase-2-state")).ToContainTextAsync("open since", new() { Timeout = 15_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project.png") });
@@ -418,7 +400,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         var warning = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, warned)).Id);
         Assert.Equal(SessionStatus.Succeeded, warning.Status);
 
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         var card = page.Locator($"li.card[data-task='{limited.ShortId}']");
 
         await Expect(card.Locator(".session")).ToHaveTextAsync("waiting for quota");
@@ -437,7 +419,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
             new { write = "src/app.py", content = "def main():\n    print('hello')\n    return 0\n" }, new { commit = "Add the app" }));
         var first = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
         Assert.Equal(SessionStatus.Succeeded, first.Status);
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         await page.Locator($"li.card[data-task='{task.ShortId}']").GetByRole(AriaRole.Button, new() { Name = "Open Write the app" }).ClickAsync();
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Changes" }).ClickAsync();
@@ -468,7 +450,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         var task = await _driver.CreateTaskAsync(workspace, "Conflicted", "plain");
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         await page.Locator($"li.card[data-task='{task.ShortId}']").GetByRole(AriaRole.Button, new() { Name = "Open Conflicted" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
@@ -492,7 +474,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         var hovered = await _driver.CreateTaskAsync(workspace, "Only hovered", StandInAgent.Script(new { say = "ran" }));
         var focused = await _driver.CreateTaskAsync(workspace, "Focused", StandInAgent.Script(new { say = "ran" }));
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
 
         await page.Locator($"li.card[data-task='{hovered.ShortId}']").HoverAsync();
         await page.Keyboard.PressAsync("Control+r"); // nothing is chosen: the browser may reload the page, as the person wanted
@@ -505,8 +487,9 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         Assert.Equal(0, (await _driver.GetTaskAsync(workspace, hovered.Id)).SessionCount);
         await page.Keyboard.PressAsync("?");
         var help = page.GetByRole(AriaRole.Dialog, new() { Name = "Keyboard shortcuts" });
-        await Expect(help).ToContainTextAsync("Run the focused task");
-        await Expect(help.Locator("tr")).ToHaveCountAsync(7);
+        await Expect(help).ToContainTextAsync("Run the task highlighted in the command bar, the focused card's");
+        await Expect(help).ToContainTextAsync("Focus the next card in the column");
+        await Expect(help.Locator("tr")).ToHaveCountAsync(9);
     }
 
     [Fact]
@@ -514,7 +497,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         var task = await _driver.CreateTaskAsync(workspace, "Changed elsewhere", "plain");
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         var boardReads = 0;
         page.Request += (_, request) => boardReads += request.Url.EndsWith($"/api/workspaces/{workspace}/board", StringComparison.Ordinal) ? 1 : 0;
 
@@ -522,56 +505,6 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
 
         await Expect(page.Locator($"section.column[data-column='Done'] li.card[data-task='{task.ShortId}']")).ToBeVisibleAsync();
         Assert.Equal(1, boardReads);
-    }
-
-    [Fact]
-    public async Task The_board_and_an_open_task_have_no_serious_accessibility_violations()
-    {
-        var (workspace, _) = await _driver.CreateWorkspaceAsync();
-        var task = await _driver.CreateTaskAsync(workspace, "Checked for accessibility", StandInAgent.Script(new { write = "a.txt", content = "a\n" }, new { commit = "Add a" }));
-        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
-        var page = await OpenBoardAsync(workspace);
-        var violations = new List<string>();
-        async Task ScanAsync(string where)
-        {
-            var result = await page.RunAxe();
-            Assert.True(result.Passes.Length > 10, $"{where}: axe checked almost nothing ({result.Passes.Length} rules passed)");
-            violations.AddRange(result.Violations.Where(v => v.Impact is "serious" or "critical")
-                .Select(v => $"{where}: {v.Id} ({v.Impact}) {v.Help}: {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}"));
-        }
-
-        await ScanAsync("board");
-        await page.Locator($"li.card[data-task='{task.ShortId}']").GetByRole(AriaRole.Button, new() { Name = "Open Checked for accessibility" }).ClickAsync();
-        await Expect(page.GetByTestId("log-result")).ToBeVisibleAsync();
-        await ScanAsync("task, log");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Changes" }).ClickAsync();
-        await Expect(page.GetByTestId("changes")).ToContainTextAsync("a.txt");
-        await ScanAsync("task, changes");
-        await page.Keyboard.PressAsync("Escape");
-        await page.Keyboard.PressAsync("?");
-        await ScanAsync("shortcuts");
-        await page.Keyboard.PressAsync("Escape");
-
-        // Every other page, each with something on it.
-        var project = JsonSerializer.Deserialize<Konduktor.Core.Projects.Project>(
-            (await host.Up.CliAsync("-w", workspace, "--json", "projects", "create", "--title", "Audit", "--phase", "Look")).Output, SessionsHost.Json)!;
-        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Look around", "--project", project.ShortId, "--phase", "1")).ExitCode);
-        Assert.Equal(0, (await host.Up.CliWithInputAsync("# Notes\n\nA **doc**.\n", "-w", workspace, "docs", "create", "--title", "Notes", "--file", "-")).ExitCode);
-        Assert.Equal(0, (await host.Up.CliWithInputAsync("Look around.", "-w", workspace, "agents", "create", "--name", "scout", "--prompt-file", "-", "--every", "1d")).ExitCode);
-        (string Route, string Shows)[] pages =
-        [
-            ("", "workspaces"), ($"w/{workspace}/projects", "Audit"), ($"w/{workspace}/projects/{project.ShortId}", "Look around"),
-            ($"w/{workspace}/questions", "Questions"), ($"w/{workspace}/docs", "Notes"), ($"w/{workspace}/docs/notes", "doc"),
-            ($"w/{workspace}/agents", "scout"), ($"w/{workspace}/agents/scout", "scout"), ($"w/{workspace}/config", "Config"),
-        ];
-        foreach (var (route, shows) in pages)
-        {
-            await page.GotoAsync($"{host.Up.Url}/#/{route}");
-            await Expect(page.Locator("main")).ToContainTextAsync(shows, new() { IgnoreCase = true });
-            await ScanAsync($"#/{route}");
-        }
-
-        Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 
     [Fact]
@@ -615,7 +548,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
             (await http.PostAsJsonAsync($"api/workspaces/{workspace}/tasks", new NewTask { Title = $"Card {i:000}", Status = "Ideas" }, SessionsHost.Json, ct)).EnsureSuccessStatusCode());
         var board = (await http.GetFromJsonAsync<Konduktor.Core.Tasks.Board>($"api/workspaces/{workspace}/board", SessionsHost.Json))!;
         var last = board.Columns.Single(c => c.Name == "Ideas").Tasks[^1];
-        var page = await OpenBoardAsync(workspace);
+        var page = await host.OpenBoardAsync(workspace);
         var ideas = page.Locator("section.column[data-column='Ideas']");
 
         await Expect(ideas.Locator(".count")).ToHaveTextAsync("300");
@@ -662,12 +595,4 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
 
     private static async Task<int> EventCountAsync(IPage page) =>
         int.Parse(await page.GetByTestId("log-count").InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture);
-
-    private async Task<IPage> OpenBoardAsync(string workspace)
-    {
-        var page = await host.SignedInPageAsync();
-        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");
-        await Expect(page.Locator("section.column")).ToHaveCountAsync(6);
-        return page;
-    }
 }

@@ -75,6 +75,33 @@ public sealed class PullRequestTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(null, "In progress")]
+    [InlineData("Done", "Done")]
+    public async Task A_task_on_a_repository_not_on_github_never_strands_its_card_says_where_the_work_is_and_it_goes_where_the_workspace_chose(string? chosen, string column)
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        if (chosen is not null)
+        {
+            var set = await _up.CliAsync("-w", workspace, "config", "set", "--without-pr-column", chosen.ToLowerInvariant());
+            Assert.True(set.ExitCode == 0, set.ToString());
+            Assert.Contains($"goes to {chosen}", set.Output, StringComparison.Ordinal);
+        }
+
+        var refused = await _up.CliAsync("-w", workspace, "config", "set", "--without-pr-column", "Shipped");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("'Shipped' is not a column", refused.Error, StringComparison.Ordinal);
+        var task = await _driver.CreateTaskAsync(workspace, "Local work", StandInAgent.Script(new { write = "a.txt", content = "a\n" }, new { commit = "A" }));
+
+        var ended = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var noted = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { Note: not null } t ? t : null, "the note about the pull request");
+
+        Assert.Equal($"The work is on branch {ended.Branch}; no pull request is opened: the repository is not on GitHub. Merge it yourself, then move the task to Done.", noted.Note);
+        Assert.Equal(column, noted.Status);
+        var shown = await _up.CliAsync("-w", workspace, "tasks", "show", task.ShortId);
+        Assert.Contains("the repository is not on GitHub", shown.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(true, "Done")]
     [InlineData(false, "Closed")]
     public async Task With_no_webhook_at_all_the_reconciler_follows_the_pull_request_its_checks_and_reviews_to_its_end(bool merged, string column)

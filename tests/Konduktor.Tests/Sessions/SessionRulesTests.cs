@@ -137,7 +137,7 @@ public sealed class SessionRulesTests(AzuriteFixture azurite)
         Assert.IsType<Unauthorized>((await core.Authenticator.AuthenticateAsync("Bearer " + job.Token, Ct)).Failure);
         Assert.IsType<Conflict>((await core.Reports.ReportAsync(owner, workspace.Id, session.Id, new SessionReport { Status = SessionStatus.Succeeded }, Ct)).Failure);
         var after = (await core.Tasks.GetAsync(core.Person, workspace.Name, task.ShortId, Ct)).Value!;
-        Assert.Equal(new SessionSummary(session.Id, "failed", false), after.LatestSession);
+        Assert.Equal(new SessionSummary(session.Id, "failed", false, "gave up"), after.LatestSession);
     }
 
     [Fact]

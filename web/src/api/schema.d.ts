@@ -1293,6 +1293,7 @@ export interface components {
             model?: string | null;
             gitHubToken?: string | null;
             pullRequests?: string | null;
+            withoutPullRequest?: string | null;
             autoFixLimit?: number | null;
             setupScript?: string | null;
             cleanupScript?: string | null;
@@ -1333,6 +1334,8 @@ export interface components {
             dailyBudgetUsd?: number;
             /** @default null */
             allowedHosts?: string[];
+            /** @default null */
+            withoutPullRequest?: string;
         };
         Doc: {
             /** Format: uuid */
@@ -1888,6 +1891,20 @@ export interface components {
             id: string;
             status: string;
             active: boolean;
+            /** @default null */
+            error?: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            since?: string;
+            /** @default null */
+            activity?: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            activityAt?: string;
         };
         StatusView: {
             status: string;
@@ -2043,6 +2060,7 @@ export interface components {
             taskBudgetUsd?: number;
             dailyBudgetUsd?: number;
             allowedHosts: string[];
+            withoutPullRequest?: string;
         };
         WorktreeTask: {
             /** Format: uuid */

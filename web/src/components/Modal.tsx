@@ -24,6 +24,16 @@ export function Modal({ title, onClose, children, actions, onKeyDown, wide }: {
     if (!dialog.current?.contains(document.activeElement)) dialog.current?.focus();
     return () => previous?.focus?.();
   }, []);
+  // Escape closes the topmost dialog even when the focus fell out of it (a button it pressed was replaced, e.g. Run → Stop).
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== "Escape" || !dialog.current || dialog.current.contains(document.activeElement)) return;
+      const open = document.querySelectorAll('[role="dialog"]');
+      if (open[open.length - 1] === dialog.current) onClose();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
   return (
     <div className="backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
       <div

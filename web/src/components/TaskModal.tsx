@@ -10,6 +10,7 @@ import { toast } from "./Toasts";
 import { PullRequestState } from "./PullRequestState";
 import { quotaWait } from "../lib/quota";
 import { SayBox } from "./SayBox";
+import { absolute, elapsed, money, useNow } from "../lib/format";
 
 // The diff viewer and its highlighter load when the Changes tab is first opened, not with the board.
 const ChangesView = lazy(() => import("../changes/ChangesView"));
@@ -127,13 +128,13 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
               <button type="submit" disabled={act.isPending || t.sessionCount === 0}>Resume</button>
             </form>
           )}
-          <h3>Sessions <span className="muted">{t.sessionCount} · ${t.costUsd.toFixed(4)} · {t.inputTokens} in / {t.outputTokens} out tokens</span></h3>
+          <h3>Sessions <span className="muted">{t.sessionCount} · {money(t.costUsd)} · {t.inputTokens} in / {t.outputTokens} out tokens</span></h3>
           <ul className="sessions">
             {sessions.data?.map((s) => (
               <li key={s.id}>
                 <button className={s.id === shown ? "" : "quiet"} onClick={() => setSelected(s.id)} data-session={s.shortId}>
                   <code>{s.shortId}</code> {s.kind} <span className={`session ${s.status}`}>{s.status.replace("-", " ")}</span> <Duration session={s} />
-                  {s.outcome?.costUsd !== undefined ? ` · $${s.outcome.costUsd.toFixed(4)}` : ""}
+                  {s.outcome?.costUsd !== undefined ? ` · ${money(s.outcome.costUsd)}` : ""}
                   {s.outcome ? ` · ${s.outcome.inputTokens}/${s.outcome.outputTokens} tokens` : ""}
                 </button>
                 {s.id === shown && s.error && <p role={s.status === "needs-attention" ? "note" : "alert"} className={s.status === "needs-attention" ? "attention" : "error"}>{s.error}</p>}
@@ -158,14 +159,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
 
 /** How long the session ran, or has run so far (counting by the second while it runs). */
 function Duration({ session }: { session: Session }) {
-  const running = !session.endedAt && !!session.startedAt;
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [running]);
+  const now = useNow(!session.endedAt);
   if (!session.startedAt) return null;
-  const end = session.endedAt ? Date.parse(session.endedAt) : now;
-  return <>· {Math.max(0, (end - Date.parse(session.startedAt)) / 1000).toFixed(running ? 0 : 1)} s</>;
+  return <>· <span title={absolute(session.startedAt)}>{elapsed(session.startedAt, session.endedAt ? new Date(session.endedAt) : now)}</span></>;
 }

@@ -6,10 +6,12 @@ export interface Shortcut { id: string; keys: string; what: string }
 
 export const shortcuts = {
   commandBar: { id: "commandBar", keys: "Mod+K", what: "Open the command bar: create a task, find one, go somewhere" },
-  run: { id: "run", keys: "Mod+R", what: "Run the focused task, or the open one (a hovered card is not chosen: Mod+R elsewhere reloads the page)" },
+  run: { id: "run", keys: "Mod+R", what: "Run the task highlighted in the command bar, the focused card's, or the open one (a hovered card is not chosen: Mod+R elsewhere reloads the page)" },
   create: { id: "create", keys: "Mod+Enter", what: "Create the task (in the new-task dialog)" },
   createAndRun: { id: "createAndRun", keys: "Mod+Shift+Enter", what: "Create the task and run it (in the new-task dialog)" },
-  open: { id: "open", keys: "Enter", what: "Open the focused card" },
+  open: { id: "open", keys: "Enter", what: "Open the focused card (a click opens a card too)" },
+  next: { id: "next", keys: "J", what: "Focus the next card in the column (or ↓); K (or ↑) the one before" },
+  across: { id: "across", keys: "L", what: "Focus the card beside it in the next column (or →); H (or ←) the column before" },
   help: { id: "help", keys: "?", what: "Show these shortcuts" },
   close: { id: "close", keys: "Escape", what: "Close a dialog" },
 } satisfies Record<string, Shortcut>;

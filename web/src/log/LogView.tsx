@@ -3,6 +3,8 @@ import Markdown from "react-markdown";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { api, ApiError, type LogEvent, type SessionStatus } from "../api/client";
 import { Transcript, type Entry } from "./transcript";
+import { Time } from "../components/Time";
+import { money } from "../lib/format";
 
 const noticeMarks = { denied: "⚠", retry: "…", git: "●", info: "ℹ", limit: "…", other: "·" } as const;
 
@@ -126,7 +128,7 @@ function EntryView({ entry }: { entry: Entry }) {
       <div className={`log-result ${!entry.ok ? "failed" : entry.denied > 0 ? "attention" : "ok"}`} data-testid="log-result">
         {!entry.ok ? "✗" : entry.denied > 0 ? "⚠" : "✓"} {entry.subtype}{entry.turns !== undefined ? ` · ${entry.turns} turns` : ""}
         {entry.durationMs !== undefined ? ` · ${(entry.durationMs / 1000).toFixed(1)} s` : ""}
-        {entry.costUsd !== undefined ? ` · $${entry.costUsd.toFixed(4)}` : ""}
+        {entry.costUsd !== undefined ? ` · ${money(entry.costUsd)}` : ""}
         {entry.inputTokens !== undefined ? ` · ${entry.inputTokens} in / ${entry.outputTokens ?? 0} out tokens` : ""}
         {entry.denied > 0 ? ` · ${entry.denied} tool call${entry.denied === 1 ? "" : "s"} refused` : ""}
         {!entry.ok && entry.text ? <div className="log-result-reason">{entry.text}</div> : null}
@@ -141,8 +143,7 @@ const saidHow = { prompt: "started it", resume: "resumed it", answer: "answered"
 
 /** What a person said to the agent, as their turn: who, when, how; the prompt a session started with collapsed. */
 function PersonTurn({ entry }: { entry: Extract<Entry, { kind: "person" }> }) {
-  const when = entry.sentAt ? new Date(entry.sentAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
-  const head = <><strong>{entry.from}</strong> {entry.via === "say" && entry.now ? "said, interrupting" : saidHow[entry.via]}{when ? ` · ${when}` : ""}</>;
+  const head = <><strong>{entry.from}</strong> {entry.via === "say" && entry.now ? "said, interrupting" : saidHow[entry.via]}{entry.sentAt ? <> · <Time at={entry.sentAt} /></> : null}</>;
   if (entry.via === "prompt") {
     return (
       <details className="log-person prompt" data-testid="log-person">

@@ -1,3 +1,4 @@
+import { absolute, ago } from "../lib/format";
 import type { LogEntry } from "../api/client";
 
 // A session's log as a person reads it, from the entries the server read out of Claude Code's stream-json (the one
@@ -34,7 +35,7 @@ const words = (text: string | undefined) => (text ?? "").replace(/_/g, " ");
 function notice(entry: LogEntry): Extract<Entry, { kind: "notice" }> {
   const seq = entry.seq;
   if (entry.kind === "rateLimit") {
-    const resets = entry.resetsAt ? `, resets ${new Date(entry.resetsAt).toLocaleTimeString()}` : "";
+    const resets = entry.resetsAt ? `, resets ${ago(entry.resetsAt)} (${absolute(entry.resetsAt)})` : "";
     return { kind: "notice", seq, tone: "limit", text: `Usage limit ${words(entry.status ?? "unknown")}${entry.window ? ` (${words(entry.window)})` : ""}${resets}` };
   }
   switch (entry.notice) {

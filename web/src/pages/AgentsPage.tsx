@@ -3,9 +3,10 @@ import { api, ApiError, type Agent } from "../api/client";
 import { LogView } from "../log/LogView";
 import { href } from "../lib/router";
 import { toast } from "../components/Toasts";
+import { money } from "../lib/format";
+import { Time } from "../components/Time";
 
-const money = (usd?: number) => (usd === undefined ? "-" : `$${usd.toFixed(2)}`);
-const when = (at?: string) => (at ? new Date(at).toLocaleString() : "-");
+const when = (at?: string) => (at ? <Time at={at} /> : "-");
 const schedule = (a: Agent) => (a.every ? `every ${a.every}` : `cron ${a.cron} (${a.timeZone})`);
 
 /** Scheduled agents: schedule, next run, latest runs with state and cost, logs; enable, disable, run now. */

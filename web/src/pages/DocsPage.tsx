@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, type Doc } from "../api/client";
 import { href, navigate } from "../lib/router";
 import { toast } from "../components/Toasts";
+import { Time } from "../components/Time";
 
 /** Docs: the list, a doc rendered, edited in place (the version before is kept), and its history. */
 export function DocsPage({ workspace, doc }: { workspace: string; doc?: string }) {
@@ -32,7 +33,7 @@ function DocList({ workspace }: { workspace: string }) {
         {docs.data?.map((d) => (
           <li key={d.id}>
             <a href={href({ page: "docs", workspace, doc: d.slug })}>
-              <strong>{d.title}</strong> <span className="muted">{d.slug} · v{d.versionNumber} · {new Date(d.updatedAt).toLocaleString()} by {d.updatedBy}</span>
+              <strong>{d.title}</strong> <span className="muted">{d.slug} · v{d.versionNumber} · <Time at={d.updatedAt} /> by {d.updatedBy}</span>
             </a>
           </li>
         ))}
@@ -71,7 +72,7 @@ function DocView({ workspace, slug }: { workspace: string; slug: string }) {
           {!latest && <button onClick={() => setVersion(undefined)}>Back to the latest</button>}
         </div>
       </div>
-      <p className="muted">{d.slug} · updated {new Date(d.updatedAt).toLocaleString()} by {d.updatedBy} · created by {d.createdBy}</p>
+      <p className="muted">{d.slug} · updated <Time at={d.updatedAt} /> by {d.updatedBy} · created by {d.createdBy}</p>
       {draft === undefined ? (
         <div className="markdown"><Markdown>{d.content ?? ""}</Markdown></div>
       ) : (
@@ -90,7 +91,7 @@ function DocView({ workspace, slug }: { workspace: string; slug: string }) {
             {history.data.map((v) => (
               <li key={v.number}>
                 <button className="link" onClick={() => setVersion(v.number === history.data[0]?.number ? undefined : v.number)}>v{v.number}</button>{" "}
-                <span className="muted">{new Date(v.updatedAt).toLocaleString()} by {v.updatedBy} · {v.title}</span>
+                <span className="muted"><Time at={v.updatedAt} /> by {v.updatedBy} · {v.title}</span>
               </li>
             ))}
           </ol>

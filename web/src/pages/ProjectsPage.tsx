@@ -5,13 +5,14 @@ import { api, ApiError, type Phase, type Project } from "../api/client";
 import { href } from "../lib/router";
 import { toast } from "../components/Toasts";
 import { useWorkspaceFeed } from "../api/feed";
+import { Time } from "../components/Time";
 
 const stateLabel: Record<Phase["state"], string> = { waiting: "waiting", open: "open", awaitingReview: "awaiting review", approved: "approved" };
 
 /** When the phase reached its state, as the project's orchestration recorded it. */
-function since(phase: Phase): string {
+function since(phase: Phase) {
   const at = phase.state === "approved" ? phase.approvedAt : phase.state === "awaitingReview" ? phase.reviewRequestedAt : phase.state === "open" ? phase.openedAt : undefined;
-  return at ? ` since ${new Date(at).toLocaleString()}` : "";
+  return at ? <> · <Time at={at} /></> : null;
 }
 
 /** Projects: a list, and a project's phases as lanes with their tasks, progress, what blocks, and the review gate. */

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, type Question } from "../api/client";
 import { href } from "../lib/router";
 import { toast } from "../components/Toasts";
+import { Time } from "../components/Time";
 
 /** Questions agents asked: open ones first, answered inline; an answer to a task's session resumes it. */
 export function QuestionsPage({ workspace }: { workspace: string }) {
@@ -45,7 +46,7 @@ function QuestionItem({ workspace, question: q }: { workspace: string; question:
       <p className="question-text">{q.text}</p>
       {q.assumption && <p className="assumption">Assumed: {q.assumption}</p>}
       <p className="muted">
-        {q.status}{q.assumption && q.status === "open" ? " (non-blocking)" : ""} · asked by {q.askedBy} {new Date(q.askedAt).toLocaleString()}
+        {q.status}{q.assumption && q.status === "open" ? " (non-blocking)" : ""} · asked by {q.askedBy} <Time at={q.askedAt} />
         {q.taskId && <> · about <a href={href({ page: "board", workspace, task: q.taskId.slice(0, 8) })}>task {q.taskId.slice(0, 8)}</a></>}
       </p>
       {q.answer && <p className="answer">Answer ({q.answeredBy}): {q.answer}</p>}

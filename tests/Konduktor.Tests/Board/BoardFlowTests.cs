@@ -1,0 +1,126 @@
+using Konduktor.Core.Tasks;
+using Konduktor.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Konduktor.Tests.Board;
+
+/// <summary>The guide's flows on the board, done as a person does them: each way to run a task, moving by keys, live cards.</summary>
+public sealed class BoardFlowTests(BoardHost host) : IClassFixture<BoardHost>
+{
+    private readonly SessionDriver _driver = new(host.Up);
+
+    [Fact]
+    public async Task Every_way_the_guide_runs_a_task_runs_it_the_hover_button_the_open_tasks_button_the_command_bar_and_create_and_run()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var task = await _driver.CreateTaskAsync(workspace, "Tidy the changelog", StandInAgent.Script(new { say = "tidied" }));
+        await _driver.CreateTaskAsync(workspace, "Tidy the changelog headings", "a title the exact one must win over");
+        var page = await host.OpenBoardAsync(workspace);
+        var card = page.Locator($"li.card[data-task='{task.ShortId}']");
+
+        // 1. The ▶ that shows on hover, beside the title rather than over it.
+        await card.HoverAsync();
+        var play = card.GetByRole(AriaRole.Button, new() { Name = "Run Tidy the changelog" });
+        var title = (await card.Locator(".card-title").BoundingBoxAsync())!;
+        var button = (await play.BoundingBoxAsync())!;
+        Assert.True(button.Y >= title.Y + title.Height || button.X >= title.X + title.Width, $"the ▶ ({button.X},{button.Y}) covers the title ({title.X},{title.Y} {title.Width}×{title.Height})");
+        await play.ClickAsync();
+        await RunsAsync(workspace, task, 1);
+
+        // 2. A click opens the card; its Run task button runs it.
+        await card.Locator(".card-title").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/t/{task.ShortId}$"));
+        await Expect(page.GetByTestId("log-result")).ToContainTextAsync("success");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run task" }).ClickAsync();
+        await RunsAsync(workspace, task, 2);
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+
+        // 3. The command bar: the exact title is offered first (before "Create task …"), Mod+R runs it, Enter opens it.
+        await page.Keyboard.PressAsync("Control+k");
+        await page.Keyboard.TypeAsync("tidy the changelog");
+        await Expect(page.Locator("[cmdk-item][data-selected='true']")).ToContainTextAsync(task.ShortId);
+        await page.Keyboard.PressAsync("Control+r");
+        await RunsAsync(workspace, task, 3);
+        await Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Command bar" })).ToHaveCountAsync(0);
+        await page.Keyboard.PressAsync("Control+k");
+        await page.Keyboard.TypeAsync("Tidy the changelog");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/t/{task.ShortId}$"));
+        await page.Keyboard.PressAsync("Escape");
+
+        // 4. Create and run.
+        await page.GetByRole(AriaRole.Button, new() { Name = "New task" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "New task" });
+        await dialog.GetByLabel("Title").FillAsync("Write the upgrade notes");
+        await dialog.GetByLabel("Description (markdown)").FillAsync(StandInAgent.Script(new { say = "written" }));
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Create and run" }).ClickAsync();
+        var created = page.Locator("li.card", new() { HasText = "Write the upgrade notes" });
+        await Expect(created.Locator(".session")).ToHaveTextAsync("succeeded", new() { Timeout = 30_000 });
+        Assert.Equal(3, (await _driver.GetTaskAsync(workspace, task.Id)).SessionCount);
+    }
+
+    [Fact]
+    public async Task Keys_move_a_visible_focus_between_cards_and_columns_and_enter_opens_the_focused_card()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var first = await _driver.CreateTaskAsync(workspace, "First idea", "plain");
+        var second = await _driver.CreateTaskAsync(workspace, "Second idea", "plain");
+        var doing = await _driver.CreateTaskAsync(workspace, "Under way", "plain");
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", doing.ShortId, "In progress")).ExitCode);
+        var page = await host.OpenBoardAsync(workspace);
+        await Expect(page.Locator($"section.column[data-column='In progress'] li.card[data-task='{doing.ShortId}']")).ToBeVisibleAsync();
+        var focused = page.Locator("li.card:focus");
+
+        await page.Keyboard.PressAsync("j");
+        await Expect(focused).ToHaveAttributeAsync("data-task", first.ShortId);
+        var ring = await focused.EvaluateAsync<string>("e => getComputedStyle(e).boxShadow");
+        Assert.NotEqual("none", ring);
+        await page.Keyboard.PressAsync("j");
+        await Expect(focused).ToHaveAttributeAsync("data-task", second.ShortId);
+        await page.Keyboard.PressAsync("l");
+        await Expect(focused).ToHaveAttributeAsync("data-task", doing.ShortId);
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Expect(focused).ToHaveAttributeAsync("data-task", first.ShortId);
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(focused).ToHaveAttributeAsync("data-task", second.ShortId);
+        await page.Keyboard.PressAsync("k");
+        await Expect(focused).ToHaveAttributeAsync("data-task", first.ShortId);
+
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/t/{first.ShortId}$"));
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToContainTextAsync("First idea");
+    }
+
+    [Fact]
+    public async Task A_running_card_shows_what_its_agent_does_and_for_how_long_and_a_failed_one_says_why()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var started = SessionDriver.Signal("reading");
+        var running = await _driver.CreateTaskAsync(workspace, "Read the code", StandInAgent.Script(
+            new { tool = "Grep", input = new { pattern = "TODO" }, output = "3 matches" }, new { touch = started }, new { waitFor = started + ".never" }));
+        var failing = await _driver.CreateTaskAsync(workspace, "Give up", StandInAgent.Script(new { say = "cannot" }, new { exit = 3 }));
+        var page = await host.OpenBoardAsync(workspace);
+
+        var session = await _driver.RunAsync(workspace, running);
+        await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, failing)).Id);
+        await Eventually.WaitAsync(() => File.Exists(started), "the agent to start");
+        var card = page.Locator($"li.card[data-task='{running.ShortId}']");
+        await Expect(card).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\brunning\b"));
+        await Expect(card.GetByTestId("activity")).ToContainTextAsync("Grep: TODO", new() { Timeout = 15_000 });
+        await Expect(card.Locator(".elapsed")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+ s$|^\d+ min \d\d s$"));
+        var failed = page.Locator($"li.card[data-task='{failing.ShortId}']");
+        await Expect(failed.GetByTestId("failed")).ToContainTextAsync("exit");
+        await Expect(failed).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bfailed\b"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board-live.png") });
+
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "stop", running.ShortId)).ExitCode);
+        await _driver.WaitForEndAsync(workspace, session.Id);
+        await Expect(card.GetByTestId("activity")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>The task's run number <paramref name="sessions"/> started and ended (a task runs one session at a time).</summary>
+    private Task<string> RunsAsync(string workspace, TaskItem task, int sessions) =>
+        Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { LatestSession.Active: false } t && t.SessionCount >= sessions ? "" : null, $"run {sessions} of the task to end");
+}
