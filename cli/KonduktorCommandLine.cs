@@ -107,6 +107,7 @@ public static partial class KonduktorCommandLine
             ConfigCommands.Build(),
             SecretCommands.Build(),
             StatusCommand.Build(),
+            OpenCommand.Build(),
             UsageCommand.Build(),
             OpenApiCommand.Build(),
             Konduktor.Cli.Mcp.McpCommand.Build(),

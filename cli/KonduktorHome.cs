@@ -18,6 +18,9 @@ public sealed class KonduktorHome(string root)
 
     public string UpStateFile => Path.Combine(Root, "up.json");
 
+    /// <summary>The key board sign-in links and cookies are signed with (user-only); <c>konduktor logout</c> makes a new one.</summary>
+    public string BoardKeyFile => Path.Combine(Root, "board-key");
+
     public string UpLockFile => Path.Combine(Root, "up.lock");
 
     public string AzuriteData => Path.Combine(Root, "azurite");

@@ -40,6 +40,11 @@ public static class KonduktorCoreServices
         if (configuration["Konduktor:LocalToken"] is { Length: > 0 } token)
         {
             services.AddSingleton(new LocalTokenOptions(token));
+            if (configuration["Konduktor:BoardKeyFile"] is { Length: > 0 } boardKey)
+            {
+                services.AddSingleton(provider => new BoardSignIn(boardKey, token, provider.GetRequiredService<TimeProvider>()));
+            }
+
             services.AddSingleton<IUserAuthenticator, LocalTokenAuthenticator>();
         }
 

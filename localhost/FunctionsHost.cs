@@ -46,8 +46,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="board">The board's built files, served at the root; null for none.</param>
-    /// <param name="signInCode">The code in the board URL <c>up</c> prints: it trades for an HttpOnly cookie holding <paramref name="localToken"/>.</param>
-    public static async Task<FunctionsHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string localToken, CancellationToken ct)
+    public static async Task<FunctionsHost> StartAsync(int port, IReadOnlyDictionary<string, string?> settings, string? board, CancellationToken ct)
     {
         var builder = LocalWebApplication.CreateBuilder("Konduktor");
         builder.Configuration.Sources.Clear();
@@ -66,7 +65,11 @@ public sealed class FunctionsHost : IAsyncDisposable
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
 
-        MapLocalSignIn(app, signInCode, localToken);
+        if (app.Services.GetService<Konduktor.Core.Auth.BoardSignIn>() is { } signIn)
+        {
+            MapLocalSignIn(app, signIn);
+        }
+
         var functions = FunctionEndpoints.Discover(typeof(KonduktorFunctionsServices).Assembly);
         FunctionEndpoints.Map(app, functions);
         app.MapFallback($"{FunctionEndpoints.RoutePrefix}/{{**path}}", (HttpContext http) => Problems.Status(StatusCodes.Status404NotFound, "Not found", $"there is no route {http.Request.Method} {http.Request.Path}").ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = http }));
@@ -108,18 +111,24 @@ public sealed class FunctionsHost : IAsyncDisposable
         logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
     }
 
-    /// <summary>The board URL <c>up</c> prints: its code trades for an HttpOnly cookie holding the local token.</summary>
-    private static void MapLocalSignIn(WebApplication app, string signInCode, string localToken)
+    /// <summary>
+    /// The sign-in link (<c>up</c> prints one, <c>konduktor open</c> makes one): its code trades for an HttpOnly cookie
+    /// that lasts 30 days, across browser restarts, until <c>konduktor logout</c>.
+    /// </summary>
+    private static void MapLocalSignIn(WebApplication app, Konduktor.Core.Auth.BoardSignIn signIn)
     {
         app.MapGet("/auth/local", (HttpContext http) =>
         {
-            var code = http.Request.Query["code"].ToString();
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(code), Encoding.UTF8.GetBytes(signInCode)))
+            var check = signIn.CheckLinkCode(http.Request.Query["code"].ToString());
+            if (check != Konduktor.Core.Auth.SignInCheck.Valid)
             {
-                return Results.Text("This sign-in link is not valid (any more): open the board URL the running `konduktor up` printed.", statusCode: StatusCodes.Status401Unauthorized);
+                var why = check == Konduktor.Core.Auth.SignInCheck.Expired ? "has expired (a link lasts an hour)" : "is not valid (any more)";
+                return Results.Text($"This sign-in link {why}: run `konduktor open` on this machine for a new one.", statusCode: StatusCodes.Status401Unauthorized);
             }
 
-            http.Response.Cookies.Append(Konduktor.Functions.Http.Api.BoardCookieFor(http.Request), localToken, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
+            var (value, expires) = signIn.NewCookie();
+            http.Response.Cookies.Append(Konduktor.Functions.Http.Api.BoardCookieFor(http.Request), value,
+                new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true, Expires = expires });
             return Results.Redirect("/");
         });
     }

@@ -62,10 +62,10 @@ public static class UpCommand
             }
 
             var board = await WebBoard.EnsureBuiltAsync(Step, shutdown.Token);
-            var signInCode = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            Konduktor.Core.Auth.BoardSignIn.EnsureKey(home.BoardKeyFile);
             Step("Starting the host");
             // The host starts while Azurite loads its data (its storage requests wait at the proxy until then).
-            var starting = StartHostAsync(port, HostSettings(storage, prefix, token), board, signInCode, token, shutdown.Token);
+            var starting = StartHostAsync(port, HostSettings(storage, prefix, token, home), board, shutdown.Token);
             if (durable is not null)
             {
                 await StorageReadyAsync(durable, home.AzuriteData, starting);
@@ -83,7 +83,7 @@ public static class UpCommand
             await using var runner = agentCommand is null ? null : await LocalRunner.StartAsync(home, host.Url, token, agentCommand, confinement, shutdown.Token);
             if (board is not null)
             {
-                Step($"Board: {host.Url}/auth/local?code={signInCode}  (opening it signs this browser in)");
+                Step($"Board: {host.Services.GetRequiredService<Konduktor.Core.Auth.BoardSignIn>().LinkTo(host.Url)}  (opening it signs this browser in for 30 days; `konduktor open` makes another)");
             }
 
             Output.Line($"{ReadyPrefix}{host.Url}  (home: {home.Root}; Ctrl+C to stop)");
@@ -136,13 +136,14 @@ public static class UpCommand
     }
 
     /// <summary>The host's settings: storage and the local token, and any <c>Konduktor__*</c> environment variable.</summary>
-    private static Dictionary<string, string?> HostSettings(string storage, string prefix, string token)
+    private static Dictionary<string, string?> HostSettings(string storage, string prefix, string token, KonduktorHome home)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Konduktor:Storage:ConnectionString"] = storage,
             ["Konduktor:Storage:Prefix"] = prefix,
             ["Konduktor:LocalToken"] = token,
+            ["Konduktor:BoardKeyFile"] = home.BoardKeyFile,
         };
         foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("Konduktor__", StringComparison.Ordinal)))
@@ -234,16 +235,16 @@ public static class UpCommand
     /// The host on the port asked for (refused with what to do when something listens there), else on the usual port,
     /// else on any free one: another <c>up</c> starting at the same moment may take the usual port between look and bind.
     /// </summary>
-    private static async Task<FunctionsHost> StartHostAsync(int? port, IReadOnlyDictionary<string, string?> settings, string? board, string signInCode, string token, CancellationToken ct)
+    private static async Task<FunctionsHost> StartHostAsync(int? port, IReadOnlyDictionary<string, string?> settings, string? board, CancellationToken ct)
     {
         var chosen = port ?? (IsFree(PreferredPort) ? PreferredPort : 0);
         try
         {
-            return await FunctionsHost.StartAsync(chosen, settings, board, signInCode, token, ct);
+            return await FunctionsHost.StartAsync(chosen, settings, board, ct);
         }
         catch (FunctionsHost.PortInUseException) when (port is null)
         {
-            return await FunctionsHost.StartAsync(0, settings, board, signInCode, token, ct);
+            return await FunctionsHost.StartAsync(0, settings, board, ct);
         }
         catch (FunctionsHost.PortInUseException e)
         {

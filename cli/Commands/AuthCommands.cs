@@ -41,10 +41,24 @@ public static class AuthCommands
             }
         }, url, tenant, clientId, scope);
 
-        yield return CommandFactory.Create("logout", "Forget the Entra ID sign-in (its cached tokens)", (cli, _) =>
+        yield return CommandFactory.Create("logout", "Sign every browser out of this machine's board (their 30-day sign-ins end), and forget an Entra ID sign-in", (cli, _) =>
         {
+            if (KonduktorHome.InsideSession)
+            {
+                throw new CommandFailedException("inside an agent's session there is no sign-in to end");
+            }
+
+            var board = File.Exists(cli.Home.BoardKeyFile);
+            if (board)
+            {
+                Konduktor.Core.Auth.BoardSignIn.NewKey(cli.Home.BoardKeyFile);
+            }
+
+            var entra = cli.Home.ReadConfig().Entra is not null;
             EntraSignIn.Logout(cli.Home);
-            Output.Line("Signed out.");
+            Output.Line(board && entra ? "Signed every browser out of this machine's board, and out of Entra ID; `konduktor open` signs a browser in again."
+                : board ? "Signed every browser out of this machine's board; `konduktor open` signs one in again."
+                : "Signed out.");
             return Task.CompletedTask;
         });
     }

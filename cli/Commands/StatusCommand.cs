@@ -25,7 +25,8 @@ public static class StatusCommand
             Output.Line($"API:      {cli.Home.ApiUrl()} is {status.Value.Status} (version {status.Value.Version}, signed in as {status.Value.PrincipalKind} '{status.Value.Principal}')");
             if (local)
             {
-                Output.Line($"Local:    `konduktor up` pid {up!.Pid}, since {up.StartedAt:u}");
+                Output.Line($"Board:    {up!.Url}  (`konduktor open` prints a link that signs a browser in)");
+                Output.Line($"Local:    `konduktor up` pid {up.Pid}, started {Output.Time(up.StartedAt)}");
                 Output.Line($"Azurite:  {(up.AzuritePid is { } pid ? $"pid {pid} on {up.AzuriteEndpoints}" : "not started (external storage)")}");
             }
 

@@ -4,8 +4,11 @@ using Konduktor.Core.Results;
 
 namespace Konduktor.Core.Auth;
 
-/// <summary>The local mode's person: whoever holds the random token <c>konduktor up</c> wrote to the user's home.</summary>
-public sealed class LocalTokenAuthenticator(LocalTokenOptions options) : IUserAuthenticator
+/// <summary>
+/// The local mode's person: whoever holds the random token <c>konduktor up</c> wrote to the user's home, or a browser
+/// with a board sign-in cookie that is still good (<see cref="BoardSignIn"/>).
+/// </summary>
+public sealed class LocalTokenAuthenticator(LocalTokenOptions options, BoardSignIn? board = null) : IUserAuthenticator
 {
     private readonly byte[] _expected = Encoding.UTF8.GetBytes(options.Token);
 
@@ -17,9 +20,15 @@ public sealed class LocalTokenAuthenticator(LocalTokenOptions options) : IUserAu
         }
 
         const string scheme = "Bearer ";
-        var presented = authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            ? Encoding.UTF8.GetBytes(authorization[scheme.Length..].Trim())
-            : [];
+        var text = authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? authorization[scheme.Length..].Trim() : "";
+        if (text.StartsWith(BoardSignIn.Prefix, StringComparison.Ordinal))
+        {
+            return ValueTask.FromResult<Result<Principal>>(board?.IsValidCookie(text) == true
+                ? Principal.LocalUser
+                : new Unauthorized("this browser's sign-in has expired or was signed out: run `konduktor open` for a new sign-in link"));
+        }
+
+        var presented = Encoding.UTF8.GetBytes(text);
         var valid = _expected.Length > 0 && CryptographicOperations.FixedTimeEquals(presented, _expected);
         return ValueTask.FromResult<Result<Principal>>(valid
             ? Principal.LocalUser

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { onSignedOut } from "./api/auth";
+import { auth, localCookieAuth, onSignedOut } from "./api/auth";
 import { href, useRoute } from "./lib/router";
 import { Home } from "./pages/Home";
 import { BoardPage } from "./pages/BoardPage";
@@ -20,6 +20,20 @@ export function App() {
   useEffect(() => onSignedOut(setSignedOut), []);
   const workspace = route.page === "home" ? undefined : route.workspace;
 
+  // Signed out, the page says how to get in and offers nothing else.
+  if (signedOut) {
+    return (
+      <div className="app">
+        <header className="top"><span className="brand">Konduktor</span></header>
+        <main className="signed-out">
+          <p role="alert">{auth === localCookieAuth
+            ? <>You are not signed in to this board: run <code>konduktor open</code> on the machine it runs on for a sign-in link.</>
+            : <>You are not signed in: {signedOut}</>}</p>
+        </main>
+      </div>
+    );
+  }
+
   return (
     <div className="app">
       <header className="top">
@@ -36,9 +50,6 @@ export function App() {
         )}
         <span className="hint"><kbd>{label(shortcuts.commandBar.keys)}</kbd> commands · <kbd>?</kbd> shortcuts</span>
       </header>
-      {signedOut && (
-        <div role="alert" className="banner">Not signed in: {signedOut} Open the URL that <code>konduktor up</code> printed.</div>
-      )}
       <main>
         <ErrorBoundary resetKey={window.location.hash}>
           {route.page === "home" && <Home />}

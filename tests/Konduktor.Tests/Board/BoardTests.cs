@@ -190,7 +190,8 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
 
         await page.GotoAsync(host.Up.Url + "/");
 
-        await Expect(page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("konduktor up");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("run konduktor open on the machine it runs on");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "New workspace" })).ToHaveCountAsync(0);
         var response = await page.APIRequest.GetAsync(host.Up.Url + "/api/workspaces");
         Assert.Equal(401, response.Status);
     }
