@@ -1,3 +1,4 @@
+using Serilog;
 using Konduktor.Functions;
 using Konduktor.LocalHost.Bindings;
 using Konduktor.Functions.Http;
@@ -53,7 +54,7 @@ public sealed class FunctionsHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Konduktor.Core.GitHub.GitHubWebhooks.MaxBodyBytes + 1024);
-        ConfigureLogging(builder.Logging);
+        ConfigureLogging(builder.Logging, settings.GetValueOrDefault(LogFileSetting), Verbose);
         builder.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         builder.Services.AddKonduktorFunctions(builder.Configuration);
 
@@ -91,8 +92,20 @@ public sealed class FunctionsHost : IAsyncDisposable
         return new FunctionsHost(app, timers, queues, durable, functions.Count + timers.Count + queues.Count + durable.Count);
     }
 
-    /// <summary>One line per entry, Konduktor's own at Information and the frameworks' at Warning.</summary>
-    private static void ConfigureLogging(ILoggingBuilder logging)
+    /// <summary>Where the host writes its whole log (Information and up), one file a day, a week kept.</summary>
+    public const string LogFileSetting = "Konduktor:LogFile";
+
+    /// <summary>
+    /// KONDUKTOR_LOG=info: the terminal shows everything the log file has. Without it, a person's terminal stays quiet
+    /// but for what they must act on (warnings and errors).
+    /// </summary>
+    public static bool Verbose => string.Equals(Environment.GetEnvironmentVariable("KONDUKTOR_LOG"), "info", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// One line per entry: Konduktor's own at Information and the frameworks' at Warning into the log file; on the
+    /// terminal only warnings and errors (all of it with <paramref name="verbose"/>).
+    /// </summary>
+    private static void ConfigureLogging(ILoggingBuilder logging, string? logFile, bool verbose)
     {
         logging.ClearProviders();
         logging.AddSimpleConsole(console =>
@@ -101,14 +114,33 @@ public sealed class FunctionsHost : IAsyncDisposable
             console.TimestampFormat = "HH:mm:ss ";
             console.UseUtcTimestamp = false;
         });
+        if (logFile is not null)
+        {
+            logging.AddSerilog(new Serilog.LoggerConfiguration()
+                .MinimumLevel.Verbose()
+                .WriteTo.File(logFile, rollingInterval: Serilog.RollingInterval.Day, retainedFileCountLimit: 7, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u4} {SourceContext}: {Message:lj}{NewLine}{Exception}")
+                .CreateLogger(), dispose: true);
+        }
+
         logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddFilter("System", LogLevel.Warning);
-        logging.AddFilter("Azure", LogLevel.Warning);
-        logging.AddFilter("Grpc", LogLevel.Warning); // e.g. the Durable worker's stream ending as up stops
-        logging.AddFilter("DurableTask", LogLevel.Warning);
-        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failure to start is thrown, and said once by `up`
-        logging.AddFilter("DurableTask.AzureStorage", LogLevel.Error); // e.g. a signal to a project not started yet is dropped with a warning
+        (string Category, LogLevel Level)[] rules =
+        [
+            ("Microsoft", LogLevel.Warning), ("System", LogLevel.Warning), ("Azure", LogLevel.Warning),
+            ("Grpc", LogLevel.Warning), // e.g. the Durable worker's stream ending as up stops
+            ("DurableTask", LogLevel.Warning),
+            ("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None), // a failure to start is thrown, and said once by `up`
+            ("DurableTask.AzureStorage", LogLevel.Error), // e.g. a signal to a project not started yet is dropped with a warning
+        ];
+        // Each provider gets its own rules (a provider's rules replace the shared ones for it, and Serilog adds one of
+        // its own): the file these, the terminal these and nothing below a warning unless verbose.
+        foreach (var (category, level) in rules)
+        {
+            logging.AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>(category, level);
+            logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(category, verbose ? level : (LogLevel)Math.Max((int)level, (int)LogLevel.Warning));
+        }
+
+        logging.AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>(null, LogLevel.Information);
+        logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, verbose ? LogLevel.Information : LogLevel.Warning);
     }
 
     /// <summary>

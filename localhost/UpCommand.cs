@@ -87,6 +87,11 @@ public static class UpCommand
             }
 
             Output.Line($"{ReadyPrefix}{host.Url}  (home: {home.Root}; Ctrl+C to stop)");
+            if (!FunctionsHost.Verbose)
+            {
+                Step($"From here this terminal shows only what needs you; everything else is in {Path.Combine(home.Logs, "up-<date>.log")} (KONDUKTOR_LOG=info shows it here)");
+            }
+
             await WaitForStopAsync(runner?.Running ?? Task.CompletedTask, shutdown.Token);
             Step("Stopping");
         }
@@ -144,6 +149,7 @@ public static class UpCommand
             ["Konduktor:Storage:Prefix"] = prefix,
             ["Konduktor:LocalToken"] = token,
             ["Konduktor:BoardKeyFile"] = home.BoardKeyFile,
+            [FunctionsHost.LogFileSetting] = Path.Combine(home.Logs, "up-.log"),
         };
         foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("Konduktor__", StringComparison.Ordinal)))
@@ -183,7 +189,7 @@ public static class UpCommand
         public static async Task<LocalRunner> StartAsync(KonduktorHome home, string url, string token, string agentCommand, LocalRunnerConfinement confinement, CancellationToken ct)
         {
             var options = RunnerCommands.OptionsFor(home, url, token, LocalRunnerName, LocalRunnerCapacity, agentCommand.Length == 0 ? null : agentCommand, null)
-                with { AllowUnsandboxed = confinement.AllowUnsandboxed, SharedFolders = confinement.SharedFolders };
+                with { AllowUnsandboxed = confinement.AllowUnsandboxed, SharedFolders = confinement.SharedFolders, LogLevel = FunctionsHost.Verbose ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning };
             Step($"Runner {LocalRunnerName} takes sessions (capacity {LocalRunnerCapacity}, agent: {string.Join(' ', options.AgentCommand)})");
             var program = await RunnerProgram.PrepareAsync(options, Step, ct);
             var stopping = new CancellationTokenSource();

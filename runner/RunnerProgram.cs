@@ -21,7 +21,7 @@ public sealed class RunnerProgram : IAsyncDisposable
     /// <summary>The runner's parts, as DI builds them; a test may give its own clock.</summary>
     public static ServiceProvider Services(RunnerOptions options, TimeProvider? clock = null) =>
         new ServiceCollection()
-            .AddLogging(logging => logging.ClearProviders().AddProvider(new LineLoggerProvider(LogLevel.Information)).SetMinimumLevel(LogLevel.Information))
+            .AddLogging(logging => logging.ClearProviders().AddProvider(new LineLoggerProvider(options.LogLevel)).SetMinimumLevel(options.LogLevel))
             .AddSingleton(options)
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton<IIdGenerator, RandomIdGenerator>()

@@ -90,7 +90,13 @@ public sealed class LocalDurable : IAsyncDisposable
                     }
                 }
             });
-            worker.UseGrpc(channel);
+            worker.UseGrpc(options =>
+            {
+                options.Channel = channel;
+                // The sidecar is in this process and sends no health pings: an idle stream is not a lost one, so the
+                // worker's silent-disconnect check (a reconnect and a warning every two idle minutes) is off.
+                Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(options, TimeSpan.Zero);
+            });
         });
         var workerHost = workerBuilder.Build();
         await workerHost.StartAsync(ct);

@@ -16,6 +16,9 @@ public sealed record RunnerOptions
 
     public required string Name { get; init; }
 
+    /// <summary>What the runner says on its console: Information for `runner start`; `up`'s runner says only warnings (its host keeps a log file).</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
     public int Capacity { get; init; } = 2;
 
     /// <summary>The agent's executable and leading arguments (default <c>claude</c>); never a shell line.</summary>

@@ -242,6 +242,7 @@ public sealed class KonduktorUp : IAsyncDisposable
         arguments.AddRange(extraArguments ?? ["--agent-command", StandInAgent.Executable]);
         arguments.AddRange(["--share", SharedWithAgents.Root]);
         var start = KonduktorCli.StartInfo(home, arguments);
+        start.Environment["KONDUKTOR_LOG"] = "info"; // tests read what the host did from its output
         StandInAgent.Prepare(start, home);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
