@@ -28,6 +28,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<AgentSecrets>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<Projects.ProjectService>();
+        services.AddSingleton<Projects.PhaseReviews>();
         services.AddSingleton<Docs.DocService>();
         services.AddSingleton<Questions.QuestionService>();
         services.AddSingleton<Agents.AgentService>();

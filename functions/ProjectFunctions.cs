@@ -9,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Konduktor.Functions;
 
 /// <summary>Projects: phases of tasks, opened one after another behind a review gate.</summary>
-public sealed class ProjectFunctions(Api api, ProjectService projects, Konduktor.Core.Sessions.SessionStarts sessions)
+public sealed class ProjectFunctions(Api api, ProjectService projects, PhaseReviews reviews, Konduktor.Core.Sessions.SessionStarts sessions)
 {
     private const string Projects = "workspaces/{workspace}/projects";
     private const string OneProject = Projects + "/{project}";
@@ -49,6 +49,10 @@ public sealed class ProjectFunctions(Api api, ProjectService projects, Konduktor
     [Function("StartProject")]
     public Task<IActionResult> Start([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/start")] HttpRequest req, string workspace, string project) =>
         api.Run(req, Operations.StartProject, (caller, ct) => projects.StartAsync(caller, workspace, project, ct));
+
+    [Function("GetPhaseReview")]
+    public Task<IActionResult> Review([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = OneProject + "/phases/{number:int}/review")] HttpRequest req, string workspace, string project, int number) =>
+        api.Run(req, Operations.GetPhaseReview, (caller, ct) => reviews.ReviewAsync(caller, workspace, project, number, ct));
 
     [Function("ApprovePhase")]
     public Task<IActionResult> Approve([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = OneProject + "/approve")] HttpRequest req, string workspace, string project) =>

@@ -48,6 +48,11 @@ public static class ProjectCommands
                 cli.Print(await cli.Api.CallAsync(Operations.StartProject, Route(cli), ct), Show), id),
             CommandFactory.Create("approve", "Approve the open phase's review (all its tasks Done); the next phase opens", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.ApprovePhase, Route(cli), new Approval(cli.Get(phaseNumber), cli.Get(note)), ct), Show), id, phaseNumber, note),
+            CommandFactory.Create("review", "What a phase changes, as one: every file its tasks changed, their commits, and each task's final words (default: the phase up for review, else the open one)", async (cli, ct) =>
+            {
+                var phase = cli.Get(phaseNumber) ?? Reviewable((await cli.Api.CallAsync(Operations.GetProject, Route(cli), ct)).Value);
+                cli.Print(await cli.Api.CallAsync(Operations.GetPhaseReview, cli.In(cli.Get(id), phase.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct), ShowReview);
+            }, id, phaseNumber),
             CommandFactory.Create("run-ready", "Run every task of the open phase that is not done or running (in parallel)", async (cli, ct) =>
             {
                 var sessions = await cli.Api.CallAsync(Operations.RunReadyTasks, Route(cli), ct);
@@ -66,6 +71,33 @@ public static class ProjectCommands
                     cli.Print(await cli.Api.CallAsync(Operations.UpdatePhase, PhaseRoute(cli), new PhaseChanges(MoveTo: cli.Get(position)), ct), Show), id, number, position),
                 CommandFactory.Create("remove", "Remove a phase that has no tasks", async (cli, ct) =>
                     cli.Print(await cli.Api.CallAsync(Operations.RemovePhase, PhaseRoute(cli), ct), Show), id, number)));
+    }
+
+    /// <summary>The phase a review is about when none is named: the one up for review, else the open one, else the first.</summary>
+    private static int Reviewable(Project p) =>
+        (p.Phases.FirstOrDefault(x => x.State == PhaseState.AwaitingReview) ?? p.Phases.FirstOrDefault(x => x.State == PhaseState.Open) ?? (p.Phases.Count > 0 ? p.Phases[0] : null))?.Number
+        ?? throw new CommandFailedException($"project {p.ShortId} has no phases: add one with `konduktor projects phases add {p.ShortId} --title …`");
+
+    private static void ShowReview(PhaseReview r)
+    {
+        Output.Line($"Phase {r.Phase}: {r.Title} · {Output.Words(r.State)} · {r.Files.Count} file(s), +{r.Added} -{r.Removed}, {r.Commits} commit(s) across {r.Tasks.Count} task(s)");
+        Output.Table(["FILE", "+", "-", "TASKS"], r.Files.Select(f => (IReadOnlyList<string>)
+            [f.Path, f.Added?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "bin", f.Removed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "bin", string.Join(", ", f.Tasks)]),
+            "No files changed yet: its tasks' changes are kept after each of their sessions.");
+        foreach (var task in r.Tasks)
+        {
+            Output.Line("");
+            Output.Line($"{task.ShortId}  {task.Title}  ({task.Status}, {Output.Cost(task.CostUsd)})");
+            foreach (var commit in task.Changes?.Commits ?? [])
+            {
+                Output.Line($"  {commit.Sha[..Math.Min(8, commit.Sha.Length)]} {commit.Subject}");
+            }
+
+            Output.Line(task.Summary is { } summary ? "  " + summary.Trim().ReplaceLineEndings("\n  ") : "  (no final words yet)");
+        }
+
+        Output.Line("");
+        Output.Line("Each task's diff: konduktor tasks diff ID");
     }
 
     private static void Show(Project p)

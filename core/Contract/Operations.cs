@@ -94,6 +94,8 @@ public static class Operations
 
     public static readonly Operation<Project> StartProject = new(nameof(StartProject), "post", "workspaces/{workspace}/projects/{project}/start") { Act = Act.StartProjects };
 
+    public static readonly Operation<PhaseReview> GetPhaseReview = new(nameof(GetPhaseReview), "get", "workspaces/{workspace}/projects/{project}/phases/{number:int}/review") { Act = Act.ReadWorkspace };
+
     public static readonly Operation<Approval, Project> ApprovePhase = new(nameof(ApprovePhase), "post", "workspaces/{workspace}/projects/{project}/approve") { Act = Act.ApprovePhases };
 
     // Question

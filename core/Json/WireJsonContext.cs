@@ -88,6 +88,7 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(PhaseChanges))]
 [JsonSerializable(typeof(ProjectTags))]
 [JsonSerializable(typeof(Approval))]
+[JsonSerializable(typeof(PhaseReview))]
 [JsonSerializable(typeof(Question))]
 [JsonSerializable(typeof(List<Question>))]
 [JsonSerializable(typeof(NewQuestion))]

@@ -65,7 +65,22 @@ public sealed record Project
 /// <param name="ReviewRequestedAt">When the orchestration saw every task Done and put the phase up for review.</param>
 public sealed record PhaseView(Guid Id, int Number, string Title, PhaseState State, int TasksDone, int TasksTotal, IReadOnlyList<PhaseTask> Tasks, string? Description = null, DateTimeOffset? ApprovedAt = null, string? ApprovalNote = null, DateTimeOffset? OpenedAt = null, DateTimeOffset? ReviewRequestedAt = null);
 
-public sealed record PhaseTask(Guid Id, string ShortId, string Title, string Status, string? SessionStatus = null);
+/// <summary>A task of a phase as the project page shows it: where it is, its pull request, its checks and review, what it cost.</summary>
+public sealed record PhaseTask(Guid Id, string ShortId, string Title, string Status, string? SessionStatus = null, int? PullRequestNumber = null, string? PullRequestUrl = null,
+    string? ChecksState = null, string? ReviewState = null, decimal CostUsd = 0, Guid? LatestSessionId = null);
+
+/// <summary>
+/// A phase up for review, as one change: every file its tasks changed (with which tasks changed it), their lines added
+/// and removed, and each task's own files, commits and final words. Each task's diff is its own (<c>tasks changes</c>).
+/// </summary>
+public sealed record PhaseReview(Guid ProjectId, int Phase, string Title, PhaseState State, IReadOnlyList<PhaseFile> Files, int Added, int Removed, int Commits, IReadOnlyList<PhaseTaskReview> Tasks);
+
+/// <param name="Tasks">The short ids of the tasks that changed the file.</param>
+public sealed record PhaseFile(string Path, int? Added, int? Removed, IReadOnlyList<string> Tasks);
+
+/// <param name="Summary">The agent's final words in the task's latest session.</param>
+/// <param name="Changes">Its branch's files and commits against the base; null until a session kept them.</param>
+public sealed record PhaseTaskReview(Guid Id, string ShortId, string Title, string Status, string? Summary, decimal CostUsd, Changes.ChangeSet? Changes);
 
 public sealed record NewProject
 {

@@ -222,11 +222,12 @@ public sealed partial class ProjectService(WorkspaceService workspaces, StorageC
         var byPhase = project.PhaseList.ToDictionary(p => p.Id, _ => new List<PhaseTask>());
         var table = await storage.Table(TableNames.Tasks);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ShortId.Format(workspaceId)} and ProjectId eq {project.RowKey}");
-        await foreach (var task in table.QueryAsync<TaskEntity>(filter, select: ["RowKey", "Title", "Status", "PhaseId", "LatestSessionStatus"], cancellationToken: ct))
+        await foreach (var task in table.QueryAsync<TaskEntity>(filter, select: ["RowKey", "Title", "Status", "PhaseId", "LatestSessionStatus", "LatestSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "CostUsd"], cancellationToken: ct))
         {
             if (task.PhaseId is { } phase && byPhase.TryGetValue(Guid.Parse(phase), out var list))
             {
-                list.Add(new PhaseTask(Guid.Parse(task.RowKey), ShortId.Of(Guid.Parse(task.RowKey)), task.Title, task.Status, task.LatestSessionStatus));
+                list.Add(new PhaseTask(Guid.Parse(task.RowKey), ShortId.Of(Guid.Parse(task.RowKey)), task.Title, task.Status, task.LatestSessionStatus,
+                    task.PullRequestNumber, task.PullRequestUrl, task.ChecksState, task.ReviewState, (decimal)task.CostUsd, task.LatestSessionId is { } latest ? Guid.Parse(latest) : null));
             }
         }
 

@@ -5,6 +5,7 @@ import { entraConfigFrom } from "./api/auth";
 import { Transcript, type Entry } from "./log/transcript";
 import { neighbour, place } from "./pages/BoardPage";
 import { rank } from "./components/CommandBar";
+import { withoutCommand } from "./pages/ProjectsPage";
 import { clock, quotaWait, spendSummary } from "./lib/quota";
 import { languageOf, reviewMessage } from "./changes/review";
 import { changedFields, changedMeanwhile } from "./lib/edits";
@@ -254,5 +255,12 @@ describe("finding and moving between tasks", () => {
     expect(neighbour(columns, "b", [1, 0])).toBe("c");
     expect(neighbour(columns, "c", [-1, 0])).toBe("a");
     expect(neighbour(columns, "c", [1, 0])).toBe("c");
+  });
+});
+
+describe("the project page's words", () => {
+  it("leaves out the CLI command the API suggests, since the page has the button", () => {
+    expect(withoutCommand("phase 1 (Words) awaits review: `konduktor projects approve 57e68991`")).toBe("phase 1 (Words) awaits review");
+    expect(withoutCommand("phase 2 (UI) has unfinished tasks: 411118ee (To do)")).toBe("phase 2 (UI) has unfinished tasks: 411118ee (To do)");
   });
 });

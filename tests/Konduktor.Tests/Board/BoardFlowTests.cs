@@ -120,6 +120,82 @@ public sealed class BoardFlowTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(card.GetByTestId("activity")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task A_project_is_planned_on_the_board_and_its_phase_under_review_shows_one_change_and_sends_a_chosen_task_back()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "New project" });
+        await form.GetByLabel("Title").FillAsync("Greetings");
+        await form.GetByLabel("Spec (markdown)").FillAsync("Say **hello** and goodbye.");
+        await form.GetByLabel("Phases, one per line").FillAsync("Words\nPolish");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Complementary, new() { Name = "Spec" }).Locator("strong")).ToHaveTextAsync("hello");
+        var projectId = System.Text.RegularExpressions.Regex.Match(page.Url, "/projects/([0-9a-f]+)$").Groups[1].Value;
+
+        // Phases are added and reordered, and a task is made straight into one.
+        await page.GetByLabel("New phase").FillAsync("Extra");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add phase" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Move phase 3 earlier" }).ClickAsync();
+        await Expect(page.Locator("section.phase[data-phase='2'] h2")).ToContainTextAsync("2. Extra");
+        await page.GetByLabel("New task in phase 2").FillAsync("Tidy the words");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("section.phase[data-phase='2']")).ToContainTextAsync("Tidy the words");
+        await Expect(page.Locator("section.phase[data-phase='2']")).ToContainTextAsync("Blocked: waits for phase 1");
+
+        // Phase 1's two tasks change files (one file both), end, and are Done: the phase comes up for review.
+        var tasks = new List<TaskItem>();
+        foreach (var (title, file) in new[] { ("Say hello", "hello.txt"), ("Say goodbye", "goodbye.txt") })
+        {
+            var created = await host.Up.CliAsync("-w", workspace, "--json", "tasks", "create", "--title", title, "--project", projectId, "--phase", "1", "--description",
+                StandInAgent.Script(new { write = file, content = "hi\n" }, new { write = "shared.txt", content = title + "\n" }, new { commit = title }));
+            tasks.Add(System.Text.Json.JsonSerializer.Deserialize<TaskItem>(created.Output, SessionsHost.Json)!);
+        }
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start project" }).ClickAsync();
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("open");
+        foreach (var task in tasks)
+        {
+            await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+            Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", task.ShortId, "Done")).ExitCode);
+        }
+
+        var review = page.GetByRole(AriaRole.Region, new() { Name = "Review of phase 1" });
+        await Expect(review.GetByTestId("phase-changes")).ToContainTextAsync("3 files +4 −0 · 2 commits across 2 tasks", new() { Timeout = 30_000 });
+        await Expect(review.Locator("table.phase-files tr", new() { HasText = "shared.txt" })).ToContainTextAsync(tasks[1].ShortId);
+        await Expect(review.Locator(".summary", new() { HasText = "Done." })).ToHaveCountAsync(2);
+        await review.Locator($"li[data-task='{tasks[0].ShortId}'] summary").ClickAsync();
+        await Expect(review.Locator($"li[data-task='{tasks[0].ShortId}']").GetByTestId("changes")).ToContainTextAsync("hello.txt");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project-review.png"), FullPage = true });
+
+        await review.Locator($"li[data-task='{tasks[1].ShortId}'] input[type=checkbox]").UncheckAsync();
+        await review.GetByLabel("What to change").FillAsync("Say it louder");
+        await review.GetByRole(AriaRole.Button, new() { Name = "Send back to 1 task" }).ClickAsync();
+        await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, tasks[0].Id)).SessionCount == 2 ? "" : null, "the chosen task to be resumed");
+        Assert.Equal(1, (await _driver.GetTaskAsync(workspace, tasks[1].Id)).SessionCount);
+        await RunsAsync(workspace, tasks[0], 2);
+        var told = await host.Up.CliAsync("-w", workspace, "tasks", "logs", tasks[0].ShortId);
+        Assert.Contains("Say it louder", told.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_task_is_put_into_a_project_phase_from_its_card_and_shows_up_in_that_phase()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var project = System.Text.Json.JsonSerializer.Deserialize<Konduktor.Core.Projects.Project>(
+            (await host.Up.CliAsync("-w", workspace, "--json", "projects", "create", "--title", "Checkout", "--phase", "Model", "--phase", "UI")).Output, SessionsHost.Json)!;
+        var task = await _driver.CreateTaskAsync(workspace, "Cart page", "plain");
+        var page = await host.OpenBoardAsync(workspace);
+
+        await page.Locator($"li.card[data-task='{task.ShortId}'] .card-title").ClickAsync();
+        await page.GetByLabel("Project phase").SelectOptionAsync(new SelectOptionValue { Label = "2. UI" });
+
+        await Eventually.WaitAsync(async () => (await _driver.GetTaskAsync(workspace, task.Id)).PhaseId == project.Phases[1].Id ? "" : null, "the task to be in phase 2");
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
+        await Expect(page.Locator("section.phase[data-phase='2']")).ToContainTextAsync("Cart page");
+    }
+
     /// <summary>The task's run number <paramref name="sessions"/> started and ended (a task runs one session at a time).</summary>
     private Task<string> RunsAsync(string workspace, TaskItem task, int sessions) =>
         Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { LatestSession.Active: false } t && t.SessionCount >= sessions ? "" : null, $"run {sessions} of the task to end");

@@ -37,6 +37,43 @@ public sealed class ProjectCliTests(SessionsHost host) : IClassFixture<SessionsH
     }
 
     [Fact]
+    public async Task A_phase_under_review_shows_its_tasks_changes_as_one_with_their_commits_and_final_words()
+    {
+        var driver = new SessionDriver(host.Up);
+        var (workspace, _) = await driver.CreateWorkspaceAsync();
+        async Task<CliResult> Cli(params string[] arguments) => await host.Up.CliAsync(["-w", workspace, .. arguments]);
+        var project = JsonSerializer.Deserialize<Project>((await Cli("--json", "projects", "create", "--title", "Greetings", "--phase", "Both")).Output, SessionsHost.Json)!;
+        var tasks = new List<Konduktor.Core.Tasks.TaskItem>();
+        foreach (var (title, file) in new[] { ("Say hello", "hello.txt"), ("Say goodbye", "goodbye.txt") })
+        {
+            var created = await Cli("--json", "tasks", "create", "--title", title, "--project", project.ShortId, "--phase", "1", "--description",
+                StandInAgent.Script(new { write = file, content = "hi\n" }, new { write = "shared.txt", content = title + "\n" }, new { commit = title }));
+            tasks.Add(JsonSerializer.Deserialize<Konduktor.Core.Tasks.TaskItem>(created.Output, SessionsHost.Json)!);
+        }
+
+        Assert.Equal(0, (await Cli("projects", "start", project.ShortId)).ExitCode);
+        foreach (var task in tasks)
+        {
+            await driver.WaitForEndAsync(workspace, (await driver.RunAsync(workspace, task)).Id);
+        }
+
+        var review = await Cli("projects", "review", project.ShortId);
+        var json = JsonSerializer.Deserialize<PhaseReview>((await Cli("--json", "projects", "review", project.ShortId, "--phase", "1")).Output, SessionsHost.Json)!;
+
+        Assert.True(review.ExitCode == 0, review.ToString());
+        Assert.Contains("Phase 1: Both · open · 3 file(s), +4 -0, 2 commit(s) across 2 task(s)", review.Output, StringComparison.Ordinal);
+        Assert.Equal(["goodbye.txt", "hello.txt", "shared.txt"], json.Files.Select(f => f.Path));
+        Assert.Equal(tasks.Select(t => t.ShortId).Order(), json.Files.Single(f => f.Path == "shared.txt").Tasks.Order());
+        Assert.All(json.Tasks, t => Assert.Equal("Done.", t.Summary));
+        Assert.All(json.Tasks, t => Assert.Equal("", t.Changes!.Diff));
+        Assert.Contains(" Say hello", review.Output, StringComparison.Ordinal);
+        Assert.Contains("  Done.", review.Output, StringComparison.Ordinal);
+        var missing = await Cli("projects", "review", project.ShortId, "--phase", "7");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("has no phase 7", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Phases_are_added_moved_and_removed_tags_change_and_run_ready_runs_the_open_phase_in_parallel()
     {
         var driver = new SessionDriver(host.Up);

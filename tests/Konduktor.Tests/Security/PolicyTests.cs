@@ -32,7 +32,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["CreateTask"] = [P, S], ["ListTasks"] = [P, S], ["GetTask"] = [P, S], ["UpdateTask"] = [P, S], ["MoveTask"] = [P, S], ["DeleteTask"] = [P], ["GetBoard"] = [P, S], ["WaitForBoardChanges"] = [P, S],
         ["RunTask"] = [P, S], ["ResumeTask"] = [P, S], ["StopTask"] = [P, S], ["StopSession"] = [P, S], ["SayToTask"] = [P], ["ListTaskMessages"] = [P, S],
         ["ListSessions"] = [P, S], ["GetSession"] = [P, S], ["ReadSessionLogs"] = [P, S], ["ReadSessionEntries"] = [P, S],
-        ["CreateProject"] = [P, S], ["ListProjects"] = [P, S], ["GetProject"] = [P, S], ["TagProject"] = [P, S], ["RunReadyTasks"] = [P, S],
+        ["CreateProject"] = [P, S], ["ListProjects"] = [P, S], ["GetProject"] = [P, S], ["GetPhaseReview"] = [P, S], ["TagProject"] = [P, S], ["RunReadyTasks"] = [P, S],
         ["AddPhase"] = [P], ["UpdatePhase"] = [P], ["RemovePhase"] = [P], ["StartProject"] = [P], ["ApprovePhase"] = [P],
         ["AskQuestion"] = [P, S], ["ListQuestions"] = [P, S], ["GetQuestion"] = [P, S], ["AnswerQuestion"] = [P], ["ConfirmQuestion"] = [P], ["DismissQuestion"] = [P],
         ["CreateDoc"] = [P, S], ["ListDocs"] = [P, S], ["GetDoc"] = [P, S], ["DocHistory"] = [P, S], ["UpdateDoc"] = [P, S], ["DeleteDoc"] = [P],

@@ -26,6 +26,8 @@ export type WorkspaceConfig = Schemas["ConfigView"];
 export type PhaseState = Schemas["PhaseState"];
 export type Phase = Schemas["PhaseView"];
 export type Project = Schemas["Project"];
+export type PhaseReview = Schemas["PhaseReview"];
+export type NewProject = Schemas["NewProject"];
 export type Question = Schemas["Question"];
 export type SessionMessage = Schemas["SessionMessage"];
 export type Doc = Schemas["Doc"];
@@ -107,6 +109,13 @@ export const api = {
   startProject: (workspace: string, project: string) => send(client.POST("/workspaces/{workspace}/projects/{project}/start", { params: { path: { workspace, project } } })),
   approvePhase: (workspace: string, project: string, phase: number, note?: string) =>
     send(client.POST("/workspaces/{workspace}/projects/{project}/approve", { params: { path: { workspace, project } }, body: note ? { phase, note } : { phase } })),
+  createProject: (workspace: string, project: NewProject) => send(client.POST("/workspaces/{workspace}/projects", { params: { path: at(workspace) }, body: project })),
+  addPhase: (workspace: string, project: string, title: string) =>
+    send(client.POST("/workspaces/{workspace}/projects/{project}/phases", { params: { path: { workspace, project } }, body: { title } })),
+  movePhase: (workspace: string, project: string, number: number, moveTo: number) =>
+    send(client.PATCH("/workspaces/{workspace}/projects/{project}/phases/{number}", { params: { path: { workspace, project, number } }, body: { moveTo } })),
+  phaseReview: (workspace: string, project: string, number: number) =>
+    send(client.GET("/workspaces/{workspace}/projects/{project}/phases/{number}/review", { params: { path: { workspace, project, number } } })),
   runReady: (workspace: string, project: string) => send(client.POST("/workspaces/{workspace}/projects/{project}/run-ready", { params: { path: { workspace, project } } })),
   questions: (workspace: string) => send(client.GET("/workspaces/{workspace}/questions", { params: { path: at(workspace) } })),
   answer: (workspace: string, question: string, text: string, resume?: boolean) =>

@@ -646,6 +646,23 @@ export interface paths {
         patch: operations["UpdatePhase"];
         trace?: never;
     };
+    "/workspaces/{workspace}/projects/{project}/phases/{number}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get phase review */
+        get: operations["GetPhaseReview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/projects/{project}/run-ready": {
         parameters: {
             query?: never;
@@ -1553,6 +1570,24 @@ export interface components {
             /** @default null */
             moveTo?: number | null;
         };
+        PhaseFile: {
+            path: string;
+            added?: number;
+            removed?: number;
+            tasks: string[];
+        };
+        PhaseReview: {
+            /** Format: uuid */
+            projectId: string;
+            phase: number;
+            title: string;
+            state: components["schemas"]["PhaseState"];
+            files: components["schemas"]["PhaseFile"][];
+            added: number;
+            removed: number;
+            commits: number;
+            tasks: components["schemas"]["PhaseTaskReview"][];
+        };
         /** @enum {string} */
         PhaseState: "waiting" | "open" | "awaitingReview" | "approved";
         PhaseTask: {
@@ -1563,6 +1598,31 @@ export interface components {
             status: string;
             /** @default null */
             sessionStatus?: string;
+            /** @default null */
+            pullRequestNumber?: number;
+            /** @default null */
+            pullRequestUrl?: string;
+            /** @default null */
+            checksState?: string;
+            /** @default null */
+            reviewState?: string;
+            /** @default 0 */
+            costUsd: number;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            latestSessionId?: string;
+        };
+        PhaseTaskReview: {
+            /** Format: uuid */
+            id: string;
+            shortId: string;
+            title: string;
+            status: string;
+            summary?: string;
+            costUsd: number;
+            changes?: components["schemas"]["ChangeSet"];
         };
         PhaseView: {
             /** Format: uuid */
@@ -3645,6 +3705,36 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    GetPhaseReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                project: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhaseReview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -11,6 +11,7 @@ import { PullRequestState } from "./PullRequestState";
 import { quotaWait } from "../lib/quota";
 import { SayBox } from "./SayBox";
 import { absolute, elapsed, money, useNow } from "../lib/format";
+import { TaskProject } from "./TaskProject";
 
 // The diff viewer and its highlighter load when the Changes tab is first opened, not with the board.
 const ChangesView = lazy(() => import("../changes/ChangesView"));
@@ -118,6 +119,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 </div>
               )}
               {t.blocked && <p role="note" className="blocking">Cannot run yet: {t.blocked}</p>}
+              <TaskProject workspace={workspace} task={t} />
               <div className="markdown description"><Markdown>{t.description || "*No description.*"}</Markdown></div>
             </>
           )}
