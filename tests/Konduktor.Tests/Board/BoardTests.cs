@@ -150,24 +150,34 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     [Fact]
-    public async Task Config_toggles_are_saved_and_still_set_after_a_reload()
+    public async Task Every_setting_is_on_the_config_page_saved_as_changed_and_auto_fix_says_what_it_needs()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
         var page = await host.SignedInPageAsync();
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/config");
 
-        var ci = page.GetByLabel("Auto-fix CI failures");
-        var wasOn = await ci.IsCheckedAsync();
-        await ci.SetCheckedAsync(!wasOn);
+        await Expect(page.GetByTestId("auto-fix-needs")).ToHaveTextAsync("Needs a repository on GitHub.");
+        await Expect(page.GetByLabel("Resume the agent with a review that requests changes")).ToBeDisabledAsync(); // off, and it cannot work here: it cannot be turned on
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save" })).ToBeDisabledAsync();
+        var resume = page.GetByLabel("Continue a session that stopped at the account's usage limit once it resets");
+        var wasOn = await resume.IsCheckedAsync();
+        await resume.SetCheckedAsync(!wasOn);
         await page.GetByLabel("Task agent system prompt").FillAsync("Be brief and open a PR.");
+        await page.GetByLabel("Daily budget (USD)").FillAsync("12.5");
+        await page.GetByLabel("Hosts agents may reach").FillAsync("registry.npmjs.org");
+        await page.GetByLabel("Without a pull request, a task").SelectOptionAsync(new SelectOptionValue { Label = "goes to Done" });
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page.GetByText("Configuration saved.")).ToBeVisibleAsync();
         await page.ReloadAsync();
 
-        await Expect(page.GetByLabel("Auto-fix CI failures")).ToBeCheckedAsync(new() { Checked = !wasOn });
+        await Expect(resume).ToBeCheckedAsync(new() { Checked = !wasOn });
         await Expect(page.GetByLabel("Task agent system prompt")).ToHaveValueAsync("Be brief and open a PR.");
         var config = JsonDocument.Parse((await host.Up.CliAsync("-w", workspace, "config", "get", "--json")).Output).RootElement;
-        Assert.Equal(!wasOn, config.GetProperty("autoFixCi").GetBoolean());
+        Assert.Equal(!wasOn, config.GetProperty("autoResume").GetBoolean());
+        Assert.Equal(12.5m, config.GetProperty("dailyBudgetUsd").GetDecimal());
+        Assert.Equal("Done", config.GetProperty("withoutPullRequest").GetString());
+        Assert.Equal("registry.npmjs.org:443", Assert.Single(config.GetProperty("allowedHosts").EnumerateArray()).GetString());
+        Assert.False(config.GetProperty("autoFixReviews").GetBoolean());
     }
 
     [Fact]
