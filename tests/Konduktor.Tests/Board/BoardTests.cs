@@ -364,18 +364,34 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     [Fact]
-    public async Task A_scheduled_agent_is_run_from_its_page_and_its_run_and_logs_show_up()
+    public async Task A_scheduled_agent_is_created_edited_disabled_enabled_and_run_from_the_board_and_its_run_and_logs_show_up()
     {
         var (workspace, _) = await _driver.CreateWorkspaceAsync();
-        var created = await host.Up.CliWithInputAsync("Look around.\n" + StandInAgent.Script(new { say = "nothing to report today" }), "-w", workspace, "agents", "create", "--name", "scout", "--prompt-file", "-", "--every", "1d");
-        Assert.Equal(0, created.ExitCode);
         var page = await host.SignedInPageAsync();
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/agents");
-        await Expect(page.Locator("table.agents")).ToContainTextAsync("every 1d");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "New agent" });
+        await form.GetByLabel("Start from").SelectOptionAsync("digest");
+        await Expect(form.Locator("textarea")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("digest", System.Text.RegularExpressions.RegexOptions.IgnoreCase)); // the preset's prompt, to change
+        await form.GetByLabel("Start from").SelectOptionAsync("");
+        await form.GetByLabel("Name").FillAsync("scout");
+        await form.GetByLabel("Every").FillAsync("1d");
+        await form.Locator("textarea").FillAsync("Look around.\n" + StandInAgent.Script(new { say = "nothing to report today" }));
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create agent" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "scout" })).ToContainTextAsync("enabled");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "scout" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await page.GetByRole(AriaRole.Form, new() { Name = "Edit agent" }).GetByLabel("Every").FillAsync("2h");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.Locator("section.agent")).ToContainTextAsync("every 2h");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "scout" })).ToContainTextAsync("disabled");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "scout" })).ToContainTextAsync("enabled");
+        var shown = JsonDocument.Parse((await host.Up.CliAsync("-w", workspace, "--json", "agents", "show", "scout")).Output).RootElement;
+        Assert.Equal("2h", shown.GetProperty("every").GetString());
+        Assert.True(shown.GetProperty("enabled").GetBoolean());
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Run now" }).ClickAsync();
-
         await Expect(page.Locator("table.runs")).ToContainTextAsync("queued", new() { Timeout = 15_000 });
         await Expect(page.Locator("table.runs")).ToContainTextAsync("succeeded", new() { Timeout = 30_000 });
         await Expect(page.Locator(".task-logs")).ToContainTextAsync("nothing to report today", new() { Timeout = 15_000 });

@@ -133,6 +133,10 @@ export const api = {
   agent: (workspace: string, name: string) => send(client.GET("/workspaces/{workspace}/agents/{name}", { params: { path: { workspace, name } } })),
   setAgentEnabled: (workspace: string, name: string, enabled: boolean) =>
     send(client.PATCH("/workspaces/{workspace}/agents/{name}", { params: { path: { workspace, name } }, body: { enabled } })),
+  agentPresets: () => send(client.GET("/agent-presets")),
+  createAgent: (workspace: string, agent: Schemas["NewAgent"]) => send(client.POST("/workspaces/{workspace}/agents", { params: { path: at(workspace) }, body: agent })),
+  updateAgent: (workspace: string, name: string, changes: Schemas["AgentChanges"]) =>
+    send(client.PATCH("/workspaces/{workspace}/agents/{name}", { params: { path: { workspace, name } }, body: changes })),
   runAgent: (workspace: string, name: string) => send(client.POST("/workspaces/{workspace}/agents/{name}/run", { params: { path: { workspace, name } } })),
   changes: (workspace: string, task: string) => send(client.GET("/workspaces/{workspace}/tasks/{task}/changes", { params: { path: { workspace, task } } })),
   usage: (workspace: string, days = 30) => send(client.GET("/workspaces/{workspace}/usage", { params: { path: at(workspace), query: { days: String(days) } } })),
