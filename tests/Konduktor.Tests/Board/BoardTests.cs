@@ -309,7 +309,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
 
         await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("approved · just now");
         await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("— “Model looks right”");
-        await Expect(page.GetByTestId("phase-2-state")).ToContainTextAsync("open since", new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("phase-2-state")).ToContainTextAsync("open · just now", new() { Timeout = 15_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project.png") });
         Assert.Contains("Phase 2: UI · open ·", (await host.Up.CliAsync("-w", workspace, "projects", "show", project.ShortId)).Output, StringComparison.Ordinal);
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");
