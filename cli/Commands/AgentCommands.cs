@@ -1,6 +1,5 @@
 using Konduktor.Core.Contract;
 using System.CommandLine;
-using Konduktor.Core.Json;
 using System.Globalization;
 using Konduktor.Core;
 using Konduktor.Core.Agents;
@@ -69,7 +68,7 @@ public static class AgentCommands
         {
             Output.Line("");
             Output.Table(["AT", "OUTCOME", "SESSION", "STATE", "COST", "NOTE"], runs.Select(r => (IReadOnlyList<string>)
-                [Output.Time(r.At), KonduktorJson.Name(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]), "No runs yet.");
+                [Output.Time(r.At), Output.Words(r.Outcome), r.SessionId is { } id ? ShortId.Of(id) : "-", r.Status ?? "-", Output.Cost(r.CostUsd), r.Reason ?? ""]), "No runs yet.");
         }
     }
 

@@ -1,6 +1,5 @@
 using Konduktor.Core.Contract;
 using System.CommandLine;
-using Konduktor.Core.Json;
 using Konduktor.Core.Projects;
 
 namespace Konduktor.Cli.Commands;
@@ -40,7 +39,7 @@ public static class ProjectCommands
             {
                 var all = await cli.Api.CallAsync(Operations.ListProjects, cli.In(), ct);
                 cli.Print(all, list => Output.Table(["ID", "STATUS", "PHASES", "TITLE"], list.Select(p => (IReadOnlyList<string>)
-                    [p.ShortId, KonduktorJson.Name(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title]), "No projects."));
+                    [p.ShortId, Output.Words(p.Status), $"{p.Phases.Count(x => x.State == PhaseState.Approved)}/{p.Phases.Count}", p.Title]), "No projects."));
             }),
             CommandFactory.Create("show", "Show a project: phases, their tasks and progress, and what blocks the next phase", async (cli, ct) =>
                 cli.Print(await cli.Api.CallAsync(Operations.GetProject, Route(cli), ct), Show), id),
@@ -102,7 +101,7 @@ public static class ProjectCommands
 
     private static void Show(Project p)
     {
-        Output.Line($"{p.ShortId}  {p.Title}  ({KonduktorJson.Name(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
+        Output.Line($"{p.ShortId}  {p.Title}  ({Output.Words(p.Status)}{(p.AutoRun ? ", auto-run" : "")})");
         foreach (var phase in p.Phases)
         {
             var since = phase.ApprovedAt is { } approved ? $", approved {Output.Time(approved)}"

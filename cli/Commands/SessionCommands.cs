@@ -29,7 +29,7 @@ public static class SessionCommands
                 cli.Print(sessions, all =>
                 {
                     Output.Table(["ID", "TASK", "KIND", "STATUS", "RUNNER", "CREATED", "COST"], all.Select(x => (IReadOnlyList<string>)
-                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", KonduktorJson.Name(x.Kind), KonduktorJson.Name(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]), "No sessions.");
+                        [x.ShortId, x.TaskId is { } taskId ? ShortId.Of(taskId) : "-", Output.Words(x.Kind), Output.Words(x.Status), x.RunnerName ?? "-", Output.Time(x.CreatedAt), Output.Cost(x.Outcome?.CostUsd)]), "No sessions.");
                 });
             }, task, status),
             CommandFactory.Create("show", "Show a session: state, runner, outcome, cost", async (cli, ct) =>
@@ -124,7 +124,7 @@ public static class SessionCommands
             {
                 if (!cli.Json)
                 {
-                    Output.Line($"── session {session.ShortId} · {KonduktorJson.Name(session.Kind)} · {KonduktorJson.Name(session.Status)} · {Output.Time(session.CreatedAt)} ──");
+                    Output.Line($"── session {session.ShortId} · {Output.Words(session.Kind)} · {Output.Words(session.Status)} · {Output.Time(session.CreatedAt)} ──");
                 }
 
                 await PrintLogsAsync(cli, cli.In(session.Id.ToString("D")), ct, followLast: session.Id == latest.Id);
@@ -183,13 +183,13 @@ public static class SessionCommands
 
         if (!asWritten && !complete && !follow)
         {
-            Output.Line($"» the session is {KonduktorJson.Name(status)}; `--follow` to keep reading");
+            Output.Line($"» the session is {Output.Words(status)}; `--follow` to keep reading");
         }
     }
 
     private static void Show(Session s)
     {
-        Output.Line($"{s.ShortId}  {KonduktorJson.Name(s.Kind)} session, {KonduktorJson.Name(s.Status).Replace('-', ' ')}");
+        Output.Line($"{s.ShortId}  {Output.Words(s.Kind)} session, {Output.Words(s.Status)}");
         Output.Line($"id:       {s.Id}");
         Output.Line($"task:     {(s.TaskId is { } t ? t.ToString() : "-")}");
         Output.Line($"branch:   {s.Branch ?? "-"}");

@@ -8,11 +8,23 @@ namespace Konduktor.Tests.Board;
 
 /// <summary>
 /// Every page of the board, with something on it, in the light and the dark theme at a desktop, a laptop and a phone
-/// width: no serious accessibility violation, nothing wider than a phone, and a screenshot of each for a reviewer.
+/// width: no serious accessibility violation, no layout shift while it loads, nothing wider than a phone, and a
+/// screenshot of each for a reviewer.
 /// </summary>
 public sealed class BoardLooksTests(BoardHost host) : IClassFixture<BoardHost>
 {
     private static readonly int[] Widths = [1440, 1024, 390];
+
+    /// <summary>The page's layout shift so far, as Chrome counts it for CLS (shifts right after input do not count).</summary>
+    private const string LayoutShift = """
+        () => {
+            const observer = new PerformanceObserver(() => {});
+            observer.observe({ type: "layout-shift", buffered: true });
+            const total = observer.takeRecords().filter(e => !e.hadRecentInput).reduce((sum, e) => sum + e.value, 0);
+            observer.disconnect();
+            return total;
+        }
+        """;
     private readonly SessionDriver _driver = new(host.Up);
 
     [Fact]
@@ -51,6 +63,9 @@ public sealed class BoardLooksTests(BoardHost host) : IClassFixture<BoardHost>
                 await page.SetViewportSizeAsync(Widths[0], 900);
                 await page.GotoAsync($"{host.Up.Url}/#/{route}");
                 await Expect(page.Locator("body")).ToContainTextAsync(shows, new() { IgnoreCase = true });
+                // Layout shift as Chrome counts it (CLS): what moved on its own while the page loaded its content.
+                var shift = await page.EvaluateAsync<double>(LayoutShift);
+                Assert.True(shift < 0.1, $"{name} ({themeName}) shifted its layout by {shift:0.000} while it loaded (at most 0.1)");
                 var result = await page.RunAxe();
                 Assert.True(result.Passes.Length > 10, $"{name}: axe checked almost nothing ({result.Passes.Length} rules passed)");
                 violations.AddRange(result.Violations.Where(v => v.Impact is "serious" or "critical")

@@ -302,7 +302,7 @@ public sealed class BoardTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(later.Locator("button.play")).ToBeDisabledAsync();
         await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/projects/{project.ShortId}");
 
-        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("awaiting review · just now", new() { Timeout = 15_000 });
+        await Expect(page.GetByTestId("phase-1-state")).ToContainTextAsync("awaiting review · just now", new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("blocking")).ToContainTextAsync("awaits review");
         await page.GetByLabel("Note for phase 1").FillAsync("Model looks right");
         await page.GetByRole(AriaRole.Button, new() { Name = "Approve phase" }).ClickAsync();
