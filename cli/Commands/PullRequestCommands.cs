@@ -22,7 +22,15 @@ public static class PullRequestCommands
         IReadOnlyList<string> Route(CliContext cli) => cli.In(cli.Get(number));
         string? Text(CliContext cli) => CommandFactory.ReadText(cli.Get(message), cli.Get(file));
 
-        return CommandFactory.Group("prs", "Review and comment on the workspace's pull requests (posted with the workspace's GitHub token)",
+        var task = new Argument<string>("task") { Description = "The task whose branch it is (its id, a unique prefix)" };
+        var title = new Option<string>("--title") { Description = "The pull request's title: one line", Required = true };
+
+        return CommandFactory.Group("prs", "Open, review and comment on the workspace's pull requests (through Konduktor, with the workspace's GitHub token)",
+            CommandFactory.Create("open", "Open the task's pull request with your title and description (what changed, how you tested it); an open one is shown instead", async (cli, ct) =>
+            {
+                var opened = await cli.Api.CallAsync(Operations.OpenTaskPullRequest, cli.In(cli.Get(task)), new NewTaskPullRequest { Title = cli.Get(title), Body = Text(cli) }, ct);
+                cli.Print(opened, p => Output.Line($"Pull request #{p.Number}: {p.Url}"));
+            }, task, title, message, file),
             CommandFactory.Create("review", "Post a review: --approve, --request-changes or --comment, with the findings as its text", async (cli, ct) =>
             {
                 var verdicts = new[] { (cli.Get(approve), "approve"), (cli.Get(requestChanges), "request-changes"), (cli.Get(comment), "comment") }.Where(v => v.Item1).ToList();

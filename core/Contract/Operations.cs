@@ -55,6 +55,7 @@ public static class Operations
 
     // Doc
     public static readonly Operation<GitHub.NewPullRequestReview, GitHub.PostedOnGitHub> ReviewPullRequest = new(nameof(ReviewPullRequest), "post", "workspaces/{workspace}/prs/{number}/reviews") { Act = Act.ReviewPullRequests, Status = 201 };
+    public static readonly Operation<GitHub.NewTaskPullRequest, GitHub.PostedOnGitHub> OpenTaskPullRequest = new(nameof(OpenTaskPullRequest), "post", "workspaces/{workspace}/tasks/{task}/pull-request") { Act = Act.ReviewPullRequests, Status = 201, Summary = "Open the task's pull request with this title and description (an open one for its branch is answered instead)" };
     public static readonly Operation<GitHub.NewPullRequestComment, GitHub.PostedOnGitHub> CommentOnPullRequest = new(nameof(CommentOnPullRequest), "post", "workspaces/{workspace}/prs/{number}/comments") { Act = Act.ReviewPullRequests, Status = 201 };
     public static readonly Operation<NewDoc, Doc> CreateDoc = new(nameof(CreateDoc), "post", "workspaces/{workspace}/docs") { Act = Act.WriteDocs, Status = 201 };
 

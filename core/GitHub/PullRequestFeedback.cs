@@ -16,5 +16,14 @@ public sealed record NewPullRequestComment
     public required string Body { get; init; }
 }
 
-/// <summary>What was posted on GitHub (a review or a comment) and where to see it.</summary>
+/// <summary>A task's pull request, opened through Konduktor with the agent's (or person's) own title and description.</summary>
+public sealed record NewTaskPullRequest
+{
+    public required string Title { get; init; }
+
+    /// <summary>What changed and how it was tested, in markdown; Konduktor adds a line linking the task.</summary>
+    public string? Body { get; init; }
+}
+
+/// <summary>What was posted on GitHub (a review, a comment, a pull request) and where to see it.</summary>
 public sealed record PostedOnGitHub(int Number, string Kind, string Url);

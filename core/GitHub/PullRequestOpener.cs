@@ -1,4 +1,5 @@
 using Konduktor.Core.Auth;
+using Konduktor.Core.Results;
 using Konduktor.Core.Tasks;
 using Konduktor.Core.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ public sealed class BoardLinks(Uri? boardUrl)
 public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService tasks, GitHubApi gitHub, BoardLinks links, TimeProvider clock, ILogger<PullRequestOpener> logger)
 {
     private const int MaxBody = 60_000;
+    private const int MaxTitle = 256;
 
     public async Task<string> OpenAsync(Guid workspaceId, Guid taskId, CancellationToken ct)
     {
@@ -64,6 +66,55 @@ public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService t
         return moved;
     }
 
+    /// <summary>
+    /// Opens the task's pull request with the caller's own title and description — how an agent in `agent` mode opens it
+    /// without a GitHub credential of its own. An open pull request for the branch is answered, not opened again.
+    /// </summary>
+    public async Task<Result<PostedOnGitHub>> OpenForAsync(Principal caller, string workspaceRef, string taskRef, NewTaskPullRequest input, CancellationToken ct)
+    {
+        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure)
+            || !(await tasks.GetAsync(caller, workspaceRef, taskRef, ct)).TryGet(out var task, out failure))
+        {
+            return failure;
+        }
+
+        var title = (input.Title ?? "").Trim();
+        if (title.Length is 0 or > MaxTitle || title.Contains('\n', StringComparison.Ordinal))
+        {
+            return new Invalid($"a pull request's title is one line of 1 to {MaxTitle} characters", "title");
+        }
+
+        if ((input.Body?.Length ?? 0) > MaxBody)
+        {
+            return new TooLarge($"a pull request's description is at most {MaxBody:N0} characters");
+        }
+
+        if (task.PullRequestNumber is { } known && task.PullRequestUrl is { } knownUrl)
+        {
+            return new PostedOnGitHub(known, "pull request", knownUrl);
+        }
+
+        var refused = workspace.GitHubRepository is null ? $"workspace {workspace.Name} is not a GitHub repository: there is nowhere to open a pull request"
+            : workspace.Config.PullRequests == "off" ? $"pull requests are off in workspace {workspace.Name}: a person turns them on with `konduktor config set --pr agent`"
+            : !workspace.Config.GitHubTokenSet ? $"workspace {workspace.Name} has no GitHub token to open it with: a person sets one with `konduktor config set --github-token -`"
+            : task.Branch is null ? $"task {task.ShortId} has no branch yet: it gets one when it first runs"
+            : null;
+        if (refused is not null)
+        {
+            return new Conflict(refused);
+        }
+
+        var body = $"{input.Body?.Trim()}\n\n---\n{Footer(workspace, task)}".TrimStart();
+        var pullRequest = await gitHub.FindOpenPullRequestAsync(workspace, task.Branch!, ct)
+            ?? await gitHub.OpenPullRequestAsync(workspace, task.Branch!, title, body, draft: false, ct);
+        await tasks.ApplyPullRequestAsync(workspace, task.ShortId, new PullRequestFacts(pullRequest.Number, pullRequest.Url, BoardColumns.PrSubmitted, clock.GetUtcNow()), ct);
+        logger.LogInformation("{Caller} opened pull request #{Number} for task {TaskId}", caller.Name, pullRequest.Number, task.Id);
+        return new PostedOnGitHub(pullRequest.Number, "pull request", pullRequest.Url);
+    }
+
+    private string Footer(Workspace workspace, TaskItem task) =>
+        $"Opened by Konduktor for task `{task.ShortId}`: {task.Title}{(links.TaskLink(workspace, task) is { } url ? $" ([on the board]({url}))" : "")}.";
+
     private string Body(Workspace workspace, TaskItem task)
     {
         var description = string.IsNullOrWhiteSpace(task.Description) ? "" : task.Description.Trim();
@@ -72,7 +123,6 @@ public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService t
             description = description[..MaxBody] + "\n\n… (the rest is in the task)";
         }
 
-        var link = links.TaskLink(workspace, task) is { } url ? $" ([on the board]({url}))" : "";
-        return $"{description}\n\n---\nOpened by Konduktor for task `{task.ShortId}`: {task.Title}{link}.".TrimStart();
+        return $"{description}\n\n---\n{Footer(workspace, task)}".TrimStart();
     }
 }

@@ -99,6 +99,7 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(DocChanges))]
 [JsonSerializable(typeof(NewPullRequestReview))]
 [JsonSerializable(typeof(NewPullRequestComment))]
+[JsonSerializable(typeof(NewTaskPullRequest))]
 [JsonSerializable(typeof(PostedOnGitHub))]
 [JsonSerializable(typeof(List<DocVersion>))]
 [JsonSerializable(typeof(Agent))]

@@ -42,7 +42,7 @@ public static partial class SessionPrompts
             .AppendLine($"Task id: {ShortId.Format(taskId)}. You are in a git worktree on branch {branch}, made for this task.")
             .AppendLine(pullRequests switch
             {
-                "agent" => "Commit your work on this branch, push it, and open a pull request when the task is done (`gh pr create`).",
+                "agent" => $"Commit your work on this branch and push it; when the task is done, open its pull request through Konduktor (you hold no GitHub credential): `konduktor prs open {ShortId.Of(taskId)} --title \"…\" --file -` with what changed and how you tested it on stdin.",
                 "off" => "Commit your work on this branch and push it; do not open a pull request.",
                 _ => "Commit your work on this branch and push it; Konduktor opens the pull request once your commits are pushed.",
             })

@@ -142,7 +142,7 @@ public sealed class BoardFlowTests(BoardHost host) : IClassFixture<BoardHost>
         await page.GetByLabel("New task in phase 2").FillAsync("Tidy the words");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("section.phase[data-phase='2']")).ToContainTextAsync("Tidy the words");
-        await Expect(page.Locator("section.phase[data-phase='2']")).ToContainTextAsync("Blocked: waits for phase 1");
+        await Expect(page.Locator("section.phase[data-phase='2']")).ToContainTextAsync("Blocked: the project has not started");
 
         // Phase 1's two tasks change files (one file both), end, and are Done: the phase comes up for review.
         var tasks = new List<TaskItem>();

@@ -60,6 +60,37 @@ public sealed class PullRequestTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_agent_opens_its_pull_request_through_konduktor_with_its_own_title_and_description_and_only_one()
+    {
+        var (workspace, _) = await WorkspaceAsync(token: "ghp_test_token_for_the_stand_in", "agent");
+        var task = await _driver.CreateTaskAsync(workspace, "Add the greeting", StandInAgent.Script(
+            new { write = "greeting.txt", content = "hello\n" }, new { commit = "Add greeting" }, new { push = true },
+            new { konduktor = new[] { "prs", "open", "%KONDUKTOR_TASK%", "--title", "Greet people", "-m", "Adds greeting.txt; checked by reading it back." } }));
+
+        var session = await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
+        var withPr = await Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { PullRequestNumber: not null } t ? t : null, "the agent's pull request");
+
+        var opened = Assert.Single(_gitHub.PullRequests.Values);
+        Assert.Equal("Greet people", opened.Title);
+        Assert.False(opened.Draft);
+        Assert.StartsWith("Adds greeting.txt; checked by reading it back.", opened.Body, StringComparison.Ordinal);
+        Assert.Contains($"Opened by Konduktor for task `{task.ShortId}`", opened.Body, StringComparison.Ordinal);
+        Assert.Equal("PR Submitted", withPr.Status);
+        var log = await _up.CliAsync("-w", workspace, "--json", "tasks", "logs", task.ShortId);
+        Assert.Contains($"Pull request #{opened.Number}:", log.Output, StringComparison.Ordinal);
+        // Konduktor's own opener, after the session, finds it rather than opening a draft beside it.
+        await Eventually.WaitAsync(() => _up.Output.Contains($"task {task.ShortId} has pull request #{opened.Number} already", StringComparison.Ordinal), "the session's pull request work to be done");
+        Assert.Single(_gitHub.PullRequests.Values);
+        Assert.Equal(session.Branch, opened.Head);
+
+        var (local, _) = await _driver.CreateWorkspaceAsync();
+        var elsewhere = await _driver.CreateTaskAsync(local, "Local", "plain");
+        var refused = await _up.CliAsync("-w", local, "prs", "open", elsewhere.ShortId, "--title", "Nowhere");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("is not a GitHub repository", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_token_the_task_says_why_no_pull_request_was_opened()
     {
         var (workspace, _) = await WorkspaceAsync(token: null, "konduktor");

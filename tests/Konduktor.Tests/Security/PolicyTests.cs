@@ -36,7 +36,7 @@ public sealed partial class PolicyTests(AzuriteFixture azurite)
         ["AddPhase"] = [P], ["UpdatePhase"] = [P], ["RemovePhase"] = [P], ["StartProject"] = [P], ["ApprovePhase"] = [P],
         ["AskQuestion"] = [P, S], ["ListQuestions"] = [P, S], ["GetQuestion"] = [P, S], ["AnswerQuestion"] = [P], ["ConfirmQuestion"] = [P], ["DismissQuestion"] = [P],
         ["CreateDoc"] = [P, S], ["ListDocs"] = [P, S], ["GetDoc"] = [P, S], ["DocHistory"] = [P, S], ["UpdateDoc"] = [P, S], ["DeleteDoc"] = [P],
-        ["ReviewPullRequest"] = [P, S], ["CommentOnPullRequest"] = [P, S],
+        ["ReviewPullRequest"] = [P, S], ["CommentOnPullRequest"] = [P, S], ["OpenTaskPullRequest"] = [P, S],
         ["ListAgentPresets"] = [P, S], ["ListAgents"] = [P, S], ["GetAgent"] = [P, S], ["CreateAgent"] = [P], ["UpdateAgent"] = [P], ["RunAgentNow"] = [P], ["DeleteAgent"] = [P],
         ["RegisterRunner"] = [P], ["AddRunner"] = [P], ["RemoveRunner"] = [P], ["ListRunners"] = [P],
         ["ReceiveJobs"] = [R], ["DeleteJob"] = [R], ["RunnerHeartbeat"] = [R], ["ClaimSession"] = [R], ["ReportSession"] = [R], ["AppendSessionLogs"] = [R],

@@ -1042,6 +1042,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace}/tasks/{task}/pull-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open the task's pull request with this title and description (an open one for its branch is answered instead) */
+        post: operations["OpenTaskPullRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/tasks/{task}/resume": {
         parameters: {
             query?: never;
@@ -1549,6 +1566,10 @@ export interface components {
             status?: string | null;
             project?: string | null;
             phase?: number | null;
+        };
+        NewTaskPullRequest: {
+            title: string;
+            body?: string | null;
         };
         NewWorkspace: {
             repository: string;
@@ -4578,6 +4599,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    OpenTaskPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTaskPullRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedOnGitHub"];
                 };
             };
             400: components["responses"]["BadRequest"];

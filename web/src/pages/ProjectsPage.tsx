@@ -129,7 +129,7 @@ function ProjectView({ workspace, id }: { workspace: string; id: string }) {
                         <PullRequestState task={t} />
                         {t.costUsd > 0 && <span className="cost">{money(t.costUsd)}</span>}
                       </div>
-                      {phase.state === "waiting" && <div className="card-reason blocked">Blocked: waits for phase {phase.number - 1}</div>}
+                      {phase.state === "waiting" && <div className="card-reason blocked">Blocked: {phase.number === 1 || p.status === "draft" ? "the project has not started" : `waits for phase ${phase.number - 1}`}</div>}
                     </li>
                   ))}
                 </ol>
