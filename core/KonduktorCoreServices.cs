@@ -27,6 +27,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<AgentSecrets>();
         services.AddSingleton<TaskService>();
+        services.AddSingleton<TaskDependencies>();
         services.AddSingleton<Projects.ProjectService>();
         services.AddSingleton<Projects.PhaseReviews>();
         services.AddSingleton<Docs.DocService>();
@@ -81,6 +82,7 @@ public static class KonduktorCoreServices
         services.AddSingleton<SessionBudgets>();
         services.AddSingleton<SessionEnds>();
         services.AddSingleton<SessionStarts>();
+        services.AddSingleton<AutoRuns>();
         services.AddSingleton<SessionStops>();
         services.AddSingleton<SessionMessages>();
         services.AddSingleton<SessionClaims>();
@@ -116,6 +118,10 @@ public static class KonduktorCoreServices
         services.AddSingleton<GitHub.GitHubWork>();
         services.AddSingleton<GitHub.PullRequestOpener>();
         services.AddSingleton<GitHub.PullRequestReconciler>();
+        services.AddSingleton<GitHub.IssueFollowing>();
+        services.AddSingleton<GitHub.IssueReconciler>();
+        services.AddSingleton<GitHub.IssueAnnouncer>();
+        services.AddSingleton<GitHub.QuestionMirror>();
         services.AddSingleton<GitHub.PullRequestVoice>();
         services.AddSingleton<GitHub.GitHubWorker>();
         services.AddSingleton<GitHub.GitHubResponseCache>();

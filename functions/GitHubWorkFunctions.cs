@@ -34,3 +34,17 @@ public sealed class ReconcilerFunctions(PullRequestReconciler reconciler, ILogge
         }
     }
 }
+
+/// <summary>The issues a workspace follows, found without webhooks: one conditional request per workspace while nothing changed.</summary>
+public sealed class IssueReconcilerFunctions(IssueReconciler reconciler, ILogger<IssueReconcilerFunctions> logger)
+{
+    [Function("ReconcileIssues")]
+    public async Task Run([TimerTrigger("30 * * * * *")] TimerInfo timer, CancellationToken ct)
+    {
+        var pass = await reconciler.RunAsync(ct);
+        if (pass.Changed > 0 || pass.PausedUntil is not null)
+        {
+            logger.LogInformation("Issues: {Looked} issue(s) looked at, {Changed} changed a task{Paused}", pass.Looked, pass.Changed, pass.PausedUntil is { } until ? $", paused until {until:u}" : "");
+        }
+    }
+}

@@ -84,6 +84,7 @@ public static class ConfigCommands
         Output.Line($"auto-fix limit:     {c.AutoFixLimit} in a row");
         Output.Line($"GitHub token:       {(c.GitHubTokenSet ? "set" : "not set")}");
         Output.Line($"pull requests:      {c.PullRequests switch { "konduktor" => "Konduktor opens them", "agent" => "the agent opens them (Konduktor opens a draft if it did not)", _ => "nobody opens them" }}");
+        Output.Line($"issues:             {WorkspaceCommands.FollowingIssues(c)}");
         Output.Line($"without a PR:       {(c.WithoutPullRequest is { } column ? $"a task whose session left commits goes to {column}" : "a task whose session left commits stays where it is, with a note saying why")}");
         Output.Line($"permission mode:    {c.PermissionMode}");
         Output.Line($"model:              {c.Model ?? "(Claude Code's default)"}");

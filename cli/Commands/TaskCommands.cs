@@ -24,6 +24,10 @@ public static class TaskCommands
     private static readonly Option<string?> IfMatch = new("--if-match") { Description = "Only if the task is still at this version (its `version` in `tasks show --json`): nobody's change is overwritten" };
     private static readonly Option<bool> Stat = new("--stat") { Description = "Only the files with lines added and removed, and the commits" };
     private static readonly Option<decimal?> Budget = new("--budget") { Description = "US dollars the task may spend over all its sessions (0: the workspace's default)" };
+    private static readonly Option<string[]> BlockedBy = new("--blocked-by") { Description = "Tasks (ids, comma-separated or repeated) this one waits for: it runs once each is Done; replaces the ones it waited for", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<bool> Unblock = new("--unblock") { Description = "It waits for no task any more" };
+    private static readonly Option<bool> AutoRun = new("--auto-run") { Description = "Start by itself once no task it waits for is unfinished (once)" };
+    private static readonly Option<bool> NoAutoRun = new("--no-auto-run") { Description = "Do not start by itself" };
     private static readonly Argument<string> Column = new("status") { Description = "The column to move to, e.g. \"In progress\"" };
 
     public static Command Build() =>
@@ -54,10 +58,21 @@ public static class TaskCommands
             Status = cli.Get(Status),
             Project = cli.Get(Project),
             Phase = cli.Get(Phase),
+            BlockedBy = Blockers(cli),
+            AutoRun = cli.Get(AutoRun) ? true : null,
         };
         var created = await cli.Api.CallAsync(Operations.CreateTask, cli.In(), input, ct);
-        cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\""));
-    }, RequiredTitle, Description, DescriptionFile, Tags, PriorityOption, Status, Project, Phase);
+        cli.Print(created, t => Output.Line($"Task created: {t.ShortId} \"{t.Title}\"{Waiting(t)}"));
+    }, RequiredTitle, Description, DescriptionFile, Tags, PriorityOption, Status, Project, Phase, BlockedBy, AutoRun);
+
+    /// <summary>The blockers an option names, split at commas; null when it is not given.</summary>
+    private static string[]? Blockers(CliContext cli) =>
+        cli.Get(BlockedBy) is { Length: > 0 } given ? given.SelectMany(g => g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray() : null;
+
+    /// <summary>After a create or update: what the task waits for, and whether it starts by itself.</summary>
+    private static string Waiting(TaskItem t) =>
+        (t.Blockers is { Count: > 0 } blockers ? $"; waits for {string.Join(", ", blockers.Select(b => $"{b.ShortId} ({b.Status})"))}" : "")
+        + (t.AutoRun ? (t.Blockers is { Count: > 0 } ? "; starts by itself once they are Done" : "; starts by itself now") : "");
 
     private static Command List() => CommandFactory.Create("list", "List tasks, by column then rank", async (cli, ct) =>
     {
@@ -66,7 +81,8 @@ public static class TaskCommands
         cli.Print(list, all =>
         {
             Output.Table(["ID", "STATUS", "PRIORITY", "TITLE", "TAGS"], all.Select(t => (IReadOnlyList<string>)
-                [t.ShortId, t.ResumesAt is { } resumes ? $"{t.Status} (resumes {Output.Clock(resumes)})" : t.QuotaResetsAt is not null ? $"{t.Status} (waiting for quota)" : t.Status,
+                [t.ShortId, t.ResumesAt is { } resumes ? $"{t.Status} (resumes {Output.Clock(resumes)})" : t.QuotaResetsAt is not null ? $"{t.Status} (waiting for quota)"
+                    : t.Blockers is { Count: > 0 } blockers ? $"{t.Status} (waits for {string.Join(",", blockers.Select(b => b.ShortId))})" : t.Status,
                  Label(t.Priority), Output.Truncate(t.Title, 70), string.Join(",", t.Tags)]), "No tasks.");
         });
     }, Status, Tag, PriorityOption, Text);
@@ -100,6 +116,18 @@ public static class TaskCommands
         if (t.ProjectId is { } projectId)
         {
             Output.Line($"project:  {ShortId.Of(projectId)} (`konduktor projects show {ShortId.Of(projectId)}`)");
+        }
+
+        if (t.BlockedBy.Count > 0)
+        {
+            var unfinished = t.Blockers ?? [];
+            var done = t.BlockedBy.Count - unfinished.Count;
+            Output.Line($"waits:    {(unfinished.Count == 0 ? "for nothing unfinished" : string.Join(", ", unfinished.Select(b => $"{b.ShortId} \"{Output.Truncate(b.Title, 40)}\" ({b.Status})")))}"
+                + (done > 0 && unfinished.Count > 0 ? $"; {done} done" : "") + (t.AutoRun ? "; starts by itself once they are Done" : ""));
+        }
+        else if (t.AutoRun)
+        {
+            Output.Line("waits:    for nothing; starts by itself");
         }
 
         if (t.Note is { } note)
@@ -139,10 +167,23 @@ public static class TaskCommands
             Priority = cli.Get(PriorityOption),
             Status = cli.Get(Status),
             BudgetUsd = cli.Get(Budget),
+            BlockedBy = (Blockers(cli), cli.Get(Unblock)) switch
+            {
+                ({ }, true) => throw new CommandFailedException("give --blocked-by or --unblock, not both", ExitCodes.Usage),
+                (_, true) => [],
+                var (blockers, _) => blockers,
+            },
+            AutoRun = (cli.Get(AutoRun), cli.Get(NoAutoRun)) switch
+            {
+                (true, true) => throw new CommandFailedException("give --auto-run or --no-auto-run, not both", ExitCodes.Usage),
+                (true, _) => true,
+                (_, true) => false,
+                _ => null,
+            },
         };
         var updated = await cli.Api.CallAsync(Operations.UpdateTask, TaskRoute(cli), changes, ct, cli.Get(IfMatch));
-        cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\""));
-    }, Id, Title, Description, DescriptionFile, Tags, AddTags, RemoveTags, PriorityOption, Status, Project, Phase, Budget, IfMatch);
+        cli.Print(updated, t => Output.Line($"Task updated: {t.ShortId} \"{t.Title}\"{Waiting(t)}"));
+    }, Id, Title, Description, DescriptionFile, Tags, AddTags, RemoveTags, PriorityOption, Status, Project, Phase, Budget, BlockedBy, Unblock, AutoRun, NoAutoRun, IfMatch);
 
     private static Command Move() => CommandFactory.Create("move", "Move a task to another column", async (cli, ct) =>
     {

@@ -16,7 +16,7 @@ public static class WorkspaceCommands
     private static readonly Option<bool> Force = new("--force") { Description = "Also delete the workspace's tasks" };
 
     public static Command Build() =>
-        CommandFactory.Group("workspaces", "Create and manage workspaces (one per repository)", Create(), List(), Show(), Webhook(), SetDefault(), Delete());
+        CommandFactory.Group("workspaces", "Create and manage workspaces (one per repository)", Create(), List(), Show(), Webhook(), FollowIssues(), SetDefault(), Delete());
 
     private static Command Create() => CommandFactory.Create("create", "Create a workspace for a repository", async (cli, ct) =>
     {
@@ -45,6 +45,43 @@ public static class WorkspaceCommands
             ["auto-fix CI", OnOff(w.Config.AutoFixCi)], ["created", w.CreatedAt.ToString("u")],
         ], "Nothing to show."));
     }, OptionalReference);
+
+    private static Command FollowIssues()
+    {
+        var label = new Option<string?>("--label") { Description = "Follow the open issues with this label" };
+        var all = new Option<bool>("--all") { Description = "Follow every open issue" };
+        var off = new Option<bool>("--off") { Description = "Stop following issues (their tasks stay)" };
+        var mirror = new Option<bool>("--mirror-questions") { Description = "Also ask an agent's questions on the task's issue, and take an answer given there by a person with write access" };
+        var noMirror = new Option<bool>("--no-mirror-questions") { Description = "Ask questions on the board only" };
+        return CommandFactory.Create("follow-issues", "Make the repository's open issues (with a label, or all) tasks, kept in line with their issues", async (cli, ct) =>
+        {
+            var follow = (cli.Get(label), cli.Get(all), cli.Get(off)) switch
+            {
+                ({ } l, false, false) => l,
+                (null, true, false) => WorkspaceRules.AllIssues,
+                (null, false, true) => "",
+                (null, false, false) when cli.Get(mirror) || cli.Get(noMirror) => null,
+                _ => throw new CommandFailedException("give one of --label LABEL, --all or --off", ExitCodes.Usage),
+            };
+            if (cli.Get(mirror) && cli.Get(noMirror))
+            {
+                throw new CommandFailedException("give --mirror-questions or --no-mirror-questions, not both", ExitCodes.Usage);
+            }
+
+            var changes = new ConfigChanges { FollowIssues = follow, MirrorQuestions = cli.Get(mirror) ? true : cli.Get(noMirror) ? false : null };
+            var config = await cli.Api.CallAsync(Operations.SetConfig, [cli.Get(Reference)], changes, ct);
+            cli.Print(config, c => Output.Line($"{c.Workspace}: {FollowingIssues(c)}"));
+        }, Reference, label, all, off, mirror, noMirror);
+    }
+
+    /// <summary>Which issues the workspace follows, in one sentence (also in `config get`).</summary>
+    public static string FollowingIssues(ConfigView c) =>
+        (c.FollowIssues switch
+        {
+            null => "follows no issues",
+            WorkspaceRules.AllIssues => "every open issue becomes a task",
+            var l => $"every open issue labelled \"{l}\" becomes a task",
+        }) + (c.FollowIssues is null ? "" : c.MirrorQuestions ? "; agents' questions are asked on the issue too" : "; questions stay on the board");
 
     private static Command Webhook() => CommandFactory.Create("webhook", "Print the payload URL and secret to paste into the repository's Settings → Webhooks (--register creates it through the GitHub API)", async (cli, ct) =>
     {

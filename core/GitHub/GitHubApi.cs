@@ -145,6 +145,55 @@ public sealed class GitHubApi(WorkspaceService workspaces, GitHubOptions options
         return (state, failing);
     }
 
+    /// <summary>
+    /// The repository's issues (never its pull requests, which GitHub lists with them): every open one with the label
+    /// (or every open one) when <paramref name="since"/> is null, else every one changed since then, open or closed,
+    /// oldest change first. Each page is a conditional request: an unchanged listing costs no rate limit.
+    /// </summary>
+    public async Task<(IReadOnlyList<IssueFacts> Issues, RateLimit? Limit)> IssuesAsync(Workspace workspace, string? label, DateTimeOffset? since, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var request = new RepositoryIssueRequest
+        {
+            State = since is null ? ItemStateFilter.Open : ItemStateFilter.All,
+            Since = since,
+            SortProperty = IssueSort.Updated,
+            SortDirection = SortDirection.Ascending,
+        };
+        if (since is null && label is not null)
+        {
+            request.Labels.Add(label);
+        }
+
+        var issues = await client.Issue.GetAllForRepository(owner, name, request, new ApiOptions { PageSize = 100 });
+        var facts = issues.Where(i => i.PullRequest is null).Select(i => new IssueFacts(
+            i.Number, i.Title ?? "", i.Body, i.Labels.Select(l => l.Name).ToList(), i.State.StringValue == "open", i.HtmlUrl, i.UpdatedAt ?? i.CreatedAt)).ToList();
+        return (facts, client.GetLastApiInfo()?.RateLimit);
+    }
+
+    /// <summary>The comments on an issue made since a moment (a conditional request: unchanged answers cost nothing).</summary>
+    public async Task<IReadOnlyList<IssueComment>> IssueCommentsAsync(Workspace workspace, int issue, DateTimeOffset since, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        var comments = await client.Issue.Comment.GetAllForIssue(owner, name, issue, new IssueCommentRequest { Since = since });
+        return comments.Select(c => new IssueComment(issue, c.Id, c.User?.Login ?? "", c.Body ?? "", c.CreatedAt)).ToList();
+    }
+
+    /// <summary>Whether a GitHub user may write to the workspace's repository (admin, maintain or write).</summary>
+    public async Task<bool> MayWriteAsync(Workspace workspace, string login, CancellationToken ct)
+    {
+        var (owner, name, client) = await ClientAsync(workspace, ct);
+        try
+        {
+            var permission = await client.Repository.Collaborator.ReviewPermission(owner, name, login);
+            return permission.Permission is "admin" or "maintain" or "write";
+        }
+        catch (NotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>GitHub computes mergeability lazily: null means "not known yet, ask again shortly".</summary>
     public async Task<bool?> MergeableAsync(Workspace workspace, int number, CancellationToken ct)
     {

@@ -25,12 +25,12 @@ public sealed record WebhookTarget(Workspace Workspace, string Secret, byte[] Si
 /// anything in the delivery is trusted, each delivery id has an effect at most once (a conditional insert), and
 /// typed events from Octokit.Webhooks move tasks with their pull requests.
 /// </summary>
-public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, GitHubWork work, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
+public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService tasks, IssueFollowing issues, QuestionMirror mirror, GitHubWork work, StorageClients storage, TimeProvider clock, ILogger<GitHubWebhooks> logger)
 {
     public const int MaxBodyBytes = 25 * 1024 * 1024;
 
     /// <summary>The events a workspace's webhook should send; others are acknowledged and not even parsed.</summary>
-    public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push", "pull_request_review" };
+    public static readonly IReadOnlySet<string> UsedEvents = new HashSet<string>(StringComparer.Ordinal) { "pull_request", "check_suite", "workflow_run", "push", "pull_request_review", "issues", "issue_comment" };
 
     /// <summary>
     /// Whose delivery is it, before a byte of its body is read: the workspace, its secret, the signature, the delivery id
@@ -169,6 +169,35 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
     private static string SafeKey(string delivery) => string.Concat(delivery.Where(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
 
 
+    private async Task<string> IssueAsync(Workspace workspace, IssuesEvent issuesEvent, CancellationToken ct)
+    {
+        if (!IsWorkspaceRepository(workspace, issuesEvent.Repository?.FullName))
+        {
+            return $"ignored: {issuesEvent.Repository?.FullName} is not this workspace's repository";
+        }
+
+        var issue = issuesEvent.Issue;
+        var facts = new IssueFacts((int)issue.Number, issue.Title ?? "", issue.Body, issue.Labels?.Select(l => l.Name).ToList() ?? [],
+            issuesEvent.Action is not ("closed" or "deleted") && !string.Equals(issue.State?.StringValue, "closed", StringComparison.OrdinalIgnoreCase), issue.HtmlUrl, issue.UpdatedAt);
+        return (await issues.ApplyAsync(workspace, facts, ct)).Outcome;
+    }
+
+    private async Task<string> IssueCommentAsync(Workspace workspace, IssueCommentEvent commentEvent, CancellationToken ct)
+    {
+        if (!IsWorkspaceRepository(workspace, commentEvent.Repository?.FullName))
+        {
+            return $"ignored: {commentEvent.Repository?.FullName} is not this workspace's repository";
+        }
+
+        if (commentEvent.Action != "created")
+        {
+            return $"ignored: a comment {commentEvent.Action}, not created";
+        }
+
+        var comment = commentEvent.Comment;
+        return await mirror.AnswerAsync(workspace, new IssueComment((int)commentEvent.Issue.Number, comment.Id, comment.User.Login, comment.Body ?? "", comment.CreatedAt), ct);
+    }
+
     /// <summary>Octokit.Webhooks' one processor: typed events in, a sentence about what happened out.</summary>
     private sealed class Processor(GitHubWebhooks webhooks, Workspace workspace) : WebhookEventProcessor
     {
@@ -176,6 +205,12 @@ public sealed class GitHubWebhooks(WorkspaceService workspaces, TaskService task
 
         protected override async ValueTask ProcessPullRequestWebhookAsync(WebhookHeaders headers, PullRequestEvent pullRequestEvent, PullRequestAction action, CancellationToken cancellationToken = default) =>
             Result = await webhooks.PullRequestAsync(workspace, pullRequestEvent, cancellationToken);
+
+        protected override async ValueTask ProcessIssuesWebhookAsync(WebhookHeaders headers, IssuesEvent issuesEvent, Octokit.Webhooks.Events.Issues.IssuesAction action, CancellationToken cancellationToken = default) =>
+            Result = await webhooks.IssueAsync(workspace, issuesEvent, cancellationToken);
+
+        protected override async ValueTask ProcessIssueCommentWebhookAsync(WebhookHeaders headers, IssueCommentEvent issueCommentEvent, Octokit.Webhooks.Events.IssueComment.IssueCommentAction action, CancellationToken cancellationToken = default) =>
+            Result = await webhooks.IssueCommentAsync(workspace, issueCommentEvent, cancellationToken);
 
         protected override async ValueTask ProcessCheckSuiteWebhookAsync(WebhookHeaders headers, CheckSuiteEvent checkSuiteEvent, Octokit.Webhooks.Events.CheckSuite.CheckSuiteAction action, CancellationToken cancellationToken = default)
         {

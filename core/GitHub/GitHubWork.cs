@@ -32,6 +32,18 @@ public enum GitHubWorkKind
     /// <summary>A session of the task ended while an automatic fix waited for it: the fix's turn now.</summary>
     [JsonStringEnumMemberName("start-waiting-auto-fix")]
     StartWaitingAutoFix,
+
+    /// <summary>Task <c>TaskId</c> reached Done or went away, or its own blockers or auto-run changed: start what nothing blocks any more.</summary>
+    [JsonStringEnumMemberName("start-unblocked")]
+    StartUnblocked,
+
+    /// <summary>Task <c>TaskId</c>, made from an issue, has pull request <c>Number</c> now: say so on the issue, once.</summary>
+    [JsonStringEnumMemberName("announce-pull-request")]
+    AnnouncePullRequest,
+
+    /// <summary>Question <c>Detail</c> was asked about task <c>TaskId</c>: ask it on the task's issue too.</summary>
+    [JsonStringEnumMemberName("mirror-question")]
+    MirrorQuestion,
 }
 
 /// <param name="Kind">What to do.</param>

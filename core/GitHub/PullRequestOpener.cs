@@ -112,8 +112,10 @@ public sealed class PullRequestOpener(WorkspaceService workspaces, TaskService t
         return new PostedOnGitHub(pullRequest.Number, "pull request", pullRequest.Url);
     }
 
+    /// <summary>The link back to the task, and for a task made from an issue the keyword that closes it when the pull request merges.</summary>
     private string Footer(Workspace workspace, TaskItem task) =>
-        $"Opened by Konduktor for task `{task.ShortId}`: {task.Title}{(links.TaskLink(workspace, task) is { } url ? $" ([on the board]({url}))" : "")}.";
+        $"Opened by Konduktor for task `{task.ShortId}`: {task.Title}{(links.TaskLink(workspace, task) is { } url ? $" ([on the board]({url}))" : "")}."
+        + (task.IssueNumber is { } issue ? $"\n\nCloses #{issue}" : "");
 
     private string Body(Workspace workspace, TaskItem task)
     {

@@ -52,6 +52,7 @@ namespace Konduktor.Core.Json;
 [JsonSerializable(typeof(WebhookView))]
 [JsonSerializable(typeof(TaskItem))]
 [JsonSerializable(typeof(List<TaskItem>))]
+[JsonSerializable(typeof(List<Guid>))]
 [JsonSerializable(typeof(NewTask))]
 [JsonSerializable(typeof(TaskChanges))]
 [JsonSerializable(typeof(MoveRequest))]

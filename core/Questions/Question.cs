@@ -62,6 +62,9 @@ public sealed record Question
     /// <summary>Why the answer did not resume the task (e.g. it has a session running), when it did not.</summary>
     public string? ResumeNote { get; init; }
 
+    /// <summary>The issue the question was also asked on (its task was made from it), where a person may answer it.</summary>
+    public int? MirroredOnIssue { get; init; }
+
     public required string Version { get; init; }
 
     public string ShortId => Core.ShortId.Of(Id);
@@ -118,6 +121,8 @@ internal sealed class QuestionEntity : ITableEntity
 
     public string? ResumeNote { get; set; }
 
+    public int? MirroredOnIssue { get; set; }
+
     [System.Runtime.Serialization.IgnoreDataMember]
     public QuestionStatus StatusValue
     {
@@ -143,6 +148,7 @@ internal sealed class QuestionEntity : ITableEntity
         AnsweredAt = AnsweredAt,
         ResumeSessionId = ResumeSessionId is null ? null : Guid.Parse(ResumeSessionId),
         ResumeNote = ResumeNote,
+        MirroredOnIssue = MirroredOnIssue,
         Version = ETag.ToString(),
     };
 }

@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
 using Konduktor.Core.Projects;
@@ -15,7 +16,7 @@ namespace Konduktor.Core.Questions;
 /// ones). An answer to a question a task's session asked resumes that task's conversation with the answer in its
 /// prompt (unless the person says not to); an assumption is confirmed, or corrected by an answer (which resumes).
 /// </summary>
-public sealed class QuestionService(WorkspaceService workspaces, TaskService tasks, ProjectService projects, SessionStore sessions, SessionStarts starts, SessionMessages messages, StorageClients storage, TimeProvider clock, IIdGenerator ids, ILogger<QuestionService> logger)
+public sealed class QuestionService(WorkspaceService workspaces, TaskService tasks, ProjectService projects, SessionStore sessions, SessionStarts starts, SessionMessages messages, GitHub.GitHubWork work, StorageClients storage, TimeProvider clock, IIdGenerator ids, ILogger<QuestionService> logger)
 {
     public const int MaxTextLength = 20_000;
 
@@ -76,6 +77,12 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
         var table = await storage.Table(TableNames.Questions);
         entity.ETag = (await table.AddEntityAsync(entity, ct)).Headers.ETag ?? default;
         logger.LogInformation("Question {QuestionId} asked in workspace {WorkspaceId} by {Principal}", entity.RowKey, workspace.Id, caller.Name);
+        if (taskId is not null && workspace.Config.MirrorQuestions)
+        {
+            // Asked on the task's issue too, from the work queue (when the task was made from one).
+            await work.EnqueueAsync(new GitHub.GitHubWorkItem(GitHub.GitHubWorkKind.MirrorQuestion, workspace.Id, Guid.Parse(taskId), Detail: entity.RowKey), ct);
+        }
+
         return entity.ToQuestion();
     }
 
@@ -117,6 +124,28 @@ public sealed class QuestionService(WorkspaceService workspaces, TaskService tas
         }
 
         return found.OrderByDescending(q => q.IsOpen).ThenByDescending(q => q.AskedAt).ToList();
+    }
+
+    /// <summary>Records the issue a question was asked on too (or, with null, that it was not after all): false when someone else recorded first.</summary>
+    internal async Task<bool> MarkMirroredAsync(Guid workspaceId, Guid questionId, int? issue, CancellationToken ct)
+    {
+        var table = await storage.Table(TableNames.Questions);
+        var found = await table.GetEntityIfExistsAsync<QuestionEntity>(ShortId.Format(workspaceId), ShortId.Format(questionId), cancellationToken: ct);
+        if (!found.HasValue || found.Value is not { } question || (issue is not null && question.MirroredOnIssue is not null))
+        {
+            return false;
+        }
+
+        question.MirroredOnIssue = issue;
+        try
+        {
+            await table.UpdateEntityAsync(question, question.ETag, TableUpdateMode.Replace, ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
+        {
+            return false;
+        }
     }
 
     public async Task<Result<Question>> GetAsync(Principal caller, string workspaceRef, string questionRef, CancellationToken ct) =>

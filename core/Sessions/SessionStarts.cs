@@ -19,6 +19,7 @@ public sealed class SessionStarts(
     SessionEnds ends,
     SessionBudgets budgets,
     TaskService tasks,
+    TaskDependencies dependencies,
     ProjectService projects,
     SessionJobs queue,
     ActiveSessions active,
@@ -177,7 +178,14 @@ public sealed class SessionStarts(
             ? parked
             : null;
 
-    internal async Task<Result<Session>> StartAsync(Principal caller, string workspaceRef, string taskRef, SessionKind kind, string? message, CancellationToken ct)
+    /// <summary>An auto-run found its task started already (by another host, a redelivered message, or a person): nothing to do.</summary>
+    internal static readonly Conflict AutoRunStarted = new("the task has started already: it no longer waits to start by itself");
+
+    /// <summary>Starts a task marked to run by itself, once: the mark is cleared in the same write that points the task at its session.</summary>
+    internal Task<Result<Session>> StartAutoRunAsync(Principal caller, Workspace workspace, Guid taskId, CancellationToken ct) =>
+        StartAsync(caller, ShortId.Format(workspace.Id), ShortId.Format(taskId), SessionKind.Task, null, ct, autoRun: true);
+
+    internal async Task<Result<Session>> StartAsync(Principal caller, string workspaceRef, string taskRef, SessionKind kind, string? message, CancellationToken ct, bool autoRun = false)
     {
         if (message is { Length: > SessionStore.MaxMessageLength })
         {
@@ -195,6 +203,11 @@ public sealed class SessionStarts(
             return gated;
         }
 
+        if (kind is SessionKind.Task or SessionKind.Resume && (await dependencies.MayRunAsync(task, ct)).Failure is { } waiting)
+        {
+            return waiting;
+        }
+
         if (await budgets.RefusalAsync(workspace, task, ct) is { } overBudget)
         {
             return overBudget;
@@ -207,6 +220,11 @@ public sealed class SessionStarts(
         string? resumeFrom = null;
         var changed = await tasks.ChangeAsync(workspace.Id, Guid.Parse(task.RowKey), async entity =>
         {
+            if (autoRun && !entity.AutoRun)
+            {
+                return AutoRunStarted;
+            }
+
             if (await RefusalAsync(entity, session, kind, workspace, ct) is { } refusal)
             {
                 return refusal;
@@ -277,6 +295,7 @@ public sealed class SessionStarts(
         entity.AutoFixStreak = fix ? entity.AutoFixStreak + 1 : 0;
         entity.Note = fix ? entity.Note : null;
         entity.PendingAutoFix = null;
+        entity.AutoRun = kind == SessionKind.Task ? false : entity.AutoRun;
         if (kind is SessionKind.Task or SessionKind.Resume && workspace.FindColumn(BoardColumns.InProgress) is { } inProgress
             && entity.Status != inProgress && entity.Status != workspace.FindColumn(BoardColumns.PrSubmitted))
         {

@@ -22,4 +22,6 @@ public static class TableNames
     public const string Usage = "usage";
     public const string BoardChanges = "boardchanges";
     public const string SessionMessages = "sessionmessages";
+    public const string TaskLinks = "tasklinks";
+    public const string Issues = "issues";
 }

@@ -13,7 +13,7 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>The columns a listing reads: everything but the description's text.</summary>
     public static readonly string[] ListColumns =
         ["PartitionKey", "RowKey", "Timestamp", "Title", "DescriptionLength", "Status", "Tags", "Priority", "Rank", "CreatedAt", "CreatedBy", "UpdatedAt", "StatusChangedAt",
-         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "LatestSessionError", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens", "QuotaResetsAt", "ResumesAt", "BudgetUsd"];
+         "Branch", "ActiveSessionId", "LatestSessionId", "LatestSessionStatus", "LatestSessionError", "SessionCount", "ClaudeSessionId", "PullRequestNumber", "PullRequestUrl", "ChecksState", "ReviewState", "Note", "ProjectId", "PhaseId", "CostUsd", "InputTokens", "OutputTokens", "QuotaResetsAt", "ResumesAt", "BudgetUsd", "BlockedBy", "AutoRun", "IssueNumber", "IssueUrl"];
 
     public string PartitionKey { get; set; } = "";
 
@@ -115,6 +115,17 @@ internal sealed class TaskEntity : ITableEntity
     /// <summary>What the task's current Claude conversation had cost when its last run ended (Claude Code's own total).</summary>
     public double? ConversationCostUsd { get; set; }
 
+    /// <summary>JSON of the ids of the tasks this one waits for (null: none); see <see cref="TaskDependencies"/>.</summary>
+    public string? BlockedBy { get; set; }
+
+    /// <summary>Start by itself once no blocker is unfinished; cleared when any run of it starts.</summary>
+    public bool AutoRun { get; set; }
+
+    /// <summary>The GitHub issue the task was made from (its repository's), when it was.</summary>
+    public int? IssueNumber { get; set; }
+
+    public string? IssueUrl { get; set; }
+
     [IgnoreDataMember]
     public StoredText StoredDescription => new(Description, DescriptionBlob);
 
@@ -158,5 +169,9 @@ internal sealed class TaskEntity : ITableEntity
         QuotaResetsAt = QuotaResetsAt,
         ResumesAt = ResumesAt,
         BudgetUsd = BudgetUsd is { } budget ? (decimal)budget : null,
+        BlockedBy = TaskDependencies.BlockersOf(this),
+        AutoRun = AutoRun,
+        IssueNumber = IssueNumber,
+        IssueUrl = IssueUrl,
     };
 }

@@ -66,8 +66,22 @@ public sealed record TaskItem
 
     public Guid? PhaseId { get; init; }
 
-    /// <summary>On the board: why the task may not run yet (its project phase has not opened); null when it may.</summary>
+    /// <summary>On the board and when read alone: why the task may not run yet (its project phase has not opened, or it waits for unfinished tasks); null when it may.</summary>
     public string? Blocked { get; init; }
+
+    /// <summary>The tasks this one waits for: it may run once each is Done (a deleted one no longer counts).</summary>
+    public IReadOnlyList<Guid> BlockedBy { get; init; } = [];
+
+    /// <summary>On the board and when read alone: the blockers that are not Done yet, with their titles and columns.</summary>
+    public IReadOnlyList<TaskBlocker>? Blockers { get; init; }
+
+    /// <summary>The task starts by itself once nothing it waits for is unfinished (once: any run of it clears this).</summary>
+    public bool AutoRun { get; init; }
+
+    /// <summary>The repository's issue the task was made from (and follows while the workspace follows issues).</summary>
+    public int? IssueNumber { get; init; }
+
+    public string? IssueUrl { get; init; }
 
     public decimal CostUsd { get; init; }
 
@@ -113,6 +127,12 @@ public sealed record NewTask
 
     /// <summary>The project's phase, from 1.</summary>
     public int? Phase { get; init; }
+
+    /// <summary>Tasks (ids or prefixes) of the workspace the new task waits for.</summary>
+    public IReadOnlyList<string>? BlockedBy { get; init; }
+
+    /// <summary>Start by itself once nothing it waits for is unfinished.</summary>
+    public bool? AutoRun { get; init; }
 }
 
 /// <summary>A partial update: fields left null stay as they are.</summary>
@@ -143,6 +163,12 @@ public sealed record TaskChanges
 
     /// <summary>What the task may spend over all its sessions, in US dollars; 0 goes back to the workspace's default. A person's call, never an agent's.</summary>
     public decimal? BudgetUsd { get; init; }
+
+    /// <summary>Replaces the tasks (ids or prefixes) this one waits for; empty: it waits for none.</summary>
+    public IReadOnlyList<string>? BlockedBy { get; init; }
+
+    /// <summary>Start by itself once nothing it waits for is unfinished (at once if nothing is), or not.</summary>
+    public bool? AutoRun { get; init; }
 }
 
 /// <summary>Filters for a task listing; all optional, combined with AND.</summary>

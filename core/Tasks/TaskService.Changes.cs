@@ -19,6 +19,8 @@ public sealed partial class TaskService
     public async Task<Result<TaskItem>> UpdateAsync(Principal caller, string workspaceRef, string taskRef, TaskChanges changes, string? ifMatch, CancellationToken ct)
     {
         string? projectBefore = null;
+        IReadOnlyList<Guid> unlinked = [];
+        var (mayUnblock, finished) = (false, false);
         var updated = await Optimistic.UpdateAsync<TaskItem>(async token =>
         {
             if (!(await FindAsync(caller, workspaceRef, taskRef, token)).TryGet(out var found, out var failure))
@@ -54,11 +56,13 @@ public sealed partial class TaskService
                 return new Invalid("rank must be a finite number", "rank");
             }
 
-            if (!(await PlaceAsync(workspace, entity, changes, token)).TryGet(out _, out failure))
+            if (!(await PlaceAsync(workspace, entity, changes, token)).TryGet(out _, out failure)
+                || !(await WaitForAsync(caller, workspace, entity, changes, token)).TryGet(out var waits, out failure))
             {
                 return failure;
             }
 
+            (unlinked, mayUnblock, finished) = (waits.Unlinked, waits.MayUnblock, TaskDependencies.IsFinished(status) && !TaskDependencies.IsFinished(entity.Status));
             var now = clock.GetUtcNow();
             entity.Title = title;
             entity.Tags = JsonSerializer.Serialize(validTags.Except(removedTags).ToList());
@@ -73,9 +77,54 @@ public sealed partial class TaskService
         if (updated.TryGet(out var task, out _))
         {
             await SignalProjectsAsync(task.WorkspaceId, projectBefore, task.ProjectId is { } after ? ShortId.Format(after) : null, ct);
+            await dependencies.UnlinkAsync(task.WorkspaceId, task.Id, unlinked, ct);
+            if (mayUnblock)
+            {
+                await dependencies.MayUnblockAsync(task.WorkspaceId, task.Id, ct);
+            }
+            else if (finished)
+            {
+                await dependencies.BlockerFinishedAsync(task.WorkspaceId, task.Id, ct);
+            }
+
+            return TaskDependencies.WithBlockers(task, await dependencies.UnfinishedAsync(task.WorkspaceId, task.BlockedBy, ct));
         }
 
         return updated;
+    }
+
+    /// <summary>
+    /// Applies a change's blockers and auto-run to the entity: the blockers resolved and checked for a cycle, the links
+    /// they need written first. Says which links to forget once the task is saved, and whether a task may now be free to start.
+    /// </summary>
+    private async Task<Result<(IReadOnlyList<Guid> Unlinked, bool MayUnblock)>> WaitForAsync(Principal caller, Workspace workspace, TaskEntity entity, TaskChanges changes, CancellationToken ct)
+    {
+        if (changes.AutoRun == true && Policy.Authorize(caller, Act.RunTasks).Failure is { } refused)
+        {
+            return refused;
+        }
+
+        var before = TaskDependencies.BlockersOf(entity);
+        var after = before;
+        if (changes.BlockedBy is { } references)
+        {
+            if (!(await dependencies.ResolveAsync(workspace, entity, references, ct)).TryGet(out var resolved, out var failure))
+            {
+                return failure;
+            }
+
+            after = resolved;
+        }
+
+        var autoRunSet = changes.AutoRun == true && !entity.AutoRun;
+        var blockersChanged = !after.Order().SequenceEqual(before.Order());
+        if (blockersChanged || autoRunSet)
+        {
+            await dependencies.LinkAsync(workspace.Id, Guid.Parse(entity.RowKey), after.Except(before), autoRunSet, ct);
+        }
+
+        (entity.BlockedBy, entity.AutoRun) = (TaskDependencies.Store(after), changes.AutoRun ?? entity.AutoRun);
+        return (before.Except(after).ToList(), (blockersChanged && entity.AutoRun) || autoRunSet);
     }
 
     /// <summary>Puts the task into the project phase the change names, or out of its project ("" as the project).</summary>
@@ -187,6 +236,10 @@ public sealed partial class TaskService
         if (changed.TryGet(out var task, out _) && task.Status != statusBefore)
         {
             await projects.SignalAsync(workspaceId, task.ProjectId, ct);
+            if (TaskDependencies.IsFinished(task.Status))
+            {
+                await dependencies.BlockerFinishedAsync(workspaceId, taskId, ct);
+            }
         }
 
         return changed;
@@ -228,7 +281,7 @@ public sealed partial class TaskService
     {
         var (number, url, status, happenedAt) = (facts.Number, facts.Url, facts.Column, facts.HappenedAt);
         var shortId = ShortId.Of(taskId);
-        var (outcome, saved) = ("", false);
+        var (outcome, saved, announce) = ("", false, false);
         var changed = await ChangeAsync(workspace.Id, taskId, entity =>
         {
             var target = status is null ? null : workspace.FindColumn(status);
@@ -248,7 +301,7 @@ public sealed partial class TaskService
             }
 
             saved = true;
-
+            announce = entity.IssueNumber is not null && entity.PullRequestNumber != number;
             entity.PullRequestNumber = number;
             entity.PullRequestUrl = url;
             entity.PullRequestHead = facts.Head ?? entity.PullRequestHead;
@@ -264,6 +317,12 @@ public sealed partial class TaskService
 
             return Task.FromResult<Result<TaskEdit>>(TaskEdit.Save);
         }, ct);
+        if (changed.IsSuccess && announce)
+        {
+            // The issue the task was made from hears of its pull request once, from the work queue.
+            await work.EnqueueAsync(new GitHub.GitHubWorkItem(GitHub.GitHubWorkKind.AnnouncePullRequest, workspace.Id, taskId, Number: number), ct);
+        }
+
         return changed.IsSuccess ? (outcome, saved) : ($"ignored: {changed.Failure!.Message}", false);
     }
 

@@ -9,12 +9,25 @@ using Microsoft.Extensions.Logging;
 
 namespace Konduktor.Core.Tasks;
 
-public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, Quota.AccountLimits accountLimits, BoardFeed feed, Sessions.ActiveSessions activeSessions, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
+public sealed partial class TaskService(WorkspaceService workspaces, Projects.ProjectService projects, TaskDependencies dependencies, Quota.AccountLimits accountLimits, BoardFeed feed, Sessions.ActiveSessions activeSessions, GitHub.GitHubWork work, StorageClients storage, TextStore texts, TimeProvider clock, IIdGenerator ids, ILogger<TaskService> logger)
 {
-    public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct)
+    public async Task<Result<TaskItem>> CreateAsync(Principal caller, string workspaceRef, NewTask input, CancellationToken ct) =>
+        (await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure)
+            ? await CreateAsync(caller, workspace, input, ids.NewId(), null, ct)
+            : failure;
+
+    /// <summary>Makes the task of a followed issue with the id chosen for it: false when it was made already (by another host, or a redelivery).</summary>
+    internal async Task<bool> CreateFromIssueAsync(Workspace workspace, Guid id, NewTask input, int issueNumber, string issueUrl, CancellationToken ct)
     {
-        if (!(await workspaces.ResolveAsync(caller, workspaceRef, ct)).TryGet(out var workspace, out var failure)
-            || !TaskRules.Title(input.Title).TryGet(out var title, out failure)
+        var created = await CreateAsync(Principal.Konduktor("issues"), workspace, input, id, (issueNumber, issueUrl), ct);
+        return created.IsSuccess ? true
+            : created.Failure is Conflict ? false
+            : throw new InvalidOperationException($"the task of issue #{issueNumber} could not be made: {created.Failure!.Message}");
+    }
+
+    private async Task<Result<TaskItem>> CreateAsync(Principal caller, Workspace workspace, NewTask input, Guid id, (int Number, string Url)? issue, CancellationToken ct)
+    {
+        if (!TaskRules.Title(input.Title).TryGet(out var title, out var failure)
             || !TaskRules.Description(input.Description).TryGet(out var description, out failure)
             || !TaskRules.Tags(input.Tags ?? []).TryGet(out var tags, out failure)
             || !TaskRules.Status(workspace, input.Status ?? TaskRules.DefaultStatus).TryGet(out var status, out failure))
@@ -27,7 +40,6 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
             return failure;
         }
 
-        var id = ids.NewId();
         var now = clock.GetUtcNow();
         var entity = new TaskEntity
         {
@@ -44,7 +56,21 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
             UpdatedAt = now,
             ProjectId = membership is { } m ? ShortId.Format(m.Project) : null,
             PhaseId = membership is { } p ? ShortId.Format(p.Phase) : null,
+            IssueNumber = issue?.Number,
+            IssueUrl = issue?.Url,
         };
+        if (input.AutoRun == true && Policy.Authorize(caller, Act.RunTasks).Failure is { } refused)
+        {
+            return refused;
+        }
+
+        if (!(await dependencies.ResolveAsync(workspace, entity, input.BlockedBy ?? [], ct)).TryGet(out var blockers, out failure))
+        {
+            return failure;
+        }
+
+        (entity.BlockedBy, entity.AutoRun) = (TaskDependencies.Store(blockers), input.AutoRun == true);
+        await dependencies.LinkAsync(workspace.Id, id, blockers, entity.AutoRun, ct);
         var stored = await texts.SaveAsync(TextOwner(entity), description, ct);
         (entity.Description, entity.DescriptionBlob) = (stored.Inline, stored.BlobName);
 
@@ -63,7 +89,12 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
 
         logger.LogInformation("Task {TaskId} created in workspace {WorkspaceId} by {Principal}", id, workspace.Id, caller.Name);
         await projects.SignalAsync(workspace.Id, entity.ProjectId, ct);
-        return entity.ToTask(description);
+        if (entity.AutoRun)
+        {
+            await dependencies.MayUnblockAsync(workspace.Id, id, ct);
+        }
+
+        return TaskDependencies.WithBlockers(entity.ToTask(description), await dependencies.UnfinishedAsync(workspace.Id, blockers, ct));
     }
 
     /// <summary>The project phase a new task joins: none, or both a project and a phase that exist.</summary>
@@ -90,9 +121,10 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         }
 
         var task = found.Entity.ToTask(await texts.LoadAsync(found.Entity.StoredDescription, ct));
-        return task.PhaseId is { } phase && (await projects.BlockedPhasesAsync(found.Workspace, ct)).TryGetValue(phase, out var reason)
+        task = task.PhaseId is { } phase && (await projects.BlockedPhasesAsync(found.Workspace, ct)).TryGetValue(phase, out var reason)
             ? task with { Blocked = reason }
             : task;
+        return TaskDependencies.WithBlockers(task, await dependencies.UnfinishedAsync(found.Workspace.Id, task.BlockedBy, ct));
     }
 
     public async Task<Result<IReadOnlyList<TaskItem>>> ListAsync(Principal caller, string workspaceRef, TaskFilter filter, CancellationToken ct)
@@ -111,7 +143,8 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         var tag = filter.Tag?.Trim().ToLowerInvariant();
         var text = filter.Text?.Trim();
         var tasks = await QueryPartitionAsync(workspace, status, filter.Priority, ct);
-        return tasks
+        // The whole board was read: what a task waits for is in it (a filtered read would miss blockers in other columns).
+        return (status is null && filter.Priority is null ? TaskDependencies.MarkBlocked(tasks) : tasks)
             .Where(t => tag is null || t.Tags.Contains(tag))
             .Where(t => string.IsNullOrEmpty(text)
                 || t.Title.Contains(text, StringComparison.OrdinalIgnoreCase)
@@ -135,7 +168,7 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         var readActive = activeSessions.OfWorkspaceAsync(workspace.Id, ct);
         var tasks = await QueryPartitionAsync(workspace, null, null, ct);
         var (blocked, active) = (await readBlocked, await readActive);
-        var byColumn = tasks
+        var byColumn = TaskDependencies.MarkBlocked(tasks)
             .Select(t => t.PhaseId is { } phase && blocked.TryGetValue(phase, out var reason) ? t with { Blocked = reason } : t)
             .Select(t => t.LatestSession is { Active: true } session && active.TryGetValue(session.Id, out var now)
                 ? t with { LatestSession = session with { Since = now.Since, Activity = now.Activity, ActivityAt = now.ActivityAt } }
@@ -173,6 +206,7 @@ public sealed partial class TaskService(WorkspaceService workspaces, Projects.Pr
         }
 
         await texts.ForgetAsync(entity.StoredDescription);
+        await dependencies.BlockerFinishedAsync(found.Workspace.Id, Guid.Parse(entity.RowKey), ct);
         logger.LogInformation("Task {TaskId} deleted from workspace {WorkspaceId} by {Principal}", entity.RowKey, entity.PartitionKey, caller.Name);
         await projects.SignalAsync(found.Workspace.Id, entity.ProjectId, ct);
         return entity.ToTask(null);

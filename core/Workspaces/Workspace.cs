@@ -82,4 +82,13 @@ public sealed record WorkspaceConfig
     /// pull requests off); null: it stays where it is, with a note on its card saying why.
     /// </summary>
     public string? WithoutPullRequest { get; init; }
+
+    /// <summary>
+    /// Which open issues of the repository become tasks: null none, <see cref="WorkspaceRules.AllIssues"/> every one,
+    /// otherwise those with this label.
+    /// </summary>
+    public string? FollowIssues { get; init; }
+
+    /// <summary>A question an agent asks about a task made from an issue is also asked on the issue, and answered there.</summary>
+    public bool MirrorQuestions { get; init; }
 }

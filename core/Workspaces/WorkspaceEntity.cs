@@ -60,6 +60,10 @@ internal sealed class WorkspaceEntity : ITableEntity
 
     public string? WithoutPullRequest { get; set; }
 
+    public string? FollowIssues { get; set; }
+
+    public bool MirrorQuestions { get; set; }
+
     public string? SetupScript { get; set; }
 
     public string? CleanupScript { get; set; }
@@ -105,6 +109,8 @@ internal sealed class WorkspaceEntity : ITableEntity
             AutoFixLimit = AutoFixLimit ?? WorkspaceRules.DefaultAutoFixLimit,
             PullRequests = PullRequests ?? WorkspaceRules.DefaultPullRequestMode,
             WithoutPullRequest = WithoutPullRequest,
+            FollowIssues = FollowIssues,
+            MirrorQuestions = MirrorQuestions,
             SetupScript = SetupScript,
             CleanupScript = CleanupScript,
             SetupTimeoutMinutes = SetupTimeoutMinutes ?? WorkspaceRules.DefaultSetupTimeoutMinutes,

@@ -101,6 +101,31 @@ public static partial class WorkspaceRules
             ? known
             : new Invalid($"'{ShortId.Shorten(mode)}' is not a pull request mode; use one of {string.Join(", ", PullRequestModes)}", "pullRequests");
 
+    /// <summary>What <see cref="WorkspaceConfig.FollowIssues"/> says to follow every open issue, whatever its labels.</summary>
+    public const string AllIssues = "*";
+
+    /// <summary>GitHub's limit on a label's name.</summary>
+    public const int MaxLabelLength = 50;
+
+    /// <summary>Which issues a workspace follows: "" none, "*" all, else one label (only a workspace on GitHub can follow any).</summary>
+    public static Result<string> FollowIssues(Workspace workspace, string value)
+    {
+        var label = value.Trim();
+        if (label.Length == 0)
+        {
+            return "";
+        }
+
+        if (workspace.GitHubRepository is null)
+        {
+            return new Invalid($"workspace {workspace.Name} is not a GitHub repository, so it has no issues to follow; give it one (`konduktor workspaces create URL --github ORG/REPO`)", "followIssues");
+        }
+
+        return label.Length > MaxLabelLength || label.Any(char.IsControl)
+            ? new Invalid($"'{ShortId.Shorten(label)}' is not a label: one line of at most {MaxLabelLength} characters", "followIssues")
+            : label;
+    }
+
     public static readonly IReadOnlyList<string> PermissionModes = ["default", "acceptEdits", "bypassPermissions", "plan"];
 
     public static Result<string> PermissionMode(string mode) =>

@@ -53,6 +53,12 @@ public sealed record ConfigChanges
     /// <summary>Automatic fix sessions in a row per task before Konduktor stops and leaves a note (default 3).</summary>
     public int? AutoFixLimit { get; init; }
 
+    /// <summary>Which open issues become tasks: a label, "*" for every open issue, or "" for none (it stops following; the tasks stay).</summary>
+    public string? FollowIssues { get; init; }
+
+    /// <summary>Ask an agent's questions about an issue's task on the issue too, and take a person's answer there.</summary>
+    public bool? MirrorQuestions { get; init; }
+
     /// <summary>A script run in each worktree before its agent; "" removes it (the repository's <c>.konduktor/setup</c> runs then).</summary>
     public string? SetupScript { get; init; }
 
@@ -199,6 +205,11 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
                 return new Invalid($"'{column}' is not a column of {current.Name}: use one of {string.Join(", ", current.Columns)} (or \"\" to leave the task where it is)", "withoutPullRequest");
             }
 
+            if (!WorkspaceRules.FollowIssues(current, changes.FollowIssues ?? current.Config.FollowIssues ?? "").TryGet(out var followIssues, out failure))
+            {
+                return failure;
+            }
+
             if (changes.AutoFixLimit is < 0 or > 50)
             {
                 return new Invalid("the auto-fix limit must be between 0 and 50", "autoFixLimit");
@@ -241,6 +252,8 @@ public sealed class WorkspaceService(StorageClients storage, TextStore texts, Se
             entity.Model = model.Length == 0 ? null : model;
             entity.PullRequests = pullRequests;
             entity.WithoutPullRequest = changes.WithoutPullRequest is null ? entity.WithoutPullRequest : withoutPullRequest;
+            entity.FollowIssues = followIssues.Length == 0 ? null : followIssues;
+            entity.MirrorQuestions = changes.MirrorQuestions ?? entity.MirrorQuestions;
             entity.SetupScript = changes.SetupScript is null ? entity.SetupScript : setup;
             entity.CleanupScript = changes.CleanupScript is null ? entity.CleanupScript : cleanup;
             entity.SetupTimeoutMinutes = changes.SetupTimeoutMinutes ?? entity.SetupTimeoutMinutes;

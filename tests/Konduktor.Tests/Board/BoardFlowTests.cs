@@ -165,7 +165,7 @@ public sealed class BoardFlowTests(BoardHost host) : IClassFixture<BoardHost>
         await Expect(review.GetByTestId("phase-changes")).ToContainTextAsync("3 files +4 −0 · 2 commits across 2 tasks", new() { Timeout = 30_000 });
         await Expect(review.Locator("table.phase-files tr", new() { HasText = "shared.txt" })).ToContainTextAsync(tasks[1].ShortId);
         await Expect(review.Locator(".summary", new() { HasText = "Done." })).ToHaveCountAsync(2);
-        await review.Locator($"li[data-task='{tasks[0].ShortId}'] summary").ClickAsync();
+        await review.Locator($"li[data-task='{tasks[0].ShortId}'] summary").First.ClickAsync(); // the task's own; its files have theirs inside
         await Expect(review.Locator($"li[data-task='{tasks[0].ShortId}']").GetByTestId("changes")).ToContainTextAsync("hello.txt");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "project-review.png"), FullPage = true });
 
@@ -197,6 +197,37 @@ public sealed class BoardFlowTests(BoardHost host) : IClassFixture<BoardHost>
     }
 
     /// <summary>The task's run number <paramref name="sessions"/> started and ended (a task runs one session at a time).</summary>
+    [Fact]
+    public async Task A_blocker_picked_in_the_task_view_marks_the_card_and_when_it_is_done_the_mark_goes_and_the_task_starts_by_itself()
+    {
+        var (workspace, _) = await _driver.CreateWorkspaceAsync();
+        var schema = await _driver.CreateTaskAsync(workspace, "Design the schema", "");
+        var api = await _driver.CreateTaskAsync(workspace, "Build the API", StandInAgent.Script(new { say = "built" }));
+        var page = await host.OpenBoardAsync(workspace);
+        var card = page.Locator($"li.card[data-task='{api.ShortId}']");
+
+        await card.Locator(".card-title").ClickAsync();
+        var waits = page.Locator("section.task-blockers");
+        await Expect(waits).ToContainTextAsync("No other task: it can run whenever.");
+        await waits.Locator("select").SelectOptionAsync(new SelectOptionValue { Label = $"{schema.ShortId} Design the schema (To do)" });
+        await Expect(waits.Locator($"li[data-blocker='{schema.ShortId}']")).ToContainTextAsync("Design the schema");
+        await waits.GetByRole(AriaRole.Checkbox, new() { Name = "Start by itself once they are Done" }).ClickAsync(); // saved at once; checked when the task says so
+        await Expect(waits.GetByRole(AriaRole.Checkbox)).ToBeCheckedAsync();
+        await Expect(page.GetByRole(AriaRole.Note).Filter(new() { HasText = "Cannot run yet" })).ToContainTextAsync($"Waits for {schema.ShortId} \"Design the schema\" (To do)");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "task-waits-for.png") });
+        await page.Keyboard.PressAsync("Escape");
+
+        await Expect(card.GetByTestId("blocked")).ToHaveTextAsync($"Waits for {schema.ShortId} (To do) · starts by itself");
+        await Expect(card.Locator("button.play")).ToBeDisabledAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board-waiting-card.png") });
+
+        // Done elsewhere (here the CLI): the board drops the mark as the change reaches it, and the task starts by itself.
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "move", schema.ShortId, "Done")).ExitCode);
+        await Expect(card.GetByTestId("blocked")).ToHaveCountAsync(0);
+        await Expect(card.Locator("[data-session-status]")).ToHaveAttributeAsync("data-session-status", "succeeded", new() { Timeout = 60_000 });
+        Assert.Equal("konduktor (auto-run)", (await _driver.WaitForEndAsync(workspace, (await _driver.GetTaskAsync(workspace, api.Id)).LatestSession!.Id)).StartedBy);
+    }
+
     private Task<string> RunsAsync(string workspace, TaskItem task, int sessions) =>
         Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { LatestSession.Active: false } t && t.SessionCount >= sessions ? "" : null, $"run {sessions} of the task to end");
 }

@@ -37,6 +37,8 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
         });
         SignInUrl = BoardUrl().Match(Up.Output).Groups[1].Value;
         _playwright = await Playwright.CreateAsync();
+        // What a page shows may take a loaded machine longer than Playwright's 5 s (a log page read, a feed's wake-up).
+        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout(15_000);
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
     }
 

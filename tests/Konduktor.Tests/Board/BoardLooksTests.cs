@@ -36,7 +36,8 @@ public sealed class BoardLooksTests(BoardHost host) : IClassFixture<BoardHost>
         await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, task)).Id);
         var failing = await _driver.CreateTaskAsync(workspace, "Upgrade the test runner", StandInAgent.Script(new { say = "cannot" }, new { exit = 3 }));
         await _driver.WaitForEndAsync(workspace, (await _driver.RunAsync(workspace, failing)).Id);
-        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Dark mode for the editor", "--priority", "high", "--tag", "ui")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Dark mode for the editor", "--priority", "high", "--tag", "ui", "--blocked-by", failing.ShortId, "--auto-run")).ExitCode);
+        Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "update", task.ShortId, "--blocked-by", failing.ShortId)).ExitCode);
         var project = JsonSerializer.Deserialize<Konduktor.Core.Projects.Project>(
             (await host.Up.CliAsync("-w", workspace, "--json", "projects", "create", "--title", "Audit", "--phase", "Look", "--phase", "Fix")).Output, SessionsHost.Json)!;
         Assert.Equal(0, (await host.Up.CliAsync("-w", workspace, "tasks", "create", "--title", "Look around", "--project", project.ShortId, "--phase", "1")).ExitCode);

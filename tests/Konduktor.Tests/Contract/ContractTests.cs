@@ -49,7 +49,7 @@ public sealed class ContractTests(AzuriteFixture azurite)
         Collect(document, references);
         Assert.NotEmpty(references);
         Assert.All(references, reference => Assert.True(Resolve(document, reference) is not null, $"{reference} does not resolve"));
-        Assert.Equal(new[] { "priority", "project", "phase", "description", "status", "tags", "title" }.Order(), document["components"]!["schemas"]!["NewTask"]!["properties"]!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal(new[] { "priority", "project", "phase", "description", "status", "tags", "title", "blockedBy", "autoRun" }.Order(), document["components"]!["schemas"]!["NewTask"]!["properties"]!.AsObject().Select(p => p.Key).Order());
         Assert.Equal(["title"], document["components"]!["schemas"]!["NewTask"]!["required"]!.AsArray().Select(n => n!.GetValue<string>()));
     }
 

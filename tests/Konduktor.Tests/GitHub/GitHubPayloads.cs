@@ -78,6 +78,59 @@ public static class GitHubPayloads
         return payload.ToJsonString();
     }
 
+    /// <summary>An <c>issues</c> delivery (opened, edited, labeled, unlabeled, closed, reopened), shaped like octokit's examples.</summary>
+    public static string Issue(string action, string repository, int number, string title, string body, IEnumerable<string> labels, bool open = true, DateTimeOffset? updatedAt = null, string? label = null)
+    {
+        var payload = new JsonObject { ["action"] = action, ["issue"] = IssueJson(repository, number, title, body, labels, open, updatedAt ?? DateTimeOffset.UtcNow), ["repository"] = Repository(repository), ["sender"] = User("Codertocat") };
+        if (label is not null)
+        {
+            payload["label"] = Label(repository, label);
+        }
+
+        return payload.ToJsonString();
+    }
+
+    public static JsonObject IssueJson(string repository, int number, string title, string body, IEnumerable<string> labels, bool open, DateTimeOffset updatedAt)
+    {
+        var api = $"https://api.github.com/repos/{repository}/issues/{number}";
+        var time = updatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ");
+        return new JsonObject
+        {
+            ["url"] = api, ["repository_url"] = $"https://api.github.com/repos/{repository}", ["labels_url"] = $"{api}/labels{{/name}}", ["comments_url"] = $"{api}/comments",
+            ["events_url"] = $"{api}/events", ["html_url"] = $"https://github.com/{repository}/issues/{number}", ["id"] = 444500000 + number, ["node_id"] = "MDU6SXNzdWU0NDQ1MDAwNDE=",
+            ["number"] = number, ["title"] = title, ["user"] = User("Codertocat"), ["labels"] = new JsonArray(labels.Select(l => (JsonNode)Label(repository, l)).ToArray()),
+            ["state"] = open ? "open" : "closed", ["locked"] = false, ["assignee"] = null, ["assignees"] = new JsonArray(), ["milestone"] = null, ["comments"] = 0,
+            ["created_at"] = "2019-05-15T15:20:18Z", ["updated_at"] = time, ["closed_at"] = open ? null : time, ["author_association"] = "OWNER",
+            ["active_lock_reason"] = null, ["body"] = body, ["performed_via_github_app"] = null, ["timeline_url"] = $"{api}/timeline", ["state_reason"] = open ? null : "completed",
+            ["reactions"] = new JsonObject
+            {
+                ["url"] = $"{api}/reactions", ["total_count"] = 0, ["+1"] = 0, ["-1"] = 0, ["laugh"] = 0, ["hooray"] = 0, ["confused"] = 0, ["heart"] = 0, ["rocket"] = 0, ["eyes"] = 0,
+            },
+        };
+    }
+
+    /// <summary>An <c>issue_comment</c> delivery: someone commented on an issue.</summary>
+    public static string IssueComment(string repository, int number, long commentId, string author, string body, DateTimeOffset createdAt) => new JsonObject
+    {
+        ["action"] = "created",
+        ["issue"] = IssueJson(repository, number, "An issue", "", [], true, createdAt),
+        ["comment"] = new JsonObject
+        {
+            ["url"] = $"https://api.github.com/repos/{repository}/issues/comments/{commentId}", ["html_url"] = $"https://github.com/{repository}/issues/{number}#issuecomment-{commentId}",
+            ["issue_url"] = $"https://api.github.com/repos/{repository}/issues/{number}", ["id"] = commentId, ["node_id"] = "MDEyOklzc3VlQ29tbWVudDQ5MjcwMDQwMA==",
+            ["user"] = User(author), ["created_at"] = createdAt.ToString("yyyy-MM-ddTHH:mm:ssZ"), ["updated_at"] = createdAt.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+            ["author_association"] = "OWNER", ["body"] = body, ["performed_via_github_app"] = null,
+            ["reactions"] = new JsonObject { ["url"] = "", ["total_count"] = 0, ["+1"] = 0, ["-1"] = 0, ["laugh"] = 0, ["hooray"] = 0, ["confused"] = 0, ["heart"] = 0, ["rocket"] = 0, ["eyes"] = 0 },
+        },
+        ["repository"] = Repository(repository), ["sender"] = User(author),
+    }.ToJsonString();
+
+    private static JsonObject Label(string repository, string name) => new()
+    {
+        ["id"] = 1362934389 + name.Length, ["node_id"] = "MDU6TGFiZWwxMzYyOTM0Mzg5", ["url"] = $"https://api.github.com/repos/{repository}/labels/{Uri.EscapeDataString(name)}",
+        ["name"] = name, ["color"] = "d73a4a", ["default"] = false, ["description"] = null,
+    };
+
     public static string CheckSuiteCompleted(string repository, string branch, string headSha, string conclusion) => new JsonObject
     {
         ["action"] = "completed",

@@ -40,16 +40,71 @@ public sealed class GitHubStandIn : IAsyncDisposable
     /// <summary>Answers 304 Not Modified gave (a conditional request whose ETag still matched).</summary>
     public int NotModified => _notModified;
 
+    /// <summary>The requests answered 304, as "METHOD path".</summary>
+    public ConcurrentBag<string> NotModifiedRequests { get; } = [];
+
     /// <summary>What X-RateLimit-Remaining says on every answer.</summary>
     public int RateLimitRemaining { get; set; } = 5000;
 
     private int _notModified;
 
-    /// <summary>Merges or closes a pull request Konduktor opened, as a person would on GitHub.</summary>
+    /// <summary>Merges or closes a pull request Konduktor opened, as a person would on GitHub; a merge closes the issues its body says it closes.</summary>
     public void Finish(int number, bool merged)
     {
         var now = DateTimeOffset.UtcNow;
         PullRequests[number] = PullRequests[number] with { Open = false, Merged = merged, ClosedAt = now };
+        if (merged)
+        {
+            foreach (System.Text.RegularExpressions.Match closes in System.Text.RegularExpressions.Regex.Matches(PullRequests[number].Body, @"(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?) #(\d+)"))
+            {
+                EditIssue(int.Parse(closes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), i => i with { Open = false });
+            }
+        }
+    }
+
+    /// <summary>The repository's issues, by number (numbered with the pull requests, as on GitHub).</summary>
+    public ConcurrentDictionary<int, StandInIssue> Issues { get; } = new();
+
+    /// <summary>Comments on issues (and pull requests), as GET …/issues/{number}/comments lists them: people's, and Konduktor's posted ones.</summary>
+    public ConcurrentQueue<(int Issue, long Id, string Author, string Body, DateTimeOffset CreatedAt)> Comments { get; } = new();
+
+    /// <summary>Who may write to the repository (GET …/collaborators/{login}/permission says "write"); anyone else reads.</summary>
+    public ConcurrentDictionary<string, bool> Writers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A person comments on an issue, as on GitHub.</summary>
+    public (long Id, DateTimeOffset CreatedAt) Comment(int issue, string author, string body)
+    {
+        var comment = (issue, Random.Shared.NextInt64(1, long.MaxValue), author, body, DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        Comments.Enqueue(comment);
+        return (comment.Item2, comment.Item5);
+    }
+
+    private DateTimeOffset _lastIssueChange = DateTimeOffset.UtcNow.AddMinutes(-10);
+
+    /// <summary>Opens an issue in a repository (ORG/REPO), as a person would on GitHub; its number.</summary>
+    public int OpenIssue(string repository, string title, string body, params string[] labels)
+    {
+        var number = Interlocked.Increment(ref _lastNumber);
+        Issues[number] = new StandInIssue(repository, number, title, body, labels, true, NextChange());
+        return number;
+    }
+
+    /// <summary>Changes an issue (its updated_at moves on, a second at least, as GitHub's whole seconds do).</summary>
+    public StandInIssue EditIssue(int number, Func<StandInIssue, StandInIssue> change)
+    {
+        lock (Issues)
+        {
+            return Issues[number] = change(Issues[number]) with { UpdatedAt = NextChange() };
+        }
+    }
+
+    private DateTimeOffset NextChange()
+    {
+        lock (Issues)
+        {
+            var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            return _lastIssueChange = now > _lastIssueChange ? now : _lastIssueChange.AddSeconds(1);
+        }
     }
 
     /// <summary>A review of a pull request (APPROVED, CHANGES_REQUESTED, COMMENTED).</summary>
@@ -70,6 +125,7 @@ public sealed class GitHubStandIn : IAsyncDisposable
         if (http.Request.Headers.IfNoneMatch.ToString() == etag)
         {
             Interlocked.Increment(ref _notModified);
+            NotModifiedRequests.Add($"{http.Request.Method} {http.Request.Path}");
             return Results.StatusCode(304);
         }
 
@@ -205,9 +261,50 @@ public sealed class GitHubStandIn : IAsyncDisposable
                 submitted_at = DateTimeOffset.UtcNow.ToString("O"), commit_id = "0000000000000000000000000000000000000001", author_association = "OWNER",
             });
         });
+        api.MapGet("/repos/{owner}/{repo}/issues", (HttpContext http, string owner, string repo) =>
+        {
+            var query = http.Request.Query;
+            var labels = query["labels"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries);
+            var state = query["state"].ToString() is { Length: > 0 } s ? s : "open";
+            DateTimeOffset? since = query["since"].ToString() is { Length: > 0 } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : null;
+            var perPage = int.TryParse(query["per_page"], out var pp) ? pp : 30;
+            var page = int.TryParse(query["page"], out var p) ? p : 1;
+            var matching = self!.Issues.Values
+                .Where(i => i.Repository == $"{owner}/{repo}")
+                .Where(i => state == "all" || (state == "open") == i.Open)
+                .Where(i => labels.All(l => i.Labels.Contains(l, StringComparer.OrdinalIgnoreCase)))
+                .Where(i => since is null || i.UpdatedAt >= since)
+                .OrderBy(i => i.UpdatedAt).ThenBy(i => i.Number)
+                .ToList();
+            if (matching.Count > page * perPage)
+            {
+                var next = string.Join('&', query.Where(q => q.Key != "page").Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value.ToString())}").Append($"page={page + 1}"));
+                http.Response.Headers.Link = $"<{self.Url}/api/v3/repos/{owner}/{repo}/issues?{next}>; rel=\"next\"";
+            }
+
+            return self.Conditional(http, matching.Skip((page - 1) * perPage).Take(perPage).Select(i => GitHubPayloads.IssueJson($"{owner}/{repo}", i.Number, i.Title, i.Body, i.Labels, i.Open, i.UpdatedAt)).ToArray());
+        });
+        api.MapGet("/repos/{owner}/{repo}/issues/{number:int}", (HttpContext http, string owner, string repo, int number) =>
+            self!.Issues.TryGetValue(number, out var i)
+                ? self.Conditional(http, GitHubPayloads.IssueJson($"{owner}/{repo}", i.Number, i.Title, i.Body, i.Labels, i.Open, i.UpdatedAt))
+                : Results.Json(new { message = "Not Found", documentation_url = "https://docs.github.com/rest" }, statusCode: 404));
+        api.MapGet("/repos/{owner}/{repo}/issues/{number:int}/comments", (HttpContext http, string owner, string repo, int number) =>
+        {
+            DateTimeOffset? since = http.Request.Query["since"].ToString() is { Length: > 0 } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : null;
+            return self!.Conditional(http, self.Comments.Where(c => c.Issue == number && (since is null || c.CreatedAt >= since)).Select(c => new
+            {
+                id = c.Id, node_id = "IC", url = $"https://api.github.com/repos/{owner}/{repo}/issues/comments/{c.Id}", html_url = $"https://github.com/{owner}/{repo}/issues/{number}#issuecomment-{c.Id}",
+                body = c.Body, user = new { login = c.Author, id = 9 }, created_at = c.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ"), updated_at = c.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+                author_association = self.Writers.ContainsKey(c.Author) ? "COLLABORATOR" : "NONE", issue_url = $"https://api.github.com/repos/{owner}/{repo}/issues/{number}",
+            }).ToArray());
+        });
+        api.MapGet("/repos/{owner}/{repo}/collaborators/{login}/permission", (string login) =>
+            self!.Writers.ContainsKey(login)
+                ? Results.Json(new { permission = "write", role_name = "write", user = new { login, id = 9 } })
+                : Results.Json(new { permission = "read", role_name = "read", user = new { login, id = 10 } }));
         api.MapPost("/repos/{owner}/{repo}/issues/{number:int}/comments", async (HttpContext http, string owner, string repo, int number) =>
         {
-            if (!self!.PullRequests.ContainsKey(number))
+            if (!self!.PullRequests.ContainsKey(number) && !self.Issues.ContainsKey(number))
             {
                 return Results.Json(new { message = "Not Found", documentation_url = "https://docs.github.com/rest" }, statusCode: 404);
             }
@@ -215,6 +312,7 @@ public sealed class GitHubStandIn : IAsyncDisposable
             var text = System.Text.Json.JsonDocument.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync()).RootElement.GetProperty("body").GetString()!;
             self.Posted.Enqueue((number, "issue-comment", text, http.Request.Headers.Authorization.ToString()));
             var id = Random.Shared.NextInt64(1, long.MaxValue);
+            self.Comments.Enqueue((number, id, "konduktor", text, DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds())));
             return Results.Json(new
             {
                 id, node_id = "C", url = $"https://api.github.com/repos/{owner}/{repo}/issues/comments/{id}", html_url = $"https://github.com/{owner}/{repo}/pull/{number}#issuecomment-{id}",
@@ -248,6 +346,9 @@ public sealed class GitHubStandIn : IAsyncDisposable
         check_suite = new { id = 5 }, pull_requests = Array.Empty<object>(),
     };
 }
+
+/// <summary>An issue of the stand-in's repository.</summary>
+public sealed record StandInIssue(string Repository, int Number, string Title, string Body, IReadOnlyList<string> Labels, bool Open, DateTimeOffset UpdatedAt);
 
 /// <summary>A pull request Konduktor opened on the stand-in.</summary>
 public sealed record OpenedPullRequest(int Number, string Head, string Title, string Body, bool Draft, string Authorization, bool Open = true, bool Merged = false, DateTimeOffset? ClosedAt = null);

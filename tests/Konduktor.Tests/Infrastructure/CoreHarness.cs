@@ -15,12 +15,14 @@ public sealed class CoreHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public CoreHarness(AzuriteFixture azurite, IIdGenerator? ids = null, TimeProvider? clock = null)
+    /// <param name="prefix">Another harness's <see cref="Prefix"/>: a second host over the same storage.</param>
+    public CoreHarness(AzuriteFixture azurite, IIdGenerator? ids = null, TimeProvider? clock = null, string? prefix = null)
     {
+        Prefix = prefix ?? AzuriteFixture.NewPrefix();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Konduktor:Storage:ConnectionString"] = azurite.ConnectionString,
-            ["Konduktor:Storage:Prefix"] = AzuriteFixture.NewPrefix(),
+            ["Konduktor:Storage:Prefix"] = Prefix,
             ["Konduktor:LocalToken"] = "core-harness-token",
         }).Build();
         var services = new ServiceCollection().AddLogging();
@@ -38,6 +40,8 @@ public sealed class CoreHarness : IAsyncDisposable
         _services = services.AddKonduktorCore(configuration).BuildServiceProvider();
     }
 
+    public string Prefix { get; }
+
     /// <summary>No engine runs here: what core asked of it is recorded (tests drive the orchestration's steps themselves).</summary>
     public RecordingOrchestrations Orchestrations { get; } = new();
 
@@ -50,6 +54,8 @@ public sealed class CoreHarness : IAsyncDisposable
     public StorageClients Storage => _services.GetRequiredService<StorageClients>();
 
     public SessionStarts Starts => _services.GetRequiredService<SessionStarts>();
+
+    public AutoRuns AutoRuns => _services.GetRequiredService<AutoRuns>();
 
     public SessionStops Stops => _services.GetRequiredService<SessionStops>();
 

@@ -1329,6 +1329,8 @@ export interface components {
             pullRequests?: string | null;
             withoutPullRequest?: string | null;
             autoFixLimit?: number | null;
+            followIssues?: string | null;
+            mirrorQuestions?: boolean | null;
             setupScript?: string | null;
             cleanupScript?: string | null;
             setupTimeoutMinutes?: number | null;
@@ -1370,6 +1372,10 @@ export interface components {
             allowedHosts?: string[];
             /** @default null */
             withoutPullRequest?: string;
+            /** @default null */
+            followIssues?: string;
+            /** @default false */
+            mirrorQuestions: boolean;
         };
         Doc: {
             /** Format: uuid */
@@ -1566,6 +1572,8 @@ export interface components {
             status?: string | null;
             project?: string | null;
             phase?: number | null;
+            blockedBy?: string[] | null;
+            autoRun?: boolean | null;
         };
         NewTaskPullRequest: {
             title: string;
@@ -1755,6 +1763,7 @@ export interface components {
             /** Format: uuid */
             resumeSessionId?: string;
             resumeNote?: string;
+            mirroredOnIssue?: number;
             version: string;
             shortId: string;
         };
@@ -1999,6 +2008,13 @@ export interface components {
                 [key: string]: number;
             };
         };
+        TaskBlocker: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            status: string;
+            shortId: string;
+        };
         TaskChanges: {
             title?: string | null;
             description?: string | null;
@@ -2011,6 +2027,8 @@ export interface components {
             project?: string | null;
             phase?: number | null;
             budgetUsd?: number | null;
+            blockedBy?: string[] | null;
+            autoRun?: boolean | null;
         };
         TaskItem: {
             /** Format: uuid */
@@ -2047,6 +2065,11 @@ export interface components {
             /** Format: uuid */
             phaseId?: string;
             blocked?: string;
+            blockedBy: string[];
+            blockers?: components["schemas"]["TaskBlocker"][];
+            autoRun: boolean;
+            issueNumber?: number;
+            issueUrl?: string;
             costUsd: number;
             inputTokens: number;
             outputTokens: number;
@@ -2142,6 +2165,8 @@ export interface components {
             dailyBudgetUsd?: number;
             allowedHosts: string[];
             withoutPullRequest?: string;
+            followIssues?: string;
+            mirrorQuestions: boolean;
         };
         WorktreeTask: {
             /** Format: uuid */

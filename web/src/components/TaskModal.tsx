@@ -12,6 +12,7 @@ import { quotaWait } from "../lib/quota";
 import { SayBox } from "./SayBox";
 import { absolute, elapsed, money, useNow } from "../lib/format";
 import { TaskProject } from "./TaskProject";
+import { TaskBlockers } from "./TaskBlockers";
 
 // The diff viewer and its highlighter load when the Changes tab is first opened, not with the board.
 const ChangesView = lazy(() => import("../changes/ChangesView"));
@@ -107,6 +108,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
                 {t.priority !== "none" && <span className={`priority ${t.priority}`}>{t.priority}</span>}
                 {t.tags.map((tag) => <span key={tag} className="tag">{tag}</span>)}
                 {t.branch && <code>{t.branch}</code>}
+                {t.issueUrl && <a href={t.issueUrl} target="_blank" rel="noreferrer">Issue #{t.issueNumber}</a>}
                 {t.pullRequestUrl && <a href={t.pullRequestUrl} target="_blank" rel="noreferrer">Pull request{t.pullRequestNumber ? ` #${t.pullRequestNumber}` : ""}</a>}
                 <PullRequestState task={t} />
                 <button className="quiet" onClick={() => startEditing(t)}>Edit</button>
@@ -120,6 +122,7 @@ export function TaskModal({ workspace, taskId, columns, onClose }: { workspace: 
               )}
               {t.blocked && <p role="note" className="blocking">Cannot run yet: {t.blocked}</p>}
               <TaskProject workspace={workspace} task={t} />
+              <TaskBlockers workspace={workspace} task={t} />
               <div className="markdown description"><Markdown>{t.description || "*No description.*"}</Markdown></div>
             </>
           )}

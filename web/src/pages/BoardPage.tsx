@@ -251,13 +251,21 @@ function CardBody({ task, children }: { task: TaskItem; children?: ReactNode }) 
         {task.tags.map((t) => <span key={t} className="tag">{t}</span>)}
         {session && <span className={`session ${session.status}`} data-session-status={session.status}>{session.status.replaceAll("-", " ")}</span>}
         {quotaWait(task) && <span className="quota" data-testid="quota">{quotaWait(task)}</span>}
+        {task.issueUrl && <a href={task.issueUrl} target="_blank" rel="noreferrer" className="issue" title="The GitHub issue it follows" onPointerDown={(e) => e.stopPropagation()}>#{task.issueNumber}</a>}
         {task.pullRequestUrl && <a href={task.pullRequestUrl} target="_blank" rel="noreferrer" onPointerDown={(e) => e.stopPropagation()}>PR #{task.pullRequestNumber}</a>}
         <PullRequestState task={task} />
         {task.costUsd > 0 && <span className="cost" title="What its sessions cost">{money(task.costUsd)}</span>}
       </div>
       {failed && <div className="card-reason failed" data-testid="failed">✗ {session.error ?? `the session ${session.status === "orphaned" ? "was lost" : "failed"}`}</div>}
       {task.note && <div className="card-reason note" data-testid="note" title={task.note}>{task.note}</div>}
-      {task.blocked && <div className="card-reason blocked" data-testid="blocked">Blocked: {task.blocked}</div>}
+      {task.blockers && task.blockers.length > 0
+        ? (
+          <div className="card-reason blocked" data-testid="blocked" title={task.blocked ?? undefined}>
+            Waits for {task.blockers.map((b, i) => <span key={b.id}>{i > 0 ? ", " : ""}<code>{b.shortId}</code> ({b.status})</span>)}
+            {task.autoRun && <> · starts by itself</>}
+          </div>
+        )
+        : task.blocked && <div className="card-reason blocked" data-testid="blocked">Blocked: {task.blocked}</div>}
     </div>
   );
 }

@@ -12,6 +12,7 @@ interface Draft {
   autoFixConflicts: boolean; autoFixCi: boolean; autoFixReviews: boolean; autoFixLimit: string;
   setupScript: string; cleanupScript: string; setupTimeoutMinutes: string;
   autoResume: boolean; taskBudgetUsd: string; dailyBudgetUsd: string; allowedHosts: string;
+  issues: "off" | "label" | "all"; issueLabel: string; mirrorQuestions: boolean;
 }
 
 const draftOf = (c: WorkspaceConfig): Draft => ({
@@ -21,7 +22,12 @@ const draftOf = (c: WorkspaceConfig): Draft => ({
   setupScript: c.setupScript ?? "", cleanupScript: c.cleanupScript ?? "", setupTimeoutMinutes: String(c.setupTimeoutMinutes),
   autoResume: c.autoResume, taskBudgetUsd: c.taskBudgetUsd?.toString() ?? "", dailyBudgetUsd: c.dailyBudgetUsd?.toString() ?? "",
   allowedHosts: (c.allowedHosts ?? []).join("\n"),
+  issues: !c.followIssues ? "off" : c.followIssues === "*" ? "all" : "label", issueLabel: c.followIssues && c.followIssues !== "*" ? c.followIssues : "konduktor",
+  mirrorQuestions: c.mirrorQuestions,
 });
+
+/** What the API calls following issues: "" none, "*" every open issue, else the label. */
+const following = (d: Draft) => d.issues === "off" ? "" : d.issues === "all" ? "*" : d.issueLabel.trim();
 
 /** Only what the person changed, in the API's words (a cleared budget is 0, a cleared script ""). */
 export function configChanges(read: Draft, now: Draft): ConfigChanges {
@@ -30,7 +36,8 @@ export function configChanges(read: Draft, now: Draft): ConfigChanges {
     if (now[k] !== read[k]) changes[k] = now[k];
   };
   (["defaultBranch", "model", "permissionMode", "systemPrompt", "pullRequests", "withoutPullRequest", "setupScript", "cleanupScript"] as const).forEach(text);
-  for (const k of ["autoFixConflicts", "autoFixCi", "autoFixReviews", "autoResume"] as const) if (now[k] !== read[k]) changes[k] = now[k];
+  for (const k of ["autoFixConflicts", "autoFixCi", "autoFixReviews", "autoResume", "mirrorQuestions"] as const) if (now[k] !== read[k]) changes[k] = now[k];
+  if (following(now) !== following(read)) changes.followIssues = following(now);
   if (now.autoFixLimit !== read.autoFixLimit) changes.autoFixLimit = Number(now.autoFixLimit);
   if (now.setupTimeoutMinutes !== read.setupTimeoutMinutes) changes.setupTimeoutMinutes = Number(now.setupTimeoutMinutes);
   for (const k of ["taskBudgetUsd", "dailyBudgetUsd"] as const) if (now[k] !== read[k]) changes[k] = now[k].trim() ? Number(now[k]) : 0;
@@ -73,7 +80,7 @@ export function ConfigPage({ workspace }: { workspace: string }) {
   const field = (label: string, key: keyof Draft, hint?: ReactNode, type = "text") => (
     <label>{label}<input type={type} value={String(draft[key])} onChange={(e) => set(key, e.target.value as never)} />{hint && <span className="hint-text">{hint}</span>}</label>
   );
-  const toggle = (label: string, key: "autoFixConflicts" | "autoFixCi" | "autoFixReviews" | "autoResume", disabled = false) => (
+  const toggle = (label: string, key: "autoFixConflicts" | "autoFixCi" | "autoFixReviews" | "autoResume" | "mirrorQuestions", disabled = false) => (
     <label className="toggle"><input type="checkbox" checked={draft[key]} disabled={disabled} onChange={(e) => set(key, e.target.checked)} /> {label}</label>
   );
   const changes = configChanges(read, draft);
@@ -108,6 +115,19 @@ export function ConfigPage({ workspace }: { workspace: string }) {
         <label>GitHub token<input type="password" autoComplete="off" value={draft.gitHubToken} onChange={(e) => set("gitHubToken", e.target.value)} placeholder={c.gitHubTokenSet ? "Set (type a new one to replace it)" : "Not set"} />
           <span className="hint-text">{onGitHub ? `For ${onGitHub}: opening pull requests, checks, reviews and merge state. Kept as a secret, never shown.` : "This repository is not on GitHub: pull requests and automatic fixes need one that is."}</span></label>
         {c.gitHubTokenSet && <div><button type="button" className="quiet" onClick={() => removeToken.mutate()}>Remove the GitHub token</button></div>}
+      </fieldset>
+      <fieldset>
+        <legend>Issues</legend>
+        <p className="hint-text">{onGitHub ? `Open issues of ${onGitHub} become tasks that follow them: edits, labels, closing and reopening. A pull request says "Closes #N".` : "This repository is not on GitHub: it has no issues to follow."}</p>
+        <div className="row">
+          <label>Make tasks of<select value={draft.issues} disabled={!onGitHub && draft.issues === "off"} onChange={(e) => set("issues", e.target.value as Draft["issues"])}>
+            <option value="off">no issues</option>
+            <option value="label">issues with a label</option>
+            <option value="all">every open issue</option>
+          </select></label>
+          {draft.issues === "label" && field("Label", "issueLabel", "Removing it from an issue stops following it; the task stays.")}
+        </div>
+        {toggle("Ask agents' questions on the issue too, and take an answer given there", "mirrorQuestions", draft.issues === "off" && !draft.mirrorQuestions)}
       </fieldset>
       <fieldset>
         <legend>Automatic fixes</legend>
