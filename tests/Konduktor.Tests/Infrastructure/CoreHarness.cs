@@ -57,6 +57,9 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public AutoRuns AutoRuns => _services.GetRequiredService<AutoRuns>();
 
+    /// <summary>Any other core service.</summary>
+    public T Services<T>() where T : notnull => _services.GetRequiredService<T>();
+
     public SessionStops Stops => _services.GetRequiredService<SessionStops>();
 
     public SessionReads Sessions => _services.GetRequiredService<SessionReads>();
