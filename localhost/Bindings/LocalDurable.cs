@@ -110,6 +110,8 @@ public sealed class LocalDurable : IAsyncDisposable
         await _sidecar.StopAsync(CancellationToken.None);
         await _sidecar.DisposeAsync();
         _channel.Dispose();
-        await _backend.StopAsync(isForced: false); // once: the sidecar's stop has usually done it
+        // Forced: the worker has stopped, so a work item it still held will never complete; a graceful stop waited a
+        // minute for it for nothing. Its messages become visible again for the next start, as after a crash.
+        await _backend.StopAsync(isForced: true);
     }
 }

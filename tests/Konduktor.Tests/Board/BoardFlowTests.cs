@@ -228,6 +228,34 @@ public sealed class BoardFlowTests(BoardHost host) : IClassFixture<BoardHost>
         Assert.Equal("konduktor (auto-run)", (await _driver.WaitForEndAsync(workspace, (await _driver.GetTaskAsync(workspace, api.Id)).LatestSession!.Id)).StartedBy);
     }
 
+    [Fact]
+    public async Task Following_issues_is_set_on_the_config_page_and_an_issues_card_carries_its_number()
+    {
+        var remote = await GitRemote.CreateAsync();
+        var workspace = "is" + Guid.NewGuid().ToString("N")[..10];
+        var repository = $"acme/{workspace}";
+        Assert.Equal(0, (await host.Up.CliAsync("workspaces", "create", remote.Path, "--name", workspace, "--github", repository)).ExitCode);
+        Assert.Equal(0, (await host.Up.CliWithInputAsync("ghp_board", "-w", workspace, "config", "set", "--github-token", "-")).ExitCode);
+        var issue = host.GitHub.OpenIssue(repository, "Support dark mode", "People read at night.", "agents", "ui");
+        var page = await host.SignedInPageAsync();
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}/config");
+
+        var issues = page.Locator("fieldset", new() { Has = page.Locator("legend", new() { HasText = "Issues" }) });
+        await issues.Locator("select").SelectOptionAsync("label");
+        await issues.GetByRole(AriaRole.Textbox, new() { Name = "Label" }).FillAsync("agents");
+        await issues.GetByRole(AriaRole.Checkbox, new() { Name = "Ask agents' questions on the issue too, and take an answer given there" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.GetByText("No changes.")).ToBeVisibleAsync();
+        Assert.Contains("issues:             every open issue labelled \"agents\" becomes a task; agents' questions are asked on the issue too",
+            (await host.Up.CliAsync("-w", workspace, "config", "get")).Output, StringComparison.Ordinal);
+
+        await page.GotoAsync($"{host.Up.Url}/#/w/{workspace}");
+        var card = page.Locator("li.card", new() { HasText = "Support dark mode" });
+        await Expect(card.GetByRole(AriaRole.Link, new() { Name = $"#{issue}" })).ToHaveAttributeAsync("href", $"https://github.com/{repository}/issues/{issue}");
+        await Expect(card).ToContainTextAsync("agents");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BoardHost.Artifacts, "board-issue-card.png") });
+    }
+
     private Task<string> RunsAsync(string workspace, TaskItem task, int sessions) =>
         Eventually.WaitAsync(async () => await _driver.GetTaskAsync(workspace, task.Id) is { LatestSession.Active: false } t && t.SessionCount >= sessions ? "" : null, $"run {sessions} of the task to end");
 }

@@ -32,6 +32,7 @@ public sealed partial class BoardHost(AzuriteFixture azurite) : IAsyncLifetime
         {
             ["Konduktor__GitHub__ApiUrl"] = GitHub.Url,
             ["Konduktor__Timers__ReconcilePullRequests"] = "*/1 * * * * *",
+            ["Konduktor__Timers__ReconcileIssues"] = "*/1 * * * * *",
             // A usage limit a board test meets holds the shared runner back for seconds, not a minute.
             ["Konduktor__Quota__MinimumWaitSeconds"] = "1",
         });
