@@ -1,6 +1,3 @@
-using System.Runtime.Serialization;
-using System.Text;
-using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using Konduktor.Core.Auth;
@@ -16,49 +13,11 @@ namespace Konduktor.Core.GitHub;
 public sealed record IssueFacts(int Number, string Title, string? Body, IReadOnlyList<string> Labels, bool Open, string Url, DateTimeOffset UpdatedAt);
 
 /// <summary>
-/// PartitionKey = workspace UUID, RowKey = the issue's number (zero-padded): the task an issue became, whether the
-/// workspace still follows it, and the issue's <c>updated_at</c> last applied — what makes a redelivery, a race
-/// between the webhook and the reconciler, or a listing that says the same again write nothing.
-/// </summary>
-internal sealed class IssueEntity : ITableEntity
-{
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
-    /// <summary>Chosen before the task is made, so a second maker finds it here and makes no second task.</summary>
-    public string TaskId { get; set; } = "";
-
-    /// <summary>The task was made: if it is gone now, a person deleted it, and it is not made again.</summary>
-    public bool TaskCreated { get; set; }
-
-    /// <summary>False once the issue lost the label (the task stays, and no longer follows the issue).</summary>
-    public bool Following { get; set; }
-
-    public DateTimeOffset? UpdatedAt { get; set; }
-
-    /// <summary>JSON of the tags the issue's labels gave the task last time: a label removed takes its tag off, a person's own tags stay.</summary>
-    public string? LabelTags { get; set; }
-
-    /// <summary>The pull request already announced on the issue (one comment per pull request, not per update).</summary>
-    public int? AnnouncedPullRequest { get; set; }
-
-    [IgnoreDataMember]
-    public IReadOnlyList<string> LabelTagList => LabelTags is { } json ? KonduktorJson.Deserialize<List<string>>(json) ?? [] : [];
-
-    public static string Row(int number) => number.ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
-}
-
-/// <summary>
 /// Issues in: each open issue the workspace follows (by label, or all) becomes one task, and the task follows the issue
 /// — title, body (with a link back) and labels (as tags); closed moves it to Closed unless its work is in review, reopened
 /// back to To do; a removed label stops the following and leaves the task. One rule for the webhook and the reconciler.
 /// </summary>
-public sealed partial class IssueFollowing(TaskService tasks, StorageClients storage, IIdGenerator ids, ILogger<IssueFollowing> logger)
+public sealed class IssueFollowing(TaskService tasks, StorageClients storage, IIdGenerator ids, ILogger<IssueFollowing> logger)
 {
     private static readonly Principal Konduktor = Principal.Konduktor("issues");
 
@@ -211,41 +170,4 @@ public sealed partial class IssueFollowing(TaskService tasks, StorageClients sto
         {
         }
     }
-}
-
-/// <summary>An issue's text as a task takes it: a one-line title within the limit, the body with a link back, labels as valid tags.</summary>
-public static partial class IssueText
-{
-    public static string Title(string title)
-    {
-        var line = Whitespace().Replace(string.Concat(title.Select(c => char.IsControl(c) ? ' ' : c)), " ").Trim();
-        line = line.Length == 0 ? "(an issue without a title)" : line;
-        return line.Length <= TaskRules.MaxTitleLength ? line : line[..(TaskRules.MaxTitleLength - 1)] + "…";
-    }
-
-    public static string Description(IssueFacts issue)
-    {
-        var body = (issue.Body ?? "").Trim();
-        var link = $"From issue [#{issue.Number}]({issue.Url}).";
-        var room = TaskRules.MaxDescriptionBytes - Encoding.UTF8.GetByteCount(link) - 16;
-        if (Encoding.UTF8.GetByteCount(body) > room)
-        {
-            body = body[..Math.Min(body.Length, room / 4)] + "…";
-        }
-
-        return body.Length == 0 ? link : $"{body}\n\n---\n{link}";
-    }
-
-    /// <summary>Each label as a tag (lower case, spaces as dashes, other characters dropped); one that cannot be a tag is left out.</summary>
-    public static IEnumerable<string> Tags(IEnumerable<string> labels) =>
-        labels.Select(l => NotTag().Replace(Whitespace().Replace(l.Trim().ToLowerInvariant(), "-"), "").TrimStart('-', '_', '.', ':', '/'))
-            .Select(t => t.Length > TaskRules.MaxTagLength ? t[..TaskRules.MaxTagLength] : t)
-            .Where(t => t.Length > 0 && TaskRules.Tags([t]).IsSuccess)
-            .Distinct();
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
-
-    [GeneratedRegex(@"[^\p{L}\p{N}_.:/-]")]
-    private static partial Regex NotTag();
 }
