@@ -134,14 +134,22 @@ public static class MarkedProcesses
     }
 }
 
-/// <summary>Waiting on a condition, never on the clock: polls until it holds or the timeout says what did not happen.</summary>
+/// <summary>
+/// Waiting on a condition, never on the clock: polls until it holds or the timeout says what did not happen. The polls
+/// come every 50 ms at first, then less often, to at most every 400 ms: a probe is often a CLI process and an API call,
+/// and a suite's many long waits polling briskly took cores from the work they waited for.
+/// </summary>
 public static class Eventually
 {
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan SlowestPoll = TimeSpan.FromMilliseconds(400);
+
     public static async Task<T> WaitAsync<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null)
         where T : class
     {
         var deadline = Stopwatch.StartNew();
         var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var poll = FirstPoll;
         while (true)
         {
             if (await probe() is { } value)
@@ -154,7 +162,8 @@ public static class Eventually
                 throw new TimeoutException($"timed out after {limit.TotalSeconds:0} s waiting for {what}");
             }
 
-            await Task.Delay(50);
+            await Task.Delay(poll);
+            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 3 / 2, SlowestPoll.Ticks));
         }
     }
 

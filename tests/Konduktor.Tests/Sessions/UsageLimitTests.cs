@@ -81,7 +81,8 @@ public sealed class UsageLimitTests(AzuriteFixture azurite)
         var driver = new SessionDriver(up);
         var (workspace, _) = await driver.CreateWorkspaceAsync();
         Assert.Equal(0, (await up.CliAsync("-w", workspace, "config", "set", "--auto-resume", "off")).ExitCode);
-        var reset = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(6).ToUnixTimeSeconds());
+        // Far enough ahead that a loaded machine still starts the session inside the limit.
+        var reset = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(15).ToUnixTimeSeconds());
         api.LimitUsageUntil(reset);
         var held = await driver.CreateTaskAsync(workspace, "Waits for a person", FakeAnthropic.Script(new { text = "Held done." }));
 
