@@ -43,6 +43,8 @@ function ProjectList({ workspace }: { workspace: string }) {
     onError: (e) => toast((e as ApiError).message),
   });
   if (projects.error) return <p role="alert" className="error">{(projects.error as ApiError).message}</p>;
+  // The form waits for the list: drawn first, the list arriving above it pushed it down (a layout shift on a slow machine).
+  if (!projects.data) return <section><div className="page-head"><h1>Projects</h1></div><p className="muted">Loading…</p></section>;
   return (
     <section>
       <div className="page-head"><h1>Projects</h1></div>
