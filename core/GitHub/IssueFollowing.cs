@@ -106,16 +106,7 @@ public sealed class IssueFollowing(TaskService tasks, StorageClients storage, II
     internal async Task<bool> MarkAnnouncedAsync(IssueEntity entry, int? pullRequest, CancellationToken ct)
     {
         entry.AnnouncedPullRequest = pullRequest;
-        var table = await storage.Table(TableNames.Issues);
-        try
-        {
-            entry.ETag = (await table.UpdateEntityAsync(entry, entry.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
-            return true;
-        }
-        catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
-        {
-            return false;
-        }
+        return await SaveAsync(await storage.Table(TableNames.Issues), entry, ct);
     }
 
     /// <summary>Brings the task in line with its issue; nothing is written when it already is.</summary>
@@ -159,15 +150,17 @@ public sealed class IssueFollowing(TaskService tasks, StorageClients storage, II
         Tags = IssueText.Tags(issue.Labels).ToList(),
     };
 
-    /// <summary>Saves the entry with its ETag; a lost race means another host applied the same or newer news: theirs stands.</summary>
-    private static async Task SaveAsync(TableClient table, IssueEntity entry, CancellationToken ct)
+    /// <summary>Saves the entry with its ETag; false when another host wrote it first (it applied the same or newer news: theirs stands).</summary>
+    private static async Task<bool> SaveAsync(TableClient table, IssueEntity entry, CancellationToken ct)
     {
         try
         {
             entry.ETag = (await table.UpdateEntityAsync(entry, entry.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
+            return true;
         }
         catch (RequestFailedException e) when (Optimistic.IsLostRace(e))
         {
+            return false;
         }
     }
 }
